@@ -1,0 +1,303 @@
+/* alloc.c -- rt_malloc and friends: backend dispatch, fault injection,
+ * statistics.
+ *
+ * The common case is the pool backend with no fault armed: rt_malloc and
+ * rt_free test one flag and run the pool's inlined fast path.  Every other
+ * case -- another backend, an armed fault, a runtime not started -- goes
+ * through alloc_slow/free_slow, which count blocks for the backends that
+ * keep no statistics of their own, and fail allocations on purpose.
+ *
+ * The backends' raw entry points (RtAllocator) are also public, so that the
+ * microbenchmarks can time each one by the same route.
+ */
+
+#include "internal.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ==== the backends' entry points ======================================== */
+
+static void *pool_api_malloc(size_t n) { return rti_pool_alloc(&rti_runtime.heap.pool, n); }
+static void *pool_api_realloc(void *p, size_t n) { return rti_pool_realloc(&rti_runtime.heap.pool, p, n); }
+static void
+pool_api_free(void *p)
+{
+    if (p != NULL)
+        rti_pool_free(&rti_runtime.heap.pool, p);
+}
+
+const RtAllocator rti_pool_allocator = {"pool", pool_api_malloc, pool_api_realloc, pool_api_free};
+/* glibc's own functions: this file is never linked with an allocator that
+ * overrides them (mimalloc and jemalloc are dlopen'ed RTLD_LOCAL). */
+const RtAllocator rti_malloc_allocator = {"malloc", malloc, realloc, free};
+
+static const char *const backend_names[RT_ALLOC_KIND_COUNT] = {
+    [RT_ALLOC_POOL] = "pool",
+    [RT_ALLOC_MALLOC] = "malloc",
+    [RT_ALLOC_DEBUG] = "debug",
+    [RT_ALLOC_MIMALLOC] = "mimalloc",
+    [RT_ALLOC_JEMALLOC] = "jemalloc",
+};
+
+const char *
+rt_alloc_name(RtAllocKind kind)
+{
+    return (unsigned)kind < RT_ALLOC_KIND_COUNT ? backend_names[kind] : "?";
+}
+
+int
+rt_alloc_parse(const char *name, RtAllocKind *kind)
+{
+    for (int k = 0; k < RT_ALLOC_KIND_COUNT; k++) {
+        if (name != NULL && strcasecmp(name, backend_names[k]) == 0) {
+            *kind = (RtAllocKind)k;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const RtAllocator *
+rt_allocator(RtAllocKind kind)
+{
+    switch (kind) {
+    case RT_ALLOC_POOL: return &rti_pool_allocator;
+    case RT_ALLOC_MALLOC: return &rti_malloc_allocator;
+    case RT_ALLOC_DEBUG: return &rti_debug_allocator;
+    case RT_ALLOC_MIMALLOC:
+    case RT_ALLOC_JEMALLOC: return rti_dl_allocator(kind);
+    default: return NULL;
+    }
+}
+
+bool
+rt_alloc_available(RtAllocKind kind)
+{
+    return rt_allocator(kind) != NULL;
+}
+
+const char *
+rt_alloc_unavailable_reason(RtAllocKind kind)
+{
+    if ((unsigned)kind >= RT_ALLOC_KIND_COUNT)
+        return "no such backend";
+    if (rt_allocator(kind) != NULL)
+        return NULL;
+    return rti_dl_unavailable_reason(kind);
+}
+
+RtAllocKind
+rt_alloc_current(void)
+{
+    return rti_runtime.heap.backend;
+}
+
+/* ==== the heap ========================================================== */
+
+void
+rti_heap_refresh_fast_path(RtHeap *heap)
+{
+    heap->fast_pool = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL
+                      && heap->fault.countdown == 0 && !heap->fault.firing;
+}
+
+int
+rti_heap_init(RtHeap *heap, RtAllocKind backend)
+{
+    const RtAllocator *vt = rt_allocator(backend);
+    if (vt == NULL) {
+        const char *why = rt_alloc_unavailable_reason(backend);
+        rt_error_set(RT_ERR_VALUE, "allocator backend '%s' is not available: %s", rt_alloc_name(backend),
+                     why ? why : "unknown reason");
+        return -1;
+    }
+    /* The pool heap is all zero here (never used, or reset by
+     * rti_pool_fini), and is not touched: its map is 128 KiB. */
+    memset(heap, 0, offsetof(RtHeap, pool));
+    heap->backend = backend;
+    heap->vt = vt;
+    if (backend == RT_ALLOC_DEBUG && rti_debug_init(heap) < 0)
+        return -1;
+    return 0;
+}
+
+void
+rti_heap_fini(RtHeap *heap)
+{
+    if (heap->backend == RT_ALLOC_DEBUG)
+        rti_debug_flush(heap);
+    rti_pool_fini(&heap->pool);
+    heap->fast_pool = false;
+}
+
+/* ==== fault injection =================================================== */
+
+/* Place to set a breakpoint: every injected failure passes here. */
+static RT_NOINLINE void
+fault_fire(RtFault *f)
+{
+    f->fired++;
+    if (f->persistent)
+        f->firing = true;
+}
+
+/* True when this allocation must fail. */
+static inline bool
+fault_check(RtHeap *heap)
+{
+    RtFault *f = &heap->fault;
+    if (f->firing) {
+        f->fired++;
+        return true;
+    }
+    if (f->countdown == 0)
+        return false;
+    if (--f->countdown != 0)
+        return false;
+    fault_fire(f);
+    rti_heap_refresh_fast_path(heap);
+    return true;
+}
+
+void
+rt_fault_inject(uint64_t nth, bool persistent)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    heap->fault.countdown = nth;
+    heap->fault.persistent = persistent;
+    heap->fault.firing = false;
+    heap->fault.fired = 0;
+    rti_heap_refresh_fast_path(heap);
+}
+
+uint64_t rt_fault_countdown(void) { return rti_runtime.heap.fault.countdown; }
+uint64_t rt_fault_fired(void) { return rti_runtime.heap.fault.fired; }
+
+/* ==== dispatch ========================================================== */
+
+static inline void
+count_block(RtHeap *heap)
+{
+    RtStatCount *c = &heap->blocks;
+    c->allocated++;
+    if (++c->current > c->peak)
+        c->peak = c->current;
+}
+
+static RT_NOINLINE void *
+alloc_slow(RtHeap *heap, size_t size)
+{
+    if (rt_unlikely(!rti_runtime.initialized)) {
+        rt_error_set(RT_ERR_STATE, "rt_malloc called before rt_init()");
+        return NULL;
+    }
+    if (fault_check(heap))
+        return rti_nomem();
+    void *p = heap->vt->malloc(size ? size : 1);
+    if (p == NULL)
+        return rti_nomem();
+    count_block(heap);
+    return p;
+}
+
+void *
+rt_malloc(size_t size)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (rt_likely(heap->fast_pool)) {
+        void *p = rti_pool_alloc(&heap->pool, size);
+        if (rt_unlikely(p == NULL))
+            return rti_nomem();
+        return p;
+    }
+    return alloc_slow(heap, size);
+}
+
+void *
+rt_calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return rti_nomem();
+    void *p = rt_malloc(count * size);
+    if (p != NULL)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *
+rt_realloc(void *ptr, size_t size)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (ptr == NULL)
+        return rt_malloc(size);
+    if (rt_unlikely(!rti_runtime.initialized)) {
+        rt_error_set(RT_ERR_STATE, "rt_realloc called before rt_init()");
+        return NULL;
+    }
+    if (fault_check(heap))
+        return rti_nomem();
+    /* realloc(p, 0) may free p and return NULL: ask for one byte instead,
+     * as PyMem_RawRealloc does. */
+    void *p = heap->vt->realloc(ptr, size ? size : 1);
+    if (p == NULL)
+        return rti_nomem();
+    return p;
+}
+
+static RT_NOINLINE void
+free_slow(RtHeap *heap, void *ptr)
+{
+    if (!rti_runtime.initialized)
+        return;     /* nothing can have come from a heap not started */
+    heap->vt->free(ptr);
+    heap->blocks.freed++;
+    heap->blocks.current--;
+}
+
+void
+rt_free(void *ptr)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (ptr == NULL)
+        return;
+    if (rt_likely(heap->backend == RT_ALLOC_POOL && rti_runtime.initialized)) {
+        rti_pool_free(&heap->pool, ptr);
+        return;
+    }
+    free_slow(heap, ptr);
+}
+
+void
+rt_alloc_trim(void)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (!rti_runtime.initialized)
+        return;
+    if (heap->backend == RT_ALLOC_DEBUG)
+        rti_debug_flush(heap);
+    rti_pool_trim(&heap->pool);
+}
+
+/* ==== statistics ======================================================== */
+
+void
+rt_alloc_stats(RtAllocStats *st)
+{
+    const RtHeap *heap = &rti_runtime.heap;
+    memset(st, 0, sizeof *st);
+    st->backend = heap->backend;
+    rti_pool_stats(&heap->pool, st);
+    st->faults_injected = heap->fault.fired;
+    if (heap->backend == RT_ALLOC_POOL) {
+        /* Every block is small or large. */
+        st->blocks.allocated = st->small.allocated + st->large.allocated;
+        st->blocks.freed = st->small.freed + st->large.freed;
+        st->blocks.current = st->small.current + st->large.current;
+        st->blocks.peak = st->small.peak + st->large.peak;  /* an upper bound */
+    } else {
+        st->blocks = heap->blocks;
+    }
+}

@@ -1,0 +1,355 @@
+/* gc.c -- the generational strategy, its trigger, and the gc module API.
+ *
+ * Three generations (CPython 3.11/3.12):
+ *
+ *   - A new GC object counts toward generation 0 at allocation (tracked or
+ *     not; deallocation takes it back): count0 = allocations - deallocations.
+ *   - When count0 exceeds threshold0 (and collection is enabled, threshold0
+ *     is not 0, and no collection is running), collect_generations picks the
+ *     oldest generation whose count exceeds its threshold; generation 2 is
+ *     skipped while long_lived_pending < long_lived_total / 4 (issue #4074:
+ *     without that, a growing heap makes full collections quadratic).
+ *   - Collecting generation g merges the younger lists into g, raises the
+ *     count of g+1 by one and zeroes the counts up to g; survivors move to
+ *     g+1 (generation 2 keeps its own).
+ *
+ * As in CPython 3.11 the collection runs inside the allocation that crossed
+ * the threshold, before the new object is tracked.  Every collection is
+ * timed on the monotonic clock, logged for pause statistics, and reported to
+ * the callbacks.  The passes themselves are in gc_passes.c.
+ */
+
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAUSE_LOG_INITIAL 1024
+
+static inline RtGcState *state(void) { return &rti_runtime.gc; }
+
+void
+rti_gc_init(RtGcState *gc, const RtConfig *cfg)
+{
+    memset(gc, 0, sizeof *gc);
+    for (int i = 0; i < RT_GC_GENERATIONS; i++) {
+        rti_gc_list_init(&gc->gen[i].head);
+        gc->gen[i].threshold = cfg->gc_threshold[i];
+    }
+    rti_gc_list_init(&gc->permanent);
+    gc->enabled = cfg->gc_enabled;
+    gc->timing = cfg->gc_timing;
+}
+
+void
+rti_gc_fini(RtGcState *gc)
+{
+    free(gc->pauses.seconds);
+    free(gc->pauses.generation);
+    memset(&gc->pauses, 0, sizeof gc->pauses);
+}
+
+/* ==== timing and callbacks ============================================== */
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Called after a collection, outside its passes, so that the collection
+ * itself never allocates.  The log grows from the system allocator; if it
+ * cannot, the pause still counts in count, total and max. */
+static void
+log_pause(RtGcPauseLog *log, int generation, double seconds)
+{
+    log->count++;
+    log->total += seconds;
+    if (seconds > log->max)
+        log->max = seconds;
+    if (log->n == log->capacity) {
+        size_t cap = log->capacity ? log->capacity * 2 : PAUSE_LOG_INITIAL;
+        double *s = realloc(log->seconds, cap * sizeof *s);
+        if (s != NULL)
+            log->seconds = s;
+        uint8_t *g = s ? realloc(log->generation, cap) : NULL;
+        if (g != NULL)
+            log->generation = g;
+        if (s == NULL || g == NULL) {
+            log->dropped++;
+            return;
+        }
+        log->capacity = cap;
+    }
+    log->seconds[log->n] = seconds;
+    log->generation[log->n] = (uint8_t)generation;
+    log->n++;
+}
+
+static void
+invoke_callbacks(RtGcState *gc, const char *phase, const RtGcInfo *info)
+{
+    /* A callback may remove itself: iterate over a copy. */
+    RtGcCallbackSlot slots[RTI_GC_MAX_CALLBACKS];
+    size_t n = gc->ncallbacks;
+    memcpy(slots, gc->callbacks, n * sizeof slots[0]);
+    for (size_t i = 0; i < n; i++)
+        slots[i].fn(phase, info, slots[i].arg);
+}
+
+/* ==== the collection ==================================================== */
+
+/* Collect generation 'generation' and the younger ones; returns the number
+ * of unreachable objects found (collected + uncollectable). */
+static intptr_t
+collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncollectable)
+{
+    if (generation + 1 < RT_GC_GENERATIONS)
+        gc->gen[generation + 1].count += 1;
+    for (int i = 0; i <= generation; i++)
+        gc->gen[i].count = 0;
+    for (int i = 0; i < generation; i++)
+        rti_gc_list_merge(&gc->gen[i].head, &gc->gen[generation].head);
+    RtGcHead *young = &gc->gen[generation].head;
+    RtGcHead *old = generation + 1 < RT_GC_GENERATIONS ? &gc->gen[generation + 1].head : young;
+
+    RtGcHead unreachable;
+    rti_gc_deduce_unreachable(young, &unreachable);
+    rti_gc_untrack_tuples(young);
+    if (young != old) {
+        if (generation == RT_GC_GENERATIONS - 2)
+            gc->long_lived_pending += rti_gc_list_size(young);
+        rti_gc_list_merge(young, old);
+    } else {
+        gc->long_lived_pending = 0;
+        gc->long_lived_total = rti_gc_list_size(young);
+    }
+
+    intptr_t m = rti_gc_clear_unreachable_mask(&unreachable);
+    m += rti_gc_handle_weakrefs(&unreachable, old);
+    RtGcHead final_unreachable;
+    if (rti_gc_finalize_garbage(&unreachable) > 0) {
+        rti_gc_handle_resurrected(&unreachable, &final_unreachable, old);
+    } else {
+        /* No finalizer ran, so nothing can have been resurrected: weakref
+         * callbacks cannot reach the unreachable set. */
+        rti_gc_list_init(&final_unreachable);
+        rti_gc_list_merge(&unreachable, &final_unreachable);
+    }
+    rti_gc_delete_garbage(&final_unreachable, old);
+
+    RtGcGenStats *st = &gc->stats[generation];
+    st->collections++;
+    st->collected += (uint64_t)m;
+    *collected = m;
+    *uncollectable = 0;     /* no legacy (tp_del) finalizers in this model */
+    return m;
+}
+
+static intptr_t
+collect_with_callback(RtGcState *gc, int generation)
+{
+    RtGcInfo info = {generation, 0, 0, 0.0};
+    if (gc->ncallbacks)
+        invoke_callbacks(gc, "start", &info);
+    double t0 = gc->timing ? now_s() : 0.0;
+    intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
+    if (gc->timing) {
+        info.duration_s = now_s() - t0;
+        log_pause(&gc->pauses, generation, info.duration_s);
+    }
+    if (generation == RT_GC_GENERATIONS - 1)
+        rt_alloc_trim();    /* as CPython clears its free lists */
+    if (gc->ncallbacks)
+        invoke_callbacks(gc, "stop", &info);
+    return n;
+}
+
+static void
+collect_generations(RtGcState *gc)
+{
+    for (int i = RT_GC_GENERATIONS - 1; i >= 0; i--) {
+        if (gc->gen[i].count > gc->gen[i].threshold) {
+            if (i == RT_GC_GENERATIONS - 1 && gc->long_lived_pending < gc->long_lived_total / 4)
+                continue;
+            collect_with_callback(gc, i);
+            break;
+        }
+    }
+}
+
+void
+rti_gc_on_alloc(RtGcState *gc)
+{
+    gc->gen[0].count++;
+    if (gc->gen[0].count > gc->gen[0].threshold && gc->enabled && gc->gen[0].threshold != 0
+        && !gc->collecting) {
+        gc->collecting = true;
+        rt_drain_pending();
+        collect_generations(gc);
+        gc->collecting = false;
+    }
+}
+
+void
+rti_gc_on_free(RtGcState *gc)
+{
+    if (gc->gen[0].count > 0)
+        gc->gen[0].count--;
+}
+
+/* ==== the gc module API ================================================= */
+
+void rt_gc_enable(void) { state()->enabled = true; }
+void rt_gc_disable(void) { state()->enabled = false; }
+bool rt_gc_isenabled(void) { return state()->enabled; }
+
+intptr_t
+rt_gc_collect(int generation)
+{
+    RtGcState *gc = state();
+    if (generation < 0 || generation >= RT_GC_GENERATIONS) {
+        rt_error_set(RT_ERR_VALUE, "invalid generation %d (accepted: 0, 1, 2)", generation);
+        return -1;
+    }
+    if (!rti_runtime.initialized) {
+        rt_error_set(RT_ERR_STATE, "rt_gc_collect called before rt_init()");
+        return -1;
+    }
+    if (gc->collecting)
+        return 0;
+    gc->collecting = true;
+    rt_drain_pending();
+    intptr_t n = collect_with_callback(gc, generation);
+    gc->collecting = false;
+    return n;
+}
+
+void
+rt_gc_get_count(intptr_t count[RT_GC_GENERATIONS])
+{
+    for (int i = 0; i < RT_GC_GENERATIONS; i++)
+        count[i] = state()->gen[i].count;
+}
+
+void
+rt_gc_get_threshold(long threshold[RT_GC_GENERATIONS])
+{
+    for (int i = 0; i < RT_GC_GENERATIONS; i++)
+        threshold[i] = state()->gen[i].threshold;
+}
+
+int
+rt_gc_set_threshold(long t0, long t1, long t2)
+{
+    long t[RT_GC_GENERATIONS] = {t0, t1, t2};
+    for (int i = 0; i < RT_GC_GENERATIONS; i++) {
+        if (t[i] < 0 && t[i] != RT_GC_KEEP) {
+            rt_error_set(RT_ERR_VALUE, "threshold%d must be >= 0 (got %ld)", i, t[i]);
+            return -1;
+        }
+    }
+    for (int i = 0; i < RT_GC_GENERATIONS; i++)
+        if (t[i] != RT_GC_KEEP)
+            state()->gen[i].threshold = t[i];
+    return 0;
+}
+
+void
+rt_gc_get_stats(RtGcGenStats stats[RT_GC_GENERATIONS])
+{
+    memcpy(stats, state()->stats, sizeof state()->stats);
+}
+
+int
+rt_gc_callback_add(RtGcCallback cb, void *arg)
+{
+    RtGcState *gc = state();
+    if (cb == NULL || gc->ncallbacks == RTI_GC_MAX_CALLBACKS) {
+        rt_error_set(RT_ERR_VALUE, cb ? "at most %d gc callbacks" : "NULL gc callback", RTI_GC_MAX_CALLBACKS);
+        return -1;
+    }
+    gc->callbacks[gc->ncallbacks++] = (RtGcCallbackSlot){cb, arg};
+    return 0;
+}
+
+int
+rt_gc_callback_remove(RtGcCallback cb, void *arg)
+{
+    RtGcState *gc = state();
+    for (size_t i = 0; i < gc->ncallbacks; i++) {
+        if (gc->callbacks[i].fn == cb && gc->callbacks[i].arg == arg) {
+            memmove(&gc->callbacks[i], &gc->callbacks[i + 1], (gc->ncallbacks - i - 1) * sizeof gc->callbacks[0]);
+            gc->ncallbacks--;
+            return 0;
+        }
+    }
+    rt_error_set(RT_ERR_VALUE, "gc callback not registered");
+    return -1;
+}
+
+/* CPython 3.11: every generation joins the permanent one; count0 is reset. */
+void
+rt_gc_freeze(void)
+{
+    RtGcState *gc = state();
+    for (int i = 0; i < RT_GC_GENERATIONS; i++)
+        rti_gc_list_merge(&gc->gen[i].head, &gc->permanent);
+    gc->gen[0].count = 0;
+}
+
+void
+rt_gc_unfreeze(void)
+{
+    RtGcState *gc = state();
+    rti_gc_list_merge(&gc->permanent, &gc->gen[RT_GC_GENERATIONS - 1].head);
+}
+
+intptr_t rt_gc_get_freeze_count(void) { return rti_gc_list_size(&state()->permanent); }
+
+bool
+rt_gc_is_tracked(const RtObject *op)
+{
+    return (RT_TYPE(op)->flags & RT_TYPE_GC) && rti_gc_tracked(RTI_AS_GC(op));
+}
+
+bool
+rt_gc_is_finalized(const RtObject *op)
+{
+    return (RT_TYPE(op)->flags & RT_TYPE_GC) && rti_gc_finalized(RTI_AS_GC(op));
+}
+
+void
+rt_gc_track(RtObject *op)
+{
+    RtGcHead *g = RTI_AS_GC(op);
+    if (!rti_gc_tracked(g))
+        rti_gc_list_append(g, &state()->gen[0].head);
+}
+
+void
+rt_gc_untrack(RtObject *op)
+{
+    RtGcHead *g = RTI_AS_GC(op);
+    if (rti_gc_tracked(g))
+        rti_gc_list_remove(g);
+}
+
+void
+rt_gc_pauses(RtGcPauses *out)
+{
+    const RtGcPauseLog *log = &state()->pauses;
+    *out = (RtGcPauses){log->count, log->total, log->max, log->n, log->seconds, log->generation, log->dropped};
+}
+
+void
+rt_gc_pauses_reset(void)
+{
+    RtGcPauseLog *log = &state()->pauses;
+    log->n = 0;
+    log->count = log->dropped = 0;
+    log->total = log->max = 0.0;
+}

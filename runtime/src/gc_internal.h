@@ -1,0 +1,196 @@
+/* gc_internal.h -- the collector's header word layout, lists and state.
+ *
+ * Every object of a GC type is preceded by an RtGcHead, two words as
+ * CPython's PyGC_Head (16 bytes: the whole per-object overhead):
+ *
+ *   gc_next  the next object of the object's generation list, or 0 when the
+ *            object is not tracked.  During move_unreachable, bit 0 marks an
+ *            object moved to the tentatively unreachable list, whose list is
+ *            then walked by next pointers only (prev is busy, see below).
+ *   gc_prev  the previous object, in the bits above the two lowest:
+ *              bit 0  FINALIZED   the finalizer has run (it never runs twice)
+ *              bit 1  COLLECTING  the object is in the generation being
+ *                                 collected (set by update_refs)
+ *            During a collection the pointer bits of gc_prev hold gc_refs,
+ *            the copied reference count, instead of the link; the lists are
+ *            singly linked then, and gc_prev links are restored before
+ *            anything but the collector looks at them.
+ *
+ * gc_refs values during a collection (for objects with COLLECTING):
+ *   > 0  after subtract_refs: referenced from outside the generation
+ *        (directly), so reachable;
+ *   = 0  only referenced from inside: tentatively unreachable until
+ *        something reachable is found to point at it.
+ *
+ * Lists are circular, with a sentinel head (an RtGcHead that is no object).
+ */
+#ifndef RT_GC_INTERNAL_H
+#define RT_GC_INTERNAL_H
+
+#include "rt/gc.h"
+
+typedef struct RtGcHead {
+    uintptr_t gc_next;
+    uintptr_t gc_prev;
+} RtGcHead;
+
+_Static_assert(sizeof(RtGcHead) == 16, "the GC header is two words, as CPython 3.11's");
+
+#define RTI_GC_FINALIZED ((uintptr_t)1)
+#define RTI_GC_COLLECTING ((uintptr_t)2)
+#define RTI_GC_FLAGS ((uintptr_t)3)
+#define RTI_GC_REFS_SHIFT 2
+#define RTI_GC_NEXT_UNREACHABLE ((uintptr_t)1)
+
+#define RTI_AS_GC(op) ((RtGcHead *)(op) - 1)
+#define RTI_FROM_GC(g) ((RtObject *)((RtGcHead *)(g) + 1))
+
+static inline RtGcHead *rti_gc_next(const RtGcHead *g) { return (RtGcHead *)g->gc_next; }
+static inline void rti_gc_set_next(RtGcHead *g, RtGcHead *n) { g->gc_next = (uintptr_t)n; }
+static inline RtGcHead *rti_gc_prev(const RtGcHead *g) { return (RtGcHead *)(g->gc_prev & ~RTI_GC_FLAGS); }
+static inline void
+rti_gc_set_prev(RtGcHead *g, RtGcHead *p)
+{
+    g->gc_prev = ((uintptr_t)p & ~RTI_GC_FLAGS) | (g->gc_prev & RTI_GC_FLAGS);
+}
+static inline bool rti_gc_tracked(const RtGcHead *g) { return g->gc_next != 0; }
+
+/* ---- lists ---- */
+static inline void
+rti_gc_list_init(RtGcHead *list)
+{
+    list->gc_prev = (uintptr_t)list;
+    list->gc_next = (uintptr_t)list;
+}
+
+static inline bool rti_gc_list_is_empty(const RtGcHead *list) { return list->gc_next == (uintptr_t)list; }
+
+static inline void
+rti_gc_list_append(RtGcHead *node, RtGcHead *list)
+{
+    RtGcHead *last = (RtGcHead *)list->gc_prev;
+    rti_gc_set_prev(node, last);
+    rti_gc_set_next(last, node);
+    rti_gc_set_next(node, list);
+    list->gc_prev = (uintptr_t)node;
+}
+
+static inline void
+rti_gc_list_remove(RtGcHead *node)
+{
+    RtGcHead *prev = rti_gc_prev(node), *next = rti_gc_next(node);
+    rti_gc_set_next(prev, next);
+    rti_gc_set_prev(next, prev);
+    node->gc_next = 0;  /* untracked */
+    node->gc_prev &= RTI_GC_FINALIZED;
+}
+
+/* Move node from its list to the end of list. */
+static inline void
+rti_gc_list_move(RtGcHead *node, RtGcHead *list)
+{
+    RtGcHead *prev = rti_gc_prev(node), *next = rti_gc_next(node);
+    rti_gc_set_next(prev, next);
+    rti_gc_set_prev(next, prev);
+    RtGcHead *last = rti_gc_prev(list);
+    rti_gc_set_prev(node, last);
+    rti_gc_set_next(last, node);
+    rti_gc_set_next(node, list);
+    rti_gc_set_prev(list, node);
+}
+
+/* Append every node of from to to; from becomes empty. */
+static inline void
+rti_gc_list_merge(RtGcHead *from, RtGcHead *to)
+{
+    if (rti_gc_list_is_empty(from))
+        return;
+    RtGcHead *to_last = rti_gc_prev(to), *first = rti_gc_next(from), *last = rti_gc_prev(from);
+    rti_gc_set_next(to_last, first);
+    rti_gc_set_prev(first, to_last);
+    rti_gc_set_next(last, to);
+    rti_gc_set_prev(to, last);
+    rti_gc_list_init(from);
+}
+
+static inline intptr_t
+rti_gc_list_size(const RtGcHead *list)
+{
+    intptr_t n = 0;
+    for (const RtGcHead *g = rti_gc_next(list); g != list; g = rti_gc_next(g))
+        n++;
+    return n;
+}
+
+/* ---- gc_refs (valid while COLLECTING) ---- */
+static inline intptr_t rti_gc_refs(const RtGcHead *g) { return (intptr_t)(g->gc_prev >> RTI_GC_REFS_SHIFT); }
+static inline void
+rti_gc_set_refs(RtGcHead *g, intptr_t refs)
+{
+    g->gc_prev = (g->gc_prev & RTI_GC_FLAGS) | ((uintptr_t)refs << RTI_GC_REFS_SHIFT);
+}
+/* Copy the count and mark the object as being collected. */
+static inline void
+rti_gc_reset_refs(RtGcHead *g, intptr_t refs)
+{
+    g->gc_prev = (g->gc_prev & RTI_GC_FINALIZED) | RTI_GC_COLLECTING | ((uintptr_t)refs << RTI_GC_REFS_SHIFT);
+}
+static inline void rti_gc_decref(RtGcHead *g) { g->gc_prev -= (uintptr_t)1 << RTI_GC_REFS_SHIFT; }
+static inline bool rti_gc_is_collecting(const RtGcHead *g) { return (g->gc_prev & RTI_GC_COLLECTING) != 0; }
+static inline void rti_gc_clear_collecting(RtGcHead *g) { g->gc_prev &= ~RTI_GC_COLLECTING; }
+static inline bool rti_gc_finalized(const RtGcHead *g) { return (g->gc_prev & RTI_GC_FINALIZED) != 0; }
+static inline void rti_gc_set_finalized(RtGcHead *g) { g->gc_prev |= RTI_GC_FINALIZED; }
+
+/* ---- state ---- */
+typedef struct RtGcGeneration {
+    RtGcHead head;
+    long threshold;
+    intptr_t count;     /* gen 0: allocations - deallocations; others:
+                         * collections of the generation below */
+} RtGcGeneration;
+
+#define RTI_GC_MAX_CALLBACKS 8
+
+typedef struct RtGcCallbackSlot {
+    RtGcCallback fn;
+    void *arg;
+} RtGcCallbackSlot;
+
+typedef struct RtGcPauseLog {
+    double *seconds;
+    uint8_t *generation;
+    size_t n, capacity;
+    uint64_t count, dropped;
+    double total, max;
+} RtGcPauseLog;
+
+typedef struct RtGcState {
+    RtGcGeneration gen[RT_GC_GENERATIONS];
+    RtGcHead permanent;             /* frozen objects */
+    RtGcGenStats stats[RT_GC_GENERATIONS];
+    bool enabled;
+    bool collecting;
+    bool timing;
+    /* CPython's full-collection heuristic (issue #4074): collect the oldest
+     * generation only when the objects that survived young collections
+     * since the last full one exceed 25% of those the last full one kept. */
+    intptr_t long_lived_total;
+    intptr_t long_lived_pending;
+    RtGcCallbackSlot callbacks[RTI_GC_MAX_CALLBACKS];
+    size_t ncallbacks;
+    RtGcPauseLog pauses;
+} RtGcState;
+
+/* ---- the passes (gc_passes.c), in the order a collection runs them ---- */
+void rti_gc_update_refs(RtGcHead *containers);
+void rti_gc_subtract_refs(RtGcHead *containers);
+void rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable);
+void rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
+intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
+void rti_gc_untrack_tuples(RtGcHead *list);
+intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old);
+intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
+void rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
+void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
+
+#endif /* RT_GC_INTERNAL_H */

@@ -1,0 +1,178 @@
+/* instance.c -- classes made at run time, and their instances.
+ *
+ * A class is a heap type whose instances hold N object slots, as a Python
+ * class with __slots__ does; it may give its instances a weakref list (like
+ * a '__weakref__' slot) and a finalizer (like __del__, run at most once,
+ * allowed to resurrect, PEP 442).
+ *
+ *   instance:  [ GC header | RtObject | slot 0 .. slot N-1 | weaklist? ]
+ *
+ * Classes are runtime metadata, not objects: they come from the system
+ * allocator, are listed in the runtime, and are freed by rt_class_free or
+ * at rt_fini.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SLOTS (1u << 20)
+
+typedef struct RtClassList {
+    struct RtClassList *next;
+    RtType type;
+    uint32_t nslots;
+    char name[];
+} RtClassList;
+
+typedef struct RtInstance {
+    RtObject ob_base;
+    RtObject *slots[];
+} RtInstance;
+
+#define INST(op) ((RtInstance *)(op))
+
+static RtClassList *
+class_of(const RtType *t)
+{
+    return (RtClassList *)((char *)t - offsetof(RtClassList, type));
+}
+
+uint32_t rt_class_nslots(const RtType *cls) { return class_of(cls)->nslots; }
+
+bool
+rt_is_instance(const RtObject *op)
+{
+    return (RT_TYPE(op)->flags & RT_TYPE_HEAP) != 0;
+}
+
+static void
+instance_dealloc(RtObject *op)
+{
+    RtType *t = RT_TYPE(op);
+    /* The finalizer runs while the object is still tracked: what it stores
+     * the object into may be collected later, and if it resurrects the
+     * object, the object stays as it was. */
+    if (t->finalize != NULL && rt_object_finalize_from_dealloc(op) < 0)
+        return;
+    rt_gc_untrack(op);
+    if (rti_trash_begin(op))
+        return;
+    if (t->weaklist_offset != 0)
+        rti_weakref_clear_all(op);
+    for (uint32_t i = class_of(t)->nslots; i-- > 0;)
+        rt_clearref(&INST(op)->slots[i]);
+    rt_object_free(op);
+    rti_trash_end();
+}
+
+static int
+instance_traverse(RtObject *op, RtVisitProc visit, void *arg)
+{
+    uint32_t n = class_of(RT_TYPE(op))->nslots;
+    for (uint32_t i = 0; i < n; i++) {
+        RtObject *v = INST(op)->slots[i];
+        if (v != NULL) {
+            int r = visit(v, arg);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int
+instance_clear(RtObject *op)
+{
+    for (uint32_t i = class_of(RT_TYPE(op))->nslots; i-- > 0;)
+        rt_clearref(&INST(op)->slots[i]);
+    return 0;
+}
+
+RtType *
+rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finalize)(RtObject *))
+{
+    if (nslots > MAX_SLOTS) {
+        rt_error_set(RT_ERR_VALUE, "class '%s': %u slots is more than the %u allowed", name, nslots, MAX_SLOTS);
+        return NULL;
+    }
+    size_t len = strlen(name);
+    RtClassList *c = calloc(1, sizeof *c + len + 1);
+    if (c == NULL) {
+        rti_nomem();
+        return NULL;
+    }
+    memcpy(c->name, name, len + 1);
+    c->nslots = nslots;
+    size_t slots_end = sizeof(RtInstance) + (size_t)nslots * sizeof(RtObject *);
+    bool weak = (options & RT_CLASS_WEAKREF) != 0;
+    c->type = (RtType){
+        .name = c->name,
+        .basic_size = slots_end + (weak ? sizeof(RtObject *) : 0),
+        .flags = RT_TYPE_GC | RT_TYPE_HEAP,
+        .weaklist_offset = weak ? slots_end : 0,
+        .dealloc = instance_dealloc,
+        .traverse = instance_traverse,
+        .clear = instance_clear,
+        .finalize = finalize,
+    };
+    rti_type_register(&c->type);
+    c->next = rti_runtime.classes;
+    rti_runtime.classes = c;
+    return &c->type;
+}
+
+void
+rt_class_free(RtType *cls)
+{
+    RtClassList **pp = &rti_runtime.classes;
+    while (*pp != NULL && &(*pp)->type != cls)
+        pp = &(*pp)->next;
+    if (*pp == NULL)
+        return;
+    RtClassList *c = *pp;
+    *pp = c->next;
+    rti_type_unregister(&c->type);
+    free(c);
+}
+
+void
+rti_classes_fini(RtRuntime *rt)
+{
+    while (rt->classes != NULL) {
+        RtClassList *c = rt->classes;
+        rt->classes = c->next;
+        free(c);
+    }
+}
+
+RtObject *
+rt_instance_new(RtType *cls)
+{
+    RtObject *op = rt_object_new(cls);
+    if (op != NULL)
+        rt_gc_track(op);
+    return op;
+}
+
+RtObject *
+rt_instance_get(RtObject *inst, uint32_t slot)
+{
+    if (slot >= class_of(RT_TYPE(inst))->nslots) {
+        rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
+        return NULL;
+    }
+    return INST(inst)->slots[slot];
+}
+
+int
+rt_instance_set(RtObject *inst, uint32_t slot, RtObject *value)
+{
+    if (slot >= class_of(RT_TYPE(inst))->nslots) {
+        rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
+        return -1;
+    }
+    rt_xincref(value);
+    rt_setref(&INST(inst)->slots[slot], value);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* int.c -- boxed 64-bit integers.
+ *
+ * Like CPython, the integers -5..256 are preallocated and shared; they are
+ * immortal, so taking and dropping references to them writes nothing.  They
+ * live in static storage, set up once by rt_init and never changed after.
+ */
+#include "internal.h"
+
+static void int_dealloc(RtObject *op) { rt_object_free(op); }
+
+static uint64_t
+int_hash(RtObject *op)
+{
+    int64_t v = rt_int_value(op);
+    return (uint64_t)(v == -1 ? -2 : v);    /* -1 is CPython's error value */
+}
+
+static int int_eq(RtObject *a, RtObject *b) { return rt_int_value(a) == rt_int_value(b); }
+
+RtType rt_int_type = {
+    .name = "int",
+    .basic_size = sizeof(RtIntObject),
+    .flags = RT_TYPE_HASHABLE,
+    .dealloc = int_dealloc,
+    .hash = int_hash,
+    .eq = int_eq,
+    .id = RTI_TYPE_ID_INT,
+};
+
+#define NSMALL (RT_SMALL_INT_MAX - RT_SMALL_INT_MIN + 1)
+static RtIntObject small_ints[NSMALL];
+
+void
+rti_small_ints_init(void)
+{
+    for (int i = 0; i < NSMALL; i++) {
+        small_ints[i].ob_base.ob_type = &rt_int_type;
+        small_ints[i].value = RT_SMALL_INT_MIN + i;
+        rt_set_immortal(&small_ints[i].ob_base);
+    }
+}
+
+RtObject *
+rt_int_from(int64_t value)
+{
+    if (value >= RT_SMALL_INT_MIN && value <= RT_SMALL_INT_MAX) {
+        return &small_ints[value - RT_SMALL_INT_MIN].ob_base;
+    }
+    RtIntObject *op = (RtIntObject *)rt_object_new(&rt_int_type);
+    if (op != NULL)
+        op->value = value;
+    return (RtObject *)op;
+}

@@ -1,0 +1,160 @@
+/* internal.h -- what the runtime's files share and the public headers hide.
+ *
+ * All mutable state of the runtime lives in one RtRuntime (rti_runtime):
+ * the allocator heap, the collector state, the error slot, per-type
+ * statistics.  Nothing else is a file-scope global, so that a future
+ * free-threaded runtime can hand each thread its own heap.
+ *
+ * Naming: public functions are rt_*, functions shared between the runtime's
+ * files are rti_*, file-local ones are plain lowercase verbs.
+ */
+#ifndef RT_INTERNAL_H
+#define RT_INTERNAL_H
+
+#include "rt/rt.h"
+#include "pool.h"
+#include "gc_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#if RT_RC_ATOMIC
+#include <pthread.h>
+#endif
+
+#define RT_ERROR_MESSAGE_MAX 160
+
+/* Per-runtime statistics of a type (RtType.id indexes them). */
+typedef struct RtTypeCounters {
+    RtType *type;           /* NULL when the slot is free */
+    uint64_t allocated;
+    uint64_t freed;
+    int64_t live;
+    int64_t live_peak;
+    int64_t bytes;
+    int64_t bytes_peak;
+} RtTypeCounters;
+
+typedef struct RtFault {
+    uint64_t countdown;     /* allocations left before the failure; 0 = off */
+    bool persistent;        /* keep failing once fired */
+    bool firing;            /* persistent and fired: every call fails */
+    uint64_t fired;         /* allocations failed since armed */
+} RtFault;
+
+/* The debug backend's state (alloc_debug.c): a ring of freed blocks kept
+ * poisoned for a while, so that double frees and writes after free show. */
+#define RTI_DEBUG_QUARANTINE 1024
+typedef struct RtDebugHeap {
+    void *quarantine[RTI_DEBUG_QUARANTINE];
+    size_t next;            /* ring position to fill next */
+    uint32_t serial;        /* allocations made, for reports */
+} RtDebugHeap;
+
+typedef struct RtHeap {
+    RtAllocKind backend;
+    bool fast_pool;         /* backend is pool and no fault is armed */
+    const RtAllocator *vt;  /* the backend's entry points */
+    RtFault fault;
+    RtStatCount blocks;     /* blocks of non-pool backends */
+    RtDebugHeap debug;
+    RtPoolHeap pool;        /* pool state (used by pool and debug) */
+} RtHeap;
+
+typedef struct RtRuntime {
+    bool initialized;
+    RtConfig config;
+    RtHeap heap;
+    RtGcState gc;
+    RtError error;
+    char error_message[RT_ERROR_MESSAGE_MAX];
+    RtTypeCounters types[RT_MAX_TYPES];
+    struct RtClassList *classes;    /* heap types made by rt_class_new */
+    int trash_depth;                /* nested container deallocs */
+    RtGcHead *trash;                /* deposited objects (object.c) */
+#if RT_RC_ATOMIC
+    pthread_t owner;
+    _Atomic(RtObject *) pending;    /* objects freed on other threads */
+#endif
+} RtRuntime;
+
+extern RtRuntime rti_runtime;
+
+/* Fixed ids of the built-in types; classes get the ids after them. */
+enum {
+    RTI_TYPE_ID_OTHER = 0,
+    RTI_TYPE_ID_INT,
+    RTI_TYPE_ID_STR,
+    RTI_TYPE_ID_TUPLE,
+    RTI_TYPE_ID_LIST,
+    RTI_TYPE_ID_DICT,
+    RTI_TYPE_ID_WEAKREF,
+    RTI_TYPE_ID_FIRST_CLASS,
+};
+
+/* ---- errors ---- */
+RtObject *rti_nomem(void);          /* set RT_ERR_NOMEM, return NULL */
+void rti_error_setv(RtError err, const char *fmt, va_list ap);
+
+/* ---- allocator (alloc.c, pool.c, alloc_debug.c, alloc_dl.c) ---- */
+int rti_heap_init(RtHeap *heap, RtAllocKind backend);
+void rti_heap_fini(RtHeap *heap);
+void rti_heap_refresh_fast_path(RtHeap *heap);
+const RtAllocator *rti_dl_allocator(RtAllocKind kind);  /* NULL: unavailable */
+const char *rti_dl_unavailable_reason(RtAllocKind kind);
+extern const RtAllocator rti_malloc_allocator;
+extern const RtAllocator rti_pool_allocator;
+extern const RtAllocator rti_debug_allocator;
+int rti_debug_init(RtHeap *heap);
+void rti_debug_flush(RtHeap *heap);
+
+/* ---- objects and types (object.c) ---- */
+void rti_types_init(RtRuntime *rt);
+int rti_type_register(RtType *type);        /* assign a statistics slot */
+void rti_type_unregister(RtType *type);
+void rti_classes_fini(RtRuntime *rt);
+/* Memory a type's objects own beside their block (list items, dict
+ * tables), added to the type's bytes. */
+void rti_type_extra_bytes(const RtType *type, int64_t delta);
+/* Bound the recursion of container deallocs (object.c):
+ *     rt_gc_untrack(op); if (rti_trash_begin(op)) return;
+ *     ... drop references, free ...; rti_trash_end(); */
+#define RTI_TRASH_LIMIT 50
+bool rti_trash_begin(RtObject *op);
+void rti_trash_end(void);
+/* An object whose last reference went on another thread (atomic variant). */
+bool rti_is_pending(const RtObject *op);
+static inline bool
+rti_object_alive(const RtObject *op)
+{
+    intptr_t rc = rt_refcnt(op);
+    return rc > 0 || (rc < 0 && !rti_is_pending(op));
+}
+static inline RtTypeCounters *rti_type_counters(const RtType *t) { return &rti_runtime.types[t->id]; }
+/* The start of an object's memory block (its GC header for GC types). */
+static inline void *rti_object_block(RtObject *op)
+{
+    return (RT_TYPE(op)->flags & RT_TYPE_GC) ? (void *)RTI_AS_GC(op) : (void *)op;
+}
+
+/* ---- weakrefs (weakref.c) ---- */
+/* The weakref list head of an object, or NULL if its type has none. */
+RtObject **rti_weaklist_slot(RtObject *op);
+/* Clear every weakref to a dying object and call the callbacks of those
+ * that are alive (from the referent's dealloc). */
+void rti_weakref_clear_all(RtObject *op);
+void rti_weakref_detach(RtObject *wr);      /* referent = NULL, unlink */
+bool rti_weakref_has_callback(const RtObject *wr);
+void rti_weakref_call(RtObject *wr);        /* run the callback, once */
+
+/* ---- the collector (gc.c) ---- */
+void rti_gc_init(RtGcState *gc, const RtConfig *cfg);
+void rti_gc_fini(RtGcState *gc);
+void rti_gc_on_alloc(RtGcState *gc);        /* count and maybe collect */
+void rti_gc_on_free(RtGcState *gc);
+
+/* ---- ints and strings ---- */
+void rti_small_ints_init(void);             /* by rti_types_init */
+uint64_t rti_hash_bytes(const char *data, size_t len);
+
+#endif /* RT_INTERNAL_H */

@@ -1,0 +1,336 @@
+/* object.c -- allocating and freeing objects; deallocation; type statistics.
+ *
+ * An object's memory is one rt_malloc block: for GC types the 16-byte
+ * collector header comes first and the object follows it.  Allocation counts
+ * the object toward generation 0 (which may start a collection, as in
+ * CPython 3.11 -- the new object is not tracked yet, so the collection
+ * cannot see it) and into its type's statistics; rt_object_free undoes both.
+ *
+ * Deallocation in the atomic variant: the thread that drops the last
+ * reference may not be the runtime's owner, and the allocator and collector
+ * belong to the owner.  Such an object is pushed onto a lock-free stack
+ * (linked through its reference count field, see pending_link) and the owner
+ * deallocates it in rt_drain_pending().
+ */
+
+#include "internal.h"
+
+#include <string.h>
+
+/* ==== type statistics =================================================== */
+
+static void
+counters_up(RtTypeCounters *c, size_t size)
+{
+    c->allocated++;
+    if (++c->live > c->live_peak)
+        c->live_peak = c->live;
+    c->bytes += (int64_t)size;
+    if (c->bytes > c->bytes_peak)
+        c->bytes_peak = c->bytes;
+}
+
+static void
+counters_down(RtTypeCounters *c, size_t size)
+{
+    c->freed++;
+    c->live--;
+    c->bytes -= (int64_t)size;
+}
+
+int
+rti_type_register(RtType *type)
+{
+    for (uint32_t id = RTI_TYPE_ID_FIRST_CLASS; id < RT_MAX_TYPES; id++) {
+        if (rti_runtime.types[id].type == NULL) {
+            memset(&rti_runtime.types[id], 0, sizeof rti_runtime.types[id]);
+            rti_runtime.types[id].type = type;
+            type->id = id;
+            return 0;
+        }
+    }
+    /* Out of slots: the type shares the 'other' row. */
+    type->id = RTI_TYPE_ID_OTHER;
+    return 0;
+}
+
+void
+rti_type_unregister(RtType *type)
+{
+    if (type->id >= RTI_TYPE_ID_FIRST_CLASS)
+        rti_runtime.types[type->id].type = NULL;
+}
+
+void
+rti_types_init(RtRuntime *rt)
+{
+    static RtType *const builtins[] = {
+        &rt_int_type, &rt_str_type, &rt_tuple_type, &rt_list_type, &rt_dict_type, &rt_weakref_type,
+    };
+    memset(rt->types, 0, sizeof rt->types);
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
+        rt->types[builtins[i]->id].type = builtins[i];
+    rti_small_ints_init();
+}
+
+size_t
+rt_type_stats(RtTypeStats *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t id = 0; id < RT_MAX_TYPES; id++) {
+        const RtTypeCounters *c = &rti_runtime.types[id];
+        if (c->allocated == 0)
+            continue;
+        if (n < max)
+            out[n] = (RtTypeStats){c->type ? c->type->name : "other", c->allocated, c->freed,
+                                   c->live, c->live_peak, c->bytes, c->bytes_peak};
+        n++;
+    }
+    return n;
+}
+
+/* ==== allocation ======================================================== */
+
+static size_t
+object_size(const RtType *type, intptr_t nitems)
+{
+    return type->basic_size + (size_t)nitems * type->item_size;
+}
+
+size_t
+rt_object_sizeof(const RtObject *op)
+{
+    const RtType *t = RT_TYPE(op);
+    size_t size = object_size(t, t->item_size ? RT_SIZE(op) : 0);
+    return size + ((t->flags & RT_TYPE_GC) ? sizeof(RtGcHead) : 0);
+}
+
+RtObject *
+rt_object_new_var(RtType *type, intptr_t nitems)
+{
+    if (nitems < 0 || (type->item_size && (size_t)nitems > (SIZE_MAX / 2) / type->item_size)) {
+        rt_error_set(RT_ERR_VALUE, "cannot allocate %s of %jd items", type->name, (intmax_t)nitems);
+        return NULL;
+    }
+    bool gc = (type->flags & RT_TYPE_GC) != 0;
+    size_t size = object_size(type, nitems), block = size + (gc ? sizeof(RtGcHead) : 0);
+    uint8_t *mem = rt_malloc(block);
+    if (mem == NULL)
+        return NULL;
+    memset(mem, 0, block);
+    RtObject *op = (RtObject *)(gc ? mem + sizeof(RtGcHead) : mem);
+    op->ob_type = type;
+#if RT_RC_ATOMIC
+    atomic_store_explicit(&op->ob_refcnt, 1, memory_order_relaxed);
+#else
+    op->ob_refcnt = 1;
+#endif
+    if (type->item_size)
+        RT_SIZE(op) = nitems;
+    counters_up(rti_type_counters(type), block);
+    if (gc)
+        rti_gc_on_alloc(&rti_runtime.gc);
+    return op;
+}
+
+RtObject *
+rt_object_new(RtType *type)
+{
+    return rt_object_new_var(type, 0);
+}
+
+void
+rt_object_free(RtObject *op)
+{
+    RtType *type = RT_TYPE(op);
+    counters_down(rti_type_counters(type), rt_object_sizeof(op));
+    if (type->flags & RT_TYPE_GC) {
+        RtGcHead *g = RTI_AS_GC(op);
+        if (rti_gc_tracked(g))
+            rti_gc_list_remove(g);
+        rti_gc_on_free(&rti_runtime.gc);
+        rt_free(g);
+    } else {
+        rt_free(op);
+    }
+}
+
+/* ==== reference counts ================================================== */
+
+intptr_t
+rt_getrefcount(RtObject *op)
+{
+    intptr_t n = rt_refcnt(op);
+    return n < 0 ? RT_IMMORTAL_REPORTED : n;
+}
+
+static inline void
+set_refcnt(RtObject *op, intptr_t n)
+{
+#if RT_RC_ATOMIC
+    atomic_store_explicit(&op->ob_refcnt, n, memory_order_relaxed);
+#else
+    op->ob_refcnt = n;
+#endif
+}
+
+void
+rt_set_immortal(RtObject *op)
+{
+    set_refcnt(op, RT_IMMORTAL_REFCNT);
+}
+
+/* PEP 442 from dealloc: the object is at count 0.  Give it a temporary
+ * reference, mark it finalized, run the finalizer, and take the reference
+ * back; a count above zero then means the finalizer stored a new reference
+ * somewhere (resurrection), and dealloc must stop.  Only GC types have the
+ * FINALIZED bit, so only they may have finalizers. */
+int
+rt_object_finalize_from_dealloc(RtObject *op)
+{
+    RtType *type = RT_TYPE(op);
+    if (type->finalize == NULL || !(type->flags & RT_TYPE_GC))
+        return 0;
+    RtGcHead *g = RTI_AS_GC(op);
+    if (rti_gc_finalized(g))
+        return 0;
+    rti_gc_set_finalized(g);
+    set_refcnt(op, 1);
+    type->finalize(op);
+    intptr_t left = rt_refcnt(op) - 1;
+    set_refcnt(op, left);
+    return left == 0 ? 0 : -1;
+}
+
+/* ==== hashing and equality ============================================== */
+
+uint64_t
+rt_object_hash(RtObject *op)
+{
+    if (RT_TYPE(op)->hash != NULL)
+        return RT_TYPE(op)->hash(op);
+    /* Identity, like object.__hash__: drop the alignment bits, then mix. */
+    uint64_t x = (uint64_t)(uintptr_t)op >> 4;
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    return x ^ (x >> 33);
+}
+
+int
+rt_object_eq(RtObject *a, RtObject *b)
+{
+    if (a == b)
+        return 1;
+    if (RT_TYPE(a) != RT_TYPE(b) || RT_TYPE(a)->eq == NULL)
+        return 0;
+    return RT_TYPE(a)->eq(a, b);
+}
+
+/* ==== deallocation ====================================================== */
+
+#if RT_RC_ATOMIC
+/* While an object waits on the pending stack its count field holds the link
+ * to the next one, encoded below RT_IMMORTAL_REFCNT: a negative count, so
+ * that any stray incref or decref leaves it alone, and distinct from every
+ * immortal, so that rt_weakref_get sees the object as dead. */
+#define PENDING_BASE INTPTR_MIN
+static inline intptr_t pending_link(RtObject *next) { return PENDING_BASE + (intptr_t)((uintptr_t)next >> 4); }
+static inline RtObject *pending_next(intptr_t link) { return (RtObject *)((uintptr_t)(link - PENDING_BASE) << 4); }
+
+static void
+push_pending(RtObject *op)
+{
+    RtRuntime *rt = &rti_runtime;
+    RtObject *head = atomic_load_explicit(&rt->pending, memory_order_relaxed);
+    do {
+        atomic_store_explicit(&op->ob_refcnt, pending_link(head), memory_order_relaxed);
+    } while (!atomic_compare_exchange_weak_explicit(&rt->pending, &head, op, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+bool
+rti_is_pending(const RtObject *op)
+{
+    return rt_refcnt(op) < RT_IMMORTAL_REFCNT;
+}
+
+size_t
+rt_drain_pending(void)
+{
+    RtRuntime *rt = &rti_runtime;
+    size_t n = 0;
+    RtObject *op;
+    while ((op = atomic_exchange_explicit(&rt->pending, NULL, memory_order_acquire)) != NULL) {
+        while (op != NULL) {
+            RtObject *next = pending_next(rt_refcnt(op));
+            set_refcnt(op, 0);
+            RT_TYPE(op)->dealloc(op);
+            op = next;
+            n++;
+        }
+    }
+    return n;
+}
+
+void
+rt_dealloc(RtObject *op)
+{
+    if (rt_unlikely(!pthread_equal(pthread_self(), rti_runtime.owner))) {
+        push_pending(op);
+        return;
+    }
+    RT_TYPE(op)->dealloc(op);
+}
+#else
+bool rti_is_pending(const RtObject *op) { (void)op; return false; }
+size_t rt_drain_pending(void) { return 0; }
+void rt_dealloc(RtObject *op) { RT_TYPE(op)->dealloc(op); }
+#endif
+
+/* ==== the trashcan ====================================================== */
+
+/* Deallocating a long chain of containers recurses once per link and can
+ * overflow the C stack.  As CPython's trashcan does, a container dealloc
+ * past RTI_TRASH_LIMIT nested levels deposits the object instead, linked
+ * through the gc_prev word of its (now untracked) GC header, and the
+ * outermost dealloc destroys the deposited objects once the stack unwound.
+ * gc_next stays 0, so the object still reads as untracked. */
+bool
+rti_trash_begin(RtObject *op)
+{
+    RtRuntime *rt = &rti_runtime;
+    if (rt->trash_depth < RTI_TRASH_LIMIT) {
+        rt->trash_depth++;
+        return false;
+    }
+    RtGcHead *g = RTI_AS_GC(op);
+    g->gc_prev = (g->gc_prev & RTI_GC_FLAGS) | (uintptr_t)rt->trash;
+    rt->trash = g;
+    return true;
+}
+
+void
+rti_trash_end(void)
+{
+    RtRuntime *rt = &rti_runtime;
+    if (--rt->trash_depth != 0 || rt->trash == NULL)
+        return;
+    rt->trash_depth++;      /* destroy at depth 1: nested ends do not recurse here */
+    while (rt->trash != NULL) {
+        RtGcHead *g = rt->trash;
+        rt->trash = rti_gc_prev(g);
+        g->gc_prev &= RTI_GC_FLAGS;
+        RtObject *op = RTI_FROM_GC(g);
+        RT_TYPE(op)->dealloc(op);
+    }
+    rt->trash_depth--;
+}
+
+void
+rti_type_extra_bytes(const RtType *type, int64_t delta)
+{
+    RtTypeCounters *c = rti_type_counters(type);
+    c->bytes += delta;
+    if (c->bytes > c->bytes_peak)
+        c->bytes_peak = c->bytes;
+}

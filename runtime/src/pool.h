@@ -1,0 +1,199 @@
+/* pool.h -- the pooled small-object allocator: layout and fast paths.
+ *
+ * The model is CPython's obmalloc (see pool.c for the whole design).  This
+ * header holds the data structures and the two hot paths, inlined into
+ * rt_malloc and rt_free:
+ *
+ *   allocation  pop the free list of the first used pool of the size class;
+ *   free        find the pool by masking the address, push onto its list.
+ *
+ * Everything else (new pools, new arenas, full and empty pools) is in
+ * pool.c's slow paths.
+ */
+#ifndef RT_POOL_H
+#define RT_POOL_H
+
+#include "rt/alloc.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+#if RT_ASAN
+#include <sanitizer/asan_interface.h>
+#define RTI_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define RTI_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RTI_POISON(p, n) ((void)(p), (void)(n))
+#define RTI_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* -- Main tunable settings section -- (CPython 3.12's values, 64-bit)
+ *
+ * ALIGNMENT: every block is 16-byte aligned, so size classes step by 16.
+ * POOL_BITS: a pool is 16 KiB; one size class per pool.
+ * ARENA_BITS: an arena is 1 MiB = 64 pools; arenas are the unit of mmap and
+ *   munmap, so only a wholly free arena returns memory to the OS.
+ * The following invariants must hold:
+ *   1) ALIGNMENT <= SMALL_REQUEST_THRESHOLD, both powers of two;
+ *   2) the pool header is a multiple of ALIGNMENT, so blocks stay aligned;
+ *   3) an arena is an exact multiple of the pool size.
+ */
+#define RTI_ALIGNMENT_SHIFT 4
+#define RTI_POOL_BITS 14
+#define RTI_ARENA_BITS 20
+#define RTI_POOL_MASK (RT_POOL_SIZE - 1)
+#define RTI_POOLS_PER_ARENA ((uint32_t)(RT_ARENA_SIZE / RT_POOL_SIZE))
+#define RTI_POOL_OVERHEAD 48
+/* -- End of tunable settings section -- */
+
+#if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
+    || (1 << RTI_ARENA_BITS) != RT_ARENA_SIZE
+#error "pool geometry constants disagree with rt/alloc.h"
+#endif
+#if RTI_POOL_OVERHEAD % RT_ALIGNMENT != 0
+#error "pool header must keep blocks aligned"
+#endif
+#if RT_ARENA_SIZE % RT_POOL_SIZE != 0
+#error "arena size not an exact multiple of pool size"
+#endif
+
+/* A free block holds the link to the next free block of its pool. */
+typedef struct RtBlock {
+    struct RtBlock *next;
+} RtBlock;
+
+/* The header at the start of every pool.  A pool is in one of three states:
+ *   used   some blocks allocated, some free: on its class's usedpools list;
+ *   full   every block allocated: on no list (freeblock == NULL);
+ *   empty  no block allocated: on its arena's freepools list -- except the
+ *          last used pool of a class, which stays on usedpools when it
+ *          empties so that an alloc/free pair does not recycle the pool
+ *          every time (a "retained" pool).
+ * Blocks are carved lazily: nextoffset marks the first never-used block, so
+ * a fresh pool touches only the memory it hands out. */
+typedef struct RtPool {
+    uint32_t count;             /* blocks allocated */
+    uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
+    RtBlock *freeblock;         /* first free block; NULL when full */
+    struct RtPool *nextpool;    /* usedpools list, or the arena's freepools */
+    struct RtPool *prevpool;    /* usedpools list only */
+    uint32_t arenaindex;        /* index into the heap's arena vector */
+    uint32_t nextoffset;        /* offset of the next never-used block */
+    uint32_t maxnextoffset;     /* largest valid nextoffset */
+    uint32_t unused;
+} RtPool;
+_Static_assert(sizeof(RtPool) == RTI_POOL_OVERHEAD, "pool header size");
+#define RTI_NO_CLASS 0xffffffffu
+
+/* An arena descriptor (the arena's memory holds only pools).  Descriptors of
+ * mapped arenas with a free pool form 'usable_arenas', a doubly linked list
+ * in increasing order of nfreepools: allocation takes pools from the most
+ * used arena first, which lets nearly empty arenas drain and be unmapped. */
+typedef struct RtArena {
+    uintptr_t address;          /* base of the mapping; 0 if the slot is unused */
+    uint8_t *pool_address;      /* next never-used pool */
+    uint32_t nfreepools;        /* free pools, never-used ones included */
+    uint32_t ntotalpools;
+    RtPool *freepools;          /* empty pools, singly linked by nextpool */
+    struct RtArena *nextarena;  /* usable_arenas, or the unused slot list */
+    struct RtArena *prevarena;
+} RtArena;
+
+/* Which addresses belong to an arena: one bit per 1 MiB of address space,
+ * in 2 KiB leaves under a 16384-entry root (48-bit addresses).  Arenas are
+ * mapped 1 MiB-aligned, so the bit of an address is the bit of its arena. */
+#define RTI_MAP_LEAF_BITS 14
+#define RTI_MAP_ROOT_BITS (48 - RTI_ARENA_BITS - RTI_MAP_LEAF_BITS)
+#define RTI_MAP_ROOT_SIZE ((size_t)1 << RTI_MAP_ROOT_BITS)
+#define RTI_MAP_LEAF_SIZE ((size_t)1 << RTI_MAP_LEAF_BITS)
+typedef struct RtArenaMap {
+    uint64_t *leaves[RTI_MAP_ROOT_SIZE];
+} RtArenaMap;
+
+typedef struct RtPoolHeap {
+    RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
+    uint64_t nalloc;            /* small blocks ever allocated */
+    int64_t in_use;             /* small blocks allocated now */
+    int64_t in_use_peak;
+    RtArena *arenas;            /* vector of descriptors */
+    uint32_t maxarenas;
+    RtArena *unused_arena_objects;  /* free descriptor slots */
+    RtArena *usable_arenas;
+    /* nfp2lasta[n]: the last arena in usable_arenas with n free pools,
+     * which makes keeping the list sorted O(1) (bpo-37029). */
+    RtArena *nfp2lasta[RTI_POOLS_PER_ARENA + 1];
+    RtStatCount pools;
+    RtStatCount arenas_stat;
+    RtStatCount large;          /* requests passed to malloc */
+    RtArenaMap map;
+} RtPoolHeap;
+
+#define RTI_POOL_OF(p) ((RtPool *)((uintptr_t)(p) & ~(uintptr_t)RTI_POOL_MASK))
+#define RTI_CLASS_SIZE(idx) (((uint32_t)(idx) + 1) << RTI_ALIGNMENT_SHIFT)
+
+static inline bool
+rti_arena_map_contains(const RtArenaMap *map, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    uintptr_t root = a >> (RTI_ARENA_BITS + RTI_MAP_LEAF_BITS);
+    if (rt_unlikely(root >= RTI_MAP_ROOT_SIZE))
+        return false;
+    const uint64_t *leaf = map->leaves[root];
+    if (leaf == NULL)
+        return false;
+    uintptr_t bit = (a >> RTI_ARENA_BITS) & (RTI_MAP_LEAF_SIZE - 1);
+    return (leaf[bit >> 6] >> (bit & 63)) & 1;
+}
+
+/* Slow paths (pool.c). */
+void *rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx);
+void rti_pool_extend(RtPoolHeap *ph, RtPool *pool);
+void *rti_pool_alloc_large(RtPoolHeap *ph, size_t size);
+void rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool, bool was_full);
+void rti_pool_free_large(RtPoolHeap *ph, void *p);
+void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
+size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
+void rti_pool_trim(RtPoolHeap *ph);
+void rti_pool_fini(RtPoolHeap *ph);
+void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
+int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
+
+static inline void *
+rti_pool_alloc(RtPoolHeap *ph, size_t size)
+{
+    if (rt_unlikely(size - 1 >= RT_SMALL_REQUEST_THRESHOLD))   /* 0 wraps too */
+        return rti_pool_alloc_large(ph, size);
+    uint32_t idx = (uint32_t)((size - 1) >> RTI_ALIGNMENT_SHIFT);
+    RtPool *pool = ph->usedpools[idx];
+    if (rt_unlikely(pool == NULL))
+        return rti_pool_alloc_new_pool(ph, idx);
+    RtBlock *bp = pool->freeblock;      /* never NULL on a used pool */
+    RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
+    pool->freeblock = bp->next;
+    pool->count++;
+    ph->nalloc++;
+    if (++ph->in_use > ph->in_use_peak)
+        ph->in_use_peak = ph->in_use;
+    if (rt_unlikely(pool->freeblock == NULL))
+        rti_pool_extend(ph, pool);
+    return bp;
+}
+
+static inline void
+rti_pool_free(RtPoolHeap *ph, void *p)
+{
+    if (rt_unlikely(!rti_arena_map_contains(&ph->map, p))) {
+        rti_pool_free_large(ph, p);
+        return;
+    }
+    RtPool *pool = RTI_POOL_OF(p);
+    RtBlock *lastfree = pool->freeblock;
+    ((RtBlock *)p)->next = lastfree;
+    RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
+    pool->freeblock = (RtBlock *)p;
+    ph->in_use--;
+    uint32_t count = --pool->count;
+    if (rt_unlikely(lastfree == NULL || count == 0))
+        rti_pool_free_slow(ph, pool, lastfree == NULL);
+}
+
+#endif /* RT_POOL_H */

@@ -1,0 +1,136 @@
+/* runtime.c -- the runtime context: start, stop, errors.
+ *
+ * rti_runtime is the one place the runtime keeps mutable state (see
+ * internal.h).  rt_init_ex() brings the parts up in dependency order --
+ * allocator heap, types, collector -- and rt_fini() takes them down in
+ * reverse, after printing statistics when RT_SHOW_STATS asked for them.
+ * A runtime can be started again after rt_fini(), with another
+ * configuration: the tests use this to run one program over every backend.
+ */
+
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+RtRuntime rti_runtime;
+
+/* ==== errors ============================================================ */
+
+static const char *const error_names[] = {
+    [RT_OK] = "no error",
+    [RT_ERR_NOMEM] = "out of memory",
+    [RT_ERR_VALUE] = "bad value",
+    [RT_ERR_INDEX] = "index out of range",
+    [RT_ERR_KEY] = "key not found",
+    [RT_ERR_TYPE] = "wrong type",
+    [RT_ERR_STATE] = "bad state",
+};
+
+const char *
+rt_error_name(RtError err)
+{
+    return (unsigned)err < sizeof error_names / sizeof error_names[0] ? error_names[err] : "unknown error";
+}
+
+void
+rti_error_setv(RtError err, const char *fmt, va_list ap)
+{
+    rti_runtime.error = err;
+    if (fmt != NULL)
+        vsnprintf(rti_runtime.error_message, sizeof rti_runtime.error_message, fmt, ap);
+    else
+        snprintf(rti_runtime.error_message, sizeof rti_runtime.error_message, "%s", rt_error_name(err));
+}
+
+void
+rt_error_set(RtError err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rti_error_setv(err, fmt, ap);
+    va_end(ap);
+}
+
+RtError rt_error(void) { return rti_runtime.error; }
+
+const char *
+rt_error_message(void)
+{
+    return rti_runtime.error == RT_OK ? "no error" : rti_runtime.error_message;
+}
+
+void
+rt_error_clear(void)
+{
+    rti_runtime.error = RT_OK;
+    rti_runtime.error_message[0] = '\0';
+}
+
+RtObject *
+rti_nomem(void)
+{
+    rt_error_set(RT_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+/* ==== start and stop ==================================================== */
+
+int
+rt_init(void)
+{
+    RtConfig cfg;
+    rt_config_default(&cfg);
+    rt_config_from_env(&cfg, stderr);
+    return rt_init_ex(&cfg);
+}
+
+int
+rt_init_ex(const RtConfig *cfg)
+{
+    RtRuntime *rt = &rti_runtime;
+    if (rt->initialized) {
+        rt_error_set(RT_ERR_STATE, "the runtime is already running; call rt_fini() first");
+        return -1;
+    }
+    for (int i = 0; i < RT_GC_GENERATIONS; i++) {
+        if (cfg->gc_threshold[i] < 0) {
+            rt_error_set(RT_ERR_VALUE, "GC threshold %d is negative (%ld)", i, cfg->gc_threshold[i]);
+            return -1;
+        }
+    }
+    rt_error_clear();
+    if (rti_heap_init(&rt->heap, cfg->alloc) < 0)
+        return -1;
+    rt->config = *cfg;
+    rti_types_init(rt);
+    rti_gc_init(&rt->gc, cfg);
+#if RT_RC_ATOMIC
+    rt->owner = pthread_self();
+    atomic_store_explicit(&rt->pending, NULL, memory_order_relaxed);
+#endif
+    rt->initialized = true;
+    rti_heap_refresh_fast_path(&rt->heap);
+    if (cfg->fail_after != 0)
+        rt_fault_inject(cfg->fail_after, cfg->fail_persistent);
+    return 0;
+}
+
+void
+rt_fini(void)
+{
+    RtRuntime *rt = &rti_runtime;
+    if (!rt->initialized)
+        return;
+    rt_drain_pending();
+    rt_fault_inject(0, false);
+    if (rt->config.show_stats)
+        rt_print_stats(stderr);
+    rti_gc_fini(&rt->gc);
+    rti_classes_fini(rt);
+    rt->initialized = false;
+    rti_heap_fini(&rt->heap);
+}
+
+bool rt_is_initialized(void) { return rti_runtime.initialized; }
+const RtConfig *rt_config(void) { return &rti_runtime.config; }

@@ -1,0 +1,169 @@
+/* weakref.c -- weak references with callbacks.
+ *
+ * A weakref points at its referent without owning a reference.  The
+ * referent keeps a doubly linked list of the weakrefs to it (the list head
+ * is a word of the referent at its type's weaklist_offset), so that when it
+ * dies every weakref can be cleared.  Dying happens two ways:
+ *
+ *   by reference count  the referent's dealloc calls rti_weakref_clear_all:
+ *                       all weakrefs are cleared first, then the callbacks of
+ *                       those still alive run, in list order, each with the
+ *                       cleared weakref (CPython's PyObject_ClearWeakRefs);
+ *   by the collector    handle_weakrefs (gc_passes.c) clears them before any
+ *                       finalizer or clear runs, and calls only the callbacks
+ *                       of weakrefs that are not garbage themselves.
+ *
+ * A callback runs at most once: it is taken out of the weakref before the
+ * call.  A weakref holds its callback argument strongly, so it is a GC type
+ * (an argument may refer back to the weakref).
+ */
+#include "internal.h"
+
+typedef struct RtWeakref {
+    RtObject ob_base;
+    RtObject *referent;         /* borrowed; NULL once cleared */
+    RtWeakCallback callback;    /* NULL when none, or once called */
+    RtObject *arg;              /* owned */
+    struct RtWeakref *prev, *next;  /* the referent's list */
+} RtWeakref;
+
+#define WR(op) ((RtWeakref *)(op))
+
+RtObject **
+rti_weaklist_slot(RtObject *op)
+{
+    size_t off = RT_TYPE(op)->weaklist_offset;
+    return off ? (RtObject **)((char *)op + off) : NULL;
+}
+
+void
+rti_weakref_detach(RtObject *op)
+{
+    RtWeakref *wr = WR(op);
+    if (wr->referent == NULL)
+        return;
+    RtObject **head = rti_weaklist_slot(wr->referent);
+    if (wr->prev != NULL)
+        wr->prev->next = wr->next;
+    else
+        *head = (RtObject *)wr->next;
+    if (wr->next != NULL)
+        wr->next->prev = wr->prev;
+    wr->prev = wr->next = NULL;
+    wr->referent = NULL;
+}
+
+bool rti_weakref_has_callback(const RtObject *op) { return WR(op)->callback != NULL; }
+
+void
+rti_weakref_call(RtObject *op)
+{
+    RtWeakref *wr = WR(op);
+    RtWeakCallback cb = wr->callback;
+    if (cb == NULL)
+        return;
+    wr->callback = NULL;
+    cb(op, wr->arg);
+}
+
+/* Clear all, then call: a callback cannot see a half-cleared list.  The
+ * weakrefs with a pending callback are chained through their (now unused)
+ * next links and held by a reference until their callback ran. */
+void
+rti_weakref_clear_all(RtObject *referent)
+{
+    RtObject **head = rti_weaklist_slot(referent);
+    RtWeakref *to_call = NULL, **tail = &to_call;
+    while (*head != NULL) {
+        RtObject *op = *head;
+        rti_weakref_detach(op);
+        if (WR(op)->callback != NULL && rt_refcnt(op) > 0) {
+            rt_incref(op);
+            *tail = WR(op);
+            tail = &WR(op)->next;
+        }
+    }
+    while (to_call != NULL) {
+        RtWeakref *wr = to_call;
+        to_call = wr->next;
+        wr->next = NULL;
+        rti_weakref_call((RtObject *)wr);
+        rt_decref((RtObject *)wr);
+    }
+}
+
+static void
+weakref_dealloc(RtObject *op)
+{
+    rt_gc_untrack(op);
+    if (rti_trash_begin(op))
+        return;
+    rti_weakref_detach(op);
+    rt_clearref(&WR(op)->arg);
+    rt_object_free(op);
+    rti_trash_end();
+}
+
+static int
+weakref_traverse(RtObject *op, RtVisitProc visit, void *arg)
+{
+    return WR(op)->arg != NULL ? visit(WR(op)->arg, arg) : 0;
+}
+
+static int
+weakref_clear(RtObject *op)
+{
+    rti_weakref_detach(op);
+    WR(op)->callback = NULL;
+    rt_clearref(&WR(op)->arg);
+    return 0;
+}
+
+RtType rt_weakref_type = {
+    .name = "weakref",
+    .basic_size = sizeof(RtWeakref),
+    .flags = RT_TYPE_GC,
+    .dealloc = weakref_dealloc,
+    .traverse = weakref_traverse,
+    .clear = weakref_clear,
+    .id = RTI_TYPE_ID_WEAKREF,
+};
+
+RtObject *
+rt_weakref_new(RtObject *referent, RtWeakCallback callback, RtObject *arg)
+{
+    RtObject **head = rti_weaklist_slot(referent);
+    if (head == NULL) {
+        rt_error_set(RT_ERR_TYPE, "cannot create weak reference to '%s' object", RT_TYPE(referent)->name);
+        return NULL;
+    }
+    RtWeakref *wr = (RtWeakref *)rt_object_new(&rt_weakref_type);
+    if (wr == NULL)
+        return NULL;
+    wr->referent = referent;
+    wr->callback = callback;
+    wr->arg = arg ? rt_newref(arg) : NULL;
+    wr->next = WR(*head);
+    if (*head != NULL)
+        WR(*head)->prev = wr;
+    *head = (RtObject *)wr;
+    rt_gc_track((RtObject *)wr);
+    return (RtObject *)wr;
+}
+
+RtObject *
+rt_weakref_get(RtObject *op)
+{
+    RtObject *r = WR(op)->referent;
+    return r != NULL && rti_object_alive(r) ? r : NULL;
+}
+
+intptr_t
+rt_weakref_count(RtObject *referent)
+{
+    RtObject **head = rti_weaklist_slot(referent);
+    intptr_t n = 0;
+    for (RtWeakref *wr = head ? WR(*head) : NULL; wr != NULL; wr = wr->next)
+        n++;
+    return n;
+}
