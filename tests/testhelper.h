@@ -1,0 +1,150 @@
+/* testhelper.h -- a small test harness for the runtime's C tests.
+ *
+ *   TEST(name) { CHECK(cond); CHECK_EQ(a, b); ... }
+ *   int main(void) { RUN(name); ...; return rt_test_summary(); }
+ *
+ * A failed check prints file, line, the expression and (for CHECK_EQ) both
+ * values, and the test goes on; the exit status is the number of failed
+ * tests (capped at 125), so ctest sees any failure.  rt_test_dies() runs a
+ * function in a forked child and checks that it aborts with a given message
+ * on stderr: the way to test the debug allocator's reports.
+ */
+#ifndef RT_TESTHELPER_H
+#define RT_TESTHELPER_H
+
+#define _GNU_SOURCE
+#include "rt/rt.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int rt_test_failed_checks, rt_test_failed_tests, rt_test_count;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            rt_test_failed_checks++;                                                    \
+            fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                               \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                              \
+    do {                                                                                            \
+        intmax_t va_ = (intmax_t)(a), vb_ = (intmax_t)(b);                                          \
+        if (va_ != vb_) {                                                                           \
+            rt_test_failed_checks++;                                                                \
+            fprintf(stderr, "  %s:%d: CHECK_EQ failed: %s == %s (%jd != %jd)\n", __FILE__, __LINE__, \
+                    #a, #b, va_, vb_);                                                              \
+        }                                                                                           \
+    } while (0)
+
+/* A check whose failure makes the rest of the test meaningless. */
+#define REQUIRE(cond)                                                                     \
+    do {                                                                                  \
+        if (!(cond)) {                                                                    \
+            rt_test_failed_checks++;                                                      \
+            fprintf(stderr, "  %s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+            return;                                                                       \
+        }                                                                                 \
+    } while (0)
+
+#define TEST(name) static void name(void)
+#define RUN(name) rt_test_run(#name, name)
+
+static inline void
+rt_test_run(const char *name, void (*fn)(void))
+{
+    int before = rt_test_failed_checks;
+    rt_test_count++;
+    fn();
+    if (rt_test_failed_checks != before) {
+        rt_test_failed_tests++;
+        fprintf(stderr, "FAIL %s\n", name);
+    } else {
+        printf("ok   %s\n", name);
+    }
+}
+
+static inline int
+rt_test_summary(void)
+{
+    printf("%d test(s), %d failed\n", rt_test_count, rt_test_failed_tests);
+    return rt_test_failed_tests > 125 ? 125 : rt_test_failed_tests;
+}
+
+/* Start a runtime with the defaults and the given backend. */
+static inline int
+rt_test_init(RtAllocKind backend)
+{
+    RtConfig cfg;
+    rt_config_default(&cfg);
+    cfg.alloc = backend;
+    return rt_init_ex(&cfg);
+}
+
+/* The number of live blocks and objects, to compare before and after. */
+typedef struct RtTestMark {
+    int64_t blocks;
+    int64_t objects;
+} RtTestMark;
+
+static inline RtTestMark
+rt_test_mark(void)
+{
+    RtAllocStats st;
+    RtTypeStats ts[RT_MAX_TYPES];
+    RtTestMark m = {0, 0};
+    rt_alloc_stats(&st);
+    m.blocks = st.blocks.current;
+    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
+    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
+        m.objects += ts[i].live;
+    return m;
+}
+
+#define CHECK_NO_LEAK(mark)                        \
+    do {                                           \
+        RtTestMark now_ = rt_test_mark();          \
+        CHECK_EQ(now_.blocks, (mark).blocks);      \
+        CHECK_EQ(now_.objects, (mark).objects);    \
+    } while (0)
+
+/* Run fn in a child; true when it died of SIGABRT after writing a line
+ * containing 'expect' to stderr. */
+static inline bool
+rt_test_dies(void (*fn)(void), const char *expect)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return false;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    bool ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(buf, expect) != NULL;
+    if (!ok)
+        fprintf(stderr, "  child status %d, stderr: %s\n", status, buf);
+    return ok;
+}
+
+#endif /* RT_TESTHELPER_H */
