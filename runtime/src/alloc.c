@@ -73,6 +73,14 @@ rt_allocator(RtAllocKind kind)
     }
 }
 
+const RtAllocator *
+rt_allocator_direct(RtAllocKind kind)
+{
+    if (kind == RT_ALLOC_MIMALLOC || kind == RT_ALLOC_JEMALLOC)
+        return rti_dl_allocator_direct(kind);
+    return rt_allocator(kind);
+}
+
 bool
 rt_alloc_available(RtAllocKind kind)
 {
@@ -100,8 +108,8 @@ rt_alloc_current(void)
 void
 rti_heap_refresh_fast_path(RtHeap *heap)
 {
-    heap->fast_pool = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL
-                      && heap->fault.countdown == 0 && !heap->fault.firing;
+    heap->pool_free = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL;
+    heap->fast_pool = heap->pool_free && heap->fault.countdown == 0 && !heap->fault.firing;
 }
 
 int
@@ -114,11 +122,13 @@ rti_heap_init(RtHeap *heap, RtAllocKind backend)
                      why ? why : "unknown reason");
         return -1;
     }
-    /* The pool heap is all zero here (never used, or reset by
-     * rti_pool_fini), and is not touched: its map is 128 KiB. */
-    memset(heap, 0, offsetof(RtHeap, pool));
+    memset(heap, 0, sizeof *heap);
     heap->backend = backend;
     heap->vt = vt;
+    if (rti_pool_init(&heap->pool) < 0) {
+        rt_error_set(RT_ERR_NOMEM, "cannot reserve the arena map");
+        return -1;
+    }
     if (backend == RT_ALLOC_DEBUG && rti_debug_init(heap) < 0)
         return -1;
     return 0;
@@ -130,7 +140,7 @@ rti_heap_fini(RtHeap *heap)
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
     rti_pool_fini(&heap->pool);
-    heap->fast_pool = false;
+    heap->fast_pool = heap->pool_free = false;
 }
 
 /* ==== fault injection =================================================== */
@@ -207,12 +217,8 @@ void *
 rt_malloc(size_t size)
 {
     RtHeap *heap = &rti_runtime.heap;
-    if (rt_likely(heap->fast_pool)) {
-        void *p = rti_pool_alloc(&heap->pool, size);
-        if (rt_unlikely(p == NULL))
-            return rti_nomem();
-        return p;
-    }
+    if (rt_likely(heap->fast_pool))
+        return rti_pool_alloc(&heap->pool, size);  /* the pool sets NOMEM */
     return alloc_slow(heap, size);
 }
 
@@ -263,7 +269,7 @@ rt_free(void *ptr)
     RtHeap *heap = &rti_runtime.heap;
     if (ptr == NULL)
         return;
-    if (rt_likely(heap->backend == RT_ALLOC_POOL && rti_runtime.initialized)) {
+    if (rt_likely(heap->pool_free)) {
         rti_pool_free(&heap->pool, ptr);
         return;
     }

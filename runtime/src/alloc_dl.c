@@ -39,7 +39,8 @@ typedef struct DlBackend {
     void *(*mallocx_fn)(size_t, int);
     void *(*rallocx_fn)(void *, size_t, int);
     void (*dallocx_fn)(void *, int);
-    RtAllocator api;
+    RtAllocator api;            /* rounding wrappers: what the runtime uses */
+    RtAllocator direct;         /* the library's own malloc/realloc/free */
     bool loaded, failed;
     char why[200];              /* dlerror() of a failed load */
 } DlBackend;
@@ -97,6 +98,13 @@ load(DlBackend *b)
         snprintf(b->why, sizeof b->why, "%s lacks %s/%s/%s", b->soname, b->sym_malloc, b->sym_realloc, b->sym_free);
         return false;   /* the handle stays open: harmless, and rare */
     }
+    void *dm = dlsym(h, "malloc"), *dr = dlsym(h, "realloc"), *df = dlsym(h, "free");
+    if (dm != NULL && dr != NULL && df != NULL) {
+        b->direct.name = b->flags_api ? "jemalloc" : "mimalloc";
+        *(void **)&b->direct.malloc = dm;
+        *(void **)&b->direct.realloc = dr;
+        *(void **)&b->direct.free = df;
+    }
     if (b->flags_api) {
         *(void **)&b->mallocx_fn = m;
         *(void **)&b->rallocx_fn = r;
@@ -138,4 +146,13 @@ rti_dl_allocator(RtAllocKind kind)
     bool ok = b->loaded;
     pthread_mutex_unlock(&dl_lock);
     return ok ? &b->api : NULL;
+}
+
+const RtAllocator *
+rti_dl_allocator_direct(RtAllocKind kind)
+{
+    DlBackend *b = backend_of(kind);
+    if (b == NULL || rti_dl_allocator(kind) == NULL || b->direct.malloc == NULL)
+        return NULL;
+    return &b->direct;
 }

@@ -54,11 +54,12 @@ typedef struct RtDebugHeap {
 typedef struct RtHeap {
     RtAllocKind backend;
     bool fast_pool;         /* backend is pool and no fault is armed */
+    bool pool_free;         /* backend is pool (rt_free's fast path) */
     const RtAllocator *vt;  /* the backend's entry points */
     RtFault fault;
     RtStatCount blocks;     /* blocks of non-pool backends */
-    RtDebugHeap debug;
     RtPoolHeap pool;        /* pool state (used by pool and debug) */
+    RtDebugHeap debug;
 } RtHeap;
 
 typedef struct RtRuntime {
@@ -102,6 +103,7 @@ void rti_heap_fini(RtHeap *heap);
 void rti_heap_refresh_fast_path(RtHeap *heap);
 const RtAllocator *rti_dl_allocator(RtAllocKind kind);  /* NULL: unavailable */
 const char *rti_dl_unavailable_reason(RtAllocKind kind);
+const RtAllocator *rti_dl_allocator_direct(RtAllocKind kind);
 extern const RtAllocator rti_malloc_allocator;
 extern const RtAllocator rti_pool_allocator;
 extern const RtAllocator rti_debug_allocator;

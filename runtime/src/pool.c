@@ -5,7 +5,7 @@
  *   arena   1 MiB, mapped with mmap at a 1 MiB-aligned address and unmapped
  *           as soon as it is wholly free (but see "keep one" below);
  *   pool    16 KiB slice of an arena holding blocks of one size class,
- *           with a 48-byte header at its start;
+ *           with a 64-byte header at its start;
  *   block   16..512 bytes in steps of 16: class idx = (size - 1) >> 4.
  *
  *     Request in bytes     Size of allocated block      Size class idx
@@ -18,15 +18,17 @@
  *
  * Allocation strategy abstract:
  *   - usedpools[idx] lists the pools of class idx that have a free block;
- *     allocation pops the free list of its first pool (pool.h).  When the
- *     free list runs dry, the next never-used block of the pool is carved
- *     ("extend"); when there is none, the pool is full and leaves the list.
+ *     allocation pops the allocation list of its first pool (pool.h).  When
+ *     that list runs dry it is refilled: with the blocks freed since the last
+ *     refill, else with never-used blocks carved from the pool (4 KiB at a
+ *     time); when there are neither, the pool is full and leaves the list.
  *   - A class with no used pool takes an empty pool from the first arena of
  *     usable_arenas, which is kept in increasing order of free pools: the
  *     most used arenas serve first, so lightly used arenas tend to empty and
  *     can be returned to the OS.  No usable arena: map a new one.
- *   - Free pushes the block onto its pool's free list (the pool is found by
- *     masking the address; the arena map says whether the address is ours).
+ *   - Free pushes the block onto its pool's local free list (the pool is
+ *     found by masking the address; the arena map says whether the address
+ *     is ours).
  *     A full pool goes back to the front of usedpools; an empty pool goes to
  *     its arena's freepools, and the arena moves right in usable_arenas to
  *     keep the order (O(1) with nfp2lasta, as bpo-37029 did).
@@ -34,7 +36,10 @@
  *     usable_arenas: one free arena is kept so that a program hovering at an
  *     arena boundary does not map and unmap on every step (bpo-37257).
  *
- * One departure from obmalloc: when the last used pool of a class empties,
+ * Departures from obmalloc, both for the alloc/free pair's latency: split
+ * free lists (pool.h, RtPool), which cost a 64-byte pool header instead of
+ * 48 (one block fewer per pool in some classes); and when the last used
+ * pool of a class empties,
  * it stays on usedpools (a "retained" pool).  obmalloc sends it to the
  * arena's freepools and takes it back on the next allocation, so an
  * alloc/free pair in a class with nothing else alive pays both slow paths
@@ -57,33 +62,24 @@
 static int
 map_set(RtArenaMap *map, uintptr_t arena, bool used)
 {
-    uintptr_t root = arena >> (RTI_ARENA_BITS + RTI_MAP_LEAF_BITS);
-    if (root >= RTI_MAP_ROOT_SIZE)
-        return -1;
-    uint64_t *leaf = map->leaves[root];
-    if (leaf == NULL) {
-        if (!used)
-            return 0;
-        leaf = calloc(RTI_MAP_LEAF_SIZE / 64, sizeof(uint64_t));
-        if (leaf == NULL)
-            return -1;
-        map->leaves[root] = leaf;
-    }
-    uintptr_t bit = (arena >> RTI_ARENA_BITS) & (RTI_MAP_LEAF_SIZE - 1);
+    uintptr_t bit = arena >> RTI_ARENA_BITS;
+    if (bit >> RTI_MAP_BITS)
+        return -1;      /* beyond 48 bits: never from mmap without a hint */
     if (used)
-        leaf[bit >> 6] |= (uint64_t)1 << (bit & 63);
+        map->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
     else
-        leaf[bit >> 6] &= ~((uint64_t)1 << (bit & 63));
+        map->bits[bit >> 6] &= ~((uint64_t)1 << (bit & 63));
     return 0;
 }
 
-static void
-map_free(RtArenaMap *map)
+int
+rti_pool_init(RtPoolHeap *ph)
 {
-    for (size_t i = 0; i < RTI_MAP_ROOT_SIZE; i++) {
-        free(map->leaves[i]);
-        map->leaves[i] = NULL;
-    }
+    void *bits = mmap(NULL, RTI_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (bits == MAP_FAILED)
+        return -1;
+    ph->map.bits = bits;
+    return 0;
 }
 
 /* ==== statistics helpers ================================================ */
@@ -269,54 +265,79 @@ take_free_pool(RtPoolHeap *ph)
     return pool;
 }
 
+/* Carve up to RTI_CARVE_BYTES of never-used blocks onto the (empty)
+ * allocation list, linked in address order.  False when none are left. */
+static bool
+carve(RtPool *pool)
+{
+    if (pool->nextoffset > pool->maxnextoffset)
+        return false;
+    uint32_t size = RTI_CLASS_SIZE(pool->szidx);
+    uint32_t n = RTI_CARVE_BYTES / size, left = (pool->maxnextoffset - pool->nextoffset) / size + 1;
+    if (n == 0)
+        n = 1;
+    if (n > left)
+        n = left;
+    uint8_t *base = (uint8_t *)pool + pool->nextoffset;
+    for (uint32_t i = 0; i < n; i++) {
+        RtBlock *b = (RtBlock *)(base + (size_t)i * size);
+        RTI_UNPOISON(b, sizeof *b);
+        b->next = i + 1 < n ? (RtBlock *)(base + (size_t)(i + 1) * size) : NULL;
+        RTI_POISON(b, size);
+    }
+    pool->freeblock = (RtBlock *)base;
+    pool->nextoffset += n * size;
+    return true;
+}
+
 /* First block of a pool taken for class idx (usedpools[idx] was empty). */
 void *
 rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
 {
     RtPool *pool = take_free_pool(ph);
     if (pool == NULL)
-        return NULL;
-    uint32_t size = RTI_CLASS_SIZE(idx);
-    RtBlock *bp;
+        return rti_nomem();
     if (pool->szidx == idx) {
-        /* It last held this class: its free list is still good. */
-        bp = pool->freeblock;
-        RTI_UNPOISON(bp, size);
-        pool->freeblock = bp->next;
+        /* It last held this class: its free lists are still good. */
+        if (pool->freeblock == NULL) {
+            pool->freeblock = pool->localfree;
+            pool->localfree = NULL;
+        }
     } else {
         pool->szidx = idx;
-        bp = (RtBlock *)((uint8_t *)pool + RTI_POOL_OVERHEAD);
-        RTI_UNPOISON(bp, size);
-        pool->nextoffset = RTI_POOL_OVERHEAD + size;
-        pool->maxnextoffset = (uint32_t)(RT_POOL_SIZE - size);
-        pool->freeblock = NULL;
+        pool->nalloc = pool->nfree = 0;
+        pool->freeblock = pool->localfree = NULL;
+        pool->nextoffset = RTI_POOL_OVERHEAD;
+        pool->maxnextoffset = (uint32_t)(RT_POOL_SIZE - RTI_CLASS_SIZE(idx));
+        carve(pool);
     }
-    pool->count = 1;
     link_used_front(ph, pool);
-    ph->nalloc++;
-    if (++ph->in_use > ph->in_use_peak)
-        ph->in_use_peak = ph->in_use;
+    RtBlock *bp = pool->freeblock;
+    RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
+    pool->freeblock = bp->next;
+    pool->nalloc++;
+    uint64_t in_use = ++ph->nalloc - ph->nfree;
+    if (in_use > ph->in_use_peak)
+        ph->in_use_peak = in_use;
     if (pool->freeblock == NULL)
-        rti_pool_extend(ph, pool);
+        return rti_pool_refill(ph, pool, bp);
     return bp;
 }
 
-/* The free list of a used pool ran dry: carve the next never-used block, or
- * retire the pool as full. */
-void
-rti_pool_extend(RtPoolHeap *ph, RtPool *pool)
+/* The allocation list of a used pool ran dry as bp was taken from it:
+ * swap in the local free list, or carve never-used blocks, or retire the
+ * pool as full.  Returns bp. */
+void *
+rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
 {
-    if (pool->nextoffset <= pool->maxnextoffset) {
-        RtBlock *bp = (RtBlock *)((uint8_t *)pool + pool->nextoffset);
-        RTI_UNPOISON(bp, sizeof(RtBlock));
-        bp->next = NULL;
-        RTI_POISON(bp, RTI_CLASS_SIZE(pool->szidx));
-        pool->freeblock = bp;
-        pool->nextoffset += RTI_CLASS_SIZE(pool->szidx);
-        return;
+    if (pool->localfree != NULL) {
+        pool->freeblock = pool->localfree;
+        pool->localfree = NULL;
+    } else if (!carve(pool)) {
+        unlink_used(ph, pool);
+        pool->nextpool = pool->prevpool = NULL;
     }
-    unlink_used(ph, pool);
-    pool->nextpool = pool->prevpool = NULL;
+    return bp;
 }
 
 /* An empty pool goes back to its arena; the arena moves right in
@@ -371,16 +392,21 @@ insert_to_freepool(RtPoolHeap *ph, RtPool *pool)
     lastnf->nextarena = ao;
 }
 
+/* A full pool got a free block back (it becomes used again), or a used
+ * pool emptied and is not the class's only used pool, which rti_pool_free
+ * retains (see top). */
 void
-rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool, bool was_full)
+rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
 {
-    if (was_full)
+    if (pool->freeblock == NULL) {
+        pool->freeblock = pool->localfree;
+        pool->localfree = NULL;
         link_used_front(ph, pool);
-    if (pool->count != 0)
+    }
+    if (RTI_POOL_COUNT(pool) != 0)
         return;
-    /* Empty.  The class's only used pool stays, retained (see top). */
     if (ph->usedpools[pool->szidx] == pool && pool->nextpool == NULL)
-        return;
+        return;     /* retained */
     unlink_used(ph, pool);
     insert_to_freepool(ph, pool);
 }
@@ -391,8 +417,9 @@ void *
 rti_pool_alloc_large(RtPoolHeap *ph, size_t size)
 {
     void *p = malloc(size ? size : 1);
-    if (p != NULL)
-        stat_up(&ph->large);
+    if (p == NULL)
+        return rti_nomem();
+    stat_up(&ph->large);
     return p;
 }
 
@@ -443,7 +470,7 @@ rti_pool_trim(RtPoolHeap *ph)
 {
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtPool *pool = ph->usedpools[idx];
-        if (pool != NULL && pool->count == 0) {
+        if (pool != NULL && RTI_POOL_COUNT(pool) == 0) {
             unlink_used(ph, pool);
             insert_to_freepool(ph, pool);
         }
@@ -469,10 +496,11 @@ add_pool_stats(const RtPool *pool, RtAllocStats *st)
     RtSizeClassStats *c = &st->classes[pool->szidx];
     uint32_t size = RTI_CLASS_SIZE(pool->szidx);
     uint32_t capacity = (uint32_t)((RT_POOL_SIZE - RTI_POOL_OVERHEAD) / size);
+    uint32_t count = RTI_POOL_COUNT(pool);
     c->pools++;
-    c->blocks += pool->count;
-    c->free_blocks += capacity - pool->count;
-    st->small_bytes += (uint64_t)pool->count * size;
+    c->blocks += count;
+    c->free_blocks += capacity - count;
+    st->small_bytes += (uint64_t)count * size;
 }
 
 /* Walk every carved pool of every mapped arena: a pool is in use when it is
@@ -497,9 +525,9 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
         }
     }
     st->small.allocated = ph->nalloc;
-    st->small.current = ph->in_use;
-    st->small.freed = ph->nalloc - (uint64_t)ph->in_use;
-    st->small.peak = ph->in_use_peak;
+    st->small.freed = ph->nfree;
+    st->small.current = (int64_t)(ph->nalloc - ph->nfree);
+    st->small.peak = (int64_t)ph->in_use_peak;
     st->large = ph->large;
     st->pools = ph->pools;
     st->arenas = ph->arenas_stat;
@@ -516,10 +544,9 @@ rti_pool_fini(RtPoolHeap *ph)
         }
     }
     free(ph->arenas);
-    map_free(&ph->map);
-    /* The map is all NULL again; leave its 128 KiB untouched so that an
-     * idle runtime does not make those pages resident. */
-    memset(ph, 0, offsetof(RtPoolHeap, map));
+    if (ph->map.bits != NULL)
+        munmap(ph->map.bits, RTI_MAP_BYTES);
+    memset(ph, 0, sizeof *ph);
 }
 
 /* ==== validation (tests) ================================================ */
@@ -533,10 +560,10 @@ rti_pool_fini(RtPoolHeap *ph)
     } while (0)
 
 static uint32_t
-free_list_length(const RtPool *pool)
+list_length(RtBlock *b)
 {
     uint32_t n = 0;
-    for (RtBlock *b = pool->freeblock; b != NULL;) {
+    while (b != NULL) {
         RTI_UNPOISON(b, sizeof *b);
         RtBlock *next = b->next;
         RTI_POISON(b, sizeof *b);
@@ -546,8 +573,8 @@ free_list_length(const RtPool *pool)
     return n;
 }
 
-/* Check one used or full pool: count + free list + never-used blocks must
- * equal its capacity. */
+/* Check one used or full pool: blocks in use + both free lists + the
+ * never-used blocks must equal its capacity. */
 static int
 validate_pool(const RtPool *pool, char *err, size_t errlen)
 {
@@ -555,9 +582,11 @@ validate_pool(const RtPool *pool, char *err, size_t errlen)
     uint32_t capacity = (uint32_t)((RT_POOL_SIZE - RTI_POOL_OVERHEAD) / size);
     uint32_t virgin = pool->nextoffset <= pool->maxnextoffset
                           ? (pool->maxnextoffset - pool->nextoffset) / size + 1 : 0;
-    uint32_t nfree = free_list_length(pool);
-    CHECK(pool->count + nfree + virgin == capacity, "pool %p (class %u): %u used + %u free + %u virgin != %u",
-          (const void *)pool, pool->szidx, pool->count, nfree, virgin, capacity);
+    uint32_t nfree = list_length(pool->freeblock) + list_length(pool->localfree);
+    CHECK(RTI_POOL_COUNT(pool) + nfree + virgin == capacity, "pool %p (class %u): %u used + %u free + %u virgin != %u",
+          (const void *)pool, pool->szidx, RTI_POOL_COUNT(pool), nfree, virgin, capacity);
+    CHECK(pool->freeblock != NULL || (pool->localfree == NULL && virgin == 0),
+          "pool %p has free blocks but an empty allocation list", (const void *)pool);
     return 0;
 }
 
@@ -603,9 +632,10 @@ rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
             CHECK(pool->arenaindex == a, "pool %p names arena %u, not %u", (const void *)pool, pool->arenaindex, a);
             if (validate_pool(pool, err, errlen) < 0)
                 return -1;
-            in_use += pool->count;
+            in_use += RTI_POOL_COUNT(pool);
         }
     }
-    CHECK(in_use == ph->in_use, "%lld blocks in pools, %lld recorded", (long long)in_use, (long long)ph->in_use);
+    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree), "%lld blocks in pools, %lld recorded", (long long)in_use,
+          (long long)(ph->nalloc - ph->nfree));
     return 0;
 }

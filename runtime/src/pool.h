@@ -4,11 +4,12 @@
  * header holds the data structures and the two hot paths, inlined into
  * rt_malloc and rt_free:
  *
- *   allocation  pop the free list of the first used pool of the size class;
- *   free        find the pool by masking the address, push onto its list.
+ *   allocation  pop the allocation list of the first used pool of the class;
+ *   free        find the pool by masking the address, push onto its
+ *               local free list (mimalloc's split lists: see RtPool).
  *
- * Everything else (new pools, new arenas, full and empty pools) is in
- * pool.c's slow paths.
+ * Everything else (refilling the allocation list, new pools, new arenas,
+ * full and empty pools) is in pool.c's slow paths.
  */
 #ifndef RT_POOL_H
 #define RT_POOL_H
@@ -42,7 +43,8 @@
 #define RTI_ARENA_BITS 20
 #define RTI_POOL_MASK (RT_POOL_SIZE - 1)
 #define RTI_POOLS_PER_ARENA ((uint32_t)(RT_ARENA_SIZE / RT_POOL_SIZE))
-#define RTI_POOL_OVERHEAD 48
+#define RTI_POOL_OVERHEAD 64
+#define RTI_CARVE_BYTES 4096    /* never-used blocks are carved this much at a time */
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -68,21 +70,33 @@ typedef struct RtBlock {
  *          last used pool of a class, which stays on usedpools when it
  *          empties so that an alloc/free pair does not recycle the pool
  *          every time (a "retained" pool).
- * Blocks are carved lazily: nextoffset marks the first never-used block, so
- * a fresh pool touches only the memory it hands out. */
+ *
+ * Free blocks sit on two lists, as in mimalloc: allocation pops 'freeblock',
+ * free pushes 'localfree', and when 'freeblock' runs dry the lists swap.
+ * With one list, an allocation right after a free reads the link the free
+ * has just written, and every alloc/free pair waits on that store; with two,
+ * allocation reads links written long before.  Never-used blocks are carved
+ * RTI_CARVE_BYTES at a time onto 'freeblock' when both lists are empty, so
+ * a fresh pool touches little more memory than it hands out.
+ * Invariant: a used pool's 'freeblock' is never NULL between calls.
+ *
+ * Two counts instead of one that goes up and down, for the same reason:
+ * blocks in use = nalloc - nfree (modulo 2^32). */
 typedef struct RtPool {
-    uint32_t count;             /* blocks allocated */
-    uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
-    RtBlock *freeblock;         /* first free block; NULL when full */
+    uint32_t nalloc;            /* blocks handed out */
+    uint32_t nfree;             /* blocks given back */
+    RtBlock *freeblock;         /* allocation list; NULL when full */
+    RtBlock *localfree;         /* blocks freed since the last swap */
     struct RtPool *nextpool;    /* usedpools list, or the arena's freepools */
     struct RtPool *prevpool;    /* usedpools list only */
     uint32_t arenaindex;        /* index into the heap's arena vector */
+    uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
     uint32_t nextoffset;        /* offset of the next never-used block */
     uint32_t maxnextoffset;     /* largest valid nextoffset */
-    uint32_t unused;
 } RtPool;
-_Static_assert(sizeof(RtPool) == RTI_POOL_OVERHEAD, "pool header size");
+_Static_assert(sizeof(RtPool) <= RTI_POOL_OVERHEAD, "pool header size");
 #define RTI_NO_CLASS 0xffffffffu
+#define RTI_POOL_COUNT(pool) ((uint32_t)((pool)->nalloc - (pool)->nfree))
 
 /* An arena descriptor (the arena's memory holds only pools).  Descriptors of
  * mapped arenas with a free pool form 'usable_arenas', a doubly linked list
@@ -98,22 +112,27 @@ typedef struct RtArena {
     struct RtArena *prevarena;
 } RtArena;
 
-/* Which addresses belong to an arena: one bit per 1 MiB of address space,
- * in 2 KiB leaves under a 16384-entry root (48-bit addresses).  Arenas are
- * mapped 1 MiB-aligned, so the bit of an address is the bit of its arena. */
-#define RTI_MAP_LEAF_BITS 14
-#define RTI_MAP_ROOT_BITS (48 - RTI_ARENA_BITS - RTI_MAP_LEAF_BITS)
-#define RTI_MAP_ROOT_SIZE ((size_t)1 << RTI_MAP_ROOT_BITS)
-#define RTI_MAP_LEAF_SIZE ((size_t)1 << RTI_MAP_LEAF_BITS)
+/* Which addresses belong to an arena: one bit per 1 MiB of the 48-bit
+ * address space, 2^28 bits = 32 MiB reserved with MAP_NORESERVE when the
+ * heap starts.  Only the words for addresses where arenas live are ever
+ * touched (one 4 KiB page covers 32 GiB of address space), so the map
+ * costs a page or two of memory, and the lookup is one load.  Arenas are
+ * mapped 1 MiB-aligned, so an address's bit is its arena's bit. */
+#define RTI_MAP_BITS (48 - RTI_ARENA_BITS)
+#define RTI_MAP_BYTES (((size_t)1 << RTI_MAP_BITS) / 8)
 typedef struct RtArenaMap {
-    uint64_t *leaves[RTI_MAP_ROOT_SIZE];
+    uint64_t *bits;         /* NULL until the heap starts */
 } RtArenaMap;
 
 typedef struct RtPoolHeap {
     RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
-    uint64_t nalloc;            /* small blocks ever allocated */
-    int64_t in_use;             /* small blocks allocated now */
-    int64_t in_use_peak;
+    /* Small-block counts.  Two monotonic counters rather than one that goes
+     * up and down: an alloc/free pair then updates each once, so neither
+     * joins the free list's chain of store-to-load forwards that bounds
+     * the pair's latency; blocks in use = nalloc - nfree. */
+    uint64_t nalloc;
+    uint64_t nfree;
+    uint64_t in_use_peak;
     RtArena *arenas;            /* vector of descriptors */
     uint32_t maxarenas;
     RtArena *unused_arena_objects;  /* free descriptor slots */
@@ -133,48 +152,47 @@ typedef struct RtPoolHeap {
 static inline bool
 rti_arena_map_contains(const RtArenaMap *map, const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    uintptr_t root = a >> (RTI_ARENA_BITS + RTI_MAP_LEAF_BITS);
-    if (rt_unlikely(root >= RTI_MAP_ROOT_SIZE))
+    uintptr_t bit = (uintptr_t)p >> RTI_ARENA_BITS;
+    if (rt_unlikely(bit >> RTI_MAP_BITS))
         return false;
-    const uint64_t *leaf = map->leaves[root];
-    if (leaf == NULL)
-        return false;
-    uintptr_t bit = (a >> RTI_ARENA_BITS) & (RTI_MAP_LEAF_SIZE - 1);
-    return (leaf[bit >> 6] >> (bit & 63)) & 1;
+    return (map->bits[bit >> 6] >> (bit & 63)) & 1;
 }
 
 /* Slow paths (pool.c). */
 void *rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx);
-void rti_pool_extend(RtPoolHeap *ph, RtPool *pool);
+void *rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp);
 void *rti_pool_alloc_large(RtPoolHeap *ph, size_t size);
-void rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool, bool was_full);
+void rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool);
 void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
 void rti_pool_trim(RtPoolHeap *ph);
+int rti_pool_init(RtPoolHeap *ph);
 void rti_pool_fini(RtPoolHeap *ph);
 void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
 int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
 
+/* Allocate a block; NULL when the OS refuses memory (the slow paths set
+ * no runtime error: rt_malloc does).  Every slow path is a tail call, so the
+ * fast path needs no stack frame. */
 static inline void *
 rti_pool_alloc(RtPoolHeap *ph, size_t size)
 {
     if (rt_unlikely(size - 1 >= RT_SMALL_REQUEST_THRESHOLD))   /* 0 wraps too */
         return rti_pool_alloc_large(ph, size);
-    uint32_t idx = (uint32_t)((size - 1) >> RTI_ALIGNMENT_SHIFT);
+    size_t idx = (size - 1) >> RTI_ALIGNMENT_SHIFT;
     RtPool *pool = ph->usedpools[idx];
     if (rt_unlikely(pool == NULL))
-        return rti_pool_alloc_new_pool(ph, idx);
+        return rti_pool_alloc_new_pool(ph, (uint32_t)idx);
     RtBlock *bp = pool->freeblock;      /* never NULL on a used pool */
     RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
     pool->freeblock = bp->next;
-    pool->count++;
-    ph->nalloc++;
-    if (++ph->in_use > ph->in_use_peak)
-        ph->in_use_peak = ph->in_use;
+    pool->nalloc++;
+    uint64_t in_use = ++ph->nalloc - ph->nfree;
+    if (rt_unlikely(in_use > ph->in_use_peak))
+        ph->in_use_peak = in_use;
     if (rt_unlikely(pool->freeblock == NULL))
-        rti_pool_extend(ph, pool);
+        return rti_pool_refill(ph, pool, bp);
     return bp;
 }
 
@@ -186,14 +204,17 @@ rti_pool_free(RtPoolHeap *ph, void *p)
         return;
     }
     RtPool *pool = RTI_POOL_OF(p);
-    RtBlock *lastfree = pool->freeblock;
-    ((RtBlock *)p)->next = lastfree;
+    ((RtBlock *)p)->next = pool->localfree;
     RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
-    pool->freeblock = (RtBlock *)p;
-    ph->in_use--;
-    uint32_t count = --pool->count;
-    if (rt_unlikely(lastfree == NULL || count == 0))
-        rti_pool_free_slow(ph, pool, lastfree == NULL);
+    pool->localfree = (RtBlock *)p;
+    ph->nfree++;
+    uint32_t nfree = ++pool->nfree;
+    if (rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL)) {
+        /* The class's only used pool stays when it empties (pool.c). */
+        if (pool->freeblock != NULL && pool->nextpool == NULL && ph->usedpools[pool->szidx] == pool)
+            return;
+        rti_pool_free_slow(ph, pool);
+    }
 }
 
 #endif /* RT_POOL_H */

@@ -72,6 +72,11 @@ typedef struct RtAllocator {
     void (*free)(void *ptr);
 } RtAllocator;
 const RtAllocator *rt_allocator(RtAllocKind kind);
+/* For benchmarks: mimalloc's and jemalloc's own malloc/realloc/free, called
+ * as a program linked with the library calls them (rt_allocator's entries
+ * round requests to 16 bytes first, to keep RT_ALIGNMENT).  The same as
+ * rt_allocator for the other backends. */
+const RtAllocator *rt_allocator_direct(RtAllocKind kind);
 
 /* Statistics.  A count tracks a quantity that goes up and down. */
 typedef struct RtStatCount {

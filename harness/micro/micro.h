@@ -1,0 +1,29 @@
+/* micro.h -- the microbenchmark suite (rtbench micro): each file registers
+ * its benchmarks through rt_bench.h; micro_main.c calls the registrations.
+ *
+ * Families and names (what scripts and the README refer to):
+ *   alloc_free/<backend>/<size>          LIFO alloc+free pair, one block of
+ *                                        the size kept alive meanwhile
+ *   alloc_free_empty/<backend>/<size>    the same with nothing else alive
+ *   alloc_free_random/<backend>/<size>   free+alloc at a random slot of a
+ *                                        working set of 1M live blocks
+ *   incref_decref/<variant>              one incref+decref pair, private object
+ *   incref_decref_shared/atomic/threads:<n>  all threads on one object
+ *   gc_collect_live/<n>                  full collection of a live heap
+ *   gc_collect_cycles/<n>                collecting n objects in 2-cycles
+ *   gc_young/<threshold0>                tracked allocation with young collections
+ */
+#ifndef RT_MICRO_H
+#define RT_MICRO_H
+
+#include "rt_bench.h"
+
+void rt_micro_register_alloc(void);
+void rt_micro_register_rc_nonatomic(void);
+void rt_micro_register_rc_atomic(void);
+void rt_micro_register_gc(void);
+
+/* The process's resident set now, in bytes (from /proc/self/statm). */
+long rt_micro_rss_bytes(void);
+
+#endif /* RT_MICRO_H */
