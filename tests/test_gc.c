@@ -1,0 +1,836 @@
+/* test_gc.c -- the cycle collector.
+ *
+ * Strategy: first every cycle shape, through every container type; then a
+ * randomized test against an independent reachability oracle (many seeds):
+ * the test records every reference it creates, computes what is reachable
+ * from its roots by breadth-first search, collects, and checks that exactly
+ * the unreachable objects died -- per object for a test type that records
+ * its deallocation, per type for the built-in ones -- and that every
+ * survivor's reference count is exactly its references from survivors and
+ * roots.  Then finalizers and resurrection, weakref callbacks, the exact
+ * collection schedule that CPython 3.11's threshold rules give (worked out
+ * by hand in the comments), disabled collection, and the gc module API.
+ */
+#include "testhelper.h"
+#include "../runtime/src/internal.h"
+#include "prng.h"
+
+/* ==== a test type that records its deallocation ========================= */
+
+#define MAX_NODES 4096
+static int freed[MAX_NODES];
+
+typedef struct TNode {
+    RtObject ob_base;
+    int id;
+    RtObject *slot[3];
+} TNode;
+
+static void
+tnode_dealloc(RtObject *op)
+{
+    TNode *n = (TNode *)op;
+    rt_gc_untrack(op);
+    freed[n->id]++;
+    for (int i = 0; i < 3; i++)
+        rt_clearref(&n->slot[i]);
+    rt_object_free(op);
+}
+
+static int
+tnode_traverse(RtObject *op, RtVisitProc visit, void *arg)
+{
+    TNode *n = (TNode *)op;
+    for (int i = 0; i < 3; i++) {
+        if (n->slot[i] != NULL) {
+            int r = visit(n->slot[i], arg);
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int
+tnode_clear(RtObject *op)
+{
+    for (int i = 0; i < 3; i++)
+        rt_clearref(&((TNode *)op)->slot[i]);
+    return 0;
+}
+
+static RtType tnode_type = {
+    .name = "TNode",
+    .basic_size = sizeof(TNode),
+    .flags = RT_TYPE_GC,
+    .dealloc = tnode_dealloc,
+    .traverse = tnode_traverse,
+    .clear = tnode_clear,
+};
+
+static RtObject *
+tnode_new(int id)
+{
+    TNode *n = (TNode *)rt_object_new(&tnode_type);
+    if (n == NULL)
+        return NULL;
+    n->id = id;
+    freed[id] = 0;
+    rt_gc_track((RtObject *)n);
+    return (RtObject *)n;
+}
+
+static void
+tnode_set(RtObject *op, int slot, RtObject *target)
+{
+    rt_incref(target);
+    rt_setref(&((TNode *)op)->slot[slot], target);
+}
+
+/* ==== setup ============================================================ */
+
+static RtTestMark mark;
+
+static void
+setup(long t0, long t1, long t2)
+{
+    RtConfig cfg;
+    rt_config_default(&cfg);
+    cfg.gc_threshold[0] = t0;
+    cfg.gc_threshold[1] = t1;
+    cfg.gc_threshold[2] = t2;
+    if (rt_init_ex(&cfg) != 0)
+        abort();
+    rti_type_register(&tnode_type);
+    mark = rt_test_mark();
+}
+
+static void
+teardown(void)
+{
+    rt_gc_collect(2);
+    CHECK_NO_LEAK(mark);
+    rt_fini();
+}
+
+static int64_t
+live_of(const char *type)
+{
+    RtTypeStats ts[RT_MAX_TYPES];
+    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
+    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
+        if (strcmp(ts[i].name, type) == 0)
+            return ts[i].live;
+    return 0;
+}
+
+/* ==== cycle shapes ====================================================== */
+
+TEST(self_references_of_every_container)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("C", 1, 0, NULL);
+    RtObject *l = rt_list_new(0), *d = rt_dict_new(), *i = rt_instance_new(cls), *t = tnode_new(0);
+    RtObject *tu = rt_tuple_new(1);
+    rt_list_append(l, l);
+    rt_dict_set(d, d, d);
+    rt_instance_set(i, 0, i);
+    tnode_set(t, 0, t);
+    rt_tuple_init_item(tu, 0, tu);
+    RtObject *objs[] = {l, d, i, t, tu};
+    for (int k = 0; k < 5; k++)
+        rt_decref(objs[k]);
+    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("TNode") + live_of("tuple"), 5);
+    CHECK_EQ(rt_gc_collect(0), 5);
+    CHECK_EQ(freed[0], 1);
+    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("TNode") + live_of("tuple"), 0);
+    teardown();
+}
+
+/* A ring of n objects cycling through list -> dict -> tuple -> instance. */
+static RtObject *
+make_ring(int n, RtType *cls)
+{
+    RtObject *first = NULL, *prev = NULL;
+    for (int k = 0; k < n; k++) {
+        RtObject *o;
+        switch (k % 4) {
+        case 0: o = rt_list_new(0); break;
+        case 1: o = rt_dict_new(); break;
+        case 2: o = rt_instance_new(cls); break;
+        default: o = tnode_new(k); break;
+        }
+        if (prev == NULL) {
+            first = o;
+        } else {
+            if (rt_is_type(prev, &rt_list_type))
+                rt_list_append(prev, o);
+            else if (rt_is_type(prev, &rt_dict_type))
+                rt_dict_set(prev, rt_int_from(k), o);
+            else if (RT_TYPE(prev) == cls)
+                rt_instance_set(prev, 0, o);
+            else
+                tnode_set(prev, 0, o);
+            rt_decref(o);   /* prev holds it */
+        }
+        prev = o;
+    }
+    /* Close the ring through a tuple. */
+    RtObject *tu = rt_tuple_pack(1, first);
+    if (rt_is_type(prev, &rt_list_type))
+        rt_list_append(prev, tu);
+    else if (rt_is_type(prev, &rt_dict_type))
+        rt_dict_set(prev, rt_int_from(-1), tu);
+    else if (RT_TYPE(prev) == cls)
+        rt_instance_set(prev, 0, tu);
+    else
+        tnode_set(prev, 0, tu);
+    rt_decref(tu);
+    return first;   /* the caller's reference */
+}
+
+TEST(pairs_and_rings_of_length_2_to_100)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("R", 1, 0, NULL);
+    for (int n = 2; n <= 100; n++) {
+        RtObject *r = make_ring(n, cls);
+        rt_decref(r);
+        /* n ring members + the closing tuple */
+        CHECK_EQ(rt_gc_collect(2), n + 1);
+    }
+    teardown();
+}
+
+TEST(cycles_hanging_from_reachable_objects_survive)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("H", 2, 0, NULL);
+    RtObject *root = rt_list_new(0);
+    RtObject *ring = make_ring(7, cls);
+    rt_list_append(root, ring);     /* reachable: must survive */
+    rt_decref(ring);
+    RtObject *garbage = make_ring(5, cls);
+    /* A garbage cycle that points at a reachable object: the cycle goes,
+     * the object stays. */
+    RtObject *keep = rt_list_new(0);
+    rt_list_append(root, keep);
+    RtObject *a = rt_instance_new(cls), *b = rt_instance_new(cls);
+    rt_instance_set(a, 0, b);
+    rt_instance_set(b, 0, a);
+    rt_instance_set(a, 1, keep);
+    rt_decref(a);
+    rt_decref(b);
+    rt_decref(garbage);
+    intptr_t keep_refs = rt_getrefcount(keep);
+    CHECK_EQ(rt_gc_collect(2), 6 + 2);
+    CHECK_EQ(rt_getrefcount(keep), keep_refs - 1);
+    CHECK_EQ(rt_list_size(root), 2);
+    CHECK(rt_gc_is_tracked(ring));
+    CHECK_EQ(rt_gc_collect(2), 0);
+    rt_decref(keep);
+    rt_decref(root);
+    CHECK_EQ(rt_gc_collect(2), 8);
+    teardown();
+}
+
+/* ==== the randomized reachability oracle ================================ */
+
+enum { K_TNODE, K_LIST, K_DICT, K_TUPLE, K_INST, K_COUNT };
+static const char *kind_type[K_COUNT] = {"TNode", "list", "dict", "tuple", "Rnd"};
+
+typedef struct Graph {
+    int n;
+    RtObject *obj[MAX_NODES];
+    int kind[MAX_NODES];
+    bool root[MAX_NODES];
+    int nedges;
+    int from[MAX_NODES * 4], to[MAX_NODES * 4];
+} Graph;
+
+static void
+add_edge(Graph *g, RtType *cls, int from, int to, int e)
+{
+    RtObject *src = g->obj[from], *dst = g->obj[to];
+    switch (g->kind[from]) {
+    case K_TNODE: tnode_set(src, e, dst); break;
+    case K_LIST: rt_list_append(src, dst); break;
+    case K_DICT: rt_dict_set(src, rt_int_from(e), dst); break;
+    case K_INST: rt_instance_set(src, (uint32_t)e, dst); break;
+    default: return;
+    }
+    (void)cls;
+    g->from[g->nedges] = from;
+    g->to[g->nedges] = to;
+    g->nedges++;
+}
+
+static void
+reachable_set(const Graph *g, bool *reach)
+{
+    int queue[MAX_NODES], head = 0, tail = 0;
+    for (int i = 0; i < g->n; i++) {
+        reach[i] = g->root[i];
+        if (reach[i])
+            queue[tail++] = i;
+    }
+    while (head < tail) {
+        int v = queue[head++];
+        for (int e = 0; e < g->nedges; e++) {
+            if (g->from[e] == v && !reach[g->to[e]]) {
+                reach[g->to[e]] = true;
+                queue[tail++] = g->to[e];
+            }
+        }
+    }
+}
+
+static int
+check_random_graph(uint64_t seed, int n)
+{
+    static Graph g;
+    int before = rt_test_failed_checks;
+    RtPrng r;
+    rt_prng_seed(&r, seed);
+    RtType *cls = rt_class_new("Rnd", 3, RT_CLASS_WEAKREF, NULL);
+    rt_gc_disable();    /* collections only where the test says */
+    g.n = n;
+    g.nedges = 0;
+    for (int i = 0; i < n; i++) {
+        int k = (int)rt_prng_below(&r, K_COUNT);
+        g.kind[i] = k;
+        g.root[i] = rt_prng_below(&r, 100) < 10;
+        if (k == K_TUPLE) {
+            /* Items are fixed at creation: earlier objects only. */
+            int m = i == 0 ? 0 : (int)rt_prng_below(&r, 4);
+            g.obj[i] = rt_tuple_new(m);
+            for (int e = 0; e < m; e++) {
+                int to = (int)rt_prng_below(&r, (uint64_t)i);
+                rt_tuple_init_item(g.obj[i], e, g.obj[to]);
+                g.from[g.nedges] = i;
+                g.to[g.nedges] = to;
+                g.nedges++;
+            }
+        } else {
+            g.obj[i] = k == K_TNODE ? tnode_new(i) : k == K_LIST ? rt_list_new(0)
+                     : k == K_DICT ? rt_dict_new() : rt_instance_new(cls);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int m = (int)rt_prng_below(&r, 4);
+        for (int e = 0; e < m && g.kind[i] != K_TUPLE; e++)
+            add_edge(&g, cls, i, (int)rt_prng_below(&r, (uint64_t)n), e);
+    }
+    static bool reach[MAX_NODES];
+    reachable_set(&g, reach);
+    /* Drop the creation references of non-roots: acyclic garbage dies now. */
+    int64_t expect_live[K_COUNT] = {0}, live_before[K_COUNT];
+    for (int i = 0; i < n; i++)
+        if (reach[i])
+            expect_live[g.kind[i]]++;
+    for (int i = 0; i < n; i++)
+        if (!g.root[i])
+            rt_decref(g.obj[i]);
+    int64_t garbage = 0;
+    for (int k = 0; k < K_COUNT; k++) {
+        live_before[k] = live_of(kind_type[k]);
+        garbage += live_before[k] - expect_live[k];
+    }
+    intptr_t found = rt_gc_collect(2);
+    CHECK_EQ(found, garbage);
+    for (int k = 0; k < K_COUNT; k++)
+        CHECK_EQ(live_of(kind_type[k]), expect_live[k]);
+    for (int i = 0; i < n; i++) {
+        if (g.kind[i] == K_TNODE)
+            CHECK_EQ(freed[i], reach[i] ? 0 : 1);
+    }
+    /* Survivors' counts: roots' own reference + edges from survivors. */
+    static int indeg[MAX_NODES];
+    memset(indeg, 0, sizeof indeg);
+    for (int e = 0; e < g.nedges; e++)
+        if (reach[g.from[e]])
+            indeg[g.to[e]]++;
+    for (int i = 0; i < n; i++)
+        if (reach[i])
+            CHECK_EQ(rt_refcnt(g.obj[i]), indeg[i] + (g.root[i] ? 1 : 0));
+    for (int i = 0; i < n; i++)
+        if (g.root[i])
+            rt_decref(g.obj[i]);
+    rt_gc_collect(2);
+    for (int k = 0; k < K_COUNT; k++)
+        CHECK_EQ(live_of(kind_type[k]), 0);
+    rt_gc_enable();
+    rt_class_free(cls);
+    if (rt_test_failed_checks != before)
+        fprintf(stderr, "  (seed %llu, n %d)\n", (unsigned long long)seed, n);
+    return rt_test_failed_checks != before;
+}
+
+TEST(random_graphs_free_exactly_the_unreachable)
+{
+    setup(700, 10, 10);
+    int failures = 0;
+    for (uint64_t seed = 1; seed <= 300 && failures < 3; seed++)
+        failures += check_random_graph(seed, 20 + (int)(seed % 200));
+    for (uint64_t seed = 1000; seed < 1004 && failures < 3; seed++)
+        failures += check_random_graph(seed, 3000);
+    teardown();
+}
+
+/* Collections of the young generations only: what is reachable from older
+ * generations must survive (their references count as external). */
+TEST(young_collections_respect_older_generations)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("Y", 1, 0, NULL);
+    RtObject *old = rt_list_new(0);
+    rt_gc_collect(2);   /* old is now in generation 2 */
+    RtObject *young = rt_instance_new(cls);
+    rt_list_append(old, young);
+    rt_decref(young);
+    CHECK_EQ(rt_gc_collect(0), 0);
+    CHECK(rt_gc_is_tracked(young));
+    CHECK_EQ(rt_refcnt(young), 1);
+    rt_list_clear(old);     /* young dies by refcount */
+    rt_decref(old);
+    teardown();
+}
+
+/* ==== finalizers and resurrection ====================================== */
+
+static int fin_calls;
+static RtObject *lazarus;
+
+static void
+resurrect(RtObject *self)
+{
+    fin_calls++;
+    if (lazarus == NULL)
+        lazarus = rt_newref(self);
+}
+
+TEST(finalizers_run_once_and_resurrection_keeps_what_it_reaches)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("Phoenix", 2, 0, resurrect);
+    RtObject *a = rt_instance_new(cls), *b = rt_instance_new(cls);
+    RtObject *payload = rt_list_new(0);
+    rt_instance_set(a, 0, b);
+    rt_instance_set(b, 0, a);
+    rt_instance_set(a, 1, payload);
+    rt_list_append(payload, a);     /* the payload is in the cycle too */
+    rt_decref(payload);
+    rt_decref(a);
+    rt_decref(b);
+    fin_calls = 0;
+    lazarus = NULL;
+    rt_gc_collect(2);
+    CHECK_EQ(fin_calls, 2);         /* both finalized, once each */
+    CHECK(lazarus != NULL);
+    /* The resurrected object and everything it reaches are alive. */
+    CHECK_EQ(live_of("Phoenix"), 2);
+    CHECK_EQ(live_of("list"), 1);
+    CHECK(rt_gc_is_finalized(a) && rt_gc_is_finalized(b));
+    CHECK(rt_instance_get(lazarus, 0) != NULL);
+    /* Drop the resurrected root: the next collection frees the cycle
+     * without calling the finalizers again. */
+    rt_decref(lazarus);
+    lazarus = (RtObject *)1;    /* resurrect() would not store again anyway */
+    CHECK_EQ(rt_gc_collect(2), 3);
+    CHECK_EQ(fin_calls, 2);
+    CHECK_EQ(live_of("Phoenix"), 0);
+    CHECK_EQ(live_of("list"), 0);
+    lazarus = NULL;
+    teardown();
+}
+
+static int plain_fin;
+static void count_fin(RtObject *self) { plain_fin++; }
+
+TEST(finalizers_of_plain_garbage_cycles)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("F", 1, 0, count_fin);
+    plain_fin = 0;
+    for (int i = 0; i < 50; i++) {
+        RtObject *a = rt_instance_new(cls);
+        rt_instance_set(a, 0, a);
+        rt_decref(a);
+    }
+    CHECK_EQ(rt_gc_collect(2), 50);
+    CHECK_EQ(plain_fin, 50);
+    CHECK_EQ(live_of("F"), 0);
+    teardown();
+}
+
+/* ==== weak references under the collector ============================== */
+
+static int wr_calls;
+static bool wr_saw_cleared;
+
+static void
+wr_callback(RtObject *wr, RtObject *arg)
+{
+    wr_calls++;
+    wr_saw_cleared = rt_weakref_get(wr) == NULL;
+    RtObject *tmp = rt_dict_new();  /* callbacks may allocate */
+    rt_dict_set(tmp, tmp, tmp);     /* ... even cycles */
+    rt_decref(tmp);
+}
+
+TEST(weakref_callbacks_run_once_for_live_weakrefs)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("W", 2, RT_CLASS_WEAKREF, NULL);
+    RtObject *a = rt_instance_new(cls), *b = rt_instance_new(cls);
+    rt_instance_set(a, 0, b);
+    rt_instance_set(b, 0, a);
+    RtObject *live_wr = rt_weakref_new(a, wr_callback, NULL);
+    /* A weakref inside the garbage: its callback must not run. */
+    RtObject *dead_wr = rt_weakref_new(b, wr_callback, NULL);
+    rt_instance_set(a, 1, dead_wr);
+    rt_decref(dead_wr);
+    rt_decref(a);
+    rt_decref(b);
+    wr_calls = 0;
+    intptr_t found = rt_gc_collect(2);
+    CHECK_EQ(wr_calls, 1);
+    CHECK(wr_saw_cleared);
+    CHECK(rt_weakref_get(live_wr) == NULL);
+    CHECK_EQ(found, 3);     /* a, b, and the weakref inside the cycle */
+    CHECK_EQ(live_of("W"), 0);
+    rt_gc_collect(2);       /* the callback's own garbage dict */
+    CHECK_EQ(wr_calls, 1);
+    rt_decref(live_wr);
+    teardown();
+}
+
+/* A weakref whose only reference is its callback's argument cycle: the
+ * callback drops the last reference, and the collector counts it freed. */
+static void
+drop_self(RtObject *wr, RtObject *arg)
+{
+    wr_calls++;
+    rt_list_clear(arg);
+}
+
+TEST(weakrefs_freed_by_their_callback_count_as_collected)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("V", 1, RT_CLASS_WEAKREF, NULL);
+    RtObject *target = rt_instance_new(cls);
+    rt_instance_set(target, 0, target);
+    RtObject *holder = rt_list_new(0);   /* reachable, holds the weakref */
+    RtObject *wr = rt_weakref_new(target, drop_self, holder);
+    rt_list_append(holder, wr);
+    rt_decref(wr);
+    rt_decref(target);
+    wr_calls = 0;
+    /* target (1) + the weakref freed by the callback (1) */
+    CHECK_EQ(rt_gc_collect(2), 2);
+    CHECK_EQ(wr_calls, 1);
+    CHECK_EQ(live_of("weakref"), 0);
+    rt_decref(holder);
+    teardown();
+}
+
+/* ==== thresholds: the schedule CPython 3.11's rules give =============== */
+
+static void
+alloc_live(RtObject **keep, int n)
+{
+    for (int i = 0; i < n; i++)
+        keep[i] = rt_list_new(0);
+}
+
+/* Defaults (700, 10, 10), every object kept alive.
+ *   - count0 passes 700 at every 701st allocation (the collection zeroes
+ *     it, the allocating object included): trigger t at allocation 701 t.
+ *   - count1 counts gen-0 collections; at the trigger after 11 of them,
+ *     count1 = 11 > 10, so trigger 12 collects generation 1.  Every 12
+ *     triggers: 11 gen-0 + 1 gen-1.
+ *   - count2 counts gen-1 collections: it reaches 11 at trigger 132; at
+ *     trigger 133 count2 > 10 and long_lived_total is 0 (no full collection
+ *     yet), so pending >= total / 4 holds: a full collection.  It records
+ *     long_lived_total = 133 * 701 = 93233 and pending = 0.
+ *   - Triggers 134..265: 11 gen-1 collections (145, 157, ..., 265), each
+ *     adding its survivors, 12 * 701 = 8412, to pending: 92532 at 265.
+ *   - Trigger 266: count2 = 11 > 10 and 92532 >= 93233 / 4 = 23308: full.
+ * So 266 * 701 = 186466 allocations give gen0 = 266 - 22 - 2 = 242,
+ * gen1 = 22, gen2 = 2. */
+TEST(threshold_schedule_with_a_growing_live_heap)
+{
+    setup(700, 10, 10);
+    enum { N = 266 * 701 };
+    RtObject **keep = malloc(N * sizeof *keep);
+    REQUIRE(keep != NULL);
+    alloc_live(keep, N);
+    RtGcGenStats st[3];
+    rt_gc_get_stats(st);
+    CHECK_EQ(st[0].collections, 242);
+    CHECK_EQ(st[1].collections, 22);
+    CHECK_EQ(st[2].collections, 2);
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    CHECK(count[0] == 0 && count[1] == 0 && count[2] == 0);
+    for (int i = 0; i < N; i++)
+        rt_decref(keep[i]);
+    free(keep);
+    teardown();
+}
+
+/* Thresholds (100, 2, 2) after a full collection of 1000 live objects
+ * (long_lived_total = 1000, pending = 0), then only garbage self-cycles:
+ *   - a trigger every 101 allocations; generation 1 is collected once
+ *     count1 > 2, i.e. at every 4th trigger (3 gen-0 collections, then one
+ *     gen-1), and its survivors are none: pending stays 0;
+ *   - from the 13th trigger on count2 > 2, but pending (0) < 1000 / 4:
+ *     generation 2 is skipped, count2 keeps growing, and generations 1 and
+ *     0 take the triggers as before.
+ * 32 triggers (32 * 101 allocations): gen0 = 24, gen1 = 8, gen2 = 0, and
+ * count2 = 8. */
+TEST(full_collections_wait_for_enough_long_lived_growth)
+{
+    setup(100, 2, 2);
+    RtObject *keep[1000];
+    rt_gc_disable();
+    alloc_live(keep, 1000);
+    rt_gc_collect(2);
+    rt_gc_enable();
+    RtGcGenStats base[3], st[3];
+    rt_gc_get_stats(base);
+    for (int i = 0; i < 32 * 101; i++) {
+        RtObject *l = rt_list_new(0);
+        rt_list_append(l, l);
+        rt_decref(l);
+    }
+    rt_gc_get_stats(st);
+    CHECK_EQ(st[0].collections - base[0].collections, 24);
+    CHECK_EQ(st[1].collections - base[1].collections, 8);
+    CHECK_EQ(st[2].collections - base[2].collections, 0);
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    CHECK_EQ(count[2], 8);
+    for (int i = 0; i < 1000; i++)
+        rt_decref(keep[i]);
+    teardown();
+}
+
+/* Allocation minus deallocation: a list made and dropped nets zero, so a
+ * churn of short-lived containers never triggers a collection. */
+TEST(count0_is_allocations_minus_deallocations)
+{
+    setup(700, 10, 10);
+    for (int i = 0; i < 100000; i++)
+        rt_decref(rt_list_new(0));
+    RtGcGenStats st[3];
+    rt_gc_get_stats(st);
+    CHECK_EQ(st[0].collections, 0);
+    RtObject *a = rt_list_new(0), *b = rt_dict_new(), *s = rt_str_from_cstr("not a GC type");
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    CHECK_EQ(count[0], 2);
+    rt_decref(a);
+    rt_gc_get_count(count);
+    CHECK_EQ(count[0], 1);
+    rt_decref(b);
+    rt_decref(s);
+    teardown();
+}
+
+static void
+churn_cycles(int n)
+{
+    for (int i = 0; i < n; i++) {
+        RtObject *l = rt_list_new(0);
+        rt_list_append(l, l);
+        rt_decref(l);
+    }
+}
+
+TEST(disabled_collector_never_collects_by_itself)
+{
+    setup(700, 10, 10);
+    rt_gc_disable();
+    CHECK(!rt_gc_isenabled());
+    churn_cycles(10000);
+    RtGcGenStats st[3];
+    rt_gc_get_stats(st);
+    CHECK(st[0].collections == 0 && st[1].collections == 0 && st[2].collections == 0);
+    CHECK_EQ(rt_gc_collect(2), 10000);     /* explicit collection still works */
+    rt_gc_enable();
+    CHECK(rt_gc_isenabled());
+    /* threshold0 = 0 disables automatic collection too (Python's rule). */
+    CHECK_EQ(rt_gc_set_threshold(0, RT_GC_KEEP, RT_GC_KEEP), 0);
+    churn_cycles(10000);
+    rt_gc_get_stats(st);
+    CHECK_EQ(st[0].collections, 0);
+    CHECK_EQ(rt_gc_collect(0), 10000);
+    teardown();
+}
+
+/* ==== the API =========================================================== */
+
+typedef struct CbLog {
+    int starts, stops;
+    int last_generation;
+    intptr_t last_collected;
+    double last_duration;
+    bool saw_start_zero;
+} CbLog;
+
+static void
+cb(const char *phase, const RtGcInfo *info, void *arg)
+{
+    CbLog *log = arg;
+    if (strcmp(phase, "start") == 0) {
+        log->starts++;
+        log->saw_start_zero = info->collected == 0 && info->uncollectable == 0;
+    } else if (strcmp(phase, "stop") == 0) {
+        log->stops++;
+        log->last_collected = info->collected;
+        log->last_duration = info->duration_s;
+    }
+    log->last_generation = info->generation;
+}
+
+TEST(api_thresholds_stats_callbacks_freeze)
+{
+    setup(700, 10, 10);
+    long t[3];
+    rt_gc_get_threshold(t);
+    CHECK(t[0] == 700 && t[1] == 10 && t[2] == 10);
+    CHECK_EQ(rt_gc_set_threshold(5000, RT_GC_KEEP, 20), 0);
+    rt_gc_get_threshold(t);
+    CHECK(t[0] == 5000 && t[1] == 10 && t[2] == 20);
+    CHECK_EQ(rt_gc_set_threshold(-2, 1, 1), -1);
+    CHECK_EQ(rt_error(), RT_ERR_VALUE);
+    rt_gc_get_threshold(t);
+    CHECK_EQ(t[0], 5000);
+    CHECK_EQ(rt_gc_collect(3), -1);
+    CHECK_EQ(rt_gc_collect(-1), -1);
+    CHECK(strstr(rt_error_message(), "generation") != NULL);
+
+    CbLog log = {0};
+    CHECK_EQ(rt_gc_callback_add(cb, &log), 0);
+    churn_cycles(7);
+    CHECK_EQ(rt_gc_collect(1), 7);
+    CHECK_EQ(log.starts, 1);
+    CHECK_EQ(log.stops, 1);
+    CHECK(log.saw_start_zero);
+    CHECK_EQ(log.last_generation, 1);
+    CHECK_EQ(log.last_collected, 7);
+    CHECK(log.last_duration >= 0);
+    RtGcGenStats st[3];
+    rt_gc_get_stats(st);
+    CHECK_EQ(st[1].collections, 1);
+    CHECK_EQ(st[1].collected, 7);
+    CHECK_EQ(rt_gc_callback_remove(cb, &log), 0);
+    CHECK_EQ(rt_gc_callback_remove(cb, &log), -1);
+    rt_gc_collect(0);
+    CHECK_EQ(log.starts, 1);
+    for (int i = 0; i < RTI_GC_MAX_CALLBACKS; i++)
+        CHECK_EQ(rt_gc_callback_add(cb, &log), 0);
+    CHECK_EQ(rt_gc_callback_add(cb, &log), -1);
+    for (int i = 0; i < RTI_GC_MAX_CALLBACKS; i++)
+        rt_gc_callback_remove(cb, &log);
+
+    /* Pauses: one per collection so far. */
+    RtGcPauses p;
+    rt_gc_pauses(&p);
+    CHECK_EQ(p.count, 2);
+    CHECK_EQ(p.nsamples, 2);
+    CHECK(p.generation[0] == 1 && p.generation[1] == 0);
+    CHECK(p.total_s >= p.max_s && p.max_s >= 0);
+
+    /* Freeze: tracked objects move to the permanent generation, which no
+     * collection looks at; unfreeze brings them back. */
+    RtObject *a = rt_list_new(0);
+    rt_list_append(a, a);
+    rt_gc_freeze();
+    CHECK_EQ(rt_gc_get_freeze_count(), 1);
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    CHECK_EQ(count[0], 0);
+    rt_decref(a);
+    CHECK_EQ(rt_gc_collect(2), 0);      /* frozen garbage is not collected */
+    rt_gc_unfreeze();
+    CHECK_EQ(rt_gc_get_freeze_count(), 0);
+    CHECK_EQ(rt_gc_collect(2), 1);
+
+    RtObject *s = rt_str_from_cstr("x"), *l = rt_list_new(0);
+    CHECK(!rt_gc_is_tracked(s));
+    CHECK(rt_gc_is_tracked(l));
+    rt_gc_untrack(l);
+    CHECK(!rt_gc_is_tracked(l));
+    rt_gc_track(l);
+    rt_gc_track(l);     /* idempotent */
+    CHECK(rt_gc_is_tracked(l));
+    rt_decref(s);
+    rt_decref(l);
+    teardown();
+}
+
+TEST(tuples_of_untracked_items_get_untracked)
+{
+    setup(700, 10, 10);
+    RtObject *s = rt_str_from_cstr("s"), *i = rt_int_from(5);
+    RtObject *plain = rt_tuple_pack(2, s, i), *nested = rt_tuple_pack(1, plain);
+    RtObject *l = rt_list_new(0), *holds_list = rt_tuple_pack(1, l);
+    CHECK(rt_gc_is_tracked(plain) && rt_gc_is_tracked(nested));
+    rt_gc_collect(0);
+    CHECK(!rt_gc_is_tracked(plain));
+    CHECK(!rt_gc_is_tracked(nested));   /* its item is an untracked tuple */
+    CHECK(rt_gc_is_tracked(holds_list));
+    rt_decref(plain);
+    rt_decref(nested);
+    rt_decref(holds_list);
+    rt_decref(l);
+    rt_decref(s);
+    teardown();
+}
+
+/* A collection allocates nothing: with every allocation failing, it still
+ * finds and frees its garbage. */
+TEST(collection_works_when_memory_is_exhausted)
+{
+    setup(700, 10, 10);
+    RtType *cls = rt_class_new("M", 1, 0, NULL);
+    rt_gc_disable();
+    for (int i = 0; i < 1000; i++) {
+        RtObject *a = rt_instance_new(cls);
+        rt_instance_set(a, 0, a);
+        rt_decref(a);
+    }
+    RtObject *l = rt_list_new(0);
+    rt_fault_inject(1, true);
+    CHECK(rt_list_new(0) == NULL);
+    CHECK_EQ(rt_gc_collect(2), 1000);
+    CHECK(rt_list_append(l, l) == -1);  /* still failing: nothing changed */
+    CHECK_EQ(rt_list_size(l), 0);
+    rt_fault_inject(0, false);
+    rt_decref(l);
+    teardown();
+}
+
+int
+main(void)
+{
+    RUN(self_references_of_every_container);
+    RUN(pairs_and_rings_of_length_2_to_100);
+    RUN(cycles_hanging_from_reachable_objects_survive);
+    RUN(random_graphs_free_exactly_the_unreachable);
+    RUN(young_collections_respect_older_generations);
+    RUN(finalizers_run_once_and_resurrection_keeps_what_it_reaches);
+    RUN(finalizers_of_plain_garbage_cycles);
+    RUN(weakref_callbacks_run_once_for_live_weakrefs);
+    RUN(weakrefs_freed_by_their_callback_count_as_collected);
+    RUN(threshold_schedule_with_a_growing_live_heap);
+    RUN(full_collections_wait_for_enough_long_lived_growth);
+    RUN(count0_is_allocations_minus_deallocations);
+    RUN(disabled_collector_never_collects_by_itself);
+    RUN(api_thresholds_stats_callbacks_freeze);
+    RUN(tuples_of_untracked_items_get_untracked);
+    RUN(collection_works_when_memory_is_exhausted);
+    return rt_test_summary();
+}
