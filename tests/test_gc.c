@@ -96,6 +96,7 @@ setup(long t0, long t1, long t2)
 {
     RtConfig cfg;
     rt_config_default(&cfg);
+    rt_config_from_env(&cfg, stderr);   /* RT_MALLOC=malloc under valgrind */
     cfg.gc_threshold[0] = t0;
     cfg.gc_threshold[1] = t1;
     cfg.gc_threshold[2] = t2;

@@ -16,6 +16,7 @@ setup(void)
 {
     RtConfig cfg;
     rt_config_default(&cfg);
+    rt_config_from_env(&cfg, stderr);   /* RT_MALLOC=malloc under valgrind */
     cfg.gc_enabled = false;
     if (rt_init_ex(&cfg) != 0)
         abort();

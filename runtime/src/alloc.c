@@ -289,13 +289,11 @@ rt_alloc_trim(void)
 
 /* ==== statistics ======================================================== */
 
-void
-rt_alloc_stats(RtAllocStats *st)
+/* The totals of every block, from the pool's counters or the dispatch's. */
+static void
+fill_blocks(const RtHeap *heap, RtAllocStats *st)
 {
-    const RtHeap *heap = &rti_runtime.heap;
-    memset(st, 0, sizeof *st);
     st->backend = heap->backend;
-    rti_pool_stats(&heap->pool, st);
     st->faults_injected = heap->fault.fired;
     if (heap->backend == RT_ALLOC_POOL) {
         /* Every block is small or large. */
@@ -306,4 +304,22 @@ rt_alloc_stats(RtAllocStats *st)
     } else {
         st->blocks = heap->blocks;
     }
+}
+
+void
+rt_alloc_stats(RtAllocStats *st)
+{
+    const RtHeap *heap = &rti_runtime.heap;
+    memset(st, 0, sizeof *st);
+    rti_pool_stats(&heap->pool, st);
+    fill_blocks(heap, st);
+}
+
+void
+rt_alloc_stats_counts(RtAllocStats *st)
+{
+    const RtHeap *heap = &rti_runtime.heap;
+    memset(st, 0, sizeof *st);
+    rti_pool_counts(&heap->pool, st);
+    fill_blocks(heap, st);
 }

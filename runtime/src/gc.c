@@ -46,6 +46,7 @@ void
 rti_gc_fini(RtGcState *gc)
 {
     free(gc->pauses.seconds);
+    free(gc->pauses.start);
     free(gc->pauses.generation);
     memset(&gc->pauses, 0, sizeof gc->pauses);
 }
@@ -64,7 +65,7 @@ now_s(void)
  * itself never allocates.  The log grows from the system allocator; if it
  * cannot, the pause still counts in count, total and max. */
 static void
-log_pause(RtGcPauseLog *log, int generation, double seconds)
+log_pause(RtGcPauseLog *log, int generation, double start, double seconds)
 {
     log->count++;
     log->total += seconds;
@@ -75,16 +76,20 @@ log_pause(RtGcPauseLog *log, int generation, double seconds)
         double *s = realloc(log->seconds, cap * sizeof *s);
         if (s != NULL)
             log->seconds = s;
-        uint8_t *g = s ? realloc(log->generation, cap) : NULL;
+        double *t = s ? realloc(log->start, cap * sizeof *t) : NULL;
+        if (t != NULL)
+            log->start = t;
+        uint8_t *g = t ? realloc(log->generation, cap) : NULL;
         if (g != NULL)
             log->generation = g;
-        if (s == NULL || g == NULL) {
+        if (s == NULL || t == NULL || g == NULL) {
             log->dropped++;
             return;
         }
         log->capacity = cap;
     }
     log->seconds[log->n] = seconds;
+    log->start[log->n] = start;
     log->generation[log->n] = (uint8_t)generation;
     log->n++;
 }
@@ -159,7 +164,7 @@ collect_with_callback(RtGcState *gc, int generation)
     intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
     if (gc->timing) {
         info.duration_s = now_s() - t0;
-        log_pause(&gc->pauses, generation, info.duration_s);
+        log_pause(&gc->pauses, generation, t0, info.duration_s);
     }
     if (generation == RT_GC_GENERATIONS - 1)
         rt_alloc_trim();    /* as CPython clears its free lists */
@@ -342,7 +347,8 @@ void
 rt_gc_pauses(RtGcPauses *out)
 {
     const RtGcPauseLog *log = &state()->pauses;
-    *out = (RtGcPauses){log->count, log->total, log->max, log->n, log->seconds, log->generation, log->dropped};
+    *out = (RtGcPauses){log->count, log->total, log->max, log->n, log->seconds, log->start, log->generation,
+                        log->dropped};
 }
 
 void

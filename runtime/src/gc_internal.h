@@ -158,6 +158,7 @@ typedef struct RtGcCallbackSlot {
 
 typedef struct RtGcPauseLog {
     double *seconds;
+    double *start;          /* monotonic clock at the start of each pause */
     uint8_t *generation;
     size_t n, capacity;
     uint64_t count, dropped;

@@ -9,7 +9,11 @@
  *
  * Classes are runtime metadata, not objects: they come from the system
  * allocator, are listed in the runtime, and are freed by rt_class_free or
- * at rt_fini.
+ * at rt_fini.  Instances need their class until they are gone -- and
+ * garbage instances may wait for the collector long after their creator
+ * dropped the class -- so, as CPython's instances hold their heap type, a
+ * class freed while instances live is only marked released and goes with
+ * its last instance.
  */
 #include "internal.h"
 
@@ -22,6 +26,8 @@ typedef struct RtClassList {
     struct RtClassList *next;
     RtType type;
     uint32_t nslots;
+    bool released;          /* rt_class_free was called */
+    int64_t instances;      /* live instances */
     char name[];
 } RtClassList;
 
@@ -46,6 +52,8 @@ rt_is_instance(const RtObject *op)
     return (RT_TYPE(op)->flags & RT_TYPE_HEAP) != 0;
 }
 
+static void destroy_class(RtClassList *c);
+
 static void
 instance_dealloc(RtObject *op)
 {
@@ -60,9 +68,12 @@ instance_dealloc(RtObject *op)
         return;
     if (t->weaklist_offset != 0)
         rti_weakref_clear_all(op);
-    for (uint32_t i = class_of(t)->nslots; i-- > 0;)
+    RtClassList *c = class_of(t);
+    for (uint32_t i = c->nslots; i-- > 0;)
         rt_clearref(&INST(op)->slots[i]);
     rt_object_free(op);
+    if (--c->instances == 0 && c->released)
+        destroy_class(c);
     rti_trash_end();
 }
 
@@ -122,18 +133,33 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
     return &c->type;
 }
 
-void
-rt_class_free(RtType *cls)
+/* Unlink and free a class (no instance left). */
+static void
+destroy_class(RtClassList *c)
 {
     RtClassList **pp = &rti_runtime.classes;
-    while (*pp != NULL && &(*pp)->type != cls)
+    while (*pp != NULL && *pp != c)
         pp = &(*pp)->next;
     if (*pp == NULL)
         return;
-    RtClassList *c = *pp;
     *pp = c->next;
     rti_type_unregister(&c->type);
     free(c);
+}
+
+void
+rt_class_free(RtType *cls)
+{
+    RtClassList *c = NULL;
+    for (RtClassList *k = rti_runtime.classes; k != NULL && c == NULL; k = k->next)
+        if (&k->type == cls)
+            c = k;
+    if (c == NULL)
+        return;     /* not a live class (e.g. freed with the runtime) */
+    if (c->instances > 0)
+        c->released = true;
+    else
+        destroy_class(c);
 }
 
 void
@@ -150,8 +176,10 @@ RtObject *
 rt_instance_new(RtType *cls)
 {
     RtObject *op = rt_object_new(cls);
-    if (op != NULL)
+    if (op != NULL) {
+        class_of(cls)->instances++;
         rt_gc_track(op);
+    }
     return op;
 }
 

@@ -503,18 +503,33 @@ add_pool_stats(const RtPool *pool, RtAllocStats *st)
     st->small_bytes += (uint64_t)count * size;
 }
 
-/* Walk every carved pool of every mapped arena: a pool is in use when it is
- * on usedpools (or full), i.e. not on its arena's freepools list. */
+/* The counters: cheap, no walk. */
+void
+rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st)
+{
+    st->small.allocated = ph->nalloc;
+    st->small.freed = ph->nfree;
+    st->small.current = (int64_t)(ph->nalloc - ph->nfree);
+    st->small.peak = (int64_t)ph->in_use_peak;
+    st->large = ph->large;
+    st->pools = ph->pools;
+    st->arenas = ph->arenas_stat;
+    st->arena_bytes = (uint64_t)ph->arenas_stat.current * RT_ARENA_SIZE;
+}
+
+/* Per-class figures: walk every carved pool of every mapped arena; a pool
+ * is in use when it is on usedpools (or full), i.e. not on its arena's
+ * freepools list. */
 void
 rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
 {
+    rti_pool_counts(ph, st);
     for (uint32_t i = 0; i < RT_NB_SMALL_SIZE_CLASSES; i++)
         st->classes[i].size = RTI_CLASS_SIZE(i);
     for (uint32_t a = 0; a < ph->maxarenas; a++) {
         const RtArena *ao = &ph->arenas[a];
         if (ao->address == 0)
             continue;
-        st->arena_bytes += RT_ARENA_SIZE;
         for (const uint8_t *p = (const uint8_t *)ao->address; p < ao->pool_address; p += RT_POOL_SIZE) {
             const RtPool *pool = (const RtPool *)p;
             bool is_free = false;
@@ -524,13 +539,6 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
                 add_pool_stats(pool, st);
         }
     }
-    st->small.allocated = ph->nalloc;
-    st->small.freed = ph->nfree;
-    st->small.current = (int64_t)(ph->nalloc - ph->nfree);
-    st->small.peak = (int64_t)ph->in_use_peak;
-    st->large = ph->large;
-    st->pools = ph->pools;
-    st->arenas = ph->arenas_stat;
 }
 
 void

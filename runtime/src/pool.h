@@ -170,6 +170,7 @@ void rti_pool_trim(RtPoolHeap *ph);
 int rti_pool_init(RtPoolHeap *ph);
 void rti_pool_fini(RtPoolHeap *ph);
 void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
+void rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st);
 int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
 
 /* Allocate a block; NULL when the OS refuses memory (the slow paths set

@@ -95,7 +95,9 @@ typedef struct RtSizeClassStats {
 
 typedef struct RtAllocStats {
     RtAllocKind backend;
-    RtStatCount blocks;     /* every rt_malloc'd block, any size */
+    RtStatCount blocks;     /* every rt_malloc'd block, any size (for the pool
+                             * backend, peak is small.peak + large.peak: an
+                             * upper bound of the true peak) */
     RtStatCount small;      /* blocks served by pools (pool, debug) */
     RtStatCount large;      /* blocks passed to the system allocator */
     RtStatCount pools;      /* pools carved out of arenas */
@@ -107,6 +109,9 @@ typedef struct RtAllocStats {
 } RtAllocStats;
 
 void rt_alloc_stats(RtAllocStats *stats);
+/* The same without the per-class figures ('classes', 'small_bytes' are
+ * zero), which need a walk over every pool: cheap enough to call often. */
+void rt_alloc_stats_counts(RtAllocStats *stats);
 /* Print like sys._debugmallocstats(); rows end in "ok" or "not all freed". */
 void rt_alloc_print_stats(FILE *out);
 

@@ -88,6 +88,7 @@ typedef struct RtGcPauses {
     double max_s;
     size_t nsamples;
     const double *seconds;  /* nsamples pauses, in order */
+    const double *start_s;  /* when each began (CLOCK_MONOTONIC seconds) */
     const uint8_t *generation;
     uint64_t dropped;
 } RtGcPauses;

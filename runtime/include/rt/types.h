@@ -103,8 +103,9 @@ enum {
  * may resurrect.  NULL with an error when out of memory or nslots too big. */
 RtType *rt_class_new(const char *name, uint32_t nslots, unsigned options,
                      void (*finalize)(RtObject *self));
-/* Free a class; only once it has no live instances.  Classes still alive at
- * rt_fini() are freed there. */
+/* Free a class: at once if it has no live instance, else when the last one
+ * dies (garbage instances may wait for the collector).  Classes still there
+ * at rt_fini() are freed then. */
 void rt_class_free(RtType *cls);
 uint32_t rt_class_nslots(const RtType *cls);
 bool rt_is_instance(const RtObject *op);
