@@ -101,8 +101,10 @@ class SchemaMixin:
 
     def check_report(self, report):
         self.assertEqual(set(report), {'wall_s', 'result', 'marks', 'gc', 'alloc',
-                                       'profile', 'final_rss_bytes', 'python'})
+                                       'profile', 'final_rss_bytes', 'python',
+                                       't0_monotonic'})
         self.assertSeconds(report['wall_s'], 'wall_s')
+        self.assertIsInstance(report['t0_monotonic'], float)
         self.assertIsInstance(report['result'], dict)
         self.assertCount(report['result']['check'], 'result.check')
         self.assertIsNone(report['alloc'])
@@ -136,7 +138,7 @@ class SchemaMixin:
         pauses = gc_['pauses']
         subsampled = pauses.get('subsampled', False)
         keys = {'count', 'total_s', 'p50_s', 'p90_s', 'p99_s', 'max_s',
-                'seconds', 'generation'}
+                'seconds', 'generation', 't_s'}
         self.assertEqual(set(pauses), keys | {'subsampled'} if subsampled else keys)
         self.assertCount(pauses['count'], 'pauses.count')
         for key in ('total_s', 'p50_s', 'p90_s', 'p99_s', 'max_s'):
@@ -150,6 +152,12 @@ class SchemaMixin:
             self.assertSeconds(value, 'pauses.seconds')
         for value in pauses['generation']:
             self.assertIn(value, (0, 1, 2))
+        # Start times: in order, within the run, one per kept pause.
+        self.assertEqual(len(pauses['t_s']), len(pauses['seconds']))
+        self.assertEqual(pauses['t_s'], sorted(pauses['t_s']))
+        for start, length in zip(pauses['t_s'], pauses['seconds']):
+            self.assertGreaterEqual(start, 0.0)
+            self.assertLessEqual(start + length, report['wall_s'] + 1e-9)
         # Every collection was timed.
         self.assertEqual(pauses['count'], sum(gc_['collections']))
         if subsampled:
@@ -195,8 +203,8 @@ class TestWorkloads(SchemaMixin, unittest.TestCase):
             for value in workload['params'].values():
                 self.assertCount(value, 'default')
         params = {w['name']: w['params'] for w in listing}
-        self.assertEqual(params['cycle_storm'], {'n': 100000, 'ring': 8, 'rounds': 3})
-        self.assertEqual(params['gc_collect'], {'cycles': 100, 'links': 20, 'loops': 200})
+        self.assertEqual(params['cycle_storm'], {'n': 100000, 'ring': 8, 'rounds': 10})
+        self.assertEqual(params['gc_collect'], {'cycles': 100, 'links': 20, 'loops': 2000})
 
     def test_cycles_freed_by_the_collector(self):
         # All of cycle_storm's Nodes are cyclic garbage, as are long_lived's pairs.
@@ -342,34 +350,37 @@ class TestBadArguments(unittest.TestCase):
 class TestPauseSummary(unittest.TestCase):
 
     def test_nearest_rank(self):
-        summary = run.summarize_pauses([5.0, 1.0, 4.0, 2.0, 3.0], [0, 0, 1, 0, 2])
+        summary = run.summarize_pauses([5.0, 1.0, 4.0, 2.0, 3.0], [0, 0, 1, 0, 2],
+                                       [0.0, 0.1, 0.2, 0.3, 0.4])
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s'],
                           summary['max_s']), (3.0, 5.0, 5.0, 5.0))
         self.assertEqual(summary['count'], 5)
         self.assertEqual(summary['total_s'], 15.0)
         self.assertEqual(summary['seconds'], [5.0, 1.0, 4.0, 2.0, 3.0])
         self.assertEqual(summary['generation'], [0, 0, 1, 0, 2])
+        self.assertEqual(summary['t_s'], [0.0, 0.1, 0.2, 0.3, 0.4])
         self.assertNotIn('subsampled', summary)
 
         values = [float(i) for i in range(1, 101)]
-        summary = run.summarize_pauses(values[::-1], [0] * 100)
+        summary = run.summarize_pauses(values[::-1], [0] * 100, [0.0] * 100)
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s']),
                          (50.0, 90.0, 99.0))
-        summary = run.summarize_pauses([float(i) for i in range(1, 11)], [0] * 10)
+        summary = run.summarize_pauses([float(i) for i in range(1, 11)], [0] * 10, [0.0] * 10)
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s']),
                          (5.0, 9.0, 10.0))
 
     def test_no_pauses(self):
-        summary = run.summarize_pauses([], [])
+        summary = run.summarize_pauses([], [], [])
         self.assertEqual(summary, {'count': 0, 'total_s': 0.0, 'p50_s': 0.0,
                                    'p90_s': 0.0, 'p99_s': 0.0, 'max_s': 0.0,
-                                   'seconds': [], 'generation': []})
+                                   'seconds': [], 'generation': [], 't_s': []})
 
     def test_subsampled(self):
         n = 50001
         seconds = [float(i % 1000) for i in range(n)]
         generation = [i % 3 for i in range(n)]
-        summary = run.summarize_pauses(seconds, generation)
+        starts = [i * 0.001 for i in range(n)]
+        summary = run.summarize_pauses(seconds, generation, starts)
         self.assertTrue(summary['subsampled'])
         self.assertEqual(summary['count'], n)
         self.assertEqual(summary['total_s'], sum(seconds))
@@ -381,9 +392,11 @@ class TestPauseSummary(unittest.TestCase):
         for k in (1, 777, run.MAX_PAUSE_SAMPLES - 1):
             self.assertEqual(summary['seconds'][k], seconds[int(k * step)])
             self.assertEqual(summary['generation'][k], generation[int(k * step)])
+            self.assertEqual(summary['t_s'][k], starts[int(k * step)])
 
         at_limit = run.summarize_pauses([1.0] * run.MAX_PAUSE_SAMPLES,
-                                        [0] * run.MAX_PAUSE_SAMPLES)
+                                        [0] * run.MAX_PAUSE_SAMPLES,
+                                        [0.0] * run.MAX_PAUSE_SAMPLES)
         self.assertNotIn('subsampled', at_limit)
 
 

@@ -1,0 +1,62 @@
+/* list_append.c -- append n boxed ints to a fresh list, rounds times.
+ *
+ * What it measures: the allocator and reference counting, not the
+ * collector.  Each round makes one GC object (the list) and n boxed ints
+ * (those past the immortal small ints come from the pools), and grows the
+ * list's item array by CPython's over-allocation: about 100 reallocations
+ * on the way to a million items, the array leaving the pools for the
+ * system allocator past 512 bytes.  Dropping the list frees every int by
+ * reference counting.  The young count hardly moves: no collection runs
+ * but the harness's final one.
+ *
+ * Twin: python/list_append.py.
+ */
+#include "workload.h"
+
+enum { P_N, P_ROUNDS };
+
+/* Append the ints 0..n-1 to lst. */
+static int
+append_ints(RtObject *lst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        RtObject *value = rt_int_from(i);
+        if (value == NULL)
+            return -1;
+        int status = rt_list_append(lst, value);    /* the list takes its own reference */
+        rt_decref(value);
+        if (status < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+run_list_append(RtWorkloadCtx *ctx, const int64_t *params)
+{
+    const int64_t n = params[P_N], rounds = params[P_ROUNDS];
+    int64_t check = 0;      /* items appended, over all rounds */
+    for (int64_t r = 0; r < rounds; r++) {
+        RtObject *lst = rt_list_new(0);
+        if (lst == NULL)
+            return -1;
+        if (append_ints(lst, n) < 0) {
+            rt_decref(lst);
+            return -1;
+        }
+        check += rt_list_size(lst);
+        rt_decref(lst);     /* frees the list and its ints */
+    }
+    rt_workload_result_int(ctx, "check", check);
+    return 0;
+}
+
+const RtWorkload rt_workload_list_append = {
+    .name = "list_append",
+    .description = "append n boxed ints to a fresh list, rounds times",
+    .params = {
+        {"n", 1000000, 0, "ints appended per round"},
+        {"rounds", 10, 0, "rounds, each with a fresh list"},
+    },
+    .run = run_list_append,
+};

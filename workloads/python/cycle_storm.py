@@ -1,0 +1,57 @@
+"""cycle_storm: the Python twin of workloads/cycle_storm.c.
+
+Each round makes ``n`` small reference cycles of Nodes, cycling through
+three shapes (a pair, a self-reference, a ring of ``ring`` Nodes), holds
+each cycle's first Node in a list, then drops the list: from then on only
+the cycle collector can free the cycles.
+"""
+
+from common import Node
+
+NAME = 'cycle_storm'
+DESCRIPTION = 'rounds of n small cycles (pairs, self-references, rings), then dropped'
+PARAMS = {'n': 100000, 'ring': 8, 'rounds': 10}
+MINIMUM = {'ring': 1}           # a ring needs at least one Node
+
+
+def _fill(holder, n, ring):
+    """Append the first Node of each of n new cycles to holder.
+
+    Return the number of Nodes created.  A function of its own so that, as
+    in C, no local variable still refers to a cycle once the round drops
+    holder.
+    """
+    created = 0
+    for i in range(n):
+        first = Node()
+        shape = i % 3
+        if shape == 0:          # a pair
+            second = Node()
+            first.next = second
+            second.next = first
+            created += 2
+        elif shape == 1:        # a self-reference
+            first.next = first
+            created += 1
+        else:                   # a ring of `ring` Nodes
+            last = first
+            for _ in range(ring - 1):
+                node = Node()
+                last.next = node
+                last = node
+            last.next = first
+            created += ring
+        holder.append(first)
+    return created
+
+
+def run(params, ctx):
+    n = params['n']
+    ring = params['ring']
+    rounds = params['rounds']
+    created = 0
+    for _ in range(rounds):
+        holder = []
+        created += _fill(holder, n, ring)
+        del holder              # only the collector frees the cycles now
+    return {'check': created}

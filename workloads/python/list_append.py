@@ -1,0 +1,22 @@
+"""list_append: the Python twin of workloads/list_append.c.
+
+For each round: ``lst = []``; append the ints 0..n-1; drop ``lst``.  One GC
+allocation per round (the list); the ints are not GC objects on either side.
+"""
+
+NAME = 'list_append'
+DESCRIPTION = 'append n boxed ints to a fresh list, rounds times'
+PARAMS = {'n': 1000000, 'rounds': 10}
+
+
+def run(params, ctx):
+    n = params['n']
+    rounds = params['rounds']
+    check = 0
+    for _ in range(rounds):
+        lst = []
+        for i in range(n):
+            lst.append(i)
+        check += len(lst)
+        del lst                 # drop the list (and its ints)
+    return {'check': check}
