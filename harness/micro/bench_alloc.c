@@ -9,6 +9,7 @@
  * as ordinary calls would time them.
  */
 #include "micro.h"
+#include "procfs.h"
 #include "rt/rt.h"
 #include "prng.h"
 
@@ -30,19 +31,6 @@ typedef struct AllocCase {
 
 static AllocCase cases[RT_ALLOC_KIND_COUNT][sizeof sizes / sizeof sizes[0]];
 static AllocCase empty_cases[RT_ALLOC_KIND_COUNT][sizeof sizes / sizeof sizes[0]];
-
-long
-rt_micro_rss_bytes(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL)
-        return -1;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = -1;
-    fclose(f);
-    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
-}
 
 typedef struct Route {
     void *(*malloc_fn)(size_t);
@@ -91,7 +79,7 @@ bench_alloc_free_random(RtBenchState *st, void *arg)
     const AllocCase *c = arg;
     Route r = route(c->kind);
     size_t size = c->size;
-    long rss_start = rt_micro_rss_bytes();
+    long rss_start = (long)rtb_rss_bytes(0);
     void **blocks = malloc(WORKING_SET * sizeof *blocks);
     uint32_t *order = malloc(WORKING_SET * sizeof *order);
     if (blocks == NULL || order == NULL) {
@@ -106,7 +94,7 @@ bench_alloc_free_random(RtBenchState *st, void *arg)
         order[i] = (uint32_t)rt_prng_below(&prng, WORKING_SET);
         blocks[i] = r.malloc_fn(size);
     }
-    long rss_peak = rt_micro_rss_bytes();
+    long rss_peak = (long)rtb_rss_bytes(0);
     uint32_t k = 0;
     while (rt_bench_keep_running(st, BATCH)) {
         for (int i = 0; i < BATCH; i++) {
@@ -125,7 +113,7 @@ bench_alloc_free_random(RtBenchState *st, void *arg)
         r.free_fn(blocks[i]);
     free(blocks);
     free(order);
-    long rss_end = rt_micro_rss_bytes();
+    long rss_end = (long)rtb_rss_bytes(0);
     rt_bench_counter(st, "rss_start_MiB", rss_start / 1048576.0, RT_BENCH_COUNTER_PLAIN);
     rt_bench_counter(st, "rss_peak_MiB", rss_peak / 1048576.0, RT_BENCH_COUNTER_PLAIN);
     rt_bench_counter(st, "rss_end_MiB", rss_end / 1048576.0, RT_BENCH_COUNTER_PLAIN);

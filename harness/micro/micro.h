@@ -23,7 +23,4 @@ void rt_micro_register_rc_nonatomic(void);
 void rt_micro_register_rc_atomic(void);
 void rt_micro_register_gc(void);
 
-/* The process's resident set now, in bytes (from /proc/self/statm). */
-long rt_micro_rss_bytes(void);
-
 #endif /* RT_MICRO_H */

@@ -1,0 +1,64 @@
+/* spawn.c -- running the other programs rtbench drives (rtbench-micro, the
+ * plotting scripts, hyperfine) and finding a Python that has matplotlib. */
+#define _GNU_SOURCE
+#include "rtbench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int
+rtb_spawn(char *const argv[], bool quiet)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid;
+    int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (r != 0) {
+        errno = r;
+        return -1;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+/* The first of $RTBENCH_PYTHON, /usr/bin/python3 (Debian's, where
+ * python3-matplotlib installs), python3 on PATH, that imports the module.
+ * Never PATH order alone: the python3 first on PATH may lack it. */
+const char *
+rtb_find_python(const char *module, char *tried, size_t triedlen)
+{
+    static char found[4096];
+    const char *candidates[] = {getenv("RTBENCH_PYTHON"), "/usr/bin/python3", "python3", "/usr/local/bin/python3"};
+    char code[128];
+    snprintf(code, sizeof code, "import %s", module);
+    tried[0] = '\0';
+    for (size_t k = 0; k < sizeof candidates / sizeof candidates[0]; k++) {
+        const char *py = candidates[k];
+        if (py == NULL || *py == '\0')
+            continue;
+        snprintf(tried + strlen(tried), triedlen - strlen(tried), "%s%s", tried[0] ? ", " : "", py);
+        char *argv[] = {(char *)py, "-c", code, NULL};
+        if (rtb_spawn(argv, true) == 0) {
+            snprintf(found, sizeof found, "%s", py);
+            return found;
+        }
+    }
+    return NULL;
+}
