@@ -1,0 +1,779 @@
+"""Load an rtbench results folder and answer the questions the charts ask of it.
+
+A results folder (written by ``rtbench suite``, described in ``results/README.md``)
+holds result files of schema ``rtbench/1`` (runs, sweeps, CPython twins), possibly a
+Google Benchmark JSON file (``micro.json``) and hyperfine exports
+(``hyperfine-*.json``).  Any of them may be missing, and any run may have failed or
+missing samples.
+
+This module is shared by ``plot.py`` and ``summary.py``.  It never prints: problems
+are collected as one-line messages in ``Results.errors`` (a file that could not be
+used at all) and ``Results.notes`` (usable data with a caveat), for the caller to
+report.
+
+Roles.  Every rtbench/1 run gets a role, from its content first and its file's
+``kind`` second (file names are never used to match runs):
+
+* ``cpython`` -- ``implementation`` is ``"cpython"``, whatever file it came from;
+* ``sweep``   -- an rtbench run from a file of kind ``sweep``;
+* ``run``     -- any other rtbench run (kinds ``run``, ``cpython``, ``suite-part``).
+
+Runs are matched across files by ``(workload, params)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+SCHEMA = "rtbench/1"
+KINDS = ("run", "sweep", "cpython", "suite-part")
+STATUS_OK = "ok"
+
+# The configuration the harness runs by default (CPython's own thresholds).
+DEFAULT_THRESHOLD = (700, 10, 10)
+DEFAULT_RC = "nonatomic"
+DEFAULT_ALLOC = "pool"
+
+# Display order of the variant axes; unknown values sort after these, by name.
+RC_ORDER = ("nonatomic", "atomic")
+ALLOC_ORDER = ("pool", "malloc", "debug", "mimalloc", "jemalloc")
+
+MIB = 1024 * 1024
+NOISE_SPREAD = 0.10          # (max - min) / median at or above this is "noisy"
+
+# Time units of Google Benchmark, in seconds.
+_GBENCH_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+class FolderError(Exception):
+    """The folder does not exist or is not a directory (the caller exits 2)."""
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Median and range of a set of measurements."""
+
+    n: int
+    median: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Optional["Stat"]:
+        """The Stat of ``values``, or None when there are none."""
+        vals = sorted(float(v) for v in values)
+        if not vals:
+            return None
+        return cls(len(vals), statistics.median(vals), vals[0], vals[-1])
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median; 0 for a single value or a zero median."""
+        if self.n < 2 or self.median == 0:
+            return 0.0
+        return (self.max - self.min) / abs(self.median)
+
+    def scaled(self, factor: float) -> "Stat":
+        """The same Stat with every value multiplied by ``factor``."""
+        return Stat(self.n, self.median * factor, self.min * factor, self.max * factor)
+
+
+def is_number(value: Any) -> bool:
+    """True for a finite int or float (bool excluded)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 run``, ``3 runs``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def dig(data: Any, path: str) -> Any:
+    """``data["a"]["b"]`` for path ``"a.b"``; None where any step is missing."""
+    for key in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def time_unit(seconds: float) -> tuple[float, str]:
+    """(factor, unit) that show ``seconds`` as a number of at least 1 where possible."""
+    for factor, unit in ((1.0, "s"), (1e3, "ms"), (1e6, "µs")):
+        if seconds * factor >= 1:
+            return factor, unit
+    return 1e9, "ns"
+
+
+def format_seconds(seconds: float) -> str:
+    """``879 ms``, ``1.29 s``, ``5.19 ns``: three significant digits and a unit."""
+    factor, unit = time_unit(seconds)
+    return f"{seconds * factor:.3g} {unit}"
+
+
+def format_bytes(size: float) -> str:
+    """``118 MiB`` (``0.5 MiB`` below 1 MiB)."""
+    mib = size / MIB
+    return f"{mib:.0f} MiB" if mib >= 10 else f"{mib:.3g} MiB"
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points not dominated when both coordinates are minimized.
+
+    The indices come back sorted by the first coordinate (ascending), so joining
+    the points in that order draws the front.
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
+    front: list[int] = []
+    best_y = math.inf
+    for i in order:
+        if points[i][1] < best_y:
+            front.append(i)
+            best_y = points[i][1]
+    return front
+
+
+# ---------------------------------------------------------------------------
+# Runs
+
+
+def params_key(params: dict) -> str:
+    """A canonical, hashable form of a params dict."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+def key_params(key: tuple[str, str]) -> dict:
+    """The params dict of a (workload, params) key (keys sorted)."""
+    return json.loads(key[1])
+
+
+def params_label(params: dict) -> str:
+    """``n=100000 ring=8`` for display."""
+    return " ".join(f"{k}={v}" for k, v in params.items())
+
+
+def axis_order(value: Optional[str], order: tuple[str, ...]) -> tuple[int, str]:
+    """A sort key putting the known values of an axis first, in display order."""
+    text = "" if value is None else str(value)
+    return (order.index(text) if text in order else len(order), text)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The configuration axes of a run other than its workload and params."""
+
+    rc: Optional[str]
+    alloc: Optional[str]
+    gc: bool
+    threshold: tuple
+
+    @property
+    def sort_key(self) -> tuple:
+        return (axis_order(self.rc, RC_ORDER), axis_order(self.alloc, ALLOC_ORDER),
+                not self.gc, self.threshold)
+
+    @property
+    def is_default(self) -> bool:
+        return (self.rc == DEFAULT_RC and self.alloc == DEFAULT_ALLOC and self.gc
+                and self.threshold == DEFAULT_THRESHOLD)
+
+    @property
+    def label(self) -> str:
+        """``nonatomic/pool``, with ``gc:off`` or the thresholds when not default."""
+        text = f"{self.rc or '?'}/{self.alloc or '?'}"
+        if not self.gc:
+            text += " gc:off"
+        if self.threshold != DEFAULT_THRESHOLD:
+            text += " t:" + "/".join(str(t) for t in self.threshold)
+        return text
+
+    def distance_from_default(self) -> int:
+        """How many axes differ from the default configuration (for fallbacks)."""
+        t0 = self.threshold[0] if self.threshold else None
+        return ((self.rc != DEFAULT_RC) + (self.alloc != DEFAULT_ALLOC)
+                + (not self.gc) + 2 * (t0 != DEFAULT_THRESHOLD[0])
+                + (self.threshold[1:] != DEFAULT_THRESHOLD[1:]))
+
+
+class Run:
+    """One configuration of one workload and its samples, from an rtbench/1 file."""
+
+    def __init__(self, data: dict, source: Path, header: dict):
+        self.data = data
+        self.source = source
+        self.file_kind: str = header.get("kind", "")
+        self.machine: dict = header.get("machine") or {}
+        self.tool: str = header.get("tool") or ""
+        self.created: str = header.get("created") or ""
+        self.workload: str = data["workload"]
+        self.params: dict = data.get("params") or {}
+        self.config: dict = data.get("config") or {}
+        self.implementation: str = data.get("implementation") or "rtbench"
+        self.samples: list[dict] = data.get("samples") or []
+        repeat = data.get("repeat")
+        self.repeat: int = repeat if isinstance(repeat, int) else len(self.samples)
+        threshold = self.config.get("threshold") or []
+        self.variant = Variant(self.config.get("rc"), self.config.get("alloc"),
+                               self.config.get("gc", True) is not False,
+                               tuple(threshold))
+        self.name: str = data.get("name") or self._build_name()
+
+    def _build_name(self) -> str:
+        parts = [self.workload] + [f"{k}:{v}" for k, v in self.params.items()]
+        return "/".join(parts) + "/" + self.variant.label.replace(" ", "/")
+
+    # -- identity -------------------------------------------------------------
+
+    @property
+    def role(self) -> str:
+        """``cpython``, ``sweep`` or ``run`` (see the module docstring)."""
+        if self.implementation == "cpython":
+            return "cpython"
+        return "sweep" if self.file_kind == "sweep" else "run"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(workload, params)``: what matches runs across files."""
+        return (self.workload, params_key(self.params))
+
+    @property
+    def threshold0(self) -> Optional[int]:
+        t = self.variant.threshold
+        return t[0] if t and is_number(t[0]) else None
+
+    @property
+    def short_label(self) -> str:
+        """The workload and what differs from the default, for chart footnotes."""
+        parts = [self.workload]
+        if self.implementation != "rtbench":
+            parts.append(self.implementation)
+        t = self.variant.threshold
+        if t[:1] != DEFAULT_THRESHOLD[:1]:
+            parts.append(f"t0:{t[0] if t else '?'}")
+        if t[1:] != DEFAULT_THRESHOLD[1:]:
+            parts.append("t1,t2:" + ",".join(str(x) for x in t[1:]))
+        if not self.variant.gc:
+            parts.append("gc:off")
+        if self.implementation == "rtbench" and (
+                self.variant.rc, self.variant.alloc) != (DEFAULT_RC, DEFAULT_ALLOC):
+            parts.append(f"{self.variant.rc}/{self.variant.alloc}")
+        return "/".join(parts)
+
+    # -- samples ----------------------------------------------------------------
+
+    @property
+    def ok_samples(self) -> list[dict]:
+        return [s for s in self.samples if s.get("status") == STATUS_OK]
+
+    def values(self, metric: str) -> list[float]:
+        """The finite values of ``metric`` (a dotted path) over the ok samples."""
+        found = (dig(s, metric) for s in self.ok_samples)
+        return [float(v) for v in found if is_number(v)]
+
+    def stat(self, metric: str) -> Optional[Stat]:
+        return Stat.of(self.values(metric))
+
+    @property
+    def expected(self) -> int:
+        return max(self.repeat, len(self.samples))
+
+    def sample_problem(self) -> Optional[str]:
+        """``2 of 5 samples failed (crashed)``-style text, or None when all is well."""
+        statuses = Counter(str(s.get("status")) for s in self.samples
+                           if s.get("status") != STATUS_OK)
+        parts = []
+        if statuses:
+            kinds = ", ".join(k if n == 1 else f"{k} x{n}" for k, n in sorted(statuses.items()))
+            parts.append(f"{sum(statuses.values())} of {self.expected} samples failed ({kinds})")
+        missing = self.expected - len(self.samples)
+        if missing > 0:
+            parts.append(f"{missing} of {self.expected} samples missing")
+        return ", ".join(parts) or None
+
+    def problem(self, verb: str = "charting") -> Optional[str]:
+        """The one-line report of :meth:`sample_problem`, with what is used.
+
+        ``cycle_storm/...: 2 of 5 samples failed (crashed); charting 3``.
+        """
+        text = self.sample_problem()
+        if text is None:
+            return None
+        ok = len(self.ok_samples)
+        tail = f"{verb} {ok}" if ok else "no ok sample: left out"
+        return f"{self.name}: {text}; {tail}"
+
+    def first_error(self) -> Optional[str]:
+        """The error text of the first sample that did not succeed."""
+        for s in self.samples:
+            if s.get("status") != STATUS_OK and s.get("error"):
+                return str(s["error"])
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Google Benchmark and hyperfine
+
+
+@dataclass
+class MicroBench:
+    """One Google Benchmark instance: time per iteration, in seconds."""
+
+    name: str                 # the run name, e.g. alloc_free/pool/64
+    family: str               # alloc_free
+    args: list[str]           # ["pool", "64"]
+    seconds: Stat             # median: see ``basis``; min/max: over the repetitions
+    basis: str                # "median aggregate" or "median of N iterations"
+
+
+@dataclass
+class MicroFile:
+    path: Path
+    context: dict
+    benches: list[MicroBench]
+
+
+@dataclass
+class HyperfineCommand:
+    label: str                # the parameters, or the command when there are none
+    command: str
+    mean: float
+    stddev: Optional[float]
+    times: list[float]
+    failed: int               # runs with a non-zero exit code
+
+
+@dataclass
+class HyperfineFile:
+    path: Path
+    commands: list[HyperfineCommand]
+
+    @property
+    def name(self) -> str:
+        """``threshold`` for ``hyperfine-threshold.json``."""
+        stem = self.path.stem
+        return stem[len("hyperfine-"):] if stem.startswith("hyperfine-") else stem
+
+
+_NAME_FLAGS = ("real_time", "manual_time", "process_time")
+
+
+def _split_bench_name(run_name: str) -> tuple[str, list[str]]:
+    """``alloc_free/pool/64/repeats:3/real_time`` -> (``alloc_free``, [pool, 64])."""
+    parts = run_name.split("/")
+    args = [p for p in parts[1:] if ":" not in p and p not in _NAME_FLAGS]
+    return parts[0], args
+
+
+def _parse_micro(data: dict, path: Path, notes: list[str]) -> MicroFile:
+    """Reduce Google Benchmark 1.7 entries to one MicroBench per run name."""
+    iterations: dict[str, list[float]] = {}
+    medians: dict[str, float] = {}
+    means: dict[str, float] = {}
+    for entry in data["benchmarks"]:
+        if not isinstance(entry, dict):
+            continue
+        run_name = str(entry.get("run_name") or entry.get("name", "?"))
+        if entry.get("error_occurred"):
+            notes.append(f"{path}: {run_name}: benchmark error: {entry.get('error_message')}")
+            continue
+        scale = _GBENCH_UNITS.get(entry.get("time_unit", "ns"))
+        value = entry.get("real_time")
+        if scale is None or not is_number(value):
+            continue                  # BigO/RMS rows, or a unit we do not know
+        seconds = value * scale
+        if entry.get("run_type") == "aggregate":
+            if entry.get("aggregate_unit", "time") != "time":
+                continue              # the coefficient of variation
+            if entry.get("aggregate_name") == "median":
+                medians[run_name] = seconds
+            elif entry.get("aggregate_name") == "mean":
+                means[run_name] = seconds
+        else:
+            iterations.setdefault(run_name, []).append(seconds)
+    benches = []
+    for run_name in dict.fromkeys([*iterations, *medians, *means]):
+        benches.append(_micro_bench(run_name, iterations.get(run_name, []),
+                                    medians.get(run_name), means.get(run_name)))
+    return MicroFile(path, data.get("context") or {}, benches)
+
+
+def _micro_bench(run_name: str, reps: list[float], median: Optional[float],
+                 mean: Optional[float]) -> MicroBench:
+    family, args = _split_bench_name(run_name)
+    if median is not None:
+        centre, basis = median, "median aggregate"
+    elif reps:
+        centre = statistics.median(reps)
+        basis = f"median of {plural(len(reps), 'repetition')}"
+    else:
+        centre, basis = mean, "mean aggregate"
+    low = min(reps) if reps else centre
+    high = max(reps) if reps else centre
+    return MicroBench(run_name, family, args,
+                      Stat(max(len(reps), 1), centre, min(low, centre), max(high, centre)),
+                      basis)
+
+
+def _parse_hyperfine(data: dict, path: Path) -> HyperfineFile:
+    commands = []
+    for i, res in enumerate(data["results"]):
+        if not isinstance(res, dict) or not is_number(res.get("mean")):
+            raise ValueError(f"results[{i}] has no numeric 'mean'")
+        params = res.get("parameters") or {}
+        command = str(res.get("command", f"command {i + 1}"))
+        label = " ".join(f"{k}={v}" for k, v in params.items()) or command
+        times = [float(t) for t in res.get("times") or [] if is_number(t)]
+        codes = res.get("exit_codes") or []
+        stddev = res.get("stddev")
+        commands.append(HyperfineCommand(
+            label, command, float(res["mean"]),
+            float(stddev) if is_number(stddev) else None, times,
+            sum(1 for c in codes if c not in (0, None))))
+    return HyperfineFile(path, commands)
+
+
+# ---------------------------------------------------------------------------
+# Loading a folder
+
+
+@dataclass
+class Results:
+    """Everything usable in a results folder, and what went wrong reading it."""
+
+    folder: Path
+    runs: list[Run] = field(default_factory=list)
+    micro: Optional[MicroFile] = None
+    hyperfine: list[HyperfineFile] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # unusable files or runs
+    notes: list[str] = field(default_factory=list)    # caveats on files
+
+    def problems(self, verb: str = "charting") -> list[str]:
+        """Everything to report: errors, notes, then runs with failed samples."""
+        runs = [r.problem(verb) for r in self.runs]
+        return self.errors + self.notes + [p for p in runs if p]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.runs or self.micro or self.hyperfine)
+
+    def params(self, key: tuple[str, str]) -> dict:
+        """The params of ``key`` in the order the result files give them."""
+        return next((r.params for r in self.runs if r.key == key), key_params(key))
+
+    def select(self, role: Optional[str] = None) -> list[Run]:
+        """The runs of one role (all runs when ``role`` is None)."""
+        return [r for r in self.runs if role is None or r.role == role]
+
+
+def _read_json(path: Path) -> Any:
+    """Parse a file; raise ValueError with a short, human message on failure."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise ValueError("empty file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
+
+
+def _check_run(run: Any, where: str) -> None:
+    """Raise ValueError naming the first structural problem of a RUN."""
+    if not isinstance(run, dict):
+        raise ValueError(f"{where} is not an object")
+    if not isinstance(run.get("workload"), str):
+        raise ValueError(f"{where} has no 'workload' string")
+    if not isinstance(run.get("params", {}), dict):
+        raise ValueError(f"{where}.params is not an object")
+    config = run.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"{where} has no 'config' object")
+    threshold = config.get("threshold")
+    if threshold is None and run.get("implementation") == "cpython":
+        pass                          # a twin run with CPython's own thresholds
+    elif not (isinstance(threshold, list) and threshold
+              and all(map(is_number, threshold))):
+        raise ValueError(f"{where}.config.threshold is not a list of numbers")
+    samples = run.get("samples")
+    if not (isinstance(samples, list) and all(isinstance(s, dict) for s in samples)):
+        raise ValueError(f"{where}.samples is not a list of objects")
+
+
+def _load_rtbench(data: dict, path: Path, results: Results) -> None:
+    """Add the runs of an rtbench/1 file; bad runs are reported and skipped."""
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA!r}")
+    if data.get("kind") not in KINDS:
+        raise ValueError(f"unknown kind {data.get('kind')!r} (expected one of "
+                         f"{', '.join(KINDS)})")
+    runs = data.get("runs")
+    if not isinstance(runs, list):
+        raise ValueError("no 'runs' list")
+    good = []
+    for i, run in enumerate(runs):
+        try:
+            _check_run(run, f"runs[{i}]")
+        except ValueError as exc:
+            results.errors.append(f"{path}: {exc}; run skipped")
+            continue
+        good.append(Run(run, path, data))
+    if data.get("complete") is False:
+        results.notes.append(f"{path}: interrupted (complete: false): "
+                             "it holds only the samples that finished")
+    results.runs.extend(good)
+
+
+def _load_one(path: Path, results: Results) -> None:
+    """Classify a JSON file by its content and add it to ``results``."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if "schema" in data:
+        _load_rtbench(data, path, results)
+    elif isinstance(data.get("benchmarks"), list):
+        if results.micro is not None:
+            results.notes.append(f"{path}: a second Google Benchmark file; "
+                                 f"using {results.micro.path.name}, ignoring this one")
+            return
+        results.micro = _parse_micro(data, path, results.notes)
+    elif isinstance(data.get("results"), list):
+        results.hyperfine.append(_parse_hyperfine(data, path))
+    else:
+        raise ValueError("neither an rtbench/1 result (no 'schema'), nor Google "
+                         "Benchmark ('benchmarks'), nor hyperfine ('results') JSON")
+
+
+def _drop_duplicates(results: Results) -> None:
+    """Keep one run per (role, workload, params, variant): the newest file's."""
+    chosen: dict[tuple, Run] = {}
+    for run in results.runs:
+        ident = (run.role, run.implementation, run.key, run.variant)
+        other = chosen.get(ident)
+        if other is None:
+            chosen[ident] = run
+            continue
+        keep, drop = (run, other) if run.created > other.created else (other, run)
+        chosen[ident] = keep
+        results.notes.append(f"{run.name}: in both {other.source} and {run.source}; "
+                             f"using {keep.source}")
+    kept = set(map(id, chosen.values()))
+    results.runs = [r for r in results.runs if id(r) in kept]
+
+
+def load_folder(folder: str | Path) -> Results:
+    """Read every ``*.json`` file of ``folder`` (not its subfolders).
+
+    Raises FolderError when ``folder`` is not a directory.  Files starting with a
+    dot (the sweep journals) are ignored.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise FolderError(f"{folder}: no such directory")
+    if not folder.is_dir():
+        raise FolderError(f"{folder}: not a directory")
+    results = Results(folder)
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        try:
+            _load_one(path, results)
+        except ValueError as exc:
+            results.errors.append(f"{path}: {exc}")
+    _drop_duplicates(results)
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Questions asked of the runs
+
+
+def workload_keys(results: Results) -> list[tuple[str, str]]:
+    """Every (workload, params) with an rtbench or CPython run, in order of appearance."""
+    return list(dict.fromkeys(r.key for r in results.runs))
+
+
+def key_label(results: Results, key: tuple[str, str]) -> str:
+    """The workload name, with its params where one workload has several."""
+    workload, pkey = key
+    siblings = {k for k in workload_keys(results) if k[0] == workload}
+    if len(siblings) < 2:
+        return workload
+    return f"{workload} ({params_label(results.params(key))})"
+
+
+def configurations(results: Results, key: tuple[str, str]) -> list[Run]:
+    """The rtbench configurations of one workload, in variant display order.
+
+    These are the runs of role ``run``; a workload that was only swept falls back
+    to its sweep runs at the default threshold0.
+    """
+    runs = [r for r in results.select("run") if r.key == key]
+    if not runs:
+        runs = [r for r in results.select("sweep")
+                if r.key == key and r.threshold0 == DEFAULT_THRESHOLD[0]]
+    return sorted(runs, key=lambda r: r.variant.sort_key)
+
+
+def default_run(results: Results, key: tuple[str, str]) -> Optional[Run]:
+    """The rtbench run closest to the default configuration, preferring role run."""
+    candidates = [r for r in results.runs if r.key == key and r.role != "cpython"
+                  and r.ok_samples]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: (r.variant.distance_from_default(),
+                                          r.role != "run", r.variant.sort_key))
+
+
+def cpython_run(results: Results, key: tuple[str, str],
+                like: Optional[Run] = None) -> Optional[Run]:
+    """The CPython run of ``key`` (with the thresholds of ``like`` if there are several)."""
+    candidates = [r for r in results.select("cpython") if r.key == key and r.ok_samples]
+    if not candidates:
+        return None
+    want = like.variant.threshold if like else DEFAULT_THRESHOLD
+    return min(candidates, key=lambda r: (r.variant.threshold != want, not r.variant.gc))
+
+
+def cpython_pairs(results: Results) -> list[tuple[tuple[str, str], Run, Run]]:
+    """(key, rtbench default run, CPython run) for every workload run on both."""
+    pairs = []
+    for key in workload_keys(results):
+        rt = default_run(results, key)
+        cp = cpython_run(results, key, rt)
+        if rt is not None and cp is not None:
+            pairs.append((key, rt, cp))
+    return pairs
+
+
+@dataclass
+class SweepGroup:
+    """The runs of one sweep line: one workload and params, every other axis fixed."""
+
+    key: tuple[str, str]
+    variant: Variant          # the fixed axes; its threshold0 is meaningless
+    runs: list[Run]           # sorted by threshold0
+    label: str = ""           # what tells this line from its siblings
+
+    @property
+    def workload(self) -> str:
+        return self.key[0]
+
+    def points(self, metric: str) -> list[tuple[int, Stat]]:
+        """(threshold0, Stat) for every threshold0 with at least one ok value."""
+        out = []
+        for run in self.runs:
+            stat = run.stat(metric)
+            if stat is not None and run.threshold0 is not None:
+                out.append((run.threshold0, stat))
+        return out
+
+
+def _group_label(group: SweepGroup, siblings: list[SweepGroup]) -> str:
+    """Name a sweep line by the axes that differ between the lines of a workload."""
+    parts = []
+    if len({g.key for g in siblings}) > 1:
+        parts.append(params_label(group.runs[0].params))
+    v = group.variant
+    if len({g.variant.rc for g in siblings}) > 1:
+        parts.append(f"rc:{v.rc}")
+    if len({g.variant.alloc for g in siblings}) > 1:
+        parts.append(f"alloc:{v.alloc}")
+    if len({g.variant.gc for g in siblings}) > 1:
+        parts.append("gc:on" if v.gc else "gc:off")
+    if len({g.variant.threshold[1:] for g in siblings}) > 1:
+        parts.append("t1,t2:" + ",".join(str(t) for t in v.threshold[1:]))
+    return " ".join(parts) or group.workload
+
+
+def sweeps(results: Results) -> dict[str, list[SweepGroup]]:
+    """The sweep lines of each swept workload, the one nearest the default first."""
+    groups: dict[tuple, SweepGroup] = {}
+    for run in results.select("sweep"):
+        fixed = Variant(run.variant.rc, run.variant.alloc, run.variant.gc,
+                        (DEFAULT_THRESHOLD[0],) + run.variant.threshold[1:])
+        ident = (run.key, fixed)
+        groups.setdefault(ident, SweepGroup(run.key, fixed, [])).runs.append(run)
+    by_workload: dict[str, list[SweepGroup]] = {}
+    for group in groups.values():
+        group.runs.sort(key=lambda r: r.threshold0 if r.threshold0 is not None else -1)
+        by_workload.setdefault(group.workload, []).append(group)
+    for siblings in by_workload.values():
+        siblings.sort(key=lambda g: (g.variant.distance_from_default(),
+                                     g.variant.sort_key, g.key[1]))
+        for group in siblings:
+            group.label = _group_label(group, siblings)
+    return by_workload
+
+
+def best_threshold(group: SweepGroup, metric: str) -> Optional[tuple[int, Stat]]:
+    """The threshold0 with the lowest median ``metric`` (the smaller on a tie)."""
+    points = group.points(metric)
+    if not points:
+        return None
+    return min(points, key=lambda p: (p[1].median, p[0]))
+
+
+# ---------------------------------------------------------------------------
+# Machines
+
+
+def machine_text(machine: dict) -> str:
+    """``ci-1, AMD EPYC, 2 cores, commit abc1234`` (unknown parts left out)."""
+    parts = [str(machine[k]) for k in ("hostname", "cpu_model") if machine.get(k)]
+    if machine.get("cores"):
+        parts.append(f"{machine['cores']} cores")
+    parts.append(f"commit {machine.get('git_commit') or 'unknown'}")
+    return ", ".join(parts)
+
+
+def machines_line(runs: Iterable[Run]) -> str:
+    """One line naming the machine(s) and commit(s) the runs were measured on."""
+    texts = list(dict.fromkeys(machine_text(r.machine) for r in runs))
+    if not texts:
+        return "machine: unknown"
+    if len(texts) == 1:
+        return f"machine: {texts[0]}"
+    shown = "; ".join(texts[:3]) + (f"; +{len(texts) - 3} more" if len(texts) > 3 else "")
+    return f"machines (mixed!): {shown}"
+
+
+def micro_machine_line(micro: MicroFile, runs: Iterable[Run] = ()) -> str:
+    """The machine line of a Google Benchmark file, from its ``context``.
+
+    ``cpu_model`` and ``git_commit`` are read from the context too, where the
+    harness added them with ``--benchmark_context=key=value``.  Without a commit
+    in the context, the commit of ``runs`` (this folder's rtbench results) is
+    given, saying where it came from, when they agree on one.
+    """
+    ctx = micro.context
+    parts = [str(ctx[k]) for k in ("host_name", "cpu_model") if ctx.get(k)]
+    if ctx.get("num_cpus"):
+        parts.append(f"{ctx['num_cpus']} cpus")
+    if is_number(ctx.get("mhz_per_cpu")):
+        parts.append(f"{ctx['mhz_per_cpu']} MHz")
+    commits = {r.machine.get("git_commit") for r in runs} - {None, ""}
+    if ctx.get("git_commit"):
+        parts.append(f"commit {ctx['git_commit']}")
+    elif len(commits) == 1:
+        parts.append(f"commit {commits.pop()} (of this folder's rtbench results)")
+    else:
+        parts.append("commit unknown")
+    return "machine: " + ", ".join(parts)

@@ -1,0 +1,263 @@
+#!/usr/bin/python3
+"""Write the headline Markdown summary of an rtbench results folder.
+
+    summary.py DIR [--out FILE]          (FILE defaults to DIR/summary.md)
+
+The summary is GitHub-flavoured Markdown, for a CI step summary or a README:
+
+* a line naming the machine and commit;
+* one table, a row per workload (and params): the median time and peak RSS of
+  every rtbench configuration (refcount variant / allocator backend), the best
+  threshold0 for time and for peak RSS from the sweeps, and the ratios to the
+  CPython twin of the same workload and params;
+* warnings: failed or missing samples, noisy configurations (spread, that is
+  (max - min) / median, of 10% or more), unreadable files, and the warnings the
+  harness recorded.
+
+Problems also go to stderr, prefixed ``summary:``; the file written goes to stdout.
+Exit status as for plot.py: 0, 1 when a file could not be read, 2 when DIR is
+missing or holds no usable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rtresults as rr  # noqa: E402
+
+DASH = "—"
+MAX_WARNINGS = 200           # keeps the file small whatever the folder holds
+METRICS = (("wall_s", "time"), ("peak_rss_bytes", "peak RSS"))
+
+
+def warn(message: str) -> None:
+    print(f"summary: {message}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Markdown helpers
+
+
+def md(text: object) -> str:
+    """Plain text made safe for a table cell or a list item."""
+    return (str(text).replace("\\", "\\\\").replace("|", "\\|")
+            .replace("<", "&lt;").replace(">", "&gt;").replace("\n", " "))
+
+
+def code(text: object) -> str:
+    """An inline code span (names of runs and files)."""
+    text = str(text).replace("`", "'").replace("|", "\\|")
+    return f"`{text}`"
+
+
+def table(header: list[str], rows: list[list[str]], align: list[str]) -> list[str]:
+    """A GFM table; ``align`` holds "l" or "r" per column."""
+    rule = ["---:" if a == "r" else "---" for a in align]
+    return ["| " + " | ".join(cells) + " |" for cells in [header, rule, *rows]]
+
+
+def number(x: float, metric: str) -> str:
+    """A value of ``metric`` with its unit."""
+    return rr.format_bytes(x) if metric == "peak_rss_bytes" else rr.format_seconds(x)
+
+
+def value(stat: Optional[rr.Stat], metric: str) -> str:
+    """The median of ``stat`` with its unit, or a dash."""
+    return DASH if stat is None else number(stat.median, metric)
+
+
+# ---------------------------------------------------------------------------
+# The table
+
+
+def variant_cell(run: Optional[rr.Run]) -> str:
+    """``0.407 s / 118 MiB``, or a dash when the configuration was not run."""
+    if run is None or not run.ok_samples:
+        return DASH
+    text = " / ".join(value(run.stat(m), m) for m, _ in METRICS)
+    return text + (" (sweep)" if run.role == "sweep" else "")
+
+
+def best_cell(group: Optional[rr.SweepGroup], metric: str) -> str:
+    """``10000: 318 ms (−16% vs 700)``: the best threshold0 of a sweep line."""
+    if group is None:
+        return DASH
+    best = rr.best_threshold(group, metric)
+    if best is None:
+        return DASH
+    t0, stat = best
+    text = f"{t0}: {value(stat, metric)}"
+    default = dict(group.points(metric)).get(rr.DEFAULT_THRESHOLD[0])
+    if default is not None and t0 != rr.DEFAULT_THRESHOLD[0] and default.median:
+        change = (stat.median / default.median - 1) * 100
+        text += f" ({change:+.0f}% vs {rr.DEFAULT_THRESHOLD[0]})".replace("-", "−")
+        if stat.max >= default.min:
+            text += ", within noise"
+    return text
+
+
+def ratio_cell(rt: Optional[rr.Run], cp: Optional[rr.Run], metric: str) -> str:
+    """``0.46× (CPython 879 ms)``."""
+    if rt is None or cp is None:
+        return DASH
+    a, b = rt.stat(metric), cp.stat(metric)
+    if a is None or b is None or not b.median:
+        return DASH
+    return f"{a.median / b.median:.2f}× (CPython {value(b, metric)})"
+
+
+def headline(results: rr.Results) -> list[str]:
+    keys = rr.workload_keys(results)
+    configs = {k: {r.variant: r for r in rr.configurations(results, k)} for k in keys}
+    variants = sorted({v for row in configs.values() for v in row}, key=lambda v: v.sort_key)
+    sweeps: dict = {}                # (workload, params) -> its line nearest the default
+    for groups in rr.sweeps(results).values():
+        for group in groups:
+            sweeps.setdefault(group.key, group)
+    header = (["workload", "params"] + [md(v.label) for v in variants]
+              + ["best t0 (time)", "best t0 (peak RSS)", "time ÷ CPython", "RSS ÷ CPython"])
+    rows = []
+    for key in keys:
+        rt = rr.default_run(results, key)
+        cp = rr.cpython_run(results, key, rt)
+        group = sweeps.get(key)
+        rows.append([md(key[0]), md(rr.params_label(results.params(key))) or DASH]
+                    + [variant_cell(configs[key].get(v)) for v in variants]
+                    + [best_cell(group, "wall_s"), best_cell(group, "peak_rss_bytes"),
+                       ratio_cell(rt, cp, "wall_s"), ratio_cell(rt, cp, "peak_rss_bytes")])
+    align = ["l", "l"] + ["r"] * (len(header) - 2)
+    return table(header, rows, align)
+
+
+def legend(results: rr.Results) -> list[str]:
+    t = "/".join(map(str, rr.DEFAULT_THRESHOLD))
+    lines = [
+        f"Configuration columns (refcount variant / allocator backend): median time / "
+        f"median peak RSS over the ok samples, thresholds {t} unless the column says "
+        "otherwise. Best t0: the threshold0 with the lowest median in the sweep "
+        "closest to nonatomic/pool, and its change against the default "
+        f"({rr.DEFAULT_THRESHOLD[0]}); \"within noise\" when the two ranges overlap. "
+        "÷ CPython: rtbench's default configuration divided by the CPython twin of the "
+        "same workload and params (below 1: rtbench is faster or smaller). "
+        f"(sweep): from the threshold0 sweep at the default. {DASH}: not measured.",
+    ]
+    groups = rr.sweeps(results)
+    crossed = [w for w, g in groups.items() if len(g) > 1]
+    if crossed:
+        lines.append("")
+        lines.append(f"Sweeps crossed with other axes ({md(', '.join(crossed))}): "
+                     "the best t0 columns use the line nearest nonatomic/pool; see the "
+                     "sweep charts for the others.")
+    return lines
+
+
+# ---------------------------------------------------------------------------
+# Warnings
+
+
+def noise_warnings(run: rr.Run) -> list[str]:
+    out = []
+    for metric, what in METRICS:
+        stat = run.stat(metric)
+        if stat is not None and stat.spread >= rr.NOISE_SPREAD:
+            out.append(f"{code(run.name)}: noisy {what}: spread {stat.spread:.0%} of the "
+                       f"median ({number(stat.min, metric)} to {number(stat.max, metric)}, "
+                       f"n={stat.n})")
+    return out
+
+
+def run_warnings(run: rr.Run) -> list[str]:
+    out = []
+    problem = run.sample_problem()
+    if problem:
+        ok = len(run.ok_samples)
+        text = f"{code(run.name)}: {problem}; medians use {ok}" if ok else \
+            f"{code(run.name)}: {problem}; no ok sample"
+        error = run.first_error()
+        out.append(text + (f". First error: {md(error)}" if error else ""))
+    out += noise_warnings(run)
+    for message in run.data.get("warnings") or []:
+        out.append(f"{code(run.name)}: recorded by the harness: {md(message)}")
+    return out
+
+
+def warnings(results: rr.Results) -> list[str]:
+    items = [md(e) for e in results.errors]
+    items += [md(n) for n in results.notes]
+    for run in results.runs:
+        items += run_warnings(run)
+    items = list(dict.fromkeys(items))
+    if not items:
+        return ["None."]
+    shown = [f"- {item}" for item in items[:MAX_WARNINGS]]
+    if len(items) > MAX_WARNINGS:
+        shown.append(f"- … and {len(items) - MAX_WARNINGS} more.")
+    return shown
+
+
+# ---------------------------------------------------------------------------
+# The document
+
+
+def inputs_line(results: rr.Results) -> str:
+    files = sorted({r.source.name for r in results.runs})
+    roles = {role: len(results.select(role)) for role in ("run", "sweep", "cpython")}
+    parts = [f"{rr.plural(len(files), 'result file')} ({rr.plural(roles['run'], 'run')}, "
+             f"{rr.plural(roles['sweep'], 'sweep point')}, "
+             f"{rr.plural(roles['cpython'], 'CPython run')})"]
+    if results.micro:
+        parts.append(f"{code(results.micro.path.name)} ({len(results.micro.benches)} "
+                     "microbenchmarks)")
+    if results.hyperfine:
+        parts.append(rr.plural(len(results.hyperfine), "hyperfine file"))
+    return "Inputs: " + ", ".join(parts) + "."
+
+
+def machine_line(results: rr.Results) -> str:
+    if results.runs:
+        line = rr.machines_line(results.runs)
+        tools = sorted({r.tool for r in results.runs if r.tool})
+        return md(line[0].upper() + line[1:] + (f"; {', '.join(tools)}" if tools else ""))
+    return md(rr.micro_machine_line(results.micro) if results.micro else "machine: unknown")
+
+
+def document(results: rr.Results) -> str:
+    lines = ["# rtbench summary", "", machine_line(results) + ".", "",
+             inputs_line(results), ""]
+    if rr.workload_keys(results):
+        lines += headline(results) + [""] + legend(results)
+    else:
+        lines.append("No rtbench or CPython runs in this folder.")
+    lines += ["", "## Warnings", ""] + warnings(results)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="summary.py", description="Write the Markdown summary of a results folder.")
+    parser.add_argument("dir", type=Path, help="the results folder")
+    parser.add_argument("--out", type=Path, help="output file (default: DIR/summary.md)")
+    args = parser.parse_args(argv)
+    try:
+        results = rr.load_folder(args.dir)
+    except rr.FolderError as exc:
+        warn(str(exc))
+        return 2
+    for message in results.problems("using"):
+        warn(message)
+    if results.empty:
+        warn(f"{args.dir}: no usable result file")
+        return 2
+    out = args.out or args.dir / "summary.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(document(results), encoding="utf-8")
+    print(out)
+    return 1 if results.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
