@@ -82,6 +82,7 @@ rtb_cmd_micro(int argc, char **argv)
     int status = rtb_spawn(args, false);
     if (status == 0 && rename(tmp, out) == 0) {
         printf("wrote %s\n", out);
+        fflush(stdout);
     } else {
         unlink(tmp);
         fprintf(stderr, "rtbench micro: rtbench-micro failed (status %d); nothing written\n", status);

@@ -60,7 +60,7 @@ help(void)
     printf("usage: rtbench suite [--quick] [--out DIR] [--repeat K] [--python PATH]\n"
            "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n\n"
            "The main job: every workload under both refcount variants and every allocator\n"
-           "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced), the\n"
+           "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and 700), the\n"
            "CPython twins, the microbenchmarks and hyperfine comparisons, then the charts and\n"
            "summary.md, all in results/<UTC timestamp>/ (results/latest points at it).\n\n"
            "  --quick        small sizes, fewer samples and sweep points: a few minutes on 2\n"
@@ -164,8 +164,18 @@ part_runs(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *fail
 static bool
 part_sweeps(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *failures)
 {
+    /* Log-spaced from 100 to 100000, and the default (700) as a point of
+     * its own, so that every sweep can be read against it. */
     int64_t t0[16];
-    int nt = rtb_parse_list(o->quick ? "100:100000:log4" : "100:100000:log7", 0, t0, 16);
+    int nt = rtb_parse_list(o->quick ? "100:100000:log4" : "100:100000:log7", 0, t0, 15);
+    int at = 0;
+    while (at < nt && t0[at] < 700)
+        at++;
+    if (at == nt || t0[at] != 700) {
+        memmove(&t0[at + 1], &t0[at], (size_t)(nt - at) * sizeof t0[0]);
+        t0[at] = 700;
+        nt++;
+    }
     bool finished = true;
     for (int w = 0; rt_workloads[w] != NULL && finished; w++) {
         RtbConfig configs[16];
@@ -180,23 +190,26 @@ part_sweeps(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *fa
     return finished;
 }
 
-/* The twins, and rtbench (nonatomic, pool) at the same sizes. */
+/* The twins, and rtbench (nonatomic, pool) at the same sizes -- unless
+ * those are the sizes of runs.json (--quick), which has those runs. */
 static bool
 part_cpython(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *failures)
 {
-    int nw = nworkloads();
+    int nw = nworkloads(), n = 0;
     RtbConfig *configs = calloc((size_t)(2 * nw), sizeof *configs);
     for (int w = 0; w < nw; w++) {
-        configs[2 * w] = base_config(rt_workloads[w], o);
-        if (!o->quick)
-            apply_sizes(&configs[2 * w], cpython_sizes, sizeof cpython_sizes / sizeof cpython_sizes[0]);
-        configs[2 * w + 1] = configs[2 * w];
-        configs[2 * w + 1].impl = RTB_IMPL_CPYTHON;
-        configs[2 * w + 1].python = o->python;
+        RtbConfig c = base_config(rt_workloads[w], o);
+        if (!o->quick) {
+            apply_sizes(&c, cpython_sizes, sizeof cpython_sizes / sizeof cpython_sizes[0]);
+            configs[n++] = c;
+        }
+        c.impl = RTB_IMPL_CPYTHON;
+        c.python = o->python;
+        configs[n++] = c;
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/cpython.json", o->dir);
-    bool finished = measure_into(path, "cpython", configs, 2 * nw, m, pr, failures);
+    bool finished = measure_into(path, "cpython", configs, n, m, pr, failures);
     free(configs);
     return finished;
 }
@@ -328,7 +341,7 @@ rtb_cmd_suite(int argc, char **argv)
     m.quiet = false;
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nw = nworkloads(), nk = count_backends(kinds);
-    int total = m.repeat * nw * (2 * nk + (o.quick ? 4 : 7) + (o.cpython ? 2 : 0));
+    int total = m.repeat * nw * (2 * nk + (o.quick ? 5 : 8) + (o.cpython ? (o.quick ? 1 : 2) : 0));
     double start = rtb_now();
     fprintf(stderr, "rtbench suite: %d samples into %s\n", total, o.dir);
     rtb_install_signal_handlers();

@@ -28,4 +28,22 @@ rtb_rss_bytes(pid_t pid)
     return resident <= 0 ? -1 : (int64_t)resident * sysconf(_SC_PAGESIZE);
 }
 
+/* This process's peak resident set since its exec (VmHWM), in bytes; -1
+ * when unreadable.  Not getrusage's ru_maxrss: a child forked from a large
+ * parent starts with a copy of the parent's page tables, and the kernel
+ * counts that size into the child's ru_maxrss when it execs. */
+static inline int64_t
+rtb_peak_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return kb < 0 ? -1 : (int64_t)kb * 1024;
+}
+
 #endif /* RTB_PROCFS_H */

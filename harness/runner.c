@@ -371,21 +371,37 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index)
         rtj_set(s, "process_wall_s", rtj_number(process_wall));
         rtj_set(s, "user_s", rtj_number((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6));
         rtj_set(s, "sys_s", rtj_number((double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6));
-        rtj_set(s, "peak_rss_bytes", rtj_integer((int64_t)ru.ru_maxrss * 1024));
+        /* The child's own VmHWM when it reported one: ru_maxrss counts the
+         * parent's size, copied at fork, into the child (procfs.h). */
+        if (!rtj_is(rtj_get(s, "peak_rss_bytes"), RTJ_NUMBER) || rtj_int(rtj_get(s, "peak_rss_bytes"), -1) <= 0)
+            rtj_set(s, "peak_rss_bytes", rtj_integer((int64_t)ru.ru_maxrss * 1024));
         rtj_set(s, "minflt", rtj_integer(ru.ru_minflt));
         rtj_set(s, "majflt", rtj_integer(ru.ru_majflt));
     }
     /* The child said when its workload started (the same monotonic clock):
      * count the timeline from there, as marks and pauses are; the start-up
      * before it gets negative times. */
-    Rtj *t0 = rtj_take(s, "t0_monotonic");
+    Rtj *t0 = rtj_take(s, "t0_monotonic"), *texec = rtj_take(s, "t_exec_monotonic");
     if (rtj_is(t0, RTJ_NUMBER)) {
         double shift = ch.start - rtj_num(t0, 0);
-        for (size_t k = 0; k < rtj_len(ch.t); k++)
-            rtj_set_number(rtj_at(ch.t, k), rtj_num(rtj_at(ch.t, k), 0) + shift);
+        /* Points sampled before the exec show the parent's copied pages. */
+        double first = rtj_is(texec, RTJ_NUMBER) ? rtj_num(texec, 0) - rtj_num(t0, 0) : -1e9;
+        Rtj *t = rtj_array(), *rss = rtj_array();
+        for (size_t k = 0; k < rtj_len(ch.t); k++) {
+            double at = rtj_num(rtj_at(ch.t, k), 0) + shift;
+            if (at >= first) {
+                rtj_append(t, rtj_number(at));
+                rtj_append(rss, rtj_copy(rtj_at(ch.rss, k)));
+            }
+        }
+        rtj_free(ch.t);
+        rtj_free(ch.rss);
+        ch.t = t;
+        ch.rss = rss;
         rtj_set(s, "startup_s", rtj_number(-shift));
     }
     rtj_free(t0);
+    rtj_free(texec);
     Rtj *timeline = rtj_object();
     rtj_set(timeline, "interval_s", rtj_number(m->rss_interval_s));
     rtj_set(timeline, "t_s", ch.t);

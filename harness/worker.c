@@ -289,6 +289,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
 int
 rtb_worker_main(int argc, char **argv)
 {
+    double exec_time = rt_workload_now();   /* the exec that made this process */
     WorkerArgs wa;
     int r = parse_worker_args(argc, argv, &wa);
     if (r != 0)
@@ -316,6 +317,8 @@ rtb_worker_main(int argc, char **argv)
             rtj_set(out, "error", rtj_stringf("%s: %s", wa.w->name, rt_error_message()));
         rtj_set(out, "wall_s", rtj_number(wall));
         rtj_set(out, "final_rss_bytes", rtj_integer(rtb_rss_bytes(0)));
+        rtj_set(out, "peak_rss_bytes", rtj_integer(rtb_peak_rss_bytes()));
+        rtj_set(out, "t_exec_monotonic", rtj_number(exec_time));
         rtj_set(out, "result", ctx.result);
         rtj_set(out, "marks", ctx.marks);
         rtj_set(out, "gc", gc_json(ctx.start));

@@ -646,7 +646,7 @@ def chart_rss_timeline(charts: Charts, results: rr.Results, key: tuple[str, str]
     peak = sample.get("peak_rss_bytes")
     if rr.is_number(peak):
         ax.axhline(peak / rr.MIB, color="0.45", linestyle="--", linewidth=0.9,
-                   label=f"peak RSS (ru_maxrss): {peak / rr.MIB:.0f} MiB")
+                   label=f"peak RSS (VmHWM): {peak / rr.MIB:.0f} MiB")
     draw_marks(ax, sample.get("marks") or [])
     paused = mark_pauses(ax, sample)
     ax.set_ylim(bottom=0)

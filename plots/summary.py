@@ -159,44 +159,62 @@ def legend(results: rr.Results) -> list[str]:
 # Warnings
 
 
-def noise_warnings(run: rr.Run) -> list[str]:
+def noise_spreads(run: rr.Run) -> list[tuple[float, str]]:
+    """The (spread, description) of each noisy metric of a run."""
     out = []
     for metric, what in METRICS:
         stat = run.stat(metric)
         if stat is not None and stat.spread >= rr.NOISE_SPREAD:
-            out.append(f"{code(run.name)}: noisy {what}: spread {stat.spread:.0%} of the "
-                       f"median ({number(stat.min, metric)} to {number(stat.max, metric)}, "
-                       f"n={stat.n})")
+            out.append((stat.spread, f"{what} {stat.spread:.0%} ({number(stat.min, metric)} to "
+                                     f"{number(stat.max, metric)}, n={stat.n})"))
     return out
 
 
-def run_warnings(run: rr.Run) -> list[str]:
-    out = []
+def problem_warning(run: rr.Run) -> Optional[str]:
+    """Failed or missing samples of a run, or None."""
     problem = run.sample_problem()
-    if problem:
-        ok = len(run.ok_samples)
-        text = f"{code(run.name)}: {problem}; medians use {ok}" if ok else \
-            f"{code(run.name)}: {problem}; no ok sample"
-        error = run.first_error()
-        out.append(text + (f". First error: {md(error)}" if error else ""))
-    out += noise_warnings(run)
-    for message in run.data.get("warnings") or []:
-        out.append(f"{code(run.name)}: recorded by the harness: {md(message)}")
-    return out
+    if not problem:
+        return None
+    ok = len(run.ok_samples)
+    text = f"{code(run.name)}: {problem}; medians use {ok}" if ok else \
+        f"{code(run.name)}: {problem}; no ok sample"
+    error = run.first_error()
+    return text + (f". First error: {md(error)}" if error else "")
+
+
+def noise_lines(results: rr.Results) -> list[str]:
+    """Noise, said once: how many configurations, the worst, the advice; the
+    list itself folded away (GitHub renders <details>)."""
+    noisy = [(max(sp for sp, _ in spreads), run, spreads)
+             for run in results.runs if (spreads := noise_spreads(run))]
+    if not noisy:
+        return []
+    noisy.sort(key=lambda item: -item[0])
+    worst = noisy[0]
+    lines = [f"- Noisy: {len(noisy)} of {len(results.runs)} configurations spread by "
+             f"{rr.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
+             f"{worst[2][0][1]}). The machine is noisy: compare medians and ratios measured "
+             "in one run, or take more samples (`--repeat`).",
+             "", "<details><summary>noisy configurations</summary>", ""]
+    for _, run, spreads in noisy[:MAX_WARNINGS]:
+        lines.append(f"- {code(run.name)}: " + "; ".join(text for _, text in spreads))
+    if len(noisy) > MAX_WARNINGS:
+        lines.append(f"- … and {len(noisy) - MAX_WARNINGS} more.")
+    return lines + ["", "</details>"]
 
 
 def warnings(results: rr.Results) -> list[str]:
-    items = [md(e) for e in results.errors]
-    items += [md(n) for n in results.notes]
-    for run in results.runs:
-        items += run_warnings(run)
+    """Unreadable files, notes, failed samples (each), then noise (once).
+    The harness's own noise warnings in the files say the same as
+    noise_lines, so they are not repeated."""
+    items = [md(e) for e in results.errors] + [md(n) for n in results.notes]
+    items += [w for run in results.runs if (w := problem_warning(run))]
     items = list(dict.fromkeys(items))
-    if not items:
-        return ["None."]
-    shown = [f"- {item}" for item in items[:MAX_WARNINGS]]
+    lines = [f"- {item}" for item in items[:MAX_WARNINGS]]
     if len(items) > MAX_WARNINGS:
-        shown.append(f"- … and {len(items) - MAX_WARNINGS} more.")
-    return shown
+        lines.append(f"- … and {len(items) - MAX_WARNINGS} more.")
+    lines += noise_lines(results)
+    return lines or ["None."]
 
 
 # ---------------------------------------------------------------------------

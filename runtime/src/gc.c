@@ -122,15 +122,16 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
     RtGcHead *old = generation + 1 < RT_GC_GENERATIONS ? &gc->gen[generation + 1].head : young;
 
     RtGcHead unreachable;
-    rti_gc_deduce_unreachable(young, &unreachable);
-    rti_gc_untrack_tuples(young);
+    RtGcScan scan = rti_gc_deduce_unreachable(young, &unreachable);
+    /* Untracking tuples walks the survivors: only when there are tuples. */
+    intptr_t survivors = scan.tuples ? rti_gc_untrack_tuples(young) : scan.survivors;
     if (young != old) {
         if (generation == RT_GC_GENERATIONS - 2)
-            gc->long_lived_pending += rti_gc_list_size(young);
+            gc->long_lived_pending += survivors;
         rti_gc_list_merge(young, old);
     } else {
         gc->long_lived_pending = 0;
-        gc->long_lived_total = rti_gc_list_size(young);
+        gc->long_lived_total = survivors;
     }
 
     intptr_t m = rti_gc_clear_unreachable_mask(&unreachable);

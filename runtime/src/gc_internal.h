@@ -185,10 +185,15 @@ typedef struct RtGcState {
 /* ---- the passes (gc_passes.c), in the order a collection runs them ---- */
 void rti_gc_update_refs(RtGcHead *containers);
 void rti_gc_subtract_refs(RtGcHead *containers);
-void rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable);
-void rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
+/* What move_unreachable saw of the objects that stay reachable. */
+typedef struct RtGcScan {
+    intptr_t survivors;
+    intptr_t tuples;
+} RtGcScan;
+RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable);
+RtGcScan rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
 intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
-void rti_gc_untrack_tuples(RtGcHead *list);
+intptr_t rti_gc_untrack_tuples(RtGcHead *list);
 intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old);
 intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
 void rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);

@@ -139,6 +139,18 @@ static inline void *rti_object_block(RtObject *op)
     return (RT_TYPE(op)->flags & RT_TYPE_GC) ? (void *)RTI_AS_GC(op) : (void *)op;
 }
 
+/* ---- instances (instance.c) ---- */
+/* An instance's slots follow its header; the weakref list, if any, follows
+ * the slots.  Read inline by the collector's hot passes. */
+static inline RtObject **
+rti_instance_slots(RtObject *op, size_t *n)
+{
+    const RtType *t = RT_TYPE(op);
+    size_t end = t->weaklist_offset ? t->weaklist_offset : t->basic_size;
+    *n = (end - sizeof(RtObject)) / sizeof(RtObject *);
+    return (RtObject **)(op + 1);
+}
+
 /* ---- weakrefs (weakref.c) ---- */
 /* The weakref list head of an object, or NULL if its type has none. */
 RtObject **rti_weaklist_slot(RtObject *op);

@@ -25,13 +25,16 @@ callback only floats and ints), so the workload starts with every
 generation's count at 0 and the collector counts the workload's objects.
 """
 
+from time import monotonic
+_EXEC_MONOTONIC = monotonic()   # as early as can be: the exec that made us
+
 import gc
 import importlib
 import json
 import os
 import signal
 import sys
-from time import monotonic, perf_counter
+from time import perf_counter
 
 WORKLOADS = (
     'list_append', 'dict_churn', 'cycle_storm', 'binary_trees',
@@ -167,6 +170,20 @@ def describe_workloads():
 
 
 # -- measuring ---------------------------------------------------------------
+
+def read_peak_rss():
+    """Return this process's peak resident set since its exec (VmHWM), in
+    bytes, or None.  Not getrusage's ru_maxrss: the parent's size, copied at
+    fork, is counted into the child's when it execs."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
 
 def read_rss(page_size):
     """Return the resident set size in bytes, or None where /proc has none.
@@ -337,6 +354,8 @@ def measure(module, params, threshold, gc_enabled):
         'alloc': None,
         'profile': None,
         'final_rss_bytes': final_rss,
+        'peak_rss_bytes': read_peak_rss(),
+        't_exec_monotonic': _EXEC_MONOTONIC,
         'python': {
             'version': sys.version,
             'executable': sys.executable,
