@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 typedef struct SuiteOptions {
-    bool quick, cpython, micro, hyperfine, plots;
+    bool quick, tiny, cpython, micro, hyperfine, plots;
     const char *dir;
     const char *python;
     int repeat;
@@ -48,6 +48,18 @@ static const SizeOverride quick_sizes[] = {
 
 /* Sizes of the CPython comparisons (both sides): CPython is several times
  * slower than the runtime, so these keep each twin near a second. */
+/* --tiny sizes, for the tests: the whole suite in seconds. */
+static const SizeOverride tiny_sizes[] = {
+    {"list_append", "n", 20000}, {"list_append", "rounds", 2},
+    {"dict_churn", "keys", 500}, {"dict_churn", "n", 5000},
+    {"cycle_storm", "n", 2000}, {"cycle_storm", "rounds", 2},
+    {"binary_trees", "depth", 8},
+    {"long_lived", "m", 2000}, {"long_lived", "n", 10000},
+    {"fragmentation", "n", 10000},
+    {"gc_collect", "loops", 3},
+    {"gc_traversal", "levels", 100}, {"gc_traversal", "loops", 2},
+};
+
 static const SizeOverride cpython_sizes[] = {
     {"dict_churn", "n", 500000}, {"cycle_storm", "rounds", 3}, {"binary_trees", "depth", 14},
     {"long_lived", "m", 200000}, {"long_lived", "n", 1000000}, {"gc_collect", "loops", 200},
@@ -57,7 +69,7 @@ static const SizeOverride cpython_sizes[] = {
 static void
 help(void)
 {
-    printf("usage: rtbench suite [--quick] [--out DIR] [--repeat K] [--python PATH]\n"
+    printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K] [--python PATH]\n"
            "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n\n"
            "The main job: every workload under both refcount variants and every allocator\n"
            "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and 700), the\n"
@@ -65,6 +77,7 @@ help(void)
            "summary.md, all in results/<UTC timestamp>/ (results/latest points at it).\n\n"
            "  --quick        small sizes, fewer samples and sweep points: a few minutes on 2\n"
            "                 cores (what CI runs)\n"
+           "  --tiny         tiny sizes: seconds (what the tests run end to end)\n"
            "  --out DIR      write there instead of results/<timestamp>\n"
            "  --repeat K     samples per configuration (default 5, quick 3)\n"
            "  --python PATH  interpreter for the twins (default %s)\n"
@@ -88,7 +101,9 @@ base_config(const RtWorkload *w, const SuiteOptions *o)
 {
     RtbConfig c;
     rtb_config_defaults(&c, w);
-    if (o->quick)
+    if (o->tiny)
+        apply_sizes(&c, tiny_sizes, sizeof tiny_sizes / sizeof tiny_sizes[0]);
+    else if (o->quick)
         apply_sizes(&c, quick_sizes, sizeof quick_sizes / sizeof quick_sizes[0]);
     return c;
 }
@@ -167,7 +182,7 @@ part_sweeps(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *fa
     /* Log-spaced from 100 to 100000, and the default (700) as a point of
      * its own, so that every sweep can be read against it. */
     int64_t t0[16];
-    int nt = rtb_parse_list(o->quick ? "100:100000:log4" : "100:100000:log7", 0, t0, 15);
+    int nt = rtb_parse_list(o->tiny ? "100:100000:log2" : o->quick ? "100:100000:log4" : "100:100000:log7", 0, t0, 15);
     int at = 0;
     while (at < nt && t0[at] < 700)
         at++;
@@ -219,11 +234,11 @@ part_micro(const SuiteOptions *o, int *failures)
 {
     char out[4200], filter[256];
     snprintf(out, sizeof out, "%s/micro.json", o->dir);
-    snprintf(filter, sizeof filter, "%s", o->quick
-             ? "^(alloc_free/|incref_decref/|gc_collect_live/100000|gc_collect_cycles/100000|gc_young/700$)"
+    snprintf(filter, sizeof filter, "%s", o->tiny ? "^(alloc_free/(pool|malloc)/(16|512)|incref_decref/(nonatomic|atomic)|gc_young/700)$"
+             : o->quick ? "^(alloc_free/|incref_decref/|gc_collect_live/100000|gc_collect_cycles/100000|gc_young/700$)"
              : "^(alloc_free|incref_decref/|incref_decref_private/.*threads:[12]$|gc_)");
     char *args[] = {"micro", "--filter", filter, "--out", out, "--repetitions", o->quick ? "1" : "3",
-                    "--min-time", o->quick ? "0.05" : "0.2", NULL};
+                    "--min-time", o->tiny ? "0.01" : o->quick ? "0.05" : "0.2", NULL};
     fprintf(stderr, "rtbench suite: microbenchmarks\n");
     if (rtb_cmd_micro(9, args) != 0)
         (*failures)++;
@@ -256,7 +271,8 @@ part_hyperfine(const SuiteOptions *o, int *failures)
         snprintf(cmd, sizeof cmd, "%s/{bin} __worker %s --result-fd 1 --alloc {alloc}%s", rtb_self_dir(),
                  c.workload->name, params);
         snprintf(out, sizeof out, "%s/hyperfine-%s.json", o->dir, c.workload->name);
-        char *args[] = {"hyperfine", "--warmup", "1", "--runs", o->quick ? "3" : "5", "--style", "basic",
+        char *args[] = {"hyperfine", "--warmup", o->tiny ? "0" : "1", "--runs", o->tiny ? "2" : o->quick ? "3" : "5",
+                        "--style", "basic",
                         "-N", "-L", "bin", "rtbench,rtbench-atomic", "-L", "alloc", allocs,
                         "--export-json", out, cmd, NULL};
         fprintf(stderr, "rtbench suite: hyperfine %s\n", c.workload->name);
@@ -293,6 +309,8 @@ parse(int argc, char **argv, SuiteOptions *o)
             return -1;
         } else if (strcmp(a, "--quick") == 0) {
             o->quick = true;
+        } else if (strcmp(a, "--tiny") == 0) {
+            o->quick = o->tiny = true;
         } else if (strcmp(a, "--no-cpython") == 0) {
             o->cpython = false;
         } else if (strcmp(a, "--no-micro") == 0) {
@@ -319,7 +337,7 @@ parse(int argc, char **argv, SuiteOptions *o)
 int
 rtb_cmd_suite(int argc, char **argv)
 {
-    SuiteOptions o = {false, true, true, true, true, NULL, RTB_DEFAULT_PYTHON, 0};
+    SuiteOptions o = {false, false, true, true, true, true, NULL, RTB_DEFAULT_PYTHON, 0};
     int r = parse(argc, argv, &o);
     if (r != 0)
         return r < 0 ? 0 : r;
@@ -337,11 +355,11 @@ rtb_cmd_suite(int argc, char **argv)
     }
     RtbMeasure m;
     rtb_measure_defaults(&m);
-    m.repeat = o.repeat ? o.repeat : o.quick ? 3 : 5;
+    m.repeat = o.repeat ? o.repeat : o.tiny ? 2 : o.quick ? 3 : 5;
     m.quiet = false;
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nw = nworkloads(), nk = count_backends(kinds);
-    int total = m.repeat * nw * (2 * nk + (o.quick ? 5 : 8) + (o.cpython ? (o.quick ? 1 : 2) : 0));
+    int total = m.repeat * nw * (2 * nk + (o.tiny ? 3 : o.quick ? 5 : 8) + (o.cpython ? (o.quick ? 1 : 2) : 0));
     double start = rtb_now();
     fprintf(stderr, "rtbench suite: %d samples into %s\n", total, o.dir);
     rtb_install_signal_handlers();

@@ -387,12 +387,32 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index)
         /* Points sampled before the exec show the parent's copied pages. */
         double first = rtj_is(texec, RTJ_NUMBER) ? rtj_num(texec, 0) - rtj_num(t0, 0) : -1e9;
         Rtj *t = rtj_array(), *rss = rtj_array();
+        /* The child's own readings at the workload's start and end bound
+         * the timeline, so that even a run shorter than the sampling step
+         * has one. */
+        Rtj *at_start = rtj_take(s, "rss_at_start_bytes");
+        bool started = !rtj_is(at_start, RTJ_NUMBER);
         for (size_t k = 0; k < rtj_len(ch.t); k++) {
             double at = rtj_num(rtj_at(ch.t, k), 0) + shift;
+            if (!started && at >= 0) {
+                rtj_append(t, rtj_number(0));
+                rtj_append(rss, rtj_copy(at_start));
+                started = true;
+            }
             if (at >= first) {
                 rtj_append(t, rtj_number(at));
                 rtj_append(rss, rtj_copy(rtj_at(ch.rss, k)));
             }
+        }
+        if (!started) {
+            rtj_append(t, rtj_number(0));
+            rtj_append(rss, rtj_copy(at_start));
+        }
+        rtj_free(at_start);
+        const Rtj *wall = rtj_get(s, "wall_s"), *final_rss = rtj_get(s, "final_rss_bytes");
+        if (rtj_is(wall, RTJ_NUMBER) && rtj_is(final_rss, RTJ_NUMBER)) {
+            rtj_append(t, rtj_number(rtj_num(wall, 0)));
+            rtj_append(rss, rtj_copy(final_rss));
         }
         rtj_free(ch.t);
         rtj_free(ch.rss);

@@ -307,6 +307,7 @@ rtb_worker_main(int argc, char **argv)
     } else {
         RtWorkloadCtx ctx = {rtj_object(), rtj_array(), 0, 0, NULL};
         rt_gc_callback_add(on_collection, &ctx);
+        int64_t rss_at_start = rtb_rss_bytes(0);
         ctx.start = rt_workload_now();
         int status = wa.w->run(&ctx, wa.params);
         profile_consider(&ctx);
@@ -316,6 +317,7 @@ rtb_worker_main(int argc, char **argv)
         if (status != 0)
             rtj_set(out, "error", rtj_stringf("%s: %s", wa.w->name, rt_error_message()));
         rtj_set(out, "wall_s", rtj_number(wall));
+        rtj_set(out, "rss_at_start_bytes", rtj_integer(rss_at_start));
         rtj_set(out, "final_rss_bytes", rtj_integer(rtb_rss_bytes(0)));
         rtj_set(out, "peak_rss_bytes", rtj_integer(rtb_peak_rss_bytes()));
         rtj_set(out, "t_exec_monotonic", rtj_number(exec_time));

@@ -102,7 +102,8 @@ class SchemaMixin:
     def check_report(self, report):
         self.assertEqual(set(report), {'wall_s', 'result', 'marks', 'gc', 'alloc',
                                        'profile', 'final_rss_bytes', 'python',
-                                       't0_monotonic', 'peak_rss_bytes', 't_exec_monotonic'})
+                                       't0_monotonic', 'peak_rss_bytes', 't_exec_monotonic',
+                                       'rss_at_start_bytes'})
         self.assertGreaterEqual(report['peak_rss_bytes'], report['final_rss_bytes'])
         self.assertLess(report['t_exec_monotonic'], report['t0_monotonic'])
         self.assertSeconds(report['wall_s'], 'wall_s')

@@ -317,6 +317,9 @@ def measure(module, params, threshold, gc_enabled):
     # nothing is allocated between it and the workload: the statistics are
     # read before it, and its own share is added to them (its collected and
     # uncollectable objects, told apart by what reached gc.garbage).
+    # The RSS at the start, read before the clean-up collection: reading it
+    # after would allocate into emptied free lists (and could collect).
+    rss_at_start = read_rss(ctx.page_size)
     read_stats(before)
     garbage = len(gc.garbage)
     found = gc.collect()
@@ -354,6 +357,7 @@ def measure(module, params, threshold, gc_enabled):
         'alloc': None,
         'profile': None,
         'final_rss_bytes': final_rss,
+        'rss_at_start_bytes': rss_at_start,
         'peak_rss_bytes': read_peak_rss(),
         't_exec_monotonic': _EXEC_MONOTONIC,
         'python': {

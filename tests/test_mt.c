@@ -1,0 +1,184 @@
+/* test_mt.c -- the atomic variant under threads (built for rt_atomic only,
+ * run under ThreadSanitizer by scripts/test).
+ *
+ * The runtime's contract (rt/runtime.h): the allocator and the collector
+ * belong to the thread that called rt_init (the owner); any thread may take
+ * and drop references.  An object whose last reference goes on another
+ * thread is handed to the owner, which frees it in rt_drain_pending (also
+ * at every collection).  So:
+ *   - shared_count_is_exact: every thread increments and decrements one
+ *     object's count millions of times; after the join it is exactly what
+ *     it was (a plain count would lose updates);
+ *   - every_object_is_freed_exactly_once: threads hold and drop references
+ *     to many objects at random while the owner drops its own; whichever
+ *     thread drops the last reference, each object is deallocated exactly
+ *     once, on the owner, after the drain.
+ */
+#include "testhelper.h"
+#include "../runtime/src/internal.h"
+#include "prng.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#if !RT_RC_ATOMIC
+#error "test_mt runs the atomic variant: build it against rt_atomic"
+#endif
+
+#define THREADS 4
+#define OBJECTS 512
+
+static atomic_int deallocs[OBJECTS];
+static atomic_int wrong_thread;     /* deallocations off the owner thread */
+static pthread_t owner;
+
+typedef struct Shared {
+    RtObject ob_base;
+    int id;
+} Shared;
+
+static void
+shared_dealloc(RtObject *op)
+{
+    if (!pthread_equal(pthread_self(), owner))
+        atomic_fetch_add(&wrong_thread, 1);
+    atomic_fetch_add(&deallocs[((Shared *)op)->id], 1);
+    rt_object_free(op);
+}
+
+static RtType shared_type = {.name = "Shared", .basic_size = sizeof(Shared), .dealloc = shared_dealloc};
+
+/* ==== one object, every thread =========================================== */
+
+static RtObject *hot;
+
+static void *
+hammer(void *arg)
+{
+    for (int i = 0; i < 200000; i++) {
+        rt_incref(hot);
+        rt_incref(hot);
+        rt_decref(hot);
+        rt_decref(hot);
+    }
+    return arg;
+}
+
+TEST(shared_count_is_exact)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    hot = rt_object_new(&shared_type);
+    REQUIRE(hot != NULL);
+    ((Shared *)hot)->id = 0;
+    atomic_store(&deallocs[0], 0);
+    pthread_t t[THREADS];
+    for (int k = 0; k < THREADS; k++)
+        pthread_create(&t[k], NULL, hammer, NULL);
+    for (int k = 0; k < THREADS; k++)
+        pthread_join(t[k], NULL);
+    CHECK_EQ(rt_refcnt(hot), 1);
+    CHECK_EQ(atomic_load(&deallocs[0]), 0);
+    rt_decref(hot);
+    CHECK_EQ(atomic_load(&deallocs[0]), 1);
+    rt_fini();
+}
+
+/* ==== many objects, references held and dropped at random ================= */
+
+static RtObject *objects[OBJECTS];
+static atomic_int started;
+
+typedef struct Worker {
+    uint64_t seed;
+    RtObject *held[64];
+    int nheld;
+} Worker;
+
+static void *
+churn(void *arg)
+{
+    Worker *w = arg;
+    RtPrng r;
+    rt_prng_seed(&r, w->seed);
+    atomic_fetch_add(&started, 1);
+    for (int i = 0; i < 100000; i++) {
+        if (w->nheld < 64 && rt_prng_below(&r, 2) == 0) {
+            /* Take a reference from one already held -- never from the
+             * owner's table, which the owner empties meanwhile. */
+            if (w->nheld > 0) {
+                RtObject *o = w->held[rt_prng_below(&r, (uint64_t)w->nheld)];
+                rt_incref(o);
+                w->held[w->nheld++] = o;
+            }
+        } else if (w->nheld > 0) {
+            int k = (int)rt_prng_below(&r, (uint64_t)w->nheld);
+            RtObject *o = w->held[k];
+            w->held[k] = w->held[--w->nheld];
+            rt_decref(o);
+        }
+    }
+    while (w->nheld > 0)
+        rt_decref(w->held[--w->nheld]);
+    return NULL;
+}
+
+TEST(every_object_is_freed_exactly_once)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    atomic_store(&wrong_thread, 0);
+    static Worker workers[THREADS];
+    for (int i = 0; i < OBJECTS; i++) {
+        objects[i] = rt_object_new(&shared_type);
+        REQUIRE(objects[i] != NULL);
+        ((Shared *)objects[i])->id = i;
+        atomic_store(&deallocs[i], 0);
+    }
+    /* Before the threads start, the owner gives each a set of references;
+     * afterwards only the threads take more, from references they hold. */
+    for (int k = 0; k < THREADS; k++) {
+        workers[k] = (Worker){.seed = (uint64_t)k + 1};
+        for (int j = 0; j < 32; j++) {
+            RtObject *o = objects[(k * 131 + j * 17) % OBJECTS];
+            rt_incref(o);
+            workers[k].held[workers[k].nheld++] = o;
+        }
+    }
+    /* The owner drops half its references before the threads start (the
+     * objects the workers hold then die on a worker), half while they run
+     * (a race between the owner and the workers for the last reference). */
+    for (int i = 0; i < OBJECTS; i += 2)
+        rt_decref(objects[i]);
+    pthread_t t[THREADS];
+    atomic_store(&started, 0);
+    for (int k = 0; k < THREADS; k++)
+        pthread_create(&t[k], NULL, churn, &workers[k]);
+    while (atomic_load(&started) < THREADS)
+        ;
+    for (int i = 1; i < OBJECTS; i += 2)
+        rt_decref(objects[i]);
+    for (int k = 0; k < THREADS; k++)
+        pthread_join(t[k], NULL);
+    size_t handed = rt_drain_pending();
+    int once = 0;
+    for (int i = 0; i < OBJECTS; i++)
+        once += atomic_load(&deallocs[i]) == 1;
+    CHECK_EQ(once, OBJECTS);
+    CHECK_EQ(atomic_load(&wrong_thread), 0);
+    printf("     %zu of %d objects had their last reference dropped on another thread\n", handed, OBJECTS);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.blocks.current, 0);
+    rt_fini();
+}
+
+int
+main(void)
+{
+    RUN(shared_count_is_exact);
+    RUN(every_object_is_freed_exactly_once);
+    return rt_test_summary();
+}
