@@ -665,6 +665,10 @@ out_put(Out *o, const char *s, size_t n)
 
 static void out_str(Out *o, const char *s) { out_put(o, s, strlen(s)); }
 
+/* 15 significant digits read back exactly for most doubles (and %g drops
+ * trailing zeros, so 0.1 stays "0.1"); 17 always do.  Trying 15, 16, 17
+ * keeps the text short at three conversions at most -- reports carry tens
+ * of thousands of pause times. */
 void
 rtj_format_double(double d, char *buf, size_t size)
 {
@@ -672,7 +676,7 @@ rtj_format_double(double d, char *buf, size_t size)
         snprintf(buf, size, "null");
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, d);
         if (strtod(buf, NULL) == d)
             return;
