@@ -20,8 +20,9 @@
  *   - usedpools[idx] lists the pools of class idx that have a free block;
  *     allocation pops the allocation list of its first pool (pool.h).  When
  *     that list runs dry it is refilled: with the blocks freed since the last
- *     refill, else with never-used blocks carved from the pool (4 KiB at a
- *     time); when there are neither, the pool is full and leaves the list.
+ *     refill, else with never-used blocks carved from the pool (4 KiB, at
+ *     least 32 blocks, at a time); when there are neither, the pool is full
+ *     and leaves the list.
  *   - A class with no used pool takes an empty pool from the first arena of
  *     usable_arenas, which is kept in increasing order of free pools: the
  *     most used arenas serve first, so lightly used arenas tend to empty and
@@ -265,8 +266,8 @@ take_free_pool(RtPoolHeap *ph)
     return pool;
 }
 
-/* Carve up to RTI_CARVE_BYTES of never-used blocks onto the (empty)
- * allocation list, linked in address order.  False when none are left. */
+/* Carve a batch of never-used blocks (pool.h) onto the (empty) allocation
+ * list, linked in address order.  False when none are left. */
 static bool
 carve(RtPool *pool)
 {
@@ -274,8 +275,8 @@ carve(RtPool *pool)
         return false;
     uint32_t size = RTI_CLASS_SIZE(pool->szidx);
     uint32_t n = RTI_CARVE_BYTES / size, left = (pool->maxnextoffset - pool->nextoffset) / size + 1;
-    if (n == 0)
-        n = 1;
+    if (n < RTI_CARVE_MIN_BLOCKS)
+        n = RTI_CARVE_MIN_BLOCKS;
     if (n > left)
         n = left;
     uint8_t *base = (uint8_t *)pool + pool->nextoffset;

@@ -44,7 +44,11 @@
 #define RTI_POOL_MASK (RT_POOL_SIZE - 1)
 #define RTI_POOLS_PER_ARENA ((uint32_t)(RT_ARENA_SIZE / RT_POOL_SIZE))
 #define RTI_POOL_OVERHEAD 64
-#define RTI_CARVE_BYTES 4096    /* never-used blocks are carved this much at a time */
+/* Never-used blocks are carved RTI_CARVE_BYTES at a time, but at least
+ * RTI_CARVE_MIN_BLOCKS: an alloc/free pair cycles through the carved batch,
+ * and refills the allocation list (a slow-path call) once per batch. */
+#define RTI_CARVE_BYTES 4096
+#define RTI_CARVE_MIN_BLOCKS 32
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -76,8 +80,9 @@ typedef struct RtBlock {
  * With one list, an allocation right after a free reads the link the free
  * has just written, and every alloc/free pair waits on that store; with two,
  * allocation reads links written long before.  Never-used blocks are carved
- * RTI_CARVE_BYTES at a time onto 'freeblock' when both lists are empty, so
- * a fresh pool touches little more memory than it hands out.
+ * onto 'freeblock' a batch at a time (4 KiB, at least 32 blocks) when both
+ * lists are empty, so a fresh pool touches little more memory than it
+ * hands out.
  * Invariant: a used pool's 'freeblock' is never NULL between calls.
  *
  * Two counts instead of one that goes up and down, for the same reason:
