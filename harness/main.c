@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "rtbench.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,14 @@ prepare_environment(char **argv)
     snprintf(value, sizeof value, "%s%s%s", t ? t : "", t && *t ? ":" : "", RT_DL_TLS_TUNABLE);
     setenv("GLIBC_TUNABLES", value, 1);
     setenv("RTBENCH_REEXECED", "1", 1);
-    execv("/proc/self/exe", argv);
+    /* The resolved path, not /proc/self/exe, which under valgrind is the
+     * tool's own binary. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        execv(exe, argv);
+    }
     /* If that failed, go on: jemalloc will be reported unavailable. */
 }
 

@@ -168,20 +168,28 @@ TEST(pool_prefers_most_used_arena)
     rt_fini();
 }
 
+/* Allocate n 512-byte blocks, all alive at once, then free them in order. */
+static int
+fill_and_free_512(int n)
+{
+    void **b = malloc((size_t)n * sizeof *b);
+    if (b == NULL)
+        return -1;
+    for (int i = 0; i < n; i++)
+        b[i] = rt_malloc(512);
+    for (int i = 0; i < n; i++)
+        rt_free(b[i]);
+    free(b);
+    return 0;
+}
+
 /* Free three arenas' worth of blocks: the arenas go back to the OS as they
  * empty, but for one (CPython keeps the last usable arena, bpo-37257; here
  * it also holds the class's retained pool).  Trim returns that one too. */
 TEST(pool_unmaps_free_arenas)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
-    enum { N = 3 * PER_ARENA_512 };
-    void **b = malloc(N * sizeof *b);
-    REQUIRE(b != NULL);
-    for (int i = 0; i < N; i++)
-        b[i] = rt_malloc(512);
-    for (int i = 0; i < N; i++)
-        rt_free(b[i]);
-    free(b);
+    REQUIRE(fill_and_free_512(3 * PER_ARENA_512) == 0);
     RtAllocStats st;
     rt_alloc_stats(&st);
     CHECK_EQ(st.arenas.allocated, 3);
@@ -193,6 +201,35 @@ TEST(pool_unmaps_free_arenas)
     CHECK_EQ(st.arenas.current, 0);
     char err[200];
     CHECK(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) == 0);
+    rt_fini();
+}
+
+/* A full collection trims too (as CPython clears its free lists then), but
+ * keeps the one free arena, so that a program collecting in a loop does not
+ * unmap and fault in the same arena every round; a young collection leaves
+ * the retained pool alone. */
+TEST(full_collection_trims_but_keeps_one_arena)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    REQUIRE(fill_and_free_512(2 * PER_ARENA_512) == 0);
+    RtAllocStats st;
+    rt_gc_collect(0);
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.pools.current, 1);
+    rt_gc_collect(2);
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.pools.current, 0);
+    CHECK_EQ(st.arenas.current, 1);
+    uint64_t mapped = st.arenas.allocated;
+    rt_free(rt_malloc(512));
+    rt_gc_collect(2);
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.arenas.allocated, mapped);
+    char err[200];
+    CHECK(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) == 0);
+    rt_alloc_trim();
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.arenas.current, 0);
     rt_fini();
 }
 
@@ -467,6 +504,7 @@ main(void)
     RUN(pool_prefers_most_used_arena);
     RUN(pool_unmaps_free_arenas);
     RUN(pool_retains_last_pool_of_a_class);
+    RUN(full_collection_trims_but_keeps_one_arena);
     RUN(pool_statistics_per_class);
     RUN(malloc_backend_is_glibc);
     RUN(debug_backend_reports_misuse);

@@ -277,14 +277,20 @@ rt_free(void *ptr)
 }
 
 void
-rt_alloc_trim(void)
+rti_alloc_trim(bool keep_one)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (!rti_runtime.initialized)
         return;
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
-    rti_pool_trim(&heap->pool);
+    rti_pool_trim(&heap->pool, keep_one);
+}
+
+void
+rt_alloc_trim(void)
+{
+    rti_alloc_trim(false);
 }
 
 /* ==== statistics ======================================================== */

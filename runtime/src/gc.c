@@ -168,7 +168,7 @@ collect_with_callback(RtGcState *gc, int generation)
         log_pause(&gc->pauses, generation, t0, info.duration_s);
     }
     if (generation == RT_GC_GENERATIONS - 1)
-        rt_alloc_trim();    /* as CPython clears its free lists */
+        rti_alloc_trim(true);   /* as CPython clears its free lists */
     if (gc->ncallbacks)
         invoke_callbacks(gc, "stop", &info);
     return n;

@@ -109,6 +109,7 @@ extern const RtAllocator rti_pool_allocator;
 extern const RtAllocator rti_debug_allocator;
 int rti_debug_init(RtHeap *heap);
 void rti_debug_flush(RtHeap *heap);
+void rti_alloc_trim(bool keep_one);        /* keep_one: after a full collection */
 
 /* ---- objects and types (object.c) ---- */
 void rti_types_init(RtRuntime *rt);

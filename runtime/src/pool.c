@@ -44,8 +44,11 @@
  * it stays on usedpools (a "retained" pool).  obmalloc sends it to the
  * arena's freepools and takes it back on the next allocation, so an
  * alloc/free pair in a class with nothing else alive pays both slow paths
- * every time.  A retained pool pins its arena; rti_pool_trim() (called after
- * full collections and at rt_fini) releases retained pools and free arenas.
+ * every time.  A retained pool pins its arena; rti_pool_trim() releases
+ * retained pools, and free arenas: all of them when the user asks
+ * (rt_alloc_trim, rt_fini), all but the one bpo-37257 keeps after a full
+ * collection, so that a program that collects in a loop does not unmap and
+ * fault in the same arena on every round.
  */
 
 #include "internal.h"
@@ -463,11 +466,12 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
 /* ==== trim, statistics, teardown ======================================== */
 
 /* Give memory back, as malloc_trim does: retained empty pools return to
- * their arenas, and every wholly free arena is unmapped, the one that
- * insert_to_freepool keeps included.  (Wholly free arenas sit at the tail
- * of usable_arenas, the list being sorted by free pools.) */
+ * their arenas, and every wholly free arena is unmapped; with keep_one, the
+ * last of usable_arenas stays, as insert_to_freepool would keep it.
+ * (Wholly free arenas sit at the tail of usable_arenas, the list being
+ * sorted by free pools.) */
 void
-rti_pool_trim(RtPoolHeap *ph)
+rti_pool_trim(RtPoolHeap *ph, bool keep_one)
 {
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtPool *pool = ph->usedpools[idx];
@@ -479,6 +483,8 @@ rti_pool_trim(RtPoolHeap *ph)
     RtArena *ao = ph->usable_arenas;
     while (ao != NULL) {
         RtArena *next = ao->nextarena;
+        if (keep_one && next == NULL)
+            break;
         if (ao->nfreepools == ao->ntotalpools) {
             if (ph->nfp2lasta[ao->nfreepools] == ao) {
                 RtArena *p = ao->prevarena;

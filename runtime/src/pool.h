@@ -171,7 +171,7 @@ void rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool);
 void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
-void rti_pool_trim(RtPoolHeap *ph);
+void rti_pool_trim(RtPoolHeap *ph, bool keep_one);
 int rti_pool_init(RtPoolHeap *ph);
 void rti_pool_fini(RtPoolHeap *ph);
 void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
