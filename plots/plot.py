@@ -523,7 +523,7 @@ def variant_style(variant: rr.Variant, spare: dict) -> dict:
 
 
 def chart_variants(charts: Charts, results: rr.Results) -> None:
-    keys = [k for k in rr.workload_keys(results) if len(rr.configurations(results, k)) > 1]
+    keys = [k for k in rr.main_keys(results) if len(rr.configurations(results, k)) > 1]
     if not keys:
         warn(f"no workload with several rtbench configurations in {results.folder}: "
              "skipping the variants chart")
@@ -685,7 +685,7 @@ def draw_marks(ax: plt.Axes, marks: list[dict]) -> None:
 
 
 def timeline_charts(charts: Charts, results: rr.Results) -> None:
-    keys = [k for k in rr.workload_keys(results) if rr.default_run(results, k)]
+    keys = [k for k in rr.main_keys(results) if rr.default_run(results, k)]
     if not keys:
         warn(f"no rtbench run with ok samples in {results.folder}: "
              "skipping rss_timeline charts")

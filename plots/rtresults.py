@@ -16,9 +16,15 @@ Roles.  Every rtbench/1 run gets a role, from its content first and its file's
 
 * ``cpython`` -- ``implementation`` is ``"cpython"``, whatever file it came from;
 * ``sweep``   -- an rtbench run from a file of kind ``sweep``;
-* ``run``     -- any other rtbench run (kinds ``run``, ``cpython``, ``suite-part``).
+* ``pair``    -- an rtbench run from a file of kind ``cpython``: the rtbench side
+  that ``rtbench cpython`` measures beside the twin, often at a smaller size;
+* ``run``     -- any other rtbench run (kinds ``run``, ``suite-part``).
 
-Runs are matched across files by ``(workload, params)``.
+Runs are matched across files by ``(workload, params)``.  The same configuration
+may be both a ``run`` and a ``pair`` (the suite measures it in both steps when
+CPython's size is the default): that is expected, and each is used for its own
+question (the ``run`` for the table of configurations, the ``pair`` for the
+ratio to CPython, being measured in the same session as the twin).
 """
 
 from __future__ import annotations
@@ -237,10 +243,10 @@ class Run:
 
     @property
     def role(self) -> str:
-        """``cpython``, ``sweep`` or ``run`` (see the module docstring)."""
+        """``cpython``, ``sweep``, ``pair`` or ``run`` (see the module docstring)."""
         if self.implementation == "cpython":
             return "cpython"
-        return "sweep" if self.file_kind == "sweep" else "run"
+        return {"sweep": "sweep", "cpython": "pair"}.get(self.file_kind, "run")
 
     @property
     def key(self) -> tuple[str, str]:
@@ -605,16 +611,30 @@ def load_folder(folder: str | Path) -> Results:
 # Questions asked of the runs
 
 
+ROLE_RANK = {"run": 0, "sweep": 1, "pair": 2, "cpython": 3}
+
+
 def workload_keys(results: Results) -> list[tuple[str, str]]:
     """Every (workload, params) with an rtbench or CPython run, in order of appearance."""
     return list(dict.fromkeys(r.key for r in results.runs))
 
 
+def main_keys(results: Results) -> list[tuple[str, str]]:
+    """The (workload, params) that the tables and per-workload charts show: those
+    run or swept; a workload measured only beside CPython shows its pair's key."""
+    by_role = sorted(results.runs, key=lambda r: ROLE_RANK[r.role])   # stable
+    measured = [r.key for r in by_role if r.role in ("run", "sweep")]
+    names = {k[0] for k in measured}
+    measured += [r.key for r in by_role if r.key[0] not in names]
+    return list(dict.fromkeys(measured))
+
+
 def key_label(results: Results, key: tuple[str, str]) -> str:
-    """The workload name, with its params where one workload has several."""
-    workload, pkey = key
-    siblings = {k for k in workload_keys(results) if k[0] == workload}
-    if len(siblings) < 2:
+    """The workload name, with its params where it is not the workload's one
+    main key (several sizes run, or the smaller size of a CPython comparison)."""
+    workload, _ = key
+    siblings = [k for k in main_keys(results) if k[0] == workload]
+    if siblings == [key]:
         return workload
     return f"{workload} ({params_label(results.params(key))})"
 
@@ -623,23 +643,27 @@ def configurations(results: Results, key: tuple[str, str]) -> list[Run]:
     """The rtbench configurations of one workload, in variant display order.
 
     These are the runs of role ``run``; a workload that was only swept falls back
-    to its sweep runs at the default threshold0.
+    to its sweep runs at the default threshold0, one measured only beside CPython
+    to its pair runs.
     """
     runs = [r for r in results.select("run") if r.key == key]
     if not runs:
         runs = [r for r in results.select("sweep")
                 if r.key == key and r.threshold0 == DEFAULT_THRESHOLD[0]]
+    if not runs:
+        runs = [r for r in results.select("pair") if r.key == key]
     return sorted(runs, key=lambda r: r.variant.sort_key)
 
 
 def default_run(results: Results, key: tuple[str, str]) -> Optional[Run]:
-    """The rtbench run closest to the default configuration, preferring role run."""
+    """The rtbench run closest to the default configuration, preferring role
+    run, then sweep, then pair."""
     candidates = [r for r in results.runs if r.key == key and r.role != "cpython"
                   and r.ok_samples]
     if not candidates:
         return None
     return min(candidates, key=lambda r: (r.variant.distance_from_default(),
-                                          r.role != "run", r.variant.sort_key))
+                                          ROLE_RANK[r.role], r.variant.sort_key))
 
 
 def cpython_run(results: Results, key: tuple[str, str],
@@ -652,13 +676,23 @@ def cpython_run(results: Results, key: tuple[str, str],
     return min(candidates, key=lambda r: (r.variant.threshold != want, not r.variant.gc))
 
 
+def pair_run(results: Results, cp: Run) -> Optional[Run]:
+    """The rtbench side of a CPython run: its pair from the same file at the
+    same thresholds (measured in the same session), else the default run."""
+    same = [r for r in results.select("pair") if r.key == cp.key and r.ok_samples
+            and r.source == cp.source and r.variant.threshold == cp.variant.threshold]
+    if same:
+        return min(same, key=lambda r: r.variant.distance_from_default())
+    return default_run(results, cp.key)
+
+
 def cpython_pairs(results: Results) -> list[tuple[tuple[str, str], Run, Run]]:
-    """(key, rtbench default run, CPython run) for every workload run on both."""
+    """(key, rtbench run, CPython run) for every workload run on both."""
     pairs = []
     for key in workload_keys(results):
-        rt = default_run(results, key)
-        cp = cpython_run(results, key, rt)
-        if rt is not None and cp is not None:
+        cp = cpython_run(results, key, default_run(results, key))
+        rt = pair_run(results, cp) if cp is not None else None
+        if rt is not None:
             pairs.append((key, rt, cp))
     return pairs
 

@@ -6,10 +6,13 @@
 The summary is GitHub-flavoured Markdown, for a CI step summary or a README:
 
 * a line naming the machine and commit;
-* one table, a row per workload (and params): the median time and peak RSS of
-  every rtbench configuration (refcount variant / allocator backend), the best
-  threshold0 for time and for peak RSS from the sweeps, and the ratios to the
-  CPython twin of the same workload and params;
+* the configurations table, a row per workload (and params, where one workload
+  was run at several sizes): the median time and peak RSS of every rtbench
+  configuration (refcount variant / allocator backend), and the best threshold0
+  for time and for peak RSS from the sweeps;
+* the CPython table, a row per workload run beside its Python twin: the params
+  (often smaller than the default: CPython is slower), rtbench's time and peak
+  RSS and CPython's, and their ratios;
 * warnings: failed or missing samples, noisy configurations (spread, that is
   (max - min) / median, of 10% or more), unreadable files, and the warnings the
   harness recorded.
@@ -100,18 +103,16 @@ def best_cell(group: Optional[rr.SweepGroup], metric: str) -> str:
     return text
 
 
-def ratio_cell(rt: Optional[rr.Run], cp: Optional[rr.Run], metric: str) -> str:
-    """``0.46× (CPython 879 ms)``."""
-    if rt is None or cp is None:
-        return DASH
+def ratio_cell(rt: rr.Run, cp: rr.Run, metric: str) -> str:
+    """``0.46×``, or a dash when either side has no value."""
     a, b = rt.stat(metric), cp.stat(metric)
     if a is None or b is None or not b.median:
         return DASH
-    return f"{a.median / b.median:.2f}× (CPython {value(b, metric)})"
+    return f"{a.median / b.median:.2f}×"
 
 
 def headline(results: rr.Results) -> list[str]:
-    keys = rr.workload_keys(results)
+    keys = rr.main_keys(results)
     configs = {k: {r.variant: r for r in rr.configurations(results, k)} for k in keys}
     variants = sorted({v for row in configs.values() for v in row}, key=lambda v: v.sort_key)
     sweeps: dict = {}                # (workload, params) -> its line nearest the default
@@ -119,18 +120,47 @@ def headline(results: rr.Results) -> list[str]:
         for group in groups:
             sweeps.setdefault(group.key, group)
     header = (["workload", "params"] + [md(v.label) for v in variants]
-              + ["best t0 (time)", "best t0 (peak RSS)", "time ÷ CPython", "RSS ÷ CPython"])
+              + ["best t0 (time)", "best t0 (peak RSS)"])
     rows = []
     for key in keys:
-        rt = rr.default_run(results, key)
-        cp = rr.cpython_run(results, key, rt)
         group = sweeps.get(key)
         rows.append([md(key[0]), md(rr.params_label(results.params(key))) or DASH]
                     + [variant_cell(configs[key].get(v)) for v in variants]
-                    + [best_cell(group, "wall_s"), best_cell(group, "peak_rss_bytes"),
-                       ratio_cell(rt, cp, "wall_s"), ratio_cell(rt, cp, "peak_rss_bytes")])
+                    + [best_cell(group, "wall_s"), best_cell(group, "peak_rss_bytes")])
     align = ["l", "l"] + ["r"] * (len(header) - 2)
     return table(header, rows, align)
+
+
+def python_label(run: rr.Run) -> str:
+    """``/usr/bin/python3 3.11.2``: the interpreter of a CPython run's samples."""
+    info = next((s.get("python") for s in run.ok_samples if isinstance(s.get("python"), dict)), {})
+    version = str(info.get("version") or "").split(" ")[0]
+    return " ".join(str(x) for x in (info.get("executable"), version) if x)
+
+
+def cpython_table(results: rr.Results) -> list[str]:
+    """rtbench beside CPython, a row per workload run on both."""
+    pairs = rr.cpython_pairs(results)
+    if not pairs:
+        return ["No CPython twin was run." if not results.select("cpython") else
+                "No CPython run matches an rtbench run (workload and params)."]
+    header = ["workload", "params", "configuration", "rtbench time", "CPython time",
+              "time ÷ CPython", "rtbench peak RSS", "CPython peak RSS", "RSS ÷ CPython"]
+    rows = []
+    for key, rt, cp in pairs:
+        rows.append([md(key[0]), md(rr.params_label(results.params(key))) or DASH,
+                     md(rt.variant.label),
+                     value(rt.stat("wall_s"), "wall_s"), value(cp.stat("wall_s"), "wall_s"),
+                     ratio_cell(rt, cp, "wall_s"),
+                     value(rt.stat("peak_rss_bytes"), "peak_rss_bytes"),
+                     value(cp.stat("peak_rss_bytes"), "peak_rss_bytes"),
+                     ratio_cell(rt, cp, "peak_rss_bytes")])
+    align = ["l", "l", "l"] + ["r"] * 6
+    lines = table(header, rows, align)
+    python = sorted({p for _, _, cp in pairs if (p := python_label(cp))})
+    return lines + ["", "Medians over the ok samples, each pair measured at the same params "
+                    "and thresholds" + (f"; CPython: {md(', '.join(python))}" if python else "")
+                    + ". Below 1: rtbench is faster or smaller."]
 
 
 def legend(results: rr.Results) -> list[str]:
@@ -141,8 +171,6 @@ def legend(results: rr.Results) -> list[str]:
         "otherwise. Best t0: the threshold0 with the lowest median in the sweep "
         "closest to nonatomic/pool, and its change against the default "
         f"({rr.DEFAULT_THRESHOLD[0]}); \"within noise\" when the two ranges overlap. "
-        "÷ CPython: rtbench's default configuration divided by the CPython twin of the "
-        "same workload and params (below 1: rtbench is faster or smaller). "
         f"(sweep): from the threshold0 sweep at the default. {DASH}: not measured.",
     ]
     groups = rr.sweeps(results)
@@ -223,10 +251,11 @@ def warnings(results: rr.Results) -> list[str]:
 
 def inputs_line(results: rr.Results) -> str:
     files = sorted({r.source.name for r in results.runs})
-    roles = {role: len(results.select(role)) for role in ("run", "sweep", "cpython")}
+    roles = {role: len(results.select(role)) for role in ("run", "sweep", "pair", "cpython")}
     parts = [f"{rr.plural(len(files), 'result file')} ({rr.plural(roles['run'], 'run')}, "
              f"{rr.plural(roles['sweep'], 'sweep point')}, "
-             f"{rr.plural(roles['cpython'], 'CPython run')})"]
+             f"{rr.plural(roles['cpython'], 'CPython run')} "
+             f"with {rr.plural(roles['pair'], 'rtbench run')} beside them)"]
     if results.micro:
         parts.append(f"{code(results.micro.path.name)} ({len(results.micro.benches)} "
                      "microbenchmarks)")
@@ -247,7 +276,8 @@ def document(results: rr.Results) -> str:
     lines = ["# rtbench summary", "", machine_line(results) + ".", "",
              inputs_line(results), ""]
     if rr.workload_keys(results):
-        lines += headline(results) + [""] + legend(results)
+        lines += ["## Configurations", ""] + headline(results) + [""] + legend(results)
+        lines += ["", "## rtbench against CPython", ""] + cpython_table(results)
     else:
         lines.append("No rtbench or CPython runs in this folder.")
     lines += ["", "## Warnings", ""] + warnings(results)

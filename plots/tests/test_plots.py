@@ -138,6 +138,9 @@ def _sample(index: int, workload: str, config: dict, wall: float, peak: int,
             "size_classes": [{"size": 32, "blocks": 800000, "pools": 6250}]},
         "marks": _marks(workload, wall, peak),
         "result": {"check": 300000},
+        **({"python": {"version": "3.11.2 (main, Apr 28 2025) [GCC 12.2.0]",
+                       "executable": "/usr/bin/python3", "implementation": "cpython"}}
+           if cpython else {}),
     }
 
 
@@ -165,8 +168,10 @@ def _summary(samples: list) -> dict:
 
 
 def make_run(workload: str, config: dict, rng: random.Random, repeat: int = 3,
-             wall: float | None = None, peak: int | None = None) -> dict:
-    params, base_wall, base_peak = WORKLOADS[workload]
+             wall: float | None = None, peak: int | None = None,
+             params: dict | None = None) -> dict:
+    default_params, base_wall, base_peak = WORKLOADS[workload]
+    params = params or default_params
     cpython = config["rc"] is None
     samples = [_sample(i, workload, config, wall or base_wall, peak or base_peak,
                        rng, cpython) for i in range(repeat)]
@@ -218,15 +223,28 @@ def sweep_file(rng: random.Random) -> dict:
                            "--threshold0", ",".join(map(str, SWEEP_T0))], runs)
 
 
+# fragmentation meets CPython at a smaller size than its default.
+CPYTHON_PARAMS = {"fragmentation": {"n": 200000, "keep": 10, "seed": 1}}
+PAIR_WALL = 1.25          # the pair's time against the run file's: tells them apart
+
+
 def cpython_file(rng: random.Random) -> dict:
-    python = "/usr/bin/python3 (3.11.2)"
+    """As 'rtbench cpython' writes it: each twin beside its rtbench pair, except
+    long_lived's twin, which pairs with the sweep's default point."""
+    python = "/usr/bin/python3"
     runs = []
     for workload, (slow, fat) in (("cycle_storm", (2.1, 1.35)),
                                   ("fragmentation", (1.4, 1.1)),
                                   ("long_lived", (1.8, 1.2))):
         _, wall, peak = WORKLOADS[workload]
+        params = CPYTHON_PARAMS.get(workload)
+        scale = 0.2 if params else 1.0
+        if workload != "long_lived":
+            runs.append(make_run(workload, _config(), rng, params=params,
+                                 wall=wall * scale * PAIR_WALL, peak=int(peak * scale)))
         runs.append(make_run(workload, _config(rc=None, alloc=None, python=python),
-                             rng, wall=wall * slow, peak=int(peak * fat)))
+                             rng, wall=wall * scale * slow, peak=int(peak * scale * fat),
+                             params=params))
     return _file("cpython", ["rtbench", "cpython", "cycle_storm", "fragmentation",
                              "long_lived"], runs)
 
@@ -335,6 +353,18 @@ EXPECTED_CHARTS = [
 ]
 
 
+def summary_tables(text: str) -> dict[str, list[str]]:
+    """The table lines of each '## ' section of a summary that has a table."""
+    tables: dict[str, list[str]] = {}
+    title = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+        elif line.startswith("|"):
+            tables.setdefault(title, []).append(line)
+    return tables
+
+
 def run_script(script: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(PLOTS / script), *map(str, args)],
                           capture_output=True, text=True, timeout=600)
@@ -389,26 +419,44 @@ class TestFullFolder(Fixture):
     def test_summary_has_a_row_per_workload(self):
         self.assertEqual(self.summary.returncode, 0, self.summary.stderr)
         text = (self.dir / "summary.md").read_text()
-        rows = [line for line in text.splitlines() if line.startswith("| ")]
-        for workload in WORKLOADS:
-            with self.subTest(workload=workload):
-                self.assertEqual(sum(r.startswith(f"| {workload} ") for r in rows), 1)
+        tables = summary_tables(text)
+        self.assertEqual(list(tables), ["Configurations", "rtbench against CPython"])
+        for title, rows in tables.items():
+            for workload in WORKLOADS:
+                with self.subTest(table=title, workload=workload):
+                    self.assertEqual(sum(r.startswith(f"| {workload} ") for r in rows), 1)
         self.assertIn("abc1234", text)
         self.assertLess(len(text.encode()), 1 << 20)
 
-    def test_summary_table_is_well_formed(self):
-        lines = (self.dir / "summary.md").read_text().splitlines()
-        table = [l for l in lines if l.startswith("|")]
-        widths = {l.count("|") - l.count("\\|") for l in table}
-        self.assertEqual(len(widths), 1, table)
-        self.assertRegex(table[1], r"^\|( ?:?-+:? ?\|)+$")
+    def test_summary_tables_are_well_formed(self):
+        for title, table in summary_tables((self.dir / "summary.md").read_text()).items():
+            with self.subTest(table=title):
+                widths = {l.count("|") - l.count("\\|") for l in table}
+                self.assertEqual(len(widths), 1, table)
+                self.assertRegex(table[1], r"^\|( ?:?-+:? ?\|)+$")
 
-    def test_summary_ratios_and_best_thresholds(self):
-        text = (self.dir / "summary.md").read_text()
-        row = next(l for l in text.splitlines() if l.startswith("| cycle_storm "))
-        self.assertRegex(row, r"0\.\d\d×")             # faster than CPython
+    def test_summary_best_thresholds(self):
+        rows = summary_tables((self.dir / "summary.md").read_text())["Configurations"]
+        row = next(l for l in rows if l.startswith("| cycle_storm "))
         self.assertIn("10000", row)                   # best threshold0 for time
         self.assertIn("100 ", row)                    # best threshold0 for RSS
+        frag = next(l for l in rows if l.startswith("| fragmentation "))
+        self.assertIn("n=1000000", frag)              # the default size, not CPython's
+
+    def test_summary_cpython_ratios_use_the_pair(self):
+        rows = summary_tables((self.dir / "summary.md").read_text())["rtbench against CPython"]
+        cells = {r.split(" | ")[0][2:]: r.split(" | ") for r in rows[2:]}
+        # cycle_storm: the pair (PAIR_WALL slower than the run) over the twin
+        # (2.1x the run): about 0.60, where the run would give about 0.48.
+        ratio = float(cells["cycle_storm"][5].rstrip("×"))
+        self.assertAlmostEqual(ratio, PAIR_WALL / 2.1, delta=0.05)
+        self.assertEqual(cells["fragmentation"][1], "n=200000 keep=10 seed=1")
+        self.assertIn("/usr/bin/python3 3.11.2", "\n".join(rows) +
+                      (self.dir / "summary.md").read_text())
+
+    def test_summary_says_nothing_of_the_expected_duplicate(self):
+        self.assertNotIn("in both", self.summary.stderr)
+        self.assertNotIn("in both", (self.dir / "summary.md").read_text())
 
 
 def rounded_svg(path: Path) -> str:
@@ -599,9 +647,23 @@ class TestResultsModule(unittest.TestCase):
 
     def test_roles(self):
         roles = {r.role for r in self.results.runs}
-        self.assertEqual(roles, {"run", "sweep", "cpython"})
+        self.assertEqual(roles, {"run", "sweep", "pair", "cpython"})
         self.assertEqual(len(self.results.select("run")), 8)
         self.assertEqual(len(self.results.select("sweep")), 15)
+        self.assertEqual(len(self.results.select("pair")), 2)
+        # cycle_storm's pair repeats a configuration of the run file: no note.
+        self.assertEqual(self.results.notes, [])
+
+    def test_main_keys_one_per_workload_at_its_default_size(self):
+        keys = rtresults.main_keys(self.results)
+        self.assertEqual([k[0] for k in keys], ["cycle_storm", "fragmentation", "long_lived"])
+        frag = next(k for k in keys if k[0] == "fragmentation")
+        self.assertEqual(self.results.params(frag)["n"], 1000000)
+        small = next(k for k in rtresults.workload_keys(self.results)
+                     if k[0] == "fragmentation" and k != frag)
+        self.assertEqual(rtresults.key_label(self.results, frag), "fragmentation")
+        self.assertEqual(rtresults.key_label(self.results, small),
+                         "fragmentation (n=200000 keep=10 seed=1)")
 
     def test_cpython_pairs_match_by_workload_and_params(self):
         pairs = rtresults.cpython_pairs(self.results)
@@ -610,8 +672,9 @@ class TestResultsModule(unittest.TestCase):
         for key, rt, cp in pairs:
             self.assertEqual((rt.key, cp.key), (key, key))
             self.assertEqual(rt.variant.label, "nonatomic/pool")
-        # long_lived has no plain run: its default comes from the sweep.
-        self.assertEqual(pairs[2][1].role, "sweep")
+        # The pairs measured beside the twins; long_lived has none and no plain
+        # run: its rtbench side comes from the sweep.
+        self.assertEqual([rt.role for _, rt, _ in pairs], ["pair", "pair", "sweep"])
 
     def test_sweep_groups(self):
         groups = rtresults.sweeps(self.results)
@@ -651,7 +714,7 @@ class TestResultsModule(unittest.TestCase):
         folder = Path(self.tmp.name)
         data = json.loads((folder / "cpython-20261123T120200Z.json").read_text())
         data["created"] = "2026-11-24T00:00:00Z"
-        data["runs"] = data["runs"][:1]
+        data["runs"] = [r for r in data["runs"] if r["implementation"] == "cpython"][:1]
         (folder / "zz-rerun.json").write_text(json.dumps(data))
         try:
             results = rtresults.load_folder(folder)
