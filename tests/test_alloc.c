@@ -121,8 +121,8 @@ TEST(pool_size_classes)
 }
 
 #define ARENA_OF(p) ((uintptr_t)(p) & ~(uintptr_t)(RT_ARENA_SIZE - 1))
-#define PER_POOL_512 ((RT_POOL_SIZE - RTI_POOL_OVERHEAD) / 512)
-#define PER_ARENA_512 (PER_POOL_512 * RTI_POOLS_PER_ARENA)
+#define PER_POOL_512 (RT_POOL_SIZE / 512)
+#define PER_ARENA_512 (PER_POOL_512 * (RTI_POOLS_PER_ARENA - RTI_FIRST_POOL))
 
 /* Fill three arenas with 512-byte blocks, free all but one pool of the
  * first and two pools of the second: a new pool (for another class: the
@@ -141,8 +141,8 @@ TEST(pool_prefers_most_used_arena)
     CHECK(a0 != a1);
     for (int i = 0; i < N; i++) {
         uintptr_t a = ARENA_OF(b[i]);
-        int pool_in_arena = (int)(((uintptr_t)b[i] - a) / RT_POOL_SIZE);
-        bool drop = (a == a0 && pool_in_arena > 0) || (a == a1 && pool_in_arena < 2);
+        uint32_t slot = (uint32_t)RTI_POOL_SLOT(b[i]);
+        bool drop = (a == a0 && slot > RTI_FIRST_POOL) || (a == a1 && slot < RTI_FIRST_POOL + 2);
         if (drop) {
             rt_free(b[i]);
             b[i] = NULL;

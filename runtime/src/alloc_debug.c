@@ -87,10 +87,11 @@ plausible_block(const RtPoolHeap *ph, const DebugHeader *h)
 {
     if (!rti_arena_map_contains(&ph->map, h))
         return true;    /* a large block: only its header can tell */
+    if (RTI_POOL_SLOT(h) < RTI_FIRST_POOL)
+        return false;   /* the descriptor table */
     const RtPool *pool = RTI_POOL_OF(h);
-    size_t offset = (size_t)((const uint8_t *)h - (const uint8_t *)pool);
-    return offset >= RTI_POOL_OVERHEAD && pool->szidx != RTI_NO_CLASS
-           && (offset - RTI_POOL_OVERHEAD) % RTI_CLASS_SIZE(pool->szidx) == 0;
+    size_t offset = (size_t)((const uint8_t *)h - RTI_POOL_MEM(pool));
+    return pool->szidx != RTI_NO_CLASS && offset % RTI_CLASS_SIZE(pool->szidx) == 0;
 }
 
 static void

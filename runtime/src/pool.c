@@ -4,8 +4,9 @@
  *
  *   arena   1 MiB, mapped with mmap at a 1 MiB-aligned address and unmapped
  *           as soon as it is wholly free (but see "keep one" below);
- *   pool    16 KiB slice of an arena holding blocks of one size class,
- *           with a 64-byte header at its start;
+ *   pool    16 KiB slice of an arena holding blocks of one size class;
+ *           its 64-byte descriptor sits in a table in the arena's first
+ *           slot (pool.h), not at the pool's start as in obmalloc;
  *   block   16..512 bytes in steps of 16: class idx = (size - 1) >> 4.
  *
  *     Request in bytes     Size of allocated block      Size class idx
@@ -37,11 +38,16 @@
  *     usable_arenas: one free arena is kept so that a program hovering at an
  *     arena boundary does not map and unmap on every step (bpo-37257).
  *
- * Departures from obmalloc, both for the alloc/free pair's latency: split
- * free lists (pool.h, RtPool), which cost a 64-byte pool header instead of
- * 48 (one block fewer per pool in some classes); and when the last used
- * pool of a class empties,
- * it stays on usedpools (a "retained" pool).  obmalloc sends it to the
+ * Departures from obmalloc.  For the alloc/free pair's latency: split free
+ * lists (pool.h, RtPool), and when the last used pool of a class empties,
+ * it stays on usedpools (a "retained" pool).  For frees across a large heap:
+ * pool descriptors live in a table in the arena's first 16 KiB slot instead
+ * of at each pool's start, so a free touches its block and a dense table
+ * rather than a second page per pool (a TLB miss each, costly under a
+ * hypervisor's nested paging); a pool then holds a whole number of blocks
+ * from its first byte (32 of 512 bytes, not 31), and an arena 63 pools, not
+ * 64 (the table's slot is mapped, but only its first page is touched).
+ * obmalloc sends a pool that empties to the
  * arena's freepools and takes it back on the next allocation, so an
  * alloc/free pair in a class with nothing else alive pays both slow paths
  * every time.  A retained pool pins its arena; rti_pool_trim() releases
@@ -171,8 +177,8 @@ new_arena(RtPoolHeap *ph)
     RtArena *ao = ph->unused_arena_objects;
     ph->unused_arena_objects = ao->nextarena;
     ao->address = (uintptr_t)base;
-    ao->pool_address = base;
-    ao->nfreepools = ao->ntotalpools = RTI_POOLS_PER_ARENA;
+    ao->pool_address = (uint8_t *)base + RTI_FIRST_POOL * RT_POOL_SIZE;
+    ao->nfreepools = ao->ntotalpools = RTI_POOLS_PER_ARENA - RTI_FIRST_POOL;
     ao->freepools = NULL;
     ao->nextarena = ao->prevarena = NULL;
     stat_up(&ph->arenas_stat);
@@ -252,8 +258,8 @@ take_free_pool(RtPoolHeap *ph)
     if (pool != NULL) {
         ao->freepools = pool->nextpool;
     } else {
-        pool = (RtPool *)ao->pool_address;
-        RTI_UNPOISON(pool, RTI_POOL_OVERHEAD);
+        pool = RTI_POOL_OF(ao->pool_address);
+        RTI_UNPOISON(pool, sizeof *pool);
         pool->arenaindex = (uint32_t)(ao - ph->arenas);
         pool->szidx = RTI_NO_CLASS;
         ao->pool_address += RT_POOL_SIZE;
@@ -282,7 +288,7 @@ carve(RtPool *pool)
         n = RTI_CARVE_MIN_BLOCKS;
     if (n > left)
         n = left;
-    uint8_t *base = (uint8_t *)pool + pool->nextoffset;
+    uint8_t *base = RTI_POOL_MEM(pool) + pool->nextoffset;
     for (uint32_t i = 0; i < n; i++) {
         RtBlock *b = (RtBlock *)(base + (size_t)i * size);
         RTI_UNPOISON(b, sizeof *b);
@@ -311,7 +317,7 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
         pool->szidx = idx;
         pool->nalloc = pool->nfree = 0;
         pool->freeblock = pool->localfree = NULL;
-        pool->nextoffset = RTI_POOL_OVERHEAD;
+        pool->nextoffset = 0;
         pool->maxnextoffset = (uint32_t)(RT_POOL_SIZE - RTI_CLASS_SIZE(idx));
         carve(pool);
     }
@@ -502,7 +508,7 @@ add_pool_stats(const RtPool *pool, RtAllocStats *st)
 {
     RtSizeClassStats *c = &st->classes[pool->szidx];
     uint32_t size = RTI_CLASS_SIZE(pool->szidx);
-    uint32_t capacity = (uint32_t)((RT_POOL_SIZE - RTI_POOL_OVERHEAD) / size);
+    uint32_t capacity = RTI_POOL_CAPACITY(pool->szidx);
     uint32_t count = RTI_POOL_COUNT(pool);
     c->pools++;
     c->blocks += count;
@@ -524,6 +530,19 @@ rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st)
     st->arena_bytes = (uint64_t)ph->arenas_stat.current * RT_ARENA_SIZE;
 }
 
+/* The descriptors of an arena's carved pools: [first_pool, end_pool). */
+static const RtPool *
+first_pool(const RtArena *ao)
+{
+    return (const RtPool *)ao->address + RTI_FIRST_POOL;
+}
+
+static const RtPool *
+end_pool(const RtArena *ao)
+{
+    return (const RtPool *)ao->address + ((uintptr_t)ao->pool_address - ao->address) / RT_POOL_SIZE;
+}
+
 /* Per-class figures: walk every carved pool of every mapped arena; a pool
  * is in use when it is on usedpools (or full), i.e. not on its arena's
  * freepools list. */
@@ -537,8 +556,7 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
         const RtArena *ao = &ph->arenas[a];
         if (ao->address == 0)
             continue;
-        for (const uint8_t *p = (const uint8_t *)ao->address; p < ao->pool_address; p += RT_POOL_SIZE) {
-            const RtPool *pool = (const RtPool *)p;
+        for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
             bool is_free = false;
             for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
                 is_free = (f == pool);
@@ -594,7 +612,7 @@ static int
 validate_pool(const RtPool *pool, char *err, size_t errlen)
 {
     uint32_t size = RTI_CLASS_SIZE(pool->szidx);
-    uint32_t capacity = (uint32_t)((RT_POOL_SIZE - RTI_POOL_OVERHEAD) / size);
+    uint32_t capacity = RTI_POOL_CAPACITY(pool->szidx);
     uint32_t virgin = pool->nextoffset <= pool->maxnextoffset
                           ? (pool->maxnextoffset - pool->nextoffset) / size + 1 : 0;
     uint32_t nfree = list_length(pool->freeblock) + list_length(pool->localfree);
@@ -637,8 +655,7 @@ rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
         for (const RtPool *f = ao->freepools; f != NULL; f = f->nextpool)
             nfree++;
         CHECK(nfree == ao->nfreepools, "arena %u: %u free pools found, %u recorded", a, nfree, ao->nfreepools);
-        for (const uint8_t *p = (const uint8_t *)ao->address; p < ao->pool_address; p += RT_POOL_SIZE) {
-            const RtPool *pool = (const RtPool *)p;
+        for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
             bool is_free = false;
             for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
                 is_free = (f == pool);

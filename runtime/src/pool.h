@@ -31,19 +31,22 @@
  *
  * ALIGNMENT: every block is 16-byte aligned, so size classes step by 16.
  * POOL_BITS: a pool is 16 KiB; one size class per pool.
- * ARENA_BITS: an arena is 1 MiB = 64 pools; arenas are the unit of mmap and
- *   munmap, so only a wholly free arena returns memory to the OS.
+ * ARENA_BITS: an arena is 1 MiB = 64 pool slots; arenas are the unit of
+ *   mmap and munmap, so only a wholly free arena returns memory to the OS.
+ *   Slot 0 holds the table of the arena's pool descriptors (RtPool, 64
+ *   bytes each: its first 4 KiB page), slots 1..63 hold blocks.
  * The following invariants must hold:
  *   1) ALIGNMENT <= SMALL_REQUEST_THRESHOLD, both powers of two;
- *   2) the pool header is a multiple of ALIGNMENT, so blocks stay aligned;
+ *   2) a pool starts with a block, so blocks are pool-aligned;
  *   3) an arena is an exact multiple of the pool size.
  */
 #define RTI_ALIGNMENT_SHIFT 4
 #define RTI_POOL_BITS 14
 #define RTI_ARENA_BITS 20
-#define RTI_POOL_MASK (RT_POOL_SIZE - 1)
+#define RTI_ARENA_MASK (RT_ARENA_SIZE - 1)
 #define RTI_POOLS_PER_ARENA ((uint32_t)(RT_ARENA_SIZE / RT_POOL_SIZE))
-#define RTI_POOL_OVERHEAD 64
+#define RTI_FIRST_POOL 1u       /* slot 0: the descriptor table */
+#define RTI_POOL_DESC_SIZE 64
 /* Never-used blocks are carved RTI_CARVE_BYTES at a time, but at least
  * RTI_CARVE_MIN_BLOCKS: an alloc/free pair cycles through the carved batch,
  * and refills the allocation list (a slow-path call) once per batch. */
@@ -55,9 +58,6 @@
     || (1 << RTI_ARENA_BITS) != RT_ARENA_SIZE
 #error "pool geometry constants disagree with rt/alloc.h"
 #endif
-#if RTI_POOL_OVERHEAD % RT_ALIGNMENT != 0
-#error "pool header must keep blocks aligned"
-#endif
 #if RT_ARENA_SIZE % RT_POOL_SIZE != 0
 #error "arena size not an exact multiple of pool size"
 #endif
@@ -67,7 +67,11 @@ typedef struct RtBlock {
     struct RtBlock *next;
 } RtBlock;
 
-/* The header at the start of every pool.  A pool is in one of three states:
+/* A pool's descriptor, in its arena's table (slot 0; see above): all the
+ * descriptors of an arena share one page, so that a free in a large heap
+ * touches the block and a dense table -- not a header on another page of
+ * every pool, one TLB entry each (obmalloc's layout).
+ * A pool is in one of three states:
  *   used   some blocks allocated, some free: on its class's usedpools list;
  *   full   every block allocated: on no list (freeblock == NULL);
  *   empty  no block allocated: on its arena's freepools list -- except the
@@ -98,12 +102,14 @@ typedef struct RtPool {
     uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
     uint32_t nextoffset;        /* offset of the next never-used block */
     uint32_t maxnextoffset;     /* largest valid nextoffset */
+    uint64_t unused;            /* pad to RTI_POOL_DESC_SIZE */
 } RtPool;
-_Static_assert(sizeof(RtPool) <= RTI_POOL_OVERHEAD, "pool header size");
+_Static_assert(sizeof(RtPool) == RTI_POOL_DESC_SIZE, "pool descriptor size");
+_Static_assert(RTI_POOLS_PER_ARENA * RTI_POOL_DESC_SIZE <= RT_POOL_SIZE, "descriptor table fits slot 0");
 #define RTI_NO_CLASS 0xffffffffu
 #define RTI_POOL_COUNT(pool) ((uint32_t)((pool)->nalloc - (pool)->nfree))
 
-/* An arena descriptor (the arena's memory holds only pools).  Descriptors of
+/* An arena descriptor (the arena's memory holds its pools' table and pools).  Descriptors of
  * mapped arenas with a free pool form 'usable_arenas', a doubly linked list
  * in increasing order of nfreepools: allocation takes pools from the most
  * used arena first, which lets nearly empty arenas drain and be unmapped. */
@@ -151,8 +157,15 @@ typedef struct RtPoolHeap {
     RtArenaMap map;
 } RtPoolHeap;
 
-#define RTI_POOL_OF(p) ((RtPool *)((uintptr_t)(p) & ~(uintptr_t)RTI_POOL_MASK))
+/* The arena of an address, the descriptor of the pool holding a block, and
+ * the memory of the pool a descriptor describes. */
+#define RTI_ARENA_BASE(p) ((uintptr_t)(p) & ~(uintptr_t)RTI_ARENA_MASK)
+#define RTI_POOL_SLOT(p) (((uintptr_t)(p) & RTI_ARENA_MASK) >> RTI_POOL_BITS)
+#define RTI_POOL_OF(p) ((RtPool *)RTI_ARENA_BASE(p) + RTI_POOL_SLOT(p))
+#define RTI_POOL_MEM(pool) \
+    ((uint8_t *)(RTI_ARENA_BASE(pool) + ((((uintptr_t)(pool) & RTI_ARENA_MASK) / RTI_POOL_DESC_SIZE) << RTI_POOL_BITS)))
 #define RTI_CLASS_SIZE(idx) (((uint32_t)(idx) + 1) << RTI_ALIGNMENT_SHIFT)
+#define RTI_POOL_CAPACITY(idx) ((uint32_t)(RT_POOL_SIZE / RTI_CLASS_SIZE(idx)))
 
 static inline bool
 rti_arena_map_contains(const RtArenaMap *map, const void *p)
