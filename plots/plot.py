@@ -704,7 +704,7 @@ def chart_vs_cpython(charts: Charts, results: rr.Results) -> None:
             "no CPython run matches an rtbench run (workload and params)"
         warn(f"{why} in {results.folder}: skipping the vs_cpython chart")
         return
-    labels = [rr.key_label(results, key) for key, _, _ in pairs]
+    labels = [pair_label(results, key) for key, _, _ in pairs]
     if len(pairs) <= 4:           # side by side; stacked when there are many workloads
         fig, axes = figure(1, 2, size=(3.0 + 2.1 * len(pairs), 4.8))
         panels = axes[0]
@@ -730,6 +730,13 @@ def chart_vs_cpython(charts: Charts, results: rr.Results) -> None:
     panels[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     finish(fig, "rtbench against CPython", vs_cpython_foot(pairs))
     charts.save(fig, "vs_cpython")
+
+
+def pair_label(results: rr.Results, key: tuple[str, str]) -> str:
+    """The workload, then its params wrapped narrow: CPython's sizes often
+    differ from the defaults, and the groups sit side by side."""
+    params = rr.params_label(results.params(key))
+    return key[0] + ("\n" + textwrap.fill(params, width=18) if params else "")
 
 
 def absolute(stat: Optional[rr.Stat], metric: str) -> str:
