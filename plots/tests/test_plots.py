@@ -469,6 +469,40 @@ def rounded_svg(path: Path) -> str:
     return re.sub(r"-?\d+\.\d+", lambda m: f"{float(m.group()):.3f}", path.read_text())
 
 
+class TestReferenceCopy(Fixture):
+    """scripts/reference-results: a small copy that still charts."""
+
+    def test_pauses_thinned_statistics_kept(self):
+        dest = Path(self.tmp.name) / "reference"
+        done = subprocess.run([sys.executable, str(PLOTS.parent / "scripts" / "reference-results"),
+                               str(self.dir), str(dest), "--max-pauses", "5"],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        name = "sweep-20261123T120100Z.json"
+        before = json.loads((self.dir / name).read_text())["runs"][0]["samples"][0]
+        after = json.loads((dest / name).read_text())["runs"][0]["samples"][0]
+        pauses = after["gc"]["pauses"]
+        self.assertGreater(before["gc"]["pauses"]["count"], 5)
+        arrays = [k for k in ("seconds", "t_s", "generation") if k in before["gc"]["pauses"]]
+        self.assertIn("generation", arrays)
+        self.assertEqual([len(pauses[k]) for k in arrays], [5] * len(arrays))
+        self.assertTrue(pauses["subsampled"])
+        for key in ("count", "total_s", "p50_s", "p99_s", "max_s"):
+            self.assertEqual(pauses[key], before["gc"]["pauses"][key])
+        self.assertEqual(pauses["seconds"][0], before["gc"]["pauses"]["seconds"][0])
+        self.assertEqual((dest / "micro.json").read_bytes(), (self.dir / "micro.json").read_bytes())
+        charted = run_script("plot.py", dest, "--format", "png")
+        self.assertEqual(charted.returncode, 0, charted.stderr)
+        self.assertTrue((dest / "charts" / "gc_pause_cdf_cycle_storm.png").is_file())
+
+    def test_missing_source_is_an_error(self):
+        done = subprocess.run([sys.executable, str(PLOTS.parent / "scripts" / "reference-results"),
+                               str(Path(self.tmp.name) / "nowhere"), str(Path(self.tmp.name) / "x")],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("not a results folder", done.stderr)
+
+
 class TestStableOutput(Fixture):
     """The same input gives the same files: no dates, versions or random ids."""
 
