@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include "rtbench.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,31 +36,6 @@ help(void)
     printf("(the command line's --threshold, --gc and --alloc override them.)\n");
 }
 
-/* jemalloc can only be loaded into a process that started with room in
- * glibc's static TLS (runtime/src/alloc_dl.c).  rtbench checks backends
- * itself and starts children that load them, so it runs itself again with
- * the room, once; the children inherit it. */
-static void
-prepare_environment(char **argv)
-{
-    const char *t = getenv("GLIBC_TUNABLES");
-    if ((t != NULL && strstr(t, "optional_static_tls") != NULL) || getenv("RTBENCH_REEXECED") != NULL)
-        return;
-    char value[1024];
-    snprintf(value, sizeof value, "%s%s%s", t ? t : "", t && *t ? ":" : "", RT_DL_TLS_TUNABLE);
-    setenv("GLIBC_TUNABLES", value, 1);
-    setenv("RTBENCH_REEXECED", "1", 1);
-    /* The resolved path, not /proc/self/exe, which under valgrind is the
-     * tool's own binary. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        execv(exe, argv);
-    }
-    /* If that failed, go on: jemalloc will be reported unavailable. */
-}
-
 int
 main(int argc, char **argv)
 {
@@ -75,7 +49,9 @@ main(int argc, char **argv)
         printf("rtbench %s (refcount variant of this binary: %s)\n", RTB_VERSION, RT_RC_VARIANT);
         return 0;
     }
-    prepare_environment(argv);
+    /* jemalloc needs room in static TLS from the start (alloc_dl.c); rtbench
+     * checks backends itself and starts children that load them. */
+    rt_dl_reexec_with_static_tls(argv);
     const char *cmd = argv[1];
     int n = argc - 1;
     char **v = argv + 1;

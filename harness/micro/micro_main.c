@@ -16,26 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static void
-reexec_with_static_tls(char **argv)
-{
-    const char *t = getenv("GLIBC_TUNABLES");
-    if ((t != NULL && strstr(t, "optional_static_tls") != NULL) || getenv("RTBENCH_REEXECED") != NULL)
-        return;
-    char value[512];
-    snprintf(value, sizeof value, "%s%s%s", t ? t : "", t ? ":" : "", RT_DL_TLS_TUNABLE);
-    setenv("GLIBC_TUNABLES", value, 1);
-    setenv("RTBENCH_REEXECED", "1", 1);
-    execv("/proc/self/exe", argv);
-    /* If that failed, go on: jemalloc will be reported unavailable. */
-}
 
 int
 main(int argc, char **argv)
 {
-    reexec_with_static_tls(argv);
+    rt_dl_reexec_with_static_tls(argv);
     RtConfig cfg;
     rt_config_default(&cfg);
     cfg.alloc = RT_ALLOC_POOL;

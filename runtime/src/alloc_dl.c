@@ -26,8 +26,12 @@
 #include "internal.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct DlBackend {
     const char *soname;         /* NULL: not found by the build */
@@ -155,4 +159,26 @@ rti_dl_allocator_direct(RtAllocKind kind)
     if (b == NULL || rti_dl_allocator(kind) == NULL || b->direct.malloc == NULL)
         return NULL;
     return &b->direct;
+}
+
+/* ==== start-up ========================================================== */
+
+void
+rt_dl_reexec_with_static_tls(char **argv)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    if ((t != NULL && strstr(t, "optional_static_tls") != NULL) || getenv("RTBENCH_REEXECED") != NULL)
+        return;
+    char value[1024];
+    snprintf(value, sizeof value, "%s%s%s", t ? t : "", t && *t ? ":" : "", RT_DL_TLS_TUNABLE);
+    setenv("GLIBC_TUNABLES", value, 1);
+    setenv("RTBENCH_REEXECED", "1", 1);
+    /* The resolved path, not /proc/self/exe, which under valgrind is the
+     * tool's own binary. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        execv(exe, argv);
+    }
 }

@@ -60,6 +60,11 @@ const char *rt_alloc_unavailable_reason(RtAllocKind kind);
 /* What GLIBC_TUNABLES must hold at process start for the jemalloc backend
  * (see alloc_dl.c). */
 #define RT_DL_TLS_TUNABLE "glibc.rtld.optional_static_tls=16384"
+/* For main(), first thing: when the environment lacks RT_DL_TLS_TUNABLE,
+ * add it and exec the program again (once; the children inherit it).
+ * Returns only when nothing had to be done or the exec failed, in which case
+ * the jemalloc backend will say it is unavailable. */
+void rt_dl_reexec_with_static_tls(char **argv);
 RtAllocKind rt_alloc_current(void);
 
 /* A backend's raw entry points, for benchmarks and tests that exercise a
