@@ -360,7 +360,7 @@ rtb_cmd_suite(int argc, char **argv)
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nw = nworkloads(), nk = count_backends(kinds);
     int total = m.repeat * nw * (2 * nk + (o.tiny ? 3 : o.quick ? 5 : 8) + (o.cpython ? (o.quick ? 1 : 2) : 0));
-    double start = rtb_now();
+    double start = rt_monotonic_s();
     fprintf(stderr, "rtbench suite: %d samples into %s\n", total, o.dir);
     rtb_install_signal_handlers();
     RtbProgress pr;
@@ -380,7 +380,7 @@ rtb_cmd_suite(int argc, char **argv)
         if (rtb_cmd_plot(2, args) != 0)
             failures++;
     }
-    fprintf(stderr, "rtbench suite: %s in %.0f s: %s%s\n", finished ? "done" : "interrupted", rtb_now() - start, o.dir,
+    fprintf(stderr, "rtbench suite: %s in %.0f s: %s%s\n", finished ? "done" : "interrupted", rt_monotonic_s() - start, o.dir,
             failures ? " (some parts failed or were skipped: see above)" : "");
     return !finished ? RTB_EXIT_INTERRUPTED : failures ? 1 : 0;
 }

@@ -22,7 +22,7 @@ draw(RtbProgress *p)
 {
     if (!p->tty)
         return;
-    double elapsed = rtb_now() - p->start;
+    double elapsed = rt_monotonic_s() - p->start;
     char el[32], left[40] = "";
     format_duration(elapsed, el, sizeof el);
     if (p->done > 0 && p->done < p->total) {
@@ -39,7 +39,7 @@ rtb_progress_start(RtbProgress *p, int total, bool quiet)
 {
     memset(p, 0, sizeof *p);
     p->total = total;
-    p->start = rtb_now();
+    p->start = rt_monotonic_s();
     p->tty = !quiet && isatty(2);
 }
 

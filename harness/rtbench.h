@@ -137,7 +137,6 @@ void rtb_progress_start(RtbProgress *p, int total, bool quiet);
 void rtb_progress_update(RtbProgress *p, const char *label);
 void rtb_progress_step(RtbProgress *p);
 void rtb_progress_end(RtbProgress *p);
-double rtb_now(void);
 
 /* ---- cmd_run.c ---- */
 /* Run the warmup and the samples of one configuration, appending the kept

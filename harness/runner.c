@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define STDERR_TAIL 4096
@@ -50,14 +49,6 @@ rtb_install_signal_handlers(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-}
-
-double
-rtb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 const char *
@@ -243,7 +234,7 @@ supervise(Child *ch, const RtbMeasure *m)
     double next_rss = ch->start;
     bool result_open = true, err_open = true;
     while (result_open || err_open) {
-        double now = rtb_now();
+        double now = rt_monotonic_s();
         if (m->rss_interval_s > 0 && now >= next_rss) {
             int64_t rss = rtb_rss_bytes(ch->pid);
             if (rss > 0) {
@@ -342,7 +333,7 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index)
     Child ch = {.result.tail = false, .err.tail = true};
     ch.t = rtj_array();
     ch.rss = rtj_array();
-    ch.start = rtb_now();
+    ch.start = rt_monotonic_s();
     ch.pid = fork();
     if (ch.pid == 0)
         exec_child(&a, rp[1], ep[1], c->impl == RTB_IMPL_CPYTHON);
@@ -361,7 +352,7 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index)
     if (ch.pid > 0)
         while (wait4(ch.pid, &wstatus, 0, &ru) < 0 && errno == EINTR)
             ;
-    double process_wall = rtb_now() - ch.start;
+    double process_wall = rt_monotonic_s() - ch.start;
     close(rp[0]);
     close(ep[0]);
     if (ch.pid < 0) {

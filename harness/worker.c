@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct RtWorkloadCtx {
@@ -34,14 +33,6 @@ struct RtWorkloadCtx {
     int64_t peak_blocks;    /* blocks in use at the last profile */
     Rtj *profile;
 };
-
-double
-rt_workload_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ==== the memory profile ================================================= */
 
@@ -86,7 +77,7 @@ profile_consider(RtWorkloadCtx *ctx)
         return;
     ctx->peak_blocks = st.blocks.current;
     rtj_free(ctx->profile);
-    ctx->profile = profile_now(rt_workload_now() - ctx->start);
+    ctx->profile = profile_now(rt_monotonic_s() - ctx->start);
 }
 
 static void
@@ -105,7 +96,7 @@ rt_workload_mark(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes)
     profile_consider(ctx);
     Rtj *m = rtj_append(ctx->marks, rtj_object());
     rtj_set(m, "name", rtj_string(name));
-    rtj_set(m, "t_s", rtj_number(rt_workload_now() - ctx->start));
+    rtj_set(m, "t_s", rtj_number(rt_monotonic_s() - ctx->start));
     rtj_set(m, "rss_bytes", rtj_integer(rtb_rss_bytes(0)));
     rtj_set(m, "live_bytes", live_bytes < 0 ? rtj_null() : rtj_integer(live_bytes));
 }
@@ -289,7 +280,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
 int
 rtb_worker_main(int argc, char **argv)
 {
-    double exec_time = rt_workload_now();   /* the exec that made this process */
+    double exec_time = rt_monotonic_s();   /* the exec that made this process */
     WorkerArgs wa;
     int r = parse_worker_args(argc, argv, &wa);
     if (r != 0)
@@ -308,12 +299,12 @@ rtb_worker_main(int argc, char **argv)
         RtWorkloadCtx ctx = {rtj_object(), rtj_array(), 0, 0, NULL};
         rt_gc_callback_add(on_collection, &ctx);
         int64_t rss_at_start = rtb_rss_bytes(0);
-        ctx.start = rt_workload_now();
+        ctx.start = rt_monotonic_s();
         int status = wa.w->run(&ctx, wa.params);
         profile_consider(&ctx);
         rt_fault_inject(0, false);      /* the final collection must not fail */
         rt_gc_collect(2);
-        double wall = rt_workload_now() - ctx.start;
+        double wall = rt_monotonic_s() - ctx.start;
         if (status != 0)
             rtj_set(out, "error", rtj_stringf("%s: %s", wa.w->name, rt_error_message()));
         rtj_set(out, "wall_s", rtj_number(wall));

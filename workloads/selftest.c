@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ==== the context: results and marks in memory ========================= */
 
@@ -62,14 +61,6 @@ void rt_workload_mark(RtWorkloadCtx *c, const char *name, int64_t live) { append
 void rt_workload_result_int(RtWorkloadCtx *c, const char *key, int64_t v) { append(&c->results, key, v); }
 /* A double result (a duration) reads as 1 when it is >= 0, else 0. */
 void rt_workload_result_double(RtWorkloadCtx *c, const char *key, double s) { append(&c->results, key, s >= 0); }
-
-double
-rt_workload_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int failures;
 

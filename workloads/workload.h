@@ -62,8 +62,6 @@ void rt_workload_mark(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes);
  * key replaces the value). */
 void rt_workload_result_int(RtWorkloadCtx *ctx, const char *key, int64_t value);
 void rt_workload_result_double(RtWorkloadCtx *ctx, const char *key, double value);
-/* Monotonic time in seconds, for timing parts of a run. */
-double rt_workload_now(void);
 
 #ifdef __cplusplus
 }

@@ -53,8 +53,8 @@ rti_gc_fini(RtGcState *gc)
 
 /* ==== timing and callbacks ============================================== */
 
-static double
-now_s(void)
+double
+rt_monotonic_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -161,10 +161,10 @@ collect_with_callback(RtGcState *gc, int generation)
     RtGcInfo info = {generation, 0, 0, 0.0};
     if (gc->ncallbacks)
         invoke_callbacks(gc, "start", &info);
-    double t0 = gc->timing ? now_s() : 0.0;
+    double t0 = gc->timing ? rt_monotonic_s() : 0.0;
     intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
     if (gc->timing) {
-        info.duration_s = now_s() - t0;
+        info.duration_s = rt_monotonic_s() - t0;
         log_pause(&gc->pauses, generation, t0, info.duration_s);
     }
     if (generation == RT_GC_GENERATIONS - 1)
