@@ -968,15 +968,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        results = rr.load_folder(args.dir)
-    except rr.FolderError as exc:
-        warn(str(exc))
-        return 2
-    for message in results.problems("charting"):
-        warn(message)
-    if results.empty:
-        warn(f"{args.dir}: no usable result file")
+    results = rr.load_for_script(args.dir, "charting", warn)
+    if results is None:
         return 2
     plt.rcParams.update(STYLE)
     charts = Charts(args.out or args.dir / "charts", args.formats)

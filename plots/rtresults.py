@@ -35,7 +35,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 SCHEMA = "rtbench/1"
 KINDS = ("run", "sweep", "cpython", "suite-part")
@@ -604,6 +604,23 @@ def load_folder(folder: str | Path) -> Results:
         except ValueError as exc:
             results.errors.append(f"{path}: {exc}")
     _drop_duplicates(results)
+    return results
+
+
+def load_for_script(folder: Path, verb: str, warn: Callable[[str], None]) -> Optional[Results]:
+    """What plot.py and summary.py start with: load ``folder``, pass each problem
+    to ``warn`` (``verb`` says what the caller does with the runs), and return
+    None, after saying why, when there is nothing usable (exit status 2)."""
+    try:
+        results = load_folder(folder)
+    except FolderError as exc:
+        warn(str(exc))
+        return None
+    for message in results.problems(verb):
+        warn(message)
+    if results.empty:
+        warn(f"{folder}: no usable result file")
+        return None
     return results
 
 

@@ -290,15 +290,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("dir", type=Path, help="the results folder")
     parser.add_argument("--out", type=Path, help="output file (default: DIR/summary.md)")
     args = parser.parse_args(argv)
-    try:
-        results = rr.load_folder(args.dir)
-    except rr.FolderError as exc:
-        warn(str(exc))
-        return 2
-    for message in results.problems("using"):
-        warn(message)
-    if results.empty:
-        warn(f"{args.dir}: no usable result file")
+    results = rr.load_for_script(args.dir, "using", warn)
+    if results is None:
         return 2
     out = args.out or args.dir / "summary.md"
     out.parent.mkdir(parents=True, exist_ok=True)
