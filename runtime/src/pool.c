@@ -543,6 +543,17 @@ end_pool(const RtArena *ao)
     return (const RtPool *)ao->address + ((uintptr_t)ao->pool_address - ao->address) / RT_POOL_SIZE;
 }
 
+/* Whether a carved pool is empty, on its arena's freepools (a walk: for
+ * statistics and validation only). */
+static bool
+on_freepools(const RtArena *ao, const RtPool *pool)
+{
+    for (const RtPool *f = ao->freepools; f != NULL; f = f->nextpool)
+        if (f == pool)
+            return true;
+    return false;
+}
+
 /* Per-class figures: walk every carved pool of every mapped arena; a pool
  * is in use when it is on usedpools (or full), i.e. not on its arena's
  * freepools list. */
@@ -557,10 +568,7 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
         if (ao->address == 0)
             continue;
         for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            bool is_free = false;
-            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
-                is_free = (f == pool);
-            if (!is_free && pool->szidx != RTI_NO_CLASS)
+            if (!on_freepools(ao, pool) && pool->szidx != RTI_NO_CLASS)
                 add_pool_stats(pool, st);
         }
     }
@@ -656,10 +664,7 @@ rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
             nfree++;
         CHECK(nfree == ao->nfreepools, "arena %u: %u free pools found, %u recorded", a, nfree, ao->nfreepools);
         for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            bool is_free = false;
-            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
-                is_free = (f == pool);
-            if (is_free)
+            if (on_freepools(ao, pool))
                 continue;
             CHECK(pool->arenaindex == a, "pool %p names arena %u, not %u", (const void *)pool, pool->arenaindex, a);
             if (validate_pool(pool, err, errlen) < 0)
