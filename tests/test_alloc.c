@@ -3,13 +3,15 @@
  * Strategy: every backend gets the same functional checks (sizes, alignment,
  * contents, realloc, statistics returning to zero); the pool backend then
  * gets checks of its policy (size classes, most-used arenas first, arenas
- * unmapped when free, retained pools, trim) through the internal validator;
+ * unmapped when free, retained pools, the free queues, trim) through the
+ * internal validator;
  * the debug backend's reports are checked in forked children; the malloc
  * backend is checked to really be glibc's; fault injection and the options
  * table are checked last.  The randomized test is test_alloc_stress.c.
  */
 #include "testhelper.h"
 #include "../runtime/src/internal.h"
+#include "prng.h"
 
 #include <dlfcn.h>
 #include <malloc.h>
@@ -251,6 +253,106 @@ TEST(pool_retains_last_pool_of_a_class)
     rt_alloc_trim();
     rt_alloc_stats(&after);
     CHECK_EQ(after.pools.current, 0);
+    rt_fini();
+}
+
+/* The free queue: first in, first out, and allocation takes from it only
+ * once it holds RTI_QUEUE_LAG blocks; queued blocks are free to the user
+ * (the statistics) and go back to their pools on a trim. */
+TEST(pool_free_queue_is_fifo_after_a_lag)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtPoolHeap *ph = &rti_runtime.heap.pool;
+    enum { N = RTI_QUEUE_LAG };
+    void *b[N];
+    for (int i = 0; i < N; i++)
+        b[i] = rt_malloc(96);
+    for (int i = 0; i < N - 1; i++)
+        rt_free(b[i]);
+    void *fresh = rt_malloc(96);        /* LAG - 1 queued: from the pool */
+    for (int i = 0; i < N - 1; i++)
+        CHECK(fresh != b[i]);
+    rt_free(b[N - 1]);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.small.current, 1);
+    CHECK_EQ(st.classes[5].blocks, 1);
+    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, N);
+    char err[200];
+    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rt_malloc(96) == b[0]);       /* the oldest */
+    rt_free(b[0]);                      /* now the newest */
+    CHECK(rt_malloc(96) == b[1]);
+    void *again = rt_malloc(96);        /* LAG - 1 queued again: the pool */
+    for (int i = 0; i < N; i++)
+        CHECK(again != b[i]);
+    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, N - 1);
+    rt_free(again);
+    rt_free(b[1]);                      /* the two blocks still in use */
+    rt_free(fresh);
+    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    rt_alloc_trim();
+    rt_alloc_stats(&st);
+    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, 0);
+    CHECK_EQ(st.pools.current, 0);
+    CHECK_EQ(st.arenas.current, 0);
+    rt_fini();
+}
+
+/* A full queue sends frees straight to their pools; when a block given back
+ * empties its pool the class is shrinking, and the queue steps aside so
+ * that arenas drain: eight
+ * arenas freed in random order, with no trim, leave nothing queued and at
+ * most two arenas mapped: the free one bpo-37257 keeps and the one holding
+ * the class's retained pool.  (Were the last 32 frees left queued, they
+ * would pin most of the eight.)  The class's next new pool or refill makes
+ * the queue work again. */
+TEST(pool_free_queue_steps_aside_while_a_class_shrinks)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtPoolHeap *ph = &rti_runtime.heap.pool;
+    enum { N = 8 * PER_ARENA_512 };
+    void **b = malloc(N * sizeof *b);
+    REQUIRE(b != NULL);
+    for (int i = 0; i < N; i++)
+        b[i] = rt_malloc(512);
+    RtPrng prng;
+    rt_prng_seed(&prng, 7);
+    for (int i = N - 1; i > 0; i--) {   /* shuffle */
+        int j = (int)rt_prng_below(&prng, (uint64_t)i + 1);
+        void *t = b[i];
+        b[i] = b[j];
+        b[j] = t;
+    }
+    char err[200];
+    const RtFreeQueue *q = &ph->queue[31];
+    for (int i = 0; i < N; i++) {
+        rt_free(b[i]);
+        CHECK(q->tail - q->head <= RTI_QUEUE_SIZE);
+        if (i % 997 == 0)
+            CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    }
+    free(b);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(q->tail - q->head, 0);
+    CHECK_EQ(q->limit, 0);
+    CHECK(st.arenas.current <= 2);
+    CHECK(st.pools.current <= 1);
+    CHECK_EQ(st.small.current, 0);
+    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    /* Growing again: a refill or a new pool restores the limit. */
+    void *c[PER_POOL_512 + 1];
+    for (int i = 0; i <= PER_POOL_512; i++)
+        c[i] = rt_malloc(512);
+    CHECK_EQ(q->limit, RTI_QUEUE_SIZE);
+    for (int i = 0; i < 8; i++)
+        rt_free(c[i]);
+    CHECK_EQ(q->tail - q->head, 8);
+    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    for (int i = 8; i <= PER_POOL_512; i++)
+        rt_free(c[i]);
+    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     rt_fini();
 }
 
@@ -505,6 +607,8 @@ main(void)
     RUN(pool_unmaps_free_arenas);
     RUN(pool_retains_last_pool_of_a_class);
     RUN(full_collection_trims_but_keeps_one_arena);
+    RUN(pool_free_queue_is_fifo_after_a_lag);
+    RUN(pool_free_queue_steps_aside_while_a_class_shrinks);
     RUN(pool_statistics_per_class);
     RUN(malloc_backend_is_glibc);
     RUN(debug_backend_reports_misuse);

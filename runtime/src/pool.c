@@ -28,9 +28,13 @@
  *     usable_arenas, which is kept in increasing order of free pools: the
  *     most used arenas serve first, so lightly used arenas tend to empty and
  *     can be returned to the OS.  No usable arena: map a new one.
- *   - Free pushes the block onto its pool's local free list (the pool is
- *     found by masking the address; the arena map says whether the address
- *     is ours).
+ *   - Free appends the block to its class's free queue (pool.h,
+ *     RtFreeQueue; the arena map says whether the address is ours, the
+ *     arena's class map gives the class), and allocation takes the queue's
+ *     oldest block once it holds a few.  When the queue is full, or has
+ *     stepped aside because its class shrinks, the block goes back to its
+ *     pool: onto the pool's local free list (the pool's descriptor is found
+ *     by masking the address).
  *     A full pool goes back to the front of usedpools; an empty pool goes to
  *     its arena's freepools, and the arena moves right in usable_arenas to
  *     keep the order (O(1) with nfp2lasta, as bpo-37029 did).
@@ -38,23 +42,31 @@
  *     usable_arenas: one free arena is kept so that a program hovering at an
  *     arena boundary does not map and unmap on every step (bpo-37257).
  *
- * Departures from obmalloc.  For the alloc/free pair's latency: split free
- * lists (pool.h, RtPool), and when the last used pool of a class empties,
- * it stays on usedpools (a "retained" pool).  For frees across a large heap:
- * pool descriptors live in a table in the arena's first 16 KiB slot instead
- * of at each pool's start, so a free touches its block and a dense table
- * rather than a second page per pool (a TLB miss each, costly under a
- * hypervisor's nested paging); a pool then holds a whole number of blocks
- * from its first byte (32 of 512 bytes, not 31), and an arena 63 pools, not
- * 64 (the table's slot is mapped, but only its first page is touched).
- * obmalloc sends a pool that empties to the
- * arena's freepools and takes it back on the next allocation, so an
- * alloc/free pair in a class with nothing else alive pays both slow paths
- * every time.  A retained pool pins its arena; rti_pool_trim() releases
- * retained pools, and free arenas: all of them when the user asks
- * (rt_alloc_trim, rt_fini), all but the one bpo-37257 keeps after a full
- * collection, so that a program that collects in a loop does not unmap and
- * fault in the same arena on every round.
+ * Departures from obmalloc.
+ *   - For the alloc/free pair's latency: split free lists (pool.h, RtPool),
+ *     and when the last used pool of a class empties, it stays on usedpools
+ *     (a "retained" pool).  obmalloc sends a pool that empties to the
+ *     arena's freepools and takes it back on the next allocation, so an
+ *     alloc/free pair in a class with nothing else alive pays both slow
+ *     paths every time.
+ *   - For frees and allocations in turn across a large heap: the free
+ *     queues, a thread cache after jemalloc's and glibc's tcache, which
+ *     touches neither the block nor its pool; a queue steps aside while its
+ *     class shrinks, so that arenas still drain.
+ *   - For frees across a large heap: pool descriptors live in a table in
+ *     the arena's first 16 KiB slot instead of at each pool's start, so
+ *     giving a block back touches it and a dense table rather than a second
+ *     page per pool (a TLB miss each, costly under a hypervisor's nested
+ *     paging); a pool then holds a whole number of blocks from its first
+ *     byte (32 of 512 bytes, not 31), and an arena 63 pools, not 64 (the
+ *     table's slot is mapped, but only its first page is touched).  The
+ *     table's first entry, which would describe the table itself, is the
+ *     arena's class map.
+ * Retained pools and queued blocks pin their arenas; rti_pool_trim() gives
+ * queued blocks back and releases retained pools and free arenas: all of
+ * them when the user asks (rt_alloc_trim, rt_fini), all but the one
+ * bpo-37257 keeps after a full collection, so that a program that collects
+ * in a loop does not unmap and fault in the same arena on every round.
  */
 
 #include "internal.h"
@@ -89,6 +101,8 @@ rti_pool_init(RtPoolHeap *ph)
     if (bits == MAP_FAILED)
         return -1;
     ph->map.bits = bits;
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
+        ph->queue[idx].limit = RTI_QUEUE_SIZE;
     return 0;
 }
 
@@ -174,6 +188,7 @@ new_arena(RtPoolHeap *ph)
         return NULL;
     }
     RTI_POISON(base, RT_ARENA_SIZE);
+    RTI_UNPOISON(base, RTI_POOL_DESC_SIZE);     /* the class map */
     RtArena *ao = ph->unused_arena_objects;
     ph->unused_arena_objects = ao->nextarena;
     ao->address = (uintptr_t)base;
@@ -307,6 +322,8 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
     RtPool *pool = take_free_pool(ph);
     if (pool == NULL)
         return rti_nomem();
+    RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] = (uint8_t)idx;
+    ph->queue[idx].limit = RTI_QUEUE_SIZE;      /* growing: see RtFreeQueue */
     if (pool->szidx == idx) {
         /* It last held this class: its free lists are still good. */
         if (pool->freeblock == NULL) {
@@ -326,9 +343,7 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
     RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
     pool->freeblock = bp->next;
     pool->nalloc++;
-    uint64_t in_use = ++ph->nalloc - ph->nfree;
-    if (in_use > ph->in_use_peak)
-        ph->in_use_peak = in_use;
+    rti_pool_count_alloc(ph);
     if (pool->freeblock == NULL)
         return rti_pool_refill(ph, pool, bp);
     return bp;
@@ -340,6 +355,7 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
 void *
 rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
 {
+    ph->queue[pool->szidx].limit = RTI_QUEUE_SIZE;      /* growing: see RtFreeQueue */
     if (pool->localfree != NULL) {
         pool->freeblock = pool->localfree;
         pool->localfree = NULL;
@@ -421,6 +437,35 @@ rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
     insert_to_freepool(ph, pool);
 }
 
+/* ==== free queues ====================================================== */
+
+/* Give every block of a queue back to its pool, oldest first. */
+static void
+queue_give_back(RtPoolHeap *ph, uint32_t idx)
+{
+    RtFreeQueue *q = &ph->queue[idx];
+    while (q->head != q->tail) {
+        void *p = ph->queued[idx][q->head++ % RTI_QUEUE_SIZE];
+        RTI_UNPOISON(p, sizeof(RtBlock));
+        rti_pool_release(ph, p);
+    }
+}
+
+/* A block given back left its pool empty: the class is shrinking. */
+void
+rti_pool_queue_step_aside(RtPoolHeap *ph, uint32_t idx)
+{
+    queue_give_back(ph, idx);
+    ph->queue[idx].limit = 0;
+}
+
+static void
+flush_queues(RtPoolHeap *ph)
+{
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
+        queue_give_back(ph, idx);
+}
+
 /* ==== large blocks and realloc ========================================== */
 
 void *
@@ -471,7 +516,8 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
 
 /* ==== trim, statistics, teardown ======================================== */
 
-/* Give memory back, as malloc_trim does: retained empty pools return to
+/* Give memory back, as malloc_trim does: the free queues' blocks return
+ * to their pools, retained empty pools return to
  * their arenas, and every wholly free arena is unmapped; with keep_one, the
  * last of usable_arenas stays, as insert_to_freepool would keep it.
  * (Wholly free arenas sit at the tail of usable_arenas, the list being
@@ -479,6 +525,7 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
 void
 rti_pool_trim(RtPoolHeap *ph, bool keep_one)
 {
+    flush_queues(ph);
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtPool *pool = ph->usedpools[idx];
         if (pool != NULL && RTI_POOL_COUNT(pool) == 0) {
@@ -543,17 +590,6 @@ end_pool(const RtArena *ao)
     return (const RtPool *)ao->address + ((uintptr_t)ao->pool_address - ao->address) / RT_POOL_SIZE;
 }
 
-/* Whether a carved pool is empty, on its arena's freepools (a walk: for
- * statistics and validation only). */
-static bool
-on_freepools(const RtArena *ao, const RtPool *pool)
-{
-    for (const RtPool *f = ao->freepools; f != NULL; f = f->nextpool)
-        if (f == pool)
-            return true;
-    return false;
-}
-
 /* Per-class figures: walk every carved pool of every mapped arena; a pool
  * is in use when it is on usedpools (or full), i.e. not on its arena's
  * freepools list. */
@@ -568,9 +604,18 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
         if (ao->address == 0)
             continue;
         for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            if (!on_freepools(ao, pool) && pool->szidx != RTI_NO_CLASS)
+            bool is_free = false;
+            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
+                is_free = (f == pool);
+            if (!is_free && pool->szidx != RTI_NO_CLASS)
                 add_pool_stats(pool, st);
         }
+    }
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
+        uint32_t queued = ph->queue[idx].tail - ph->queue[idx].head;    /* free to the user, in use to its pool */
+        st->classes[idx].blocks -= queued;
+        st->classes[idx].free_blocks += queued;
+        st->small_bytes -= (uint64_t)queued * RTI_CLASS_SIZE(idx);
     }
 }
 
@@ -664,15 +709,31 @@ rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
             nfree++;
         CHECK(nfree == ao->nfreepools, "arena %u: %u free pools found, %u recorded", a, nfree, ao->nfreepools);
         for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            if (on_freepools(ao, pool))
+            bool is_free = false;
+            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
+                is_free = (f == pool);
+            if (is_free)
                 continue;
             CHECK(pool->arenaindex == a, "pool %p names arena %u, not %u", (const void *)pool, pool->arenaindex, a);
+            CHECK(RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] == pool->szidx, "pool %p: the class map says %u, the pool %u",
+                  (const void *)pool, RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)], pool->szidx);
             if (validate_pool(pool, err, errlen) < 0)
                 return -1;
             in_use += RTI_POOL_COUNT(pool);
         }
     }
-    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree), "%lld blocks in pools, %lld recorded", (long long)in_use,
-          (long long)(ph->nalloc - ph->nfree));
+    int64_t queued = 0;
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
+        const RtFreeQueue *q = &ph->queue[idx];
+        CHECK(q->tail - q->head <= RTI_QUEUE_SIZE, "free queue %u holds %u blocks", idx, q->tail - q->head);
+        CHECK(q->limit == 0 || q->limit == RTI_QUEUE_SIZE, "free queue %u has limit %u", idx, q->limit);
+        for (uint32_t i = q->head; i != q->tail; i++, queued++) {
+            const void *p = ph->queued[idx][i % RTI_QUEUE_SIZE];
+            CHECK(rti_arena_map_contains(&ph->map, p) && RTI_POOL_OF(p)->szidx == idx,
+                  "free queue %u holds %p, not a block of its class", idx, p);
+        }
+    }
+    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree) + queued, "%lld blocks in pools, %lld recorded + %lld queued",
+          (long long)in_use, (long long)(ph->nalloc - ph->nfree), (long long)queued);
     return 0;
 }

@@ -4,12 +4,16 @@
  * header holds the data structures and the two hot paths, inlined into
  * rt_malloc and rt_free:
  *
- *   allocation  pop the allocation list of the first used pool of the class;
- *   free        find the pool by masking the address, push onto its
- *               local free list (mimalloc's split lists: see RtPool).
+ *   free        read the block's class from its arena's class map and
+ *               append the block to the class's free queue (RtFreeQueue);
+ *   allocation  take the oldest block of the class's free queue when it
+ *               holds a few, else pop the allocation list of the first used
+ *               pool of the class (mimalloc's split lists: see RtPool).
  *
- * Everything else (refilling the allocation list, new pools, new arenas,
- * full and empty pools) is in pool.c's slow paths.
+ * A block goes straight back to its pool when the queue is full or has
+ * stepped aside; everything else (a queue stepping aside, refilling the
+ * allocation list, new pools, new arenas, full and empty pools) is in
+ * pool.c's slow paths.
  */
 #ifndef RT_POOL_H
 #define RT_POOL_H
@@ -34,7 +38,9 @@
  * ARENA_BITS: an arena is 1 MiB = 64 pool slots; arenas are the unit of
  *   mmap and munmap, so only a wholly free arena returns memory to the OS.
  *   Slot 0 holds the table of the arena's pool descriptors (RtPool, 64
- *   bytes each: its first 4 KiB page), slots 1..63 hold blocks.
+ *   bytes each: its first 4 KiB page), slots 1..63 hold blocks.  Slot 0's
+ *   own descriptor is never a pool's: its 64 bytes are the arena's class
+ *   map, the size class of the pool in each slot.
  * The following invariants must hold:
  *   1) ALIGNMENT <= SMALL_REQUEST_THRESHOLD, both powers of two;
  *   2) a pool starts with a block, so blocks are pool-aligned;
@@ -52,6 +58,11 @@
  * and refills the allocation list (a slow-path call) once per batch. */
 #define RTI_CARVE_BYTES 4096
 #define RTI_CARVE_MIN_BLOCKS 32
+/* The free queues (RtFreeQueue): each holds up to RTI_QUEUE_SIZE freed
+ * blocks (a power of two); allocation takes from one only when it holds at
+ * least RTI_QUEUE_LAG. */
+#define RTI_QUEUE_SIZE 32u
+#define RTI_QUEUE_LAG 4u
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -60,6 +71,9 @@
 #endif
 #if RT_ARENA_SIZE % RT_POOL_SIZE != 0
 #error "arena size not an exact multiple of pool size"
+#endif
+#if (RTI_QUEUE_SIZE & (RTI_QUEUE_SIZE - 1)) || RTI_QUEUE_LAG == 0 || RTI_QUEUE_LAG > RTI_QUEUE_SIZE
+#error "free queue settings: the size is a power of two, the lag between 1 and the size"
 #endif
 
 /* A free block holds the link to the next free block of its pool. */
@@ -135,6 +149,37 @@ typedef struct RtArenaMap {
     uint64_t *bits;         /* NULL until the heap starts */
 } RtArenaMap;
 
+/* A class's free queue: the blocks freed last, oldest first, in a ring of
+ * RTI_QUEUE_SIZE pointers (jemalloc's and glibc's thread caches are the
+ * model).  A free appends the block after reading its class from the arena's
+ * class map, a byte per pool and a line per MiB, and writes nothing into the
+ * block or its pool; an allocation takes the oldest block back.  So a
+ * program that frees and allocates in turn across a large heap touches one
+ * dense line per operation instead of the pool's descriptor and the block.
+ *
+ * First in, first out, and allocation waits until the queue holds
+ * RTI_QUEUE_LAG blocks: the block it takes was freed several frees ago, so
+ * an alloc/free pair never reads a slot the preceding free has just
+ * written (the store-to-load chain that also shapes RtPool's split lists).
+ *
+ * When the queue is full, a free gives its block straight back to the
+ * pool.  When a block given back leaves its pool empty, the class is
+ * shrinking: the queue gives back every block it holds and steps aside
+ * ('limit' drops to 0), so that frees go straight to their pools and
+ * arenas can drain and be unmapped; the class's next refill or new pool
+ * (it is growing again) sets 'limit' back to RTI_QUEUE_SIZE.
+ *
+ * Invariants: tail - head <= RTI_QUEUE_SIZE (modulo 2^32); each queued block
+ * belongs to the class, is free to the user (the heap's counts) and in use
+ * to its pool (the pool's counts), and is poisoned under ASan.  Queued
+ * blocks pin their pools until a trim, which empties every queue. */
+typedef struct RtFreeQueue {
+    uint32_t head;              /* the oldest block: queued[class][head % SIZE] */
+    uint32_t tail;              /* where the next freed block goes */
+    uint32_t limit;             /* blocks a free may leave queued */
+    uint32_t unused;            /* pad to 16 bytes: indexing is a shift */
+} RtFreeQueue;
+
 typedef struct RtPoolHeap {
     RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
     /* Small-block counts.  Two monotonic counters rather than one that goes
@@ -155,6 +200,8 @@ typedef struct RtPoolHeap {
     RtStatCount arenas_stat;
     RtStatCount large;          /* requests passed to malloc */
     RtArenaMap map;
+    RtFreeQueue queue[RT_NB_SMALL_SIZE_CLASSES];
+    void *queued[RT_NB_SMALL_SIZE_CLASSES][RTI_QUEUE_SIZE];    /* the queues' rings */
 } RtPoolHeap;
 
 /* The arena of an address, the descriptor of the pool holding a block, and
@@ -162,6 +209,8 @@ typedef struct RtPoolHeap {
 #define RTI_ARENA_BASE(p) ((uintptr_t)(p) & ~(uintptr_t)RTI_ARENA_MASK)
 #define RTI_POOL_SLOT(p) (((uintptr_t)(p) & RTI_ARENA_MASK) >> RTI_POOL_BITS)
 #define RTI_POOL_OF(p) ((RtPool *)RTI_ARENA_BASE(p) + RTI_POOL_SLOT(p))
+#define RTI_DESC_SLOT(pool) (((uintptr_t)(pool) & RTI_ARENA_MASK) / RTI_POOL_DESC_SIZE)
+#define RTI_CLASS_MAP(p) ((uint8_t *)RTI_ARENA_BASE(p))    /* [slot] = class */
 #define RTI_POOL_MEM(pool) \
     ((uint8_t *)(RTI_ARENA_BASE(pool) + ((((uintptr_t)(pool) & RTI_ARENA_MASK) / RTI_POOL_DESC_SIZE) << RTI_POOL_BITS)))
 #define RTI_CLASS_SIZE(idx) (((uint32_t)(idx) + 1) << RTI_ALIGNMENT_SHIFT)
@@ -185,11 +234,21 @@ void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
 void rti_pool_trim(RtPoolHeap *ph, bool keep_one);
+void rti_pool_queue_step_aside(RtPoolHeap *ph, uint32_t idx);
 int rti_pool_init(RtPoolHeap *ph);
 void rti_pool_fini(RtPoolHeap *ph);
 void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
 void rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st);
 int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
+
+/* One more block in use, for the heap's counts and peak. */
+static inline void
+rti_pool_count_alloc(RtPoolHeap *ph)
+{
+    uint64_t in_use = ++ph->nalloc - ph->nfree;
+    if (rt_unlikely(in_use > ph->in_use_peak))
+        ph->in_use_peak = in_use;
+}
 
 /* Allocate a block; NULL when the OS refuses memory (the slow paths set
  * no runtime error: rt_malloc does).  Every slow path is a tail call, so the
@@ -200,6 +259,15 @@ rti_pool_alloc(RtPoolHeap *ph, size_t size)
     if (rt_unlikely(size - 1 >= RT_SMALL_REQUEST_THRESHOLD))   /* 0 wraps too */
         return rti_pool_alloc_large(ph, size);
     size_t idx = (size - 1) >> RTI_ALIGNMENT_SHIFT;
+    RtFreeQueue *q = &ph->queue[idx];
+    uint32_t head = q->head;
+    if (q->tail - head >= RTI_QUEUE_LAG) {
+        void *kept = ph->queued[idx][head % RTI_QUEUE_SIZE];
+        q->head = head + 1;
+        RTI_UNPOISON(kept, RTI_CLASS_SIZE(idx));
+        rti_pool_count_alloc(ph);
+        return kept;
+    }
     RtPool *pool = ph->usedpools[idx];
     if (rt_unlikely(pool == NULL))
         return rti_pool_alloc_new_pool(ph, (uint32_t)idx);
@@ -207,12 +275,31 @@ rti_pool_alloc(RtPoolHeap *ph, size_t size)
     RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
     pool->freeblock = bp->next;
     pool->nalloc++;
-    uint64_t in_use = ++ph->nalloc - ph->nfree;
-    if (rt_unlikely(in_use > ph->in_use_peak))
-        ph->in_use_peak = in_use;
+    rti_pool_count_alloc(ph);
     if (rt_unlikely(pool->freeblock == NULL))
         return rti_pool_refill(ph, pool, bp);
     return bp;
+}
+
+/* Give a block back to its pool (the heap's counts already say it is
+ * free); true when that left the pool with no block in use. */
+static inline bool
+rti_pool_release(RtPoolHeap *ph, void *p)
+{
+    RtPool *pool = RTI_POOL_OF(p);
+    ((RtBlock *)p)->next = pool->localfree;
+    RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
+    pool->localfree = (RtBlock *)p;
+    uint32_t nfree = ++pool->nfree;
+    if (rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL)) {
+        bool emptied = nfree == pool->nalloc;
+        /* The class's only used pool stays when it empties (pool.c). */
+        if (pool->freeblock != NULL && pool->nextpool == NULL && ph->usedpools[pool->szidx] == pool)
+            return emptied;
+        rti_pool_free_slow(ph, pool);
+        return emptied;
+    }
+    return false;
 }
 
 static inline void
@@ -222,18 +309,19 @@ rti_pool_free(RtPoolHeap *ph, void *p)
         rti_pool_free_large(ph, p);
         return;
     }
-    RtPool *pool = RTI_POOL_OF(p);
-    ((RtBlock *)p)->next = pool->localfree;
-    RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
-    pool->localfree = (RtBlock *)p;
     ph->nfree++;
-    uint32_t nfree = ++pool->nfree;
-    if (rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL)) {
-        /* The class's only used pool stays when it empties (pool.c). */
-        if (pool->freeblock != NULL && pool->nextpool == NULL && ph->usedpools[pool->szidx] == pool)
-            return;
-        rti_pool_free_slow(ph, pool);
+    uint32_t idx = RTI_CLASS_MAP(p)[RTI_POOL_SLOT(p)];
+    RtFreeQueue *q = &ph->queue[idx];
+    uint32_t tail = q->tail;
+    if (rt_unlikely(tail - q->head >= q->limit)) {
+        /* Full, or stepped aside: straight to the pool (RtFreeQueue). */
+        if (rti_pool_release(ph, p) && q->limit != 0)
+            rti_pool_queue_step_aside(ph, idx);
+        return;
     }
+    RTI_POISON(p, RTI_CLASS_SIZE(idx));
+    ph->queued[idx][tail % RTI_QUEUE_SIZE] = p;
+    q->tail = tail + 1;
 }
 
 #endif /* RT_POOL_H */
