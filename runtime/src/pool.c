@@ -339,14 +339,7 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
         carve(pool);
     }
     link_used_front(ph, pool);
-    RtBlock *bp = pool->freeblock;
-    RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
-    pool->freeblock = bp->next;
-    pool->nalloc++;
-    rti_pool_count_alloc(ph);
-    if (pool->freeblock == NULL)
-        return rti_pool_refill(ph, pool, bp);
-    return bp;
+    return rti_pool_pop(ph, pool);
 }
 
 /* The allocation list of a used pool ran dry as bp was taken from it:

@@ -250,6 +250,21 @@ rti_pool_count_alloc(RtPoolHeap *ph)
         ph->in_use_peak = in_use;
 }
 
+/* Take the first block of a used pool's allocation list (never empty
+ * between calls), refilling the list when that empties it. */
+static inline void *
+rti_pool_pop(RtPoolHeap *ph, RtPool *pool)
+{
+    RtBlock *bp = pool->freeblock;
+    RTI_UNPOISON(bp, RTI_CLASS_SIZE(pool->szidx));
+    pool->freeblock = bp->next;
+    pool->nalloc++;
+    rti_pool_count_alloc(ph);
+    if (rt_unlikely(pool->freeblock == NULL))
+        return rti_pool_refill(ph, pool, bp);
+    return bp;
+}
+
 /* Allocate a block; NULL when the OS refuses memory (the slow paths set
  * no runtime error: rt_malloc does).  Every slow path is a tail call, so the
  * fast path needs no stack frame. */
@@ -271,14 +286,7 @@ rti_pool_alloc(RtPoolHeap *ph, size_t size)
     RtPool *pool = ph->usedpools[idx];
     if (rt_unlikely(pool == NULL))
         return rti_pool_alloc_new_pool(ph, (uint32_t)idx);
-    RtBlock *bp = pool->freeblock;      /* never NULL on a used pool */
-    RTI_UNPOISON(bp, RTI_CLASS_SIZE(idx));
-    pool->freeblock = bp->next;
-    pool->nalloc++;
-    rti_pool_count_alloc(ph);
-    if (rt_unlikely(pool->freeblock == NULL))
-        return rti_pool_refill(ph, pool, bp);
-    return bp;
+    return rti_pool_pop(ph, pool);
 }
 
 /* Give a block back to its pool (the heap's counts already say it is

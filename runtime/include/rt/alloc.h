@@ -132,8 +132,8 @@ void rt_fault_inject(uint64_t nth, bool persistent);
 uint64_t rt_fault_countdown(void);
 uint64_t rt_fault_fired(void);
 
-/* Return free memory to the OS now (retained pools, every wholly free
- * arena), as malloc_trim does.  A full collection does the same but keeps
+/* Return free memory to the OS now (queued free blocks back to their pools,
+ * retained pools, every wholly free arena), as malloc_trim does.  A full collection does the same but keeps
  * one free arena mapped, as the allocator itself does (bpo-37257). */
 void rt_alloc_trim(void);
 
