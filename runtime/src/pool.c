@@ -411,9 +411,9 @@ insert_to_freepool(RtPoolHeap *ph, RtPool *pool)
     lastnf->nextarena = ao;
 }
 
-/* A full pool got a free block back (it becomes used again), or a used
- * pool emptied and is not the class's only used pool, which rti_pool_free
- * retains (see top). */
+/* A full pool got a free block back (it becomes used again), or a pool
+ * emptied: it goes back to its arena, unless it is the class's only used
+ * pool, which stays (a retained pool, see top). */
 void
 rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
 {
@@ -440,16 +440,25 @@ queue_give_back(RtPoolHeap *ph, uint32_t idx)
     while (q->head != q->tail) {
         void *p = ph->queued[idx][q->head++ % RTI_QUEUE_SIZE];
         RTI_UNPOISON(p, sizeof(RtBlock));
-        rti_pool_release(ph, p);
+        RtPool *pool = RTI_POOL_OF(p);
+        if (rti_pool_push(pool, p))
+            rti_pool_free_slow(ph, pool);
     }
 }
 
-/* A block given back left its pool empty: the class is shrinking. */
+/* A free that found its class's queue full, or stepped aside, pushed the
+ * block onto its pool, which was full or is now empty.  Empty: the class is
+ * shrinking, so the queue steps aside (RtFreeQueue). */
 void
-rti_pool_queue_step_aside(RtPoolHeap *ph, uint32_t idx)
+rti_pool_free_past_queue(RtPoolHeap *ph, RtPool *pool)
 {
-    queue_give_back(ph, idx);
-    ph->queue[idx].limit = 0;
+    uint32_t idx = pool->szidx;
+    bool emptied = RTI_POOL_COUNT(pool) == 0;
+    rti_pool_free_slow(ph, pool);       /* may unmap the pool's arena */
+    if (emptied && ph->queue[idx].limit != 0) {
+        queue_give_back(ph, idx);
+        ph->queue[idx].limit = 0;
+    }
 }
 
 static void

@@ -234,7 +234,7 @@ void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
 void rti_pool_trim(RtPoolHeap *ph, bool keep_one);
-void rti_pool_queue_step_aside(RtPoolHeap *ph, uint32_t idx);
+void rti_pool_free_past_queue(RtPoolHeap *ph, RtPool *pool);
 int rti_pool_init(RtPoolHeap *ph);
 void rti_pool_fini(RtPoolHeap *ph);
 void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
@@ -289,25 +289,17 @@ rti_pool_alloc(RtPoolHeap *ph, size_t size)
     return rti_pool_pop(ph, pool);
 }
 
-/* Give a block back to its pool (the heap's counts already say it is
- * free); true when that left the pool with no block in use. */
+/* Push a block onto its pool's local free list (the heap's counts already
+ * say it is free); true when the pool now needs rti_pool_free_slow: it was
+ * full, or none of its blocks is in use. */
 static inline bool
-rti_pool_release(RtPoolHeap *ph, void *p)
+rti_pool_push(RtPool *pool, void *p)
 {
-    RtPool *pool = RTI_POOL_OF(p);
     ((RtBlock *)p)->next = pool->localfree;
     RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
     pool->localfree = (RtBlock *)p;
     uint32_t nfree = ++pool->nfree;
-    if (rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL)) {
-        bool emptied = nfree == pool->nalloc;
-        /* The class's only used pool stays when it empties (pool.c). */
-        if (pool->freeblock != NULL && pool->nextpool == NULL && ph->usedpools[pool->szidx] == pool)
-            return emptied;
-        rti_pool_free_slow(ph, pool);
-        return emptied;
-    }
-    return false;
+    return rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL);
 }
 
 static inline void
@@ -322,9 +314,11 @@ rti_pool_free(RtPoolHeap *ph, void *p)
     RtFreeQueue *q = &ph->queue[idx];
     uint32_t tail = q->tail;
     if (rt_unlikely(tail - q->head >= q->limit)) {
-        /* Full, or stepped aside: straight to the pool (RtFreeQueue). */
-        if (rti_pool_release(ph, p) && q->limit != 0)
-            rti_pool_queue_step_aside(ph, idx);
+        /* Full, or stepped aside: straight to the pool (RtFreeQueue).  Only
+         * tail calls here, so the fast path needs no stack frame. */
+        RtPool *pool = RTI_POOL_OF(p);
+        if (rti_pool_push(pool, p))
+            rti_pool_free_past_queue(ph, pool);
         return;
     }
     RTI_POISON(p, RTI_CLASS_SIZE(idx));
