@@ -71,7 +71,6 @@
 
 #include "internal.h"
 
-#include <assert.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +156,7 @@ map_aligned_arena(void)
 static int
 grow_arena_vector(RtPoolHeap *ph)
 {
-    assert(ph->usable_arenas == NULL && ph->unused_arena_objects == NULL);
+    rti_assert(ph->usable_arenas == NULL && ph->unused_arena_objects == NULL);
     uint32_t n = ph->maxarenas ? ph->maxarenas * 2 : INITIAL_ARENA_OBJECTS;
     if (n <= ph->maxarenas)     /* 2^32 descriptors: 4 PiB of arenas */
         return -1;
@@ -258,11 +257,11 @@ take_free_pool(RtPoolHeap *ph)
         if (ao == NULL)
             return NULL;
         ph->usable_arenas = ao;
-        assert(ph->nfp2lasta[ao->nfreepools] == NULL);
+        rti_assert(ph->nfp2lasta[ao->nfreepools] == NULL);
         ph->nfp2lasta[ao->nfreepools] = ao;
     }
     RtArena *ao = ph->usable_arenas;
-    assert(ao->nfreepools > 0);
+    rti_assert(ao->nfreepools > 0);
     /* The head has the fewest free pools; after taking one it is the only
      * arena with nfreepools - 1, so it becomes that count's last. */
     if (ph->nfp2lasta[ao->nfreepools] == ao)

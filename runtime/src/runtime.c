@@ -67,6 +67,16 @@ rt_error_clear(void)
     rti_runtime.error_message[0] = '\0';
 }
 
+void
+rti_assert_fail(const char *expr, const char *why, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "rt: invariant violated at %s:%d in %s(): %s\n", file, line, func, expr);
+    if (why != NULL)
+        fprintf(stderr, "rt: possible cause: %s\n", why);
+    fflush(stderr);
+    abort();
+}
+
 RtObject *
 rti_nomem(void)
 {
