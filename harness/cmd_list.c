@@ -8,19 +8,27 @@
 int
 rtb_cmd_list(int argc, char **argv)
 {
+    static const RtbOptDef options[] = {{"json", false, RTB_OPT_JSON}, {NULL, false, 0}};
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    RtbGetopt g = {"list", argc, argv, NULL, 0, NULL, NULL};
+    int r;
+    while ((r = rtb_getopt(&g, options, NULL)) == 1 && r != RTB_EXIT_USAGE) {
+        if (g.id == RTB_OPT_HELP) {
             printf("usage: rtbench list [--json]\n\n"
                    "List the workloads (parameters and defaults), the refcount variants and the\n"
                    "allocator backends available in this build.  --json prints the same as JSON.\n");
-            return 0;
+            r = -1;
+            break;
         }
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else
-            return rtb_usage_error("list", "unknown option '%s'", argv[i]);
+        if (g.positional != NULL) {
+            r = rtb_usage_error("list", "unexpected argument '%s'", g.positional);
+            break;
+        }
+        json = true;
     }
+    rtb_getopt_free(&g);
+    if (r != 0)
+        return r < 0 ? 0 : r;
     Rtj *doc = rtj_object(), *ws = rtj_set(doc, "workloads", rtj_array());
     for (const RtWorkload *const *w = rt_workloads; *w; w++) {
         Rtj *o = rtj_append(ws, rtj_object()), *ps = rtj_array();

@@ -21,38 +21,45 @@ help(void)
 int
 rtb_cmd_plot(int argc, char **argv)
 {
+    static const RtbOptDef options[] = {{"out", true, RTB_OPT_OUT}, {NULL, false, 0}};
     const char *dir = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    RtbGetopt g = {"plot", argc, argv, NULL, 0, NULL, NULL};
+    int r;
+    while ((r = rtb_getopt(&g, options, NULL)) == 1) {
+        if (g.id == RTB_OPT_HELP) {
             help();
-            return 0;
-        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return rtb_usage_error("plot", "unknown option '%s'", argv[i]);
+            r = -1;
+            break;
+        } else if (g.id == RTB_OPT_OUT) {
+            out = g.value;
         } else if (dir == NULL) {
-            dir = argv[i];
+            dir = g.positional;
         } else {
-            return rtb_usage_error("plot", "give one results folder");
+            r = rtb_usage_error("plot", "give one results folder");
+            break;
         }
     }
+    rtb_getopt_free(&g);
+    if (r != 0)
+        return r < 0 ? 0 : r;
     struct stat st;
     if (dir == NULL)
         return rtb_usage_error("plot", "which results folder? (e.g. rtbench plot results/latest)");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return rtb_usage_error("plot", "%s is not a folder", dir);
-    char tried[1024], script[4200], summary[4200];
+    char tried[1024];
     const char *py = rtb_find_python("matplotlib", tried, sizeof tried);
     if (py == NULL) {
-        fprintf(stderr, "rtbench plot: no Python with matplotlib (tried %s); install Debian's python3-matplotlib "
-                        "(apt-get install python3-matplotlib) or set RTBENCH_PYTHON to an interpreter that has it\n", tried);
+        rtb_say("rtbench plot: no Python with matplotlib (tried %s); install Debian's python3-matplotlib "
+                "(apt-get install python3-matplotlib) or set RTBENCH_PYTHON to an interpreter that has it", tried);
         return 1;
     }
-    snprintf(script, sizeof script, "%s/plots/plot.py", rtb_home());
-    snprintf(summary, sizeof summary, "%s/plots/summary.py", rtb_home());
+    char *script = rtb_asprintf("%s/plots/plot.py", rtb_home()), *summary = rtb_asprintf("%s/plots/summary.py", rtb_home());
     char *pargs[] = {(char *)py, script, (char *)dir, out ? "--out" : NULL, (char *)out, NULL};
     int status = rtb_spawn(pargs, false);
     char *sargs[] = {(char *)py, summary, (char *)dir, NULL};
     int s2 = rtb_spawn(sargs, false);
+    free(script);
+    free(summary);
     return status != 0 ? status : s2;
 }

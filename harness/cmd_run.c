@@ -1,10 +1,11 @@
-/* cmd_run.c -- rtbench run and rtbench cpython: one configuration, K samples.
+/* cmd_run.c -- rtbench run and rtbench cpython: one configuration, K
+ * samples (or --repeat auto), through the sample driver (driver.c).
  *
  * Both take the workload's parameters and the collector's settings; run adds
- * the refcount variant and the allocator backend, cpython the interpreter.
- * The samples go to one result file (and its CSV); the terminal gets a
- * summary line, the noise warnings, and where the file is.  Ctrl-C keeps
- * the samples that finished: the file is written with "complete": false.
+ * the refcount variant and the allocator backend, cpython the interpreter
+ * and refuses what does not apply to CPython.  The samples go to one result
+ * file (and its CSV), journaled as they finish: Ctrl-C writes the file with
+ * "complete": false, and the same command with --resume finishes it.
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -13,90 +14,162 @@
 #include <string.h>
 #include <unistd.h>
 
-static void
-help(RtbImpl impl)
+static const RtbOptDef run_options[] = {
+    {"threshold", true, RTB_OPT_THRESHOLD}, {"gc", true, RTB_OPT_GC}, {"rc", true, RTB_OPT_RC},
+    {"alloc", true, RTB_OPT_ALLOC}, {"repeat", true, RTB_OPT_REPEAT}, {"runs", true, RTB_OPT_REPEAT},
+    {"warmup", true, RTB_OPT_WARMUP}, {"precision", true, RTB_OPT_PRECISION}, {"max-repeat", true, RTB_OPT_MAX_REPEAT},
+    {"max-time", true, RTB_OPT_MAX_TIME}, {"seed", true, RTB_OPT_SEED}, {"cpu", true, RTB_OPT_CPU},
+    {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE}, {"resume", false, RTB_OPT_RESUME},
+    {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
+    {"no-gc-timing", false, RTB_OPT_NO_GC_TIMING}, {"timeout", true, RTB_OPT_TIMEOUT},
+    {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET}, {NULL, false, 0},
+};
+
+/* No --rc, --alloc, --no-gc-timing: CPython has one variant, its own
+ * allocator, and its twin always times collections. */
+static const RtbOptDef cpython_options[] = {
+    {"threshold", true, RTB_OPT_THRESHOLD}, {"gc", true, RTB_OPT_GC}, {"python", true, RTB_OPT_PYTHON},
+    {"repeat", true, RTB_OPT_REPEAT}, {"runs", true, RTB_OPT_REPEAT}, {"warmup", true, RTB_OPT_WARMUP},
+    {"precision", true, RTB_OPT_PRECISION}, {"max-repeat", true, RTB_OPT_MAX_REPEAT},
+    {"max-time", true, RTB_OPT_MAX_TIME}, {"seed", true, RTB_OPT_SEED}, {"cpu", true, RTB_OPT_CPU},
+    {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE}, {"resume", false, RTB_OPT_RESUME},
+    {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
+    {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {NULL, false, 0},
+};
+
+void
+rtb_measure_help(void)
 {
-    bool cpy = impl == RTB_IMPL_CPYTHON;
+    printf("  --repeat K|auto           samples (default 5); auto: until the median's 95%%\n"
+           "                            interval is within --precision, at least %d samples\n"
+           "  --precision PCT           auto: target half-width of that interval (default %g%%)\n"
+           "  --max-repeat N            auto: at most N samples per configuration (default %d)\n"
+           "  --max-time S              auto: stop adding rounds after S seconds\n"
+           "  --warmup K                samples run first and not kept (default 0)\n"
+           "  --seed N                  seed of the sample order (default: from the clock;\n"
+           "                            recorded in the result)\n"
+           "  --cpu LIST                pin each child to these CPUs (e.g. 0 or 0,2-3)\n"
+           "  --rss-interval MS         RSS timeline step in milliseconds (default 5)\n"
+           "  --no-rss                  no RSS timeline\n"
+           "  --timeout S               kill a sample after S seconds (default: none)\n"
+           "  --force                   replace an existing result (else refused: exit 2)\n"
+           "  --resume                  continue an interrupted command from its journal\n"
+           "  --quiet                   no progress line\n"
+           "  --heartbeat S             a progress line every S s when stderr is not a\n"
+           "                            terminal (default 30; 0: none)\n",
+           RTB_DEFAULT_MIN_REPEAT, RTB_DEFAULT_PRECISION * 100, RTB_DEFAULT_MAX_REPEAT);
+}
+
+static void
+help(bool cpy)
+{
     printf("usage: rtbench %s WORKLOAD [--PARAM V ...] [--threshold T0[,T1[,T2]]] [--gc on|off]\n", cpy ? "cpython" : "run");
     if (cpy)
-        printf("                       [--python PATH] [--repeat K] [--out FILE] [options]\n\n"
-               "Run the workload's Python twin (workloads/python/) under CPython, K times, each\n"
+        printf("                       [--python PATH|NAME] [--repeat K|auto] [--out FILE] [options]\n\n"
+               "Run the workload's Python twin (workloads/python/) under CPython, each sample\n"
                "in a fresh interpreter, and record the same metrics as 'rtbench run', in the\n"
                "same schema, so that the two can be charted and compared side by side.\n\n");
     else
         printf("                   [--rc nonatomic|atomic] [--alloc pool|malloc|debug|mimalloc|jemalloc]\n"
-               "                   [--repeat K] [--out FILE] [options]\n\n"
-               "Run one workload K times, each sample in a fresh child process, and record\n"
-               "wall/user/sys time, peak and final RSS, an RSS timeline, GC collections and\n"
-               "pauses, allocator statistics and a memory profile at the peak.\n\n");
+               "                   [--repeat K|auto] [--out FILE] [options]\n\n"
+               "Run one workload, each sample in a fresh child process, and record wall and\n"
+               "CPU time, peak and final RSS, an RSS timeline, GC collections and pauses,\n"
+               "allocator statistics and a memory profile at the peak.\n\n");
     printf("Workload parameters: --NAME VALUE for the workload's parameters ('rtbench list'\n"
            "shows them with their defaults), e.g. --n 100000 --ring 8.\n\n"
            "Options:\n"
-           "  --threshold T0[,T1[,T2]]  collector thresholds (default 700,10,10; T0=0: no\n"
+           "  --threshold T0[,T1[,T2]]  collector thresholds (default %d,%d,%d; T0=0: no\n"
            "                            automatic collection, as in Python)\n"
-           "  --gc on|off               automatic collection (default on)\n");
+           "  --gc on|off               automatic collection (default on)\n",
+           RTB_DEFAULT_T0, RTB_DEFAULT_T1, RTB_DEFAULT_T2);
     if (cpy)
-        printf("  --python PATH             the interpreter (default %s)\n", RTB_DEFAULT_PYTHON);
+        printf("  --python PATH|NAME        the interpreter (default %s; a NAME is looked\n"
+               "                            up in PATH)\n", RTB_DEFAULT_PYTHON);
     else
         printf("  --rc nonatomic|atomic     reference counting variant (default nonatomic)\n"
-               "  --alloc BACKEND           allocator backend (default pool)\n");
-    printf("  --repeat K, --runs K      samples (default 5)\n"
-           "  --warmup K                samples run first and not kept (default 0)\n"
-           "  --out FILE                result file (default results/%s-WORKLOAD-TIMESTAMP.json);\n"
-           "                            the CSV goes beside it\n"
-           "  --rss-interval MS         RSS timeline step in milliseconds (default 5)\n"
-           "  --no-rss                  no RSS timeline\n"
-           "  --no-gc-timing            do not time collections (no pause statistics)\n"
-           "  --timeout S               kill a sample after S seconds (default: none)\n"
-           "  --quiet                   no progress line\n\n"
-           "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments (nothing is\n"
-           "run or written), 130 interrupted (the finished samples are kept).\n",
-           cpy ? "cpython" : "run");
+               "  --alloc BACKEND           allocator backend (default pool)\n"
+               "  --no-gc-timing            do not time collections (no pause statistics)\n");
+    printf("  --out FILE                result file (default results/%s-WORKLOAD-TIMESTAMP.json);\n"
+           "                            the CSV goes beside it\n", cpy ? "cpython" : "run");
+    rtb_measure_help();
+    printf("\nEnvironment: %s (see 'rtbench --help'); each\n"
+           "is recorded in the result, a bad value is refused (exit 2), the options win.\n\n"
+           "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
+           "result (nothing is run or written), 130 interrupted (continue with --resume).\n",
+           cpy ? "RT_GC_THRESHOLD and RT_GC set the defaults of --threshold and\n--gc; the other RT_* variables do not apply to CPython and are refused"
+               : "RT_MALLOC, RT_GC_THRESHOLD, RT_GC and RT_GC_TIMING set the\ndefaults of --alloc, --threshold, --gc and --no-gc-timing; RT_FAIL_AFTER and\nRT_SHOW_STATS reach each sample's runtime");
+}
+
+/* --python NAME is looked up in PATH; the twins must be there too. */
+static int
+check_python(const char *cmd, RtbConfig *c, char **resolved)
+{
+    *resolved = rtb_which(c->python);
+    if (*resolved == NULL)
+        return rtb_usage_error(cmd, "no interpreter '%s' (not an executable file, nor a program in PATH); install "
+                               "Debian's python3, or give --python PATH", c->python);
+    c->python = *resolved;
+    char *script = rtb_asprintf("%s/workloads/python/run.py", rtb_home());
+    int r = access(script, R_OK) == 0 ? 0
+            : rtb_usage_error(cmd, "cannot find the Python twins at %s (set RTBENCH_HOME to the rtbench source tree)", script);
+    free(script);
+    return r;
+}
+
+/* The journal of FILE: DIR/.FILE.journal.jsonl */
+static char *
+journal_of(const char *out)
+{
+    char *dir = rtb_dirname(out);
+    const char *base = strrchr(out, '/');
+    char *j = rtb_asprintf("%s/.%s.journal.jsonl", dir, base ? base + 1 : out);
+    free(dir);
+    return j;
 }
 
 static int
-check_python(const char *python)
+parse(RtbGetopt *g, bool cpy, RtbAxes *ax, RtbPlan *p, const char **out)
 {
-    if (access(python, X_OK) != 0)
-        return rtb_usage_error("cpython", "no interpreter at %s (install Debian's python3, or give --python PATH)", python);
-    char script[4096];
-    snprintf(script, sizeof script, "%s/workloads/python/run.py", rtb_home());
-    if (access(script, R_OK) != 0)
-        return rtb_usage_error("cpython", "cannot find the Python twins at %s (set RTBENCH_HOME to the rtbench source tree)", script);
+    const RtbOptDef *defs = cpy ? cpython_options : run_options;
+    int r;
+    while ((r = rtb_getopt(g, defs, ax->base.workload)) == 1) {
+        if (g->positional != NULL)
+            return rtb_usage_error(g->cmd, "one workload at a time (got '%s' too)", g->positional);
+        int a = rtb_apply_option(g, ax, &p->m, false);
+        if (a != 0) {
+            if (a != 1)
+                return a;
+            continue;
+        }
+        switch (g->id) {
+        case RTB_OPT_OUT: *out = g->value; break;
+        case RTB_OPT_FORCE: p->force = true; break;
+        case RTB_OPT_RESUME: p->resume = true; break;
+        default: return rtb_usage_error(g->cmd, "unknown option");
+        }
+    }
+    return r;
+}
+
+static int
+refuse_rtbench_options(const char *cmd, int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--rc") == 0 || strncmp(argv[i], "--rc=", 5) == 0 || strcmp(argv[i], "--alloc") == 0
+            || strncmp(argv[i], "--alloc=", 8) == 0 || strcmp(argv[i], "--no-gc-timing") == 0)
+            return rtb_usage_error(cmd, "%s is rtbench's, not CPython's (the twin runs CPython's own refcounting and "
+                                   "allocator); drop it", argv[i]);
     return 0;
 }
 
-/* Take the samples of one configuration; false when interrupted. */
-bool
-rtb_take_samples(const RtbConfig *c, const RtbMeasure *m, Rtj *samples, RtbProgress *pr, const char *label)
+static int
+run_command(int argc, char **argv, bool cpy)
 {
-    char line[200];
-    for (int k = 0; k < m->warmup + m->repeat; k++) {
-        bool warm = k < m->warmup;
-        snprintf(line, sizeof line, "%s %s %d/%d", label, warm ? "warmup" : "sample",
-                 warm ? k + 1 : k - m->warmup + 1, warm ? m->warmup : m->repeat);
-        rtb_progress_update(pr, line);
-        Rtj *s = rtb_run_sample(c, m, k - m->warmup);
-        if (s == NULL || strcmp(rtj_str(rtj_get(s, "status"), ""), "interrupted") == 0 || rtb_interrupted) {
-            rtj_free(s);
-            return false;
-        }
-        if (warm)
-            rtj_free(s);
-        else
-            rtj_append(samples, s);
-        rtb_progress_step(pr);
-    }
-    return true;
-}
-
-int
-rtb_cmd_run(int argc, char **argv, RtbImpl impl)
-{
-    const char *cmd = impl == RTB_IMPL_CPYTHON ? "cpython" : "run";
+    const char *cmd = cpy ? "cpython" : "run";
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help(impl);
+            help(cpy);
             return 0;
         }
     if (argc < 2 || argv[1][0] == '-')
@@ -104,69 +177,51 @@ rtb_cmd_run(int argc, char **argv, RtbImpl impl)
     const RtWorkload *w = rt_workload_find(argv[1]);
     if (w == NULL)
         return rtb_usage_error(cmd, "unknown workload '%s' ('rtbench list' shows them)", argv[1]);
-    RtbAxes ax;
-    RtbMeasure m;
-    rtb_axes_init(&ax, w, impl);
-    rtb_measure_defaults(&m);
-    const char *out = NULL;
-    RtbArgs a = {argc, argv, 2, cmd};
-    while (a.i < argc) {
-        int r = rtb_parse_common(&a, &ax, &m, false);
-        if (r == RTB_EXIT_USAGE)
-            return r;
-        if (r == 1)
-            continue;
-        if (strcmp(argv[a.i], "--out") == 0 && a.i + 1 < argc) {
-            out = argv[a.i + 1];
-            a.i += 2;
-        } else if (strncmp(argv[a.i], "--out=", 6) == 0) {
-            out = argv[a.i++] + 6;
-        } else {
-            return rtb_usage_error(cmd, "unknown option '%s'", argv[a.i]);
-        }
-    }
-    if (ax.nt0 || ax.nt1 || ax.nt2)
-        return rtb_usage_error(cmd, "--threshold0/1/2 are sweep axes; use --threshold T0[,T1[,T2]]");
-    RtbConfig c = ax.base;
-    if (ax.nrc)
-        c.rc = ax.rc[0];
-    if (ax.nalloc)
-        c.alloc = ax.alloc[0];
-    if (ax.ngc)
-        c.gc = ax.gc[0];
-    if (impl == RTB_IMPL_CPYTHON && check_python(c.python) != 0)
+    if (cpy && refuse_rtbench_options(cmd, argc, argv) != 0)
         return RTB_EXIT_USAGE;
-    char *ts = rtb_timestamp(), defpath[256];
-    snprintf(defpath, sizeof defpath, "results/%s-%s-%s.json", cmd, w->name, ts);
-    free(ts);
-    if (out == NULL)
-        out = defpath;
-    char err[512];
-    if (rtb_check_writable(out, false, err, sizeof err) != 0)
-        return rtb_usage_error(cmd, "%s", err);
-
-    rtb_install_signal_handlers();
-    RtbProgress pr;
-    rtb_progress_start(&pr, m.warmup + m.repeat, m.quiet);
-    Rtj *samples = rtj_array();
-    bool finished = rtb_take_samples(&c, &m, samples, &pr, w->name);
-    rtb_progress_end(&pr);
-    Rtj *result = rtb_result_new(cmd, argc, argv);
-    rtj_set(result, "complete", rtj_boolean(finished));
-    Rtj *run = rtj_append(rtj_get(result, "runs"), rtb_run_json(&c, m.repeat, samples));
-    rtb_print_summary(result, stdout);
-    rtb_print_warnings(result);
-    int status = rtb_write_result(out, result, err, sizeof err);
-    if (status != 0)
-        fprintf(stderr, "rtbench %s: %s\n", cmd, err);
-    else if (!finished)
-        fprintf(stderr, "rtbench %s: interrupted; kept %zu finished sample(s) in %s\n", cmd,
-                rtj_len(rtj_get(run, "samples")), out);
-    else
-        printf("wrote %s\n", out);
-    bool all_ok = rtj_int(rtj_path(run, "summary.wall_s.n"), 0) == (int64_t)rtj_len(rtj_get(run, "samples"));
-    rtj_free(result);
-    if (status != 0)
-        return 1;
-    return !finished ? RTB_EXIT_INTERRUPTED : all_ok ? 0 : 1;
+    RtbAxes ax;
+    RtbPlan p = {.cmd = cmd, .argc = argc, .argv = argv};
+    rtb_axes_init(&ax, w, cpy ? RTB_IMPL_CPYTHON : RTB_IMPL_RTBENCH);
+    rtb_measure_defaults(&p.m);
+    if (rtb_env_apply(cmd, &ax, &p.m, cpy, &p.env) != 0)
+        return RTB_EXIT_USAGE;
+    const char *out = NULL;
+    RtbGetopt g = {cmd, argc - 1, argv + 1, NULL, 0, NULL, NULL};
+    int r = parse(&g, cpy, &ax, &p, &out);
+    rtb_getopt_free(&g);
+    if (r != 0)
+        return r;
+    RtbConfig c = ax.base;
+    c.rc = ax.nrc ? ax.rc[0] : c.rc;
+    c.alloc = ax.nalloc ? ax.alloc[0] : c.alloc;
+    c.gc = ax.ngc ? ax.gc[0] : c.gc;
+    char *python = NULL;
+    if (cpy && check_python(cmd, &c, &python) != 0)
+        return RTB_EXIT_USAGE;
+    char *path;
+    if (out != NULL) {
+        path = rtb_strdup(out);
+    } else {
+        char *ts = rtb_timestamp();
+        path = rtb_asprintf("results/%s-%s-%s.json", cmd, w->name, ts);
+        free(ts);
+    }
+    p.journal = journal_of(path);
+    rtb_plan_add_output(&p, cmd, path, &c, 1, false);
+    int status = rtb_plan_check(&p);
+    if (status == 0) {
+        RtbDriveStatus st;
+        status = rtb_plan_run(&p, &st);
+        if (!st.finished && status == RTB_EXIT_INTERRUPTED)
+            rtb_say("rtbench %s: interrupted; the finished samples are in %s; continue with the same command and "
+                    "--resume", cmd, path);
+        else if (st.write_errors == 0)
+            printf("wrote %s\n", path);
+    }
+    rtb_plan_free(&p);
+    free(python);
+    return status;
 }
+
+int rtb_cmd_run(int argc, char **argv) { return run_command(argc, argv, false); }
+int rtb_cmd_cpython(int argc, char **argv) { return run_command(argc, argv, true); }

@@ -3,18 +3,24 @@
  * Into results/<UTC timestamp>/ (results/latest points at it):
  *   runs.json            every workload at its default size, under both
  *                        refcount variants and every allocator backend built
- *   sweep-<w>.json       threshold0 from 100 to 100000, log-spaced, per workload
+ *   sweep-<w>.json       threshold0 from 100 to 100000, log-spaced, and the
+ *                        default 700, per workload
  *   cpython.json         the Python twins and rtbench at the same sizes
  *   micro.json           the Google Benchmark microbenchmarks
  *   hyperfine-<w>.json   whole-process comparisons of variants and backends
  *   charts/, summary.md  by rtbench plot
- * --quick shrinks sizes, samples and points to finish in a few minutes on
- * two cores (CI); the full suite takes well under half an hour.  A part that
- * cannot run (no CPython, no hyperfine, no matplotlib) is skipped with a
- * message, and the suite goes on.
+ * Every configuration of the first three is one plan for the sample driver
+ * (driver.c): samples go round-robin across all of them, rtbench beside
+ * its CPython twin, with --repeat auto by default; the suite is resumable
+ * (--resume) and can be split across machines (--shard I/N, then rtbench
+ * merge).  --quick shrinks sizes and budgets to finish in a few minutes on
+ * two cores (CI); --tiny is for the tests.  A part that cannot run (no
+ * CPython, no hyperfine, no matplotlib) is skipped with a message, and the
+ * suite goes on.
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
+#include "rt/bench.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -23,10 +29,10 @@
 #include <unistd.h>
 
 typedef struct SuiteOptions {
-    bool quick, tiny, cpython, micro, hyperfine, plots;
+    bool quick, tiny, cpython, micro, hyperfine, plots, repeat_given;
     const char *dir;
     const char *python;
-    int repeat;
+    const char *shard;
 } SuiteOptions;
 
 typedef struct SizeOverride {
@@ -46,8 +52,6 @@ static const SizeOverride quick_sizes[] = {
     {"gc_traversal", "levels", 300}, {"gc_traversal", "loops", 5},
 };
 
-/* Sizes of the CPython comparisons (both sides): CPython is several times
- * slower than the runtime, so these keep each twin near a second. */
 /* --tiny sizes, for the tests: the whole suite in seconds. */
 static const SizeOverride tiny_sizes[] = {
     {"list_append", "n", 20000}, {"list_append", "rounds", 2},
@@ -60,28 +64,53 @@ static const SizeOverride tiny_sizes[] = {
     {"gc_traversal", "levels", 100}, {"gc_traversal", "loops", 2},
 };
 
+/* Sizes of the CPython comparisons in the full suite (both sides): CPython
+ * is several times slower than the runtime, so these keep each twin near a
+ * second. */
 static const SizeOverride cpython_sizes[] = {
     {"dict_churn", "n", 500000}, {"cycle_storm", "rounds", 3}, {"binary_trees", "depth", 14},
     {"long_lived", "m", 200000}, {"long_lived", "n", 1000000}, {"gc_collect", "loops", 200},
     {"gc_traversal", "loops", 20},
 };
 
+static const RtbOptDef options[] = {
+    {"quick", false, RTB_OPT_QUICK}, {"tiny", false, RTB_OPT_TINY}, {"out", true, RTB_OPT_OUT},
+    {"repeat", true, RTB_OPT_REPEAT}, {"precision", true, RTB_OPT_PRECISION}, {"max-repeat", true, RTB_OPT_MAX_REPEAT},
+    {"max-time", true, RTB_OPT_MAX_TIME}, {"seed", true, RTB_OPT_SEED}, {"cpu", true, RTB_OPT_CPU},
+    {"python", true, RTB_OPT_PYTHON}, {"no-cpython", false, RTB_OPT_NO_CPYTHON}, {"no-micro", false, RTB_OPT_NO_MICRO},
+    {"no-hyperfine", false, RTB_OPT_NO_HYPERFINE}, {"no-plots", false, RTB_OPT_NO_PLOTS},
+    {"shard", true, RTB_OPT_SHARD}, {"resume", false, RTB_OPT_RESUME}, {"force", false, RTB_OPT_FORCE},
+    {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {NULL, false, 0},
+};
+
 static void
 help(void)
 {
-    printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K] [--python PATH]\n"
+    printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K|auto] [--python PATH]\n"
+           "                     [--shard I/N] [--resume] [--force]\n"
            "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n\n"
            "The main job: every workload under both refcount variants and every allocator\n"
-           "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and 700), the\n"
-           "CPython twins, the microbenchmarks and hyperfine comparisons, then the charts and\n"
-           "summary.md, all in results/<UTC timestamp>/ (results/latest points at it).\n\n"
-           "  --quick        small sizes, fewer samples and sweep points: a few minutes on 2\n"
-           "                 cores (what CI runs)\n"
-           "  --tiny         tiny sizes: seconds (what the tests run end to end)\n"
+           "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and\n"
+           "700), the CPython twins beside rtbench, the microbenchmarks and hyperfine\n"
+           "comparisons, then the charts and summary.md, all in results/<UTC timestamp>/\n"
+           "(results/latest points at it).  Samples of every configuration are taken\n"
+           "round-robin in a seeded random order, each rtbench run beside its twin.\n\n"
+           "  --quick        small sizes and budget: a few minutes on 2 cores (what CI runs)\n"
+           "  --tiny         tiny sizes, 2 samples: seconds (what the tests run end to end)\n"
            "  --out DIR      write there instead of results/<timestamp>\n"
-           "  --repeat K     samples per configuration (default 5, quick 3)\n"
+           "  --repeat K|auto  samples per configuration (default auto: at least %d, until\n"
+           "                 the median's 95%% interval is within --precision, at most\n"
+           "                 --max-repeat (30; quick 15) and --max-time (1200 s; quick 120 s))\n"
+           "  --shard I/N    only the I-th of N shares of the configurations (the\n"
+           "                 microbenchmarks and hyperfine run in shard 1; no charts: run\n"
+           "                 'rtbench merge' then 'rtbench plot' on the merged folder)\n"
+           "  --resume       continue an interrupted suite in --out DIR\n"
+           "  --force        replace the result files in an existing --out DIR\n"
            "  --python PATH  interpreter for the twins (default %s)\n"
-           "  --no-...       skip a part\n", RTB_DEFAULT_PYTHON);
+           "  --no-...       skip a part\n"
+           "Also --precision, --max-repeat, --max-time, --seed, --cpu, --timeout,\n"
+           "--heartbeat, --quiet as for 'rtbench run'.\n", RTB_DEFAULT_MIN_REPEAT, RTB_DEFAULT_PYTHON);
 }
 
 static void
@@ -108,33 +137,6 @@ base_config(const RtWorkload *w, const SuiteOptions *o)
     return c;
 }
 
-/* Measure configurations into one result file; false when interrupted. */
-static bool
-measure_into(const char *path, const char *kind, RtbConfig *configs, int n, const RtbMeasure *m, RtbProgress *pr,
-             int *failures)
-{
-    Rtj *result = rtb_result_new(kind, 0, NULL);
-    bool finished = true;
-    for (int k = 0; k < n && finished; k++) {
-        Rtj *samples = rtj_array();
-        char *name = rtb_config_name(&configs[k]);
-        finished = rtb_take_samples(&configs[k], m, samples, pr, name);
-        free(name);
-        Rtj *run = rtj_append(rtj_get(result, "runs"), rtb_run_json(&configs[k], m->repeat, samples));
-        if (rtj_int(rtj_path(run, "summary.wall_s.n"), 0) != (int64_t)rtj_len(rtj_get(run, "samples")))
-            (*failures)++;
-    }
-    rtj_set(result, "complete", rtj_boolean(finished));
-    char err[600];
-    if (rtb_write_result(path, result, err, sizeof err) != 0) {
-        fprintf(stderr, "rtbench suite: %s\n", err);
-        (*failures)++;
-    }
-    rtb_print_warnings(result);
-    rtj_free(result);
-    return finished;
-}
-
 static int
 count_backends(RtAllocKind *kinds)
 {
@@ -154,14 +156,14 @@ nworkloads(void)
     return n;
 }
 
-/* ==== the parts ========================================================== */
+/* ==== the parts: one plan ================================================ */
 
-static bool
-part_runs(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *failures)
+static void
+add_runs(RtbPlan *p, const SuiteOptions *o)
 {
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nk = count_backends(kinds), nw = nworkloads(), n = 0;
-    RtbConfig *configs = calloc((size_t)(nw * 2 * nk), sizeof *configs);
+    RtbConfig *configs = rtb_xcalloc((size_t)(nw * 2 * nk), sizeof *configs);
     for (int w = 0; w < nw; w++)
         for (int rc = 0; rc < 2; rc++)
             for (int k = 0; k < nk; k++) {
@@ -169,79 +171,64 @@ part_runs(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *fail
                 configs[n].rc = (RtbRc)rc;
                 configs[n++].alloc = kinds[k];
             }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/runs.json", o->dir);
-    bool finished = measure_into(path, "run", configs, n, m, pr, failures);
+    rtb_plan_add_output(p, "run", rtb_asprintf("%s/runs.json", o->dir), configs, n, false);
     free(configs);
-    return finished;
 }
 
-static bool
-part_sweeps(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *failures)
+/* Log-spaced from 100 to 100000, and the default as a point of its own,
+ * so that every sweep can be read against it. */
+static void
+add_sweeps(RtbPlan *p, const SuiteOptions *o)
 {
-    /* Log-spaced from 100 to 100000, and the default (700) as a point of
-     * its own, so that every sweep can be read against it. */
-    int64_t t0[16];
-    int nt = rtb_parse_list(o->tiny ? "100:100000:log2" : o->quick ? "100:100000:log4" : "100:100000:log7", 0, t0, 15);
-    int at = 0;
-    while (at < nt && t0[at] < 700)
-        at++;
-    if (at == nt || t0[at] != 700) {
-        memmove(&t0[at + 1], &t0[at], (size_t)(nt - at) * sizeof t0[0]);
-        t0[at] = 700;
-        nt++;
-    }
-    bool finished = true;
-    for (int w = 0; rt_workloads[w] != NULL && finished; w++) {
-        RtbConfig configs[16];
+    int64_t t0[80];
+    char *axis = rtb_asprintf("%s,%d", o->tiny ? "100:100000:log2" : o->quick ? "100:100000:log4" : "100:100000:log7",
+                              RTB_DEFAULT_T0);
+    int nt = rtb_parse_list(axis, 0, t0, 80);
+    free(axis);
+    for (int w = 0; rt_workloads[w] != NULL; w++) {
+        RtbConfig configs[80];
         for (int k = 0; k < nt; k++) {
             configs[k] = base_config(rt_workloads[w], o);
             configs[k].threshold[0] = (long)t0[k];
         }
-        char path[4200];
-        snprintf(path, sizeof path, "%s/sweep-%s.json", o->dir, rt_workloads[w]->name);
-        finished = measure_into(path, "sweep", configs, nt, m, pr, failures);
+        rtb_plan_add_output(p, "sweep", rtb_asprintf("%s/sweep-%s.json", o->dir, rt_workloads[w]->name), configs, nt,
+                            false);
     }
-    return finished;
 }
 
-/* The twins, and rtbench (nonatomic, pool) at the same sizes -- unless
- * those are the sizes of runs.json (--quick), which has those runs. */
-static bool
-part_cpython(const SuiteOptions *o, const RtbMeasure *m, RtbProgress *pr, int *failures)
+/* Each twin beside rtbench (nonatomic, pool) at the same sizes: linked
+ * pairs, measured in the same rounds. */
+static void
+add_cpython(RtbPlan *p, const SuiteOptions *o)
 {
     int nw = nworkloads(), n = 0;
-    RtbConfig *configs = calloc((size_t)(2 * nw), sizeof *configs);
+    RtbConfig *configs = rtb_xcalloc((size_t)(2 * nw), sizeof *configs);
     for (int w = 0; w < nw; w++) {
         RtbConfig c = base_config(rt_workloads[w], o);
-        if (!o->quick) {
+        if (!o->quick)
             apply_sizes(&c, cpython_sizes, sizeof cpython_sizes / sizeof cpython_sizes[0]);
-            configs[n++] = c;
-        }
+        configs[n++] = c;
         c.impl = RTB_IMPL_CPYTHON;
         c.python = o->python;
         configs[n++] = c;
     }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/cpython.json", o->dir);
-    bool finished = measure_into(path, "cpython", configs, n, m, pr, failures);
+    rtb_plan_add_output(p, "cpython", rtb_asprintf("%s/cpython.json", o->dir), configs, n, true);
     free(configs);
-    return finished;
 }
 
 static void
 part_micro(const SuiteOptions *o, int *failures)
 {
-    char out[4200], filter[256];
-    snprintf(out, sizeof out, "%s/micro.json", o->dir);
-    snprintf(filter, sizeof filter, "%s", o->tiny ? "^(alloc_free/(pool|malloc)/(16|512)|incref_decref/(nonatomic|atomic)|gc_young/700)$"
-             : o->quick ? "^(alloc_free/|incref_decref/|gc_collect_live/100000|gc_collect_cycles/100000|gc_young/700$)"
-             : "^(alloc_free|incref_decref/|incref_decref_private/.*threads:[12]$|gc_)");
-    char *args[] = {"micro", "--filter", filter, "--out", out, "--repetitions", o->quick ? "1" : "3",
+    char *out = rtb_asprintf("%s/micro.json", o->dir);
+    const char *filter = o->tiny ? "^(alloc_free/(pool|malloc)/(16|512)|incref_decref/(nonatomic|atomic)|gc_young/700)$"
+                         : o->quick ? "^(alloc_free/|incref_decref/|gc_collect_live/100000|gc_collect_cycles/100000|gc_young/700$)"
+                         : "^(alloc_free|incref_decref/|incref_decref_private/.*threads:[12]$|gc_)";
+    char *args[] = {"micro", "--filter", (char *)filter, "--out", out, "--force", "--repetitions", o->quick ? "1" : "3",
                     "--min-time", o->tiny ? "0.01" : o->quick ? "0.05" : "0.2", NULL};
-    fprintf(stderr, "rtbench suite: microbenchmarks\n");
-    if (rtb_cmd_micro(9, args) != 0)
+    rtb_say("rtbench suite: microbenchmarks");
+    if (rtb_cmd_micro(10, args) != 0)
         (*failures)++;
+    free(out);
 }
 
 /* hyperfine over the worker itself: {bin} is rtbench or rtbench-atomic,
@@ -249,11 +236,9 @@ part_micro(const SuiteOptions *o, int *failures)
 static void
 part_hyperfine(const SuiteOptions *o, int *failures)
 {
-    char tried[256];
-    (void)tried;
     char *probe[] = {"hyperfine", "--version", NULL};
     if (rtb_spawn(probe, true) != 0) {
-        fprintf(stderr, "rtbench suite: hyperfine not found (apt-get install hyperfine): skipping the whole-process comparisons\n");
+        rtb_say("rtbench suite: hyperfine not found (apt-get install hyperfine): skipping the whole-process comparisons");
         (*failures)++;
         return;
     }
@@ -262,24 +247,25 @@ part_hyperfine(const SuiteOptions *o, int *failures)
     char allocs[128] = "";
     for (int k = 0; k < nk; k++)
         snprintf(allocs + strlen(allocs), sizeof allocs - strlen(allocs), "%s%s", k ? "," : "", rt_alloc_name(kinds[k]));
-    for (int w = 0; rt_workloads[w] != NULL; w++) {
+    for (int w = 0; rt_workloads[w] != NULL && !rtb_interrupted; w++) {
         RtbConfig c = base_config(rt_workloads[w], o);
-        char cmd[1024], out[4200], params[256] = "";
+        char params[256] = "";
         for (int p = 0; p < rt_workload_nparams(c.workload); p++)
             snprintf(params + strlen(params), sizeof params - strlen(params), " --%s %lld", c.workload->params[p].name,
                      (long long)c.params[p]);
-        snprintf(cmd, sizeof cmd, "%s/{bin} __worker %s --result-fd 1 --alloc {alloc}%s", rtb_self_dir(),
-                 c.workload->name, params);
-        snprintf(out, sizeof out, "%s/hyperfine-%s.json", o->dir, c.workload->name);
+        char *cmd = rtb_asprintf("%s/{bin} __worker %s --result-fd 1 --alloc {alloc}%s", rtb_self_dir(),
+                                 c.workload->name, params);
+        char *out = rtb_asprintf("%s/hyperfine-%s.json", o->dir, c.workload->name);
         char *args[] = {"hyperfine", "--warmup", o->tiny ? "0" : "1", "--runs", o->tiny ? "2" : o->quick ? "3" : "5",
-                        "--style", "basic",
-                        "-N", "-L", "bin", "rtbench,rtbench-atomic", "-L", "alloc", allocs,
+                        "--style", "basic", "-N", "-L", "bin", "rtbench,rtbench-atomic", "-L", "alloc", allocs,
                         "--export-json", out, cmd, NULL};
-        fprintf(stderr, "rtbench suite: hyperfine %s\n", c.workload->name);
+        rtb_say("rtbench suite: hyperfine %s", c.workload->name);
         if (rtb_spawn(args, o->quick) != 0) {
-            fprintf(stderr, "rtbench suite: hyperfine failed for %s\n", c.workload->name);
+            rtb_say("rtbench suite: hyperfine failed for %s", c.workload->name);
             (*failures)++;
         }
+        free(cmd);
+        free(out);
     }
 }
 
@@ -287,100 +273,138 @@ part_hyperfine(const SuiteOptions *o, int *failures)
 static void
 point_latest(const char *dir)
 {
-    char buf[4096], parent[4096], link[4200], tmp[4300];
-    snprintf(buf, sizeof buf, "%s", dir);
-    snprintf(parent, sizeof parent, "%s", dirname(buf));
-    snprintf(buf, sizeof buf, "%s", dir);
-    snprintf(link, sizeof link, "%s/latest", parent);
-    snprintf(tmp, sizeof tmp, "%s/.latest.%d", parent, (int)getpid());
+    char *parent = rtb_dirname(dir), *copy = rtb_strdup(dir);
+    char *link = rtb_asprintf("%s/latest", parent), *tmp = rtb_asprintf("%s/.latest.%d", parent, (int)getpid());
     unlink(tmp);
-    if (symlink(basename(buf), tmp) == 0 && rename(tmp, link) != 0)
+    if (symlink(basename(copy), tmp) == 0 && rename(tmp, link) != 0)
         unlink(tmp);
+    free(parent);
+    free(copy);
+    free(link);
+    free(tmp);
 }
 
 static int
-parse(int argc, char **argv, SuiteOptions *o)
+parse(int argc, char **argv, SuiteOptions *o, RtbPlan *p, RtbAxes *ax)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int64_t v;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            help();
-            return -1;
-        } else if (strcmp(a, "--quick") == 0) {
-            o->quick = true;
-        } else if (strcmp(a, "--tiny") == 0) {
-            o->quick = o->tiny = true;
-        } else if (strcmp(a, "--no-cpython") == 0) {
-            o->cpython = false;
-        } else if (strcmp(a, "--no-micro") == 0) {
-            o->micro = false;
-        } else if (strcmp(a, "--no-hyperfine") == 0) {
-            o->hyperfine = false;
-        } else if (strcmp(a, "--no-plots") == 0) {
-            o->plots = false;
-        } else if (strcmp(a, "--out") == 0 && i + 1 < argc) {
-            o->dir = argv[++i];
-        } else if (strcmp(a, "--python") == 0 && i + 1 < argc) {
-            o->python = argv[++i];
-        } else if (strcmp(a, "--repeat") == 0 && i + 1 < argc) {
-            if (!rtb_parse_int64(argv[++i], 1, &v) || v > 1000)
-                return rtb_usage_error("suite", "--repeat expects an integer from 1 to 1000; got '%s'", argv[i]);
-            o->repeat = (int)v;
-        } else {
-            return rtb_usage_error("suite", "unknown option '%s'", a);
+    RtbGetopt g = {"suite", argc, argv, NULL, 0, NULL, NULL};
+    int r;
+    while ((r = rtb_getopt(&g, options, NULL)) == 1) {
+        if (g.positional != NULL) {
+            r = rtb_usage_error("suite", "unexpected argument '%s'", g.positional);
+            break;
         }
+        int a = rtb_apply_option(&g, ax, &p->m, false);
+        if (a != 0) {
+            o->repeat_given |= g.id == RTB_OPT_REPEAT;
+            if (a != 1) {
+                r = a;
+                break;
+            }
+            continue;
+        }
+        switch (g.id) {
+        case RTB_OPT_HELP: help(); r = -1; break;
+        case RTB_OPT_QUICK: o->quick = true; break;
+        case RTB_OPT_TINY: o->quick = o->tiny = true; break;
+        case RTB_OPT_NO_CPYTHON: o->cpython = false; break;
+        case RTB_OPT_NO_MICRO: o->micro = false; break;
+        case RTB_OPT_NO_HYPERFINE: o->hyperfine = false; break;
+        case RTB_OPT_NO_PLOTS: o->plots = false; break;
+        case RTB_OPT_OUT: o->dir = g.value; break;
+        case RTB_OPT_SHARD: o->shard = g.value; break;
+        case RTB_OPT_RESUME: p->resume = true; break;
+        case RTB_OPT_FORCE: p->force = true; break;
+        default: r = rtb_usage_error("suite", "unknown option"); break;
+        }
+        if (r != 1)
+            break;
     }
-    return 0;
+    rtb_getopt_free(&g);
+    return r;
+}
+
+/* The budget of --repeat auto, unless given: what fits the promise of each
+ * size (quick: a few minutes; full: under half an hour). */
+static void
+suite_budget(RtbMeasure *m, const SuiteOptions *o, bool max_repeat_given, bool max_time_given)
+{
+    if (!o->repeat_given) {
+        m->auto_repeat = !o->tiny;
+        m->repeat = 2;                  /* --tiny: seconds */
+    }
+    if (!max_repeat_given)
+        m->max_repeat = o->quick ? 15 : 30;
+    if (!max_time_given)
+        m->max_time_s = o->quick ? 120 : 1200;
 }
 
 int
 rtb_cmd_suite(int argc, char **argv)
 {
-    SuiteOptions o = {false, false, true, true, true, true, NULL, RTB_DEFAULT_PYTHON, 0};
-    int r = parse(argc, argv, &o);
+    SuiteOptions o = {.cpython = true, .micro = true, .hyperfine = true, .plots = true};
+    RtbPlan p = {.cmd = "suite", .argc = argc, .argv = argv};
+    RtbAxes ax;
+    rtb_axes_init(&ax, NULL, RTB_IMPL_RTBENCH);
+    rtb_measure_defaults(&p.m);
+    p.m.max_repeat = p.m.max_time_s = 0;
+    int r = parse(argc, argv, &o, &p, &ax);
     if (r != 0)
         return r < 0 ? 0 : r;
-    char *ts = rtb_timestamp(), defdir[256], err[600];
-    snprintf(defdir, sizeof defdir, "results/%s", ts);
-    free(ts);
+    suite_budget(&p.m, &o, p.m.max_repeat != 0, p.m.max_time_s != 0);
+    o.python = ax.base.python;
+    int si = 0, sn = 0;
+    if (o.shard != NULL && !rtb_parse_shard(o.shard, &si, &sn))
+        return rtb_usage_error("suite", "--shard expects I/N with 1 <= I <= N; got '%s'", o.shard);
+    char *defdir = NULL;
     bool default_dir = o.dir == NULL;
-    if (default_dir)
-        o.dir = defdir;
-    if (rtb_check_writable(o.dir, true, err, sizeof err) != 0)
-        return rtb_usage_error("suite", "%s", err);
-    if (o.cpython && access(o.python, X_OK) != 0) {
-        fprintf(stderr, "rtbench suite: no interpreter at %s: skipping the CPython twins (give --python PATH)\n", o.python);
+    if (default_dir) {
+        if (p.resume)
+            return rtb_usage_error("suite", "--resume needs the --out DIR of the suite to continue");
+        char *ts = rtb_timestamp();
+        o.dir = defdir = rtb_asprintf("results/%s", ts);
+        free(ts);
+    }
+    char *python = NULL;
+    if (o.cpython && (python = rtb_which(o.python)) == NULL) {
+        rtb_say("rtbench suite: no interpreter '%s': skipping the CPython twins (give --python PATH)", o.python);
         o.cpython = false;
     }
-    RtbMeasure m;
-    rtb_measure_defaults(&m);
-    m.repeat = o.repeat ? o.repeat : o.tiny ? 2 : o.quick ? 3 : 5;
-    m.quiet = false;
-    RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
-    int nw = nworkloads(), nk = count_backends(kinds);
-    int total = m.repeat * nw * (2 * nk + (o.tiny ? 3 : o.quick ? 5 : 8) + (o.cpython ? (o.quick ? 1 : 2) : 0));
-    double start = rt_monotonic_s();
-    fprintf(stderr, "rtbench suite: %d samples into %s\n", total, o.dir);
-    rtb_install_signal_handlers();
-    RtbProgress pr;
-    rtb_progress_start(&pr, total, false);
-    int failures = 0;
-    bool finished = part_runs(&o, &m, &pr, &failures) && part_sweeps(&o, &m, &pr, &failures)
-                    && (!o.cpython || part_cpython(&o, &m, &pr, &failures));
-    rtb_progress_end(&pr);
-    if (finished && o.micro)
-        part_micro(&o, &failures);
-    if (finished && o.hyperfine && !rtb_interrupted)
-        part_hyperfine(&o, &failures);
-    if (default_dir)
-        point_latest(o.dir);
-    if (o.plots && !rtb_interrupted) {
-        char *args[] = {"plot", (char *)o.dir, NULL};
-        if (rtb_cmd_plot(2, args) != 0)
-            failures++;
+    o.python = python;
+    add_runs(&p, &o);
+    add_sweeps(&p, &o);
+    if (o.cpython)
+        add_cpython(&p, &o);
+    p.journal = rtb_asprintf("%s/.journal.jsonl", o.dir);
+    if (sn > 0)
+        rtb_plan_shard(&p, si, sn);
+    int status = rtb_plan_check(&p);
+    if (status == 0) {
+        double start = rt_monotonic_s();
+        rtb_say("rtbench suite: %d configurations into %s (%s)", p.n, o.dir,
+                p.m.auto_repeat ? "--repeat auto" : "fixed --repeat");
+        RtbDriveStatus st;
+        int failures = 0;
+        status = rtb_plan_run(&p, &st);
+        failures += st.failures + st.write_errors;
+        bool first_shard = sn == 0 || si == 1;
+        if (st.finished && o.micro && first_shard)
+            part_micro(&o, &failures);
+        if (st.finished && o.hyperfine && first_shard && !rtb_interrupted)
+            part_hyperfine(&o, &failures);
+        if (default_dir)
+            point_latest(o.dir);
+        if (o.plots && sn == 0 && !rtb_interrupted) {
+            char *args[] = {"plot", (char *)o.dir, NULL};
+            if (rtb_cmd_plot(2, args) != 0)
+                failures++;
+        }
+        rtb_say("rtbench suite: %s in %.0f s: %s%s", st.finished ? "done" : "interrupted", rt_monotonic_s() - start,
+                o.dir, failures ? " (some parts failed or were skipped: see above)" : "");
+        status = !st.finished ? RTB_EXIT_INTERRUPTED : failures ? 1 : 0;
     }
-    fprintf(stderr, "rtbench suite: %s in %.0f s: %s%s\n", finished ? "done" : "interrupted", rt_monotonic_s() - start, o.dir,
-            failures ? " (some parts failed or were skipped: see above)" : "");
-    return !finished ? RTB_EXIT_INTERRUPTED : failures ? 1 : 0;
+    rtb_plan_free(&p);
+    free(defdir);
+    free(python);
+    return status;
 }

@@ -1,8 +1,10 @@
 /* machine.c -- the machine block of a result file: what ran the numbers.
  *
  * Besides the CPU, cores, kernel and build, it records what makes timings
- * move (pyperf's checklist): the CPU frequency governor, ASLR, and the load
- * average when the run started.
+ * move (pyperf's checklist): the CPU frequency governor (null where the
+ * kernel has no cpufreq, as in most VMs), ASLR, and the load average when
+ * the command started.  Each sample records the load before and after it
+ * (runner.c), since load is what changes during a run.
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -33,67 +35,73 @@ read_line(const char *path)
     if (line == NULL)
         return NULL;
     buf[strcspn(buf, "\n")] = '\0';
-    return strdup(buf);
+    return rtb_strdup(buf);
 }
 
-static Rtj *
+static char *
 cpu_model(void)
 {
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *v = strchr(line, ':');
-            fclose(f);
-            if (v == NULL)
-                return rtj_null();
+    char *model = NULL;
+    while (f != NULL && model == NULL && fgets(line, sizeof line, f) != NULL) {
+        char *v = strchr(line, ':');
+        if (strncmp(line, "model name", 10) == 0 && v != NULL) {
             v += 1 + strspn(v + 1, " \t");
             v[strcspn(v, "\n")] = '\0';
-            return rtj_string(v);
+            model = rtb_strdup(v);
         }
     }
     if (f != NULL)
         fclose(f);
-    return rtj_null();
+    return model;
 }
 
-static Rtj *
-string_or_null(char *s)
+double
+rtb_load1(void)
 {
-    Rtj *v = s ? rtj_string(s) : rtj_string("unknown");
-    free(s);
-    return v;
+    double load[1];
+    return getloadavg(load, 1) == 1 ? load[0] : NAN;
 }
 
-Rtj *
-rtb_machine_json(void)
+void
+rtb_machine_read(RtbMachine *m)
 {
-    Rtj *m = rtj_object();
+    memset(m, 0, sizeof *m);
     char host[256] = "";
     gethostname(host, sizeof host - 1);
     struct utsname u;
     uname(&u);
-    rtj_set(m, "hostname", rtj_string(host));
-    rtj_set(m, "cpu_model", cpu_model());
-    rtj_set(m, "cores", rtj_integer(sysconf(_SC_NPROCESSORS_ONLN)));
-    rtj_set(m, "kernel", rtj_string(u.release));
+    m->hostname = rtb_strdup(host);
+    m->cpu_model = cpu_model();
+    m->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    m->kernel = rtb_strdup(u.release);
 #if defined(__clang__)
-    rtj_set(m, "compiler", rtj_stringf("clang %s", __clang_version__));
+    m->compiler = rtb_asprintf("clang %s", __clang_version__);
 #elif defined(__GNUC__)
-    rtj_set(m, "compiler", rtj_stringf("gcc %s", __VERSION__));
+    m->compiler = rtb_asprintf("gcc %s", __VERSION__);
 #endif
-    rtj_set(m, "cflags", rtj_string(RTB_CFLAGS));
-    rtj_set(m, "build_type", rtj_string(RTB_BUILD_TYPE));
-    rtj_set(m, "git_commit", rtj_string(RTB_GIT_COMMIT));
-    rtj_set(m, "governor", string_or_null(read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")));
+    m->cflags = rtb_strdup(RTB_CFLAGS);
+    m->build_type = rtb_strdup(RTB_BUILD_TYPE);
+    m->git_commit = rtb_strdup(RTB_GIT_COMMIT);
+    m->governor = read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     char *aslr = read_line("/proc/sys/kernel/randomize_va_space");
-    rtj_set(m, "aslr", aslr ? rtj_integer(atoi(aslr)) : rtj_null());
+    m->aslr = aslr ? atoi(aslr) : RTB_NONE;
     free(aslr);
-    double load[3] = {0, 0, 0};
-    Rtj *l = rtj_array();
-    if (getloadavg(load, 3) == 3)
-        for (int i = 0; i < 3; i++)
-            rtj_append(l, rtj_number(load[i]));
-    rtj_set(m, "load_avg", l);
-    return m;
+    if (getloadavg(m->load_avg, 3) == 3)
+        m->nload = 3;
+}
+
+void
+rtb_machine_free(RtbMachine *m)
+{
+    free(m->hostname);
+    free(m->cpu_model);
+    free(m->kernel);
+    free(m->compiler);
+    free(m->cflags);
+    free(m->build_type);
+    free(m->git_commit);
+    free(m->governor);
+    memset(m, 0, sizeof *m);
 }

@@ -1,32 +1,48 @@
 /* rtbench.h -- what the harness's files share.
  *
- * Data flow of a measurement (DESIGN.md, "Harness"):
+ * Data flow of a measurement:
  *
- *   command line --args.c--> configurations (RtbConfig), one per point of
- *   the axes given --runner.c--> for each sample, a fresh child process:
- *   the worker (worker.c) for rtbench, or the Python twin for CPython; it
- *   reports one JSON object on a pipe, the parent adds what only it can see
- *   (rusage from wait4, an RSS timeline sampled from /proc) --results.c-->
- *   runs with a summary and warnings, written atomically as JSON and CSV.
- *   compare, export and plot read only result files.
+ *   command line --options.c--> configurations (RtbConfig), one per point
+ *   of the axes given, grouped into the result files they belong to (an
+ *   RtbPlan) --driver.c--> rounds of samples, each round every unfinished
+ *   configuration once, in a seeded random order; each sample a fresh child
+ *   (runner.c: the worker, worker.c, or the Python twin) that reports one
+ *   JSON object on a pipe; the parent adds what only it can see (rusage
+ *   from wait4, an RSS timeline sampled from /proc, the load average),
+ *   journals the sample, and at the end writes each result file atomically
+ *   (result_io.c), JSON and CSV.  Inside, a sample and a run are typed
+ *   structs (result.h); JSON exists only at the edges (result_json.c).
+ *   compare, export, merge and plot read only result files.
  *
- * Names: rtb_* are the harness's own (rt_* belong to the runtime).
+ * Names: rtb_* / Rtb* are the harness's own (rt_* belong to the runtime).
  */
 #ifndef RTB_RTBENCH_H
 #define RTB_RTBENCH_H
 
 #include "json.h"
+#include "result.h"
 #include "workload.h"
 
+#include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define RTB_VERSION "0.1.0"
 #define RTB_EXIT_USAGE 2
 #define RTB_EXIT_INTERRUPTED 130
 #define RTB_MAX_PAUSE_SAMPLES 20000
 #define RTB_DEFAULT_PYTHON "/usr/bin/python3"
+#define RTB_SHORT_INTERVALS 3       /* a timeline of fewer steps says so */
+#define RTB_MAX_CPUS 1024
+
+/* Defaults shared with the Python side: results/schema.json's
+ * "x-rtbench-defaults", passed in by CMake (harness/CMakeLists.txt). */
+#ifndef RTB_NOISE_SPREAD
+#error "RTB_NOISE_SPREAD comes from results/schema.json through CMake"
+#endif
 
 typedef enum RtbRc { RTB_RC_NONATOMIC, RTB_RC_ATOMIC } RtbRc;
 typedef enum RtbImpl { RTB_IMPL_RTBENCH, RTB_IMPL_CPYTHON } RtbImpl;
@@ -45,56 +61,178 @@ typedef struct RtbConfig {
 
 /* How samples are taken. */
 typedef struct RtbMeasure {
-    int repeat;
+    int repeat;                 /* samples per configuration (fixed) */
+    bool auto_repeat;           /* --repeat auto: until precise or out of budget */
+    double precision;           /* auto: target half-width of the median's 95% CI (fraction) */
+    int min_repeat, max_repeat; /* auto: bounds per configuration */
+    double max_time_s;          /* auto: budget of the whole command (0: none) */
     int warmup;                 /* samples run first and not kept */
     double rss_interval_s;      /* RSS timeline step; 0: no timeline */
     bool gc_timing;             /* time every collection in the worker */
     double timeout_s;           /* per sample; 0: none */
     bool quiet;
+    double heartbeat_s;         /* a progress line in logs this often (0: none) */
+    bool seed_given;
+    uint64_t seed;
+    int ncpus;                  /* --cpu: pin each child to these */
+    int cpus[RTB_MAX_CPUS];
+    const char *cpu_list;
 } RtbMeasure;
 
-/* ---- args.c: parsing ---- */
-typedef struct RtbArgs {
-    int argc;
-    char **argv;
-    int i;
-    const char *cmd;            /* for messages */
-} RtbArgs;
-/* Report a usage error (one line) and return RTB_EXIT_USAGE. */
+/* ---- util.c ---- */
+extern long rtb_alloc_fail_after;
+void *rtb_xmalloc(size_t n);
+void *rtb_xcalloc(size_t count, size_t size);
+void *rtb_xrealloc(void *p, size_t n);
+char *rtb_strdup(const char *s);
+char *rtb_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *rtb_vasprintf(const char *fmt, va_list ap);
+char *rtb_dirname(const char *path);
+int rtb_mkdirs(const char *dir);
+/* Check a path can take the output before any work starts. */
+int rtb_check_writable(const char *path, bool is_dir, char *err, size_t errlen);
+int rtb_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
+/* ---- options.c: the command line ---- */
+/* Report a usage error (one line, after clearing any progress line) and
+ * return RTB_EXIT_USAGE. */
 int rtb_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool rtb_parse_int64(const char *s, int64_t min, int64_t *out);
 bool rtb_parse_double(const char *s, double min, double *out);
-/* A list "A,B,C" or a log range "FROM:TO:logN" (N points, log-spaced,
- * rounded, de-duplicated); returns the count or -1. */
+/* A list of items "A,B,FROM:TO:logN,..." (a log range is N points,
+ * log-spaced, rounded); sorted, duplicates dropped; the count or -1. */
 int rtb_parse_list(const char *s, int64_t min, int64_t *out, int max);
 const char *rtb_rc_name(RtbRc rc);
 bool rtb_parse_rc(const char *s, RtbRc *rc);
-
-/* ---- workloads ---- */
 int rtb_param_index(const RtWorkload *w, const char *name);
 void rtb_config_defaults(RtbConfig *c, const RtWorkload *w);
 /* "cycle_storm/n:100000/ring:8/rounds:3/t0:700/t1:10/t2:10/gc:on/rc:nonatomic/alloc:pool" */
 char *rtb_config_name(const RtbConfig *c);
-Rtj *rtb_config_json(const RtbConfig *c);       /* the run's "config" object */
-Rtj *rtb_params_json(const RtbConfig *c);
+void rtb_measure_defaults(RtbMeasure *m);
+void rtb_measure_help(void);              /* the measuring options, for --help */
 
-/* ---- worker.c: the child ---- */
-int rtb_worker_main(int argc, char **argv);
+/* Options of a command: one table each (getopt_long), the workload's
+ * parameters added at run time. */
+enum {
+    RTB_OPT_HELP = 1000, RTB_OPT_THRESHOLD, RTB_OPT_THRESHOLD0, RTB_OPT_THRESHOLD1, RTB_OPT_THRESHOLD2, RTB_OPT_GC,
+    RTB_OPT_RC, RTB_OPT_ALLOC, RTB_OPT_REPEAT, RTB_OPT_WARMUP, RTB_OPT_RSS_INTERVAL, RTB_OPT_NO_RSS,
+    RTB_OPT_NO_GC_TIMING, RTB_OPT_TIMEOUT, RTB_OPT_QUIET, RTB_OPT_PYTHON, RTB_OPT_OUT, RTB_OPT_FORCE, RTB_OPT_RESUME,
+    RTB_OPT_SEED, RTB_OPT_PRECISION, RTB_OPT_MAX_REPEAT, RTB_OPT_MAX_TIME, RTB_OPT_CPU, RTB_OPT_HEARTBEAT,
+    RTB_OPT_SHARD, RTB_OPT_QUICK, RTB_OPT_TINY, RTB_OPT_NO_CPYTHON, RTB_OPT_NO_MICRO, RTB_OPT_NO_HYPERFINE,
+    RTB_OPT_NO_PLOTS, RTB_OPT_METRIC, RTB_OPT_ALPHA, RTB_OPT_TABLE_FORMAT, RTB_OPT_TO, RTB_OPT_FILTER,
+    RTB_OPT_REPETITIONS, RTB_OPT_MIN_TIME, RTB_OPT_JSON, RTB_OPT_ALLOW_MIXED,
+    RTB_OPT_PARAM = 2000        /* + the parameter's index */
+};
+typedef struct RtbOptDef {
+    const char *name;
+    bool has_arg;
+    int id;
+} RtbOptDef;
+typedef struct RtbGetopt {
+    const char *cmd;
+    int argc;
+    char **argv;
+    struct option *table;       /* built on the first call */
+    int id;                     /* the option found */
+    const char *value;
+    const char *positional;     /* id 0: a non-option argument */
+} RtbGetopt;
+/* The next option: 1 (id, value set), 0 at the end, RTB_EXIT_USAGE after
+ * an error was reported.  w may be NULL (no workload parameters). */
+int rtb_getopt(RtbGetopt *g, const RtbOptDef *defs, const RtWorkload *w);
+void rtb_getopt_free(RtbGetopt *g);
+
+/* The options that fix configurations and how they are measured, shared
+ * by run, cpython, sweep and suite. */
+typedef struct RtbAxes {
+    RtbConfig base;
+    int64_t t0[64], t1[64], t2[64];
+    int nt0, nt1, nt2;
+    RtbRc rc[2];
+    int nrc;
+    RtAllocKind alloc[RT_ALLOC_KIND_COUNT];
+    int nalloc;
+    bool gc[2];
+    int ngc;
+    int64_t pvals[RT_WORKLOAD_MAX_PARAMS][64];
+    int npvals[RT_WORKLOAD_MAX_PARAMS];
+} RtbAxes;
+void rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl);
+/* Apply an option of the shared set: 1 applied, 0 not one of them,
+ * RTB_EXIT_USAGE after an error.  lists: axes take lists (sweep). */
+int rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists);
+/* The configurations of the cross product, in a fixed order. */
+RtbConfig *rtb_axes_expand(const RtbAxes *ax, int *count);
+
+/* The RT_* variables: each honoured (as the default of its option) and
+ * recorded, or refused with exit status 2 (a bad value; one that does not
+ * apply to CPython). */
+typedef struct RtbEnv {
+    int n;
+    RtbEnvVar vars[8];
+} RtbEnv;
+int rtb_env_apply(const char *cmd, RtbAxes *ax, RtbMeasure *m, bool cpython, RtbEnv *env);
+
+/* ---- driver.c: the one sample driver ---- */
+typedef struct RtbOutput {
+    const char *kind;           /* run | sweep | cpython */
+    char *path;
+    int first, count;           /* its configurations in the plan */
+} RtbOutput;
+
+typedef struct RtbPlan {
+    const char *cmd;            /* for messages */
+    int argc;
+    char **argv;
+    RtbConfig *configs;
+    int *link;                  /* configurations with one link stop together (auto) */
+    int n;
+    RtbOutput *outputs;
+    int noutputs;
+    RtbMeasure m;
+    RtbEnv env;
+    char *journal;
+    bool resume, force;
+    int shard_index, shard_count;
+} RtbPlan;
+
+typedef struct RtbDriveStatus {
+    bool finished;              /* every sample taken (not interrupted) */
+    int failures;               /* configurations with a sample not ok */
+    int write_errors;
+} RtbDriveStatus;
+
+/* Before any work: refuse what would lose data (an existing result without
+ * --force, a journal without --resume) and paths that cannot be written.
+ * 0, or RTB_EXIT_USAGE after the message. */
+int rtb_plan_check(RtbPlan *p);
+/* Take the samples, write the outputs; the exit status of the command. */
+int rtb_plan_run(RtbPlan *p, RtbDriveStatus *st);
+void rtb_plan_add_output(RtbPlan *p, const char *kind, char *path, const RtbConfig *configs, int n, bool linked);
+void rtb_plan_free(RtbPlan *p);
+/* Keep only the configurations of shard index/count (1-based), balanced by
+ * expected time; outputs left empty are dropped. */
+void rtb_plan_shard(RtbPlan *p, int index, int count);
+double rtb_config_cost(const RtbConfig *c);
+/* "2/3" -> 2, 3 */
+bool rtb_parse_shard(const char *s, int *index, int *count);
 
 /* ---- runner.c: the parent side of one sample ---- */
 extern volatile sig_atomic_t rtb_interrupted;   /* SIGINT/SIGTERM seen */
 void rtb_install_signal_handlers(void);
-/* Run one sample; returns the SAMPLE object (status ok or not), or NULL
- * when interrupted before it finished. */
-Rtj *rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index);
+/* Run one sample into s (initialized): its status says how it ended. */
+void rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s);
 /* The directory this binary lives in (for rtbench-atomic, rtbench-micro). */
 const char *rtb_self_dir(void);
 /* Where the Python twins and plots live (RTBENCH_HOME, else the source
  * tree the build came from). */
 const char *rtb_home(void);
 
+/* ---- worker.c: the child ---- */
+int rtb_worker_main(int argc, char **argv);
+
 /* ---- machine.c ---- */
-Rtj *rtb_machine_json(void);
+double rtb_load1(void);         /* the 1-minute load average; NAN when unreadable */
 
 /* ---- stats.c ---- */
 double rtb_median(const double *v, size_t n);
@@ -105,81 +243,62 @@ double rtb_stdev(const double *v, size_t n);
  * exact for small samples without ties, else normal with tie and
  * continuity corrections.  Returns the p-value (1 when undefined). */
 double rtb_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+/* The distribution-free interval of the median at the level asked (0.95)
+ * from order statistics; returns its exact coverage. */
+double rtb_median_ci(const double *v, size_t n, double level, double *lo, double *hi);
+/* The half-width of a stat's median interval as a fraction of the median
+ * (the larger side); INFINITY when there is none. */
+double rtb_stat_precision(const RtbStat *st);
 
-/* ---- results.c ---- */
-Rtj *rtb_result_new(const char *kind, int argc, char **argv);  /* schema, machine, command */
-/* A RUN object for a configuration, with its samples, summary, warnings. */
-Rtj *rtb_run_json(const RtbConfig *c, int repeat, Rtj *samples);
-void rtb_run_summarize(Rtj *run);           /* (re)compute summary and warnings */
-/* Check a directory can take the output before any work starts. */
-int rtb_check_writable(const char *path, bool is_dir, char *err, size_t errlen);
-int rtb_mkdirs(const char *dir);
-/* Write JSON (and the CSV beside it, same base name) atomically. */
-int rtb_write_result(const char *path, const Rtj *result, char *err, size_t errlen);
-char *rtb_csv(const Rtj *result);
-/* Read a result file and check it is one: NULL with "PATH: problem". */
-Rtj *rtb_read_result(const char *path, char *err, size_t errlen);
-/* Print the warnings of every run once, concisely, to stderr. */
-void rtb_print_warnings(const Rtj *result);
-/* A short table of the runs' medians for the terminal. */
-void rtb_print_summary(const Rtj *result, FILE *out);
+/* ---- result_io.c ---- */
+void rtb_result_init(RtbResult *r, const char *kind, int argc, char **argv);
+int rtb_result_write(const char *path, const RtbResult *res, char *err, size_t errlen);
+/* Read a result file and check it is one: -1 with "PATH: problem". */
+int rtb_result_read(const char *path, RtbResult *res, char *err, size_t errlen);
+char *rtb_csv(const RtbResult *res);
+char *rtb_csv_path(const char *json_path);
 char *rtb_timestamp(void);                  /* 20261123T120000Z (malloc'd) */
-int rtb_write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
-/* ---- progress.c ---- */
+/* ---- output.c: what a person reads ---- */
 typedef struct RtbProgress {
+    const char *cmd;
     int done, total;
-    double start;
-    bool tty;
+    double start, last_beat;
+    bool tty, quiet;
+    double heartbeat_s;
     char label[160];
+    bool drawn;
 } RtbProgress;
-void rtb_progress_start(RtbProgress *p, int total, bool quiet);
-void rtb_progress_update(RtbProgress *p, const char *label);
-void rtb_progress_step(RtbProgress *p);
+void rtb_progress_start(RtbProgress *p, const char *cmd, int total, bool quiet, double heartbeat_s);
+void rtb_progress_update(RtbProgress *p, int done, int total, const char *label);
+void rtb_progress_tick(void);               /* redraw the clock; heartbeat in logs */
 void rtb_progress_end(RtbProgress *p);
-
-/* ---- cmd_run.c ---- */
-/* Run the warmup and the samples of one configuration, appending the kept
- * samples; false when interrupted (the finished samples stay). */
-bool rtb_take_samples(const RtbConfig *c, const RtbMeasure *m, Rtj *samples, RtbProgress *pr, const char *label);
+/* A message on stderr: the progress line is cleared first and redrawn after. */
+void rtb_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A table of the runs' medians, then each kind of warning once. */
+void rtb_print_summary(const RtbResult *res, FILE *out);
+void rtb_print_warnings(const RtbResult *res);
+int rtb_term_width(void);                   /* stderr's columns, at most 80 */
+void rtb_format_duration(double s, char *buf, size_t n);
 
 /* ---- spawn.c ---- */
 /* Run a program and wait: its exit status, 128+signal, or -1. */
 int rtb_spawn(char *const argv[], bool quiet);
 const char *rtb_find_python(const char *module, char *tried, size_t triedlen);
+/* NAME looked up in PATH (a NAME with a slash is taken as is); NULL when
+ * there is no such executable. */
+char *rtb_which(const char *name);
 
-/* ---- commands ---- */
+/* ---- commands (a table in main.c) ---- */
 int rtb_cmd_list(int argc, char **argv);
-int rtb_cmd_run(int argc, char **argv, RtbImpl impl);
+int rtb_cmd_run(int argc, char **argv);
+int rtb_cmd_cpython(int argc, char **argv);
 int rtb_cmd_sweep(int argc, char **argv);
 int rtb_cmd_compare(int argc, char **argv);
 int rtb_cmd_export(int argc, char **argv);
 int rtb_cmd_micro(int argc, char **argv);
 int rtb_cmd_plot(int argc, char **argv);
 int rtb_cmd_suite(int argc, char **argv);
-
-/* Shared by run, cpython and sweep: the options that fix a configuration
- * and how it is measured.  Returns 1 when argv[a->i] was one of them (and
- * consumes it with its value), 0 when not, or RTB_EXIT_USAGE after an
- * error was reported. */
-typedef struct RtbAxes {
-    RtbConfig base;
-    /* axes (sweep): values per axis; run uses count 1 */
-    int64_t t0[64], t1[64], t2[64];
-    int nt0, nt1, nt2;
-    RtbRc rc[2];
-    int nrc;
-    RtAllocKind alloc[RT_ALLOC_KIND_COUNT];
-    int nalloc;
-    bool gc[2];
-    int ngc;
-    int64_t pvals[RT_WORKLOAD_MAX_PARAMS][16];
-    int npvals[RT_WORKLOAD_MAX_PARAMS];
-} RtbAxes;
-int rtb_parse_common(RtbArgs *a, RtbAxes *ax, RtbMeasure *m, bool lists);
-void rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl);
-/* The configurations of the cross product, in a fixed order. */
-RtbConfig *rtb_axes_expand(const RtbAxes *ax, int *count);
-void rtb_measure_defaults(RtbMeasure *m);
+int rtb_cmd_merge(int argc, char **argv);
 
 #endif /* RTB_RTBENCH_H */

@@ -1,29 +1,41 @@
-/* runner.c -- run one sample in a fresh child and gather what it measured.
+/* runner.c -- one sample: a fresh child, watched, judged, its timeline made.
  *
- * The child is the worker (rtbench or rtbench-atomic, for the refcount
- * variant asked for) or the workload's Python twin under an interpreter.
- * It reports one JSON object on a pipe (descriptor 3 for the worker, stdout
- * for the twin).  Meanwhile the parent samples the child's resident set
- * from /proc/PID/statm at a fixed interval -- from another process, so the
- * timeline costs the workload nothing but the other core's attention -- and
- * keeps the tail of the child's stderr for error messages.  When the child
- * exits, wait4 gives its CPU times, peak RSS and page faults.
+ * rtb_run_sample is four steps, each a function below:
  *
- * A sample ends as: ok; failed (the workload reported an error, or exited
- * non-zero); crashed (killed by a signal); timeout (killed after
- * --timeout); interrupted (the user pressed Ctrl-C or sent SIGTERM: the
- * child is stopped and the sample is not kept).
+ *   spawn      posix_spawn the child -- the worker (rtbench or
+ *              rtbench-atomic, for the refcount variant asked for) or the
+ *              workload's Python twin -- with its report pipe on descriptor
+ *              3 (the worker) or stdout (the twin), stderr on a second pipe,
+ *              stdin on /dev/null; pin it to --cpu; note the load average.
+ *              No code of ours runs between fork and exec.
+ *   supervise  until both pipes close: sample the child's RSS from
+ *              /proc/PID/statm every --rss-interval (from another process,
+ *              so the timeline costs the workload nothing but the other
+ *              core's attention), keep the report and the tail of stderr,
+ *              stop the child on --timeout or Ctrl-C; then wait4 for its
+ *              rusage.
+ *   judge      ok, failed (the workload said so, or a non-zero exit, or an
+ *              unreadable report), crashed (a signal), timeout, interrupted
+ *              (the user: the sample is not kept).
+ *   timeline   the parent's readings placed on the workload's clock, kept
+ *              between its start and its end, bounded by the child's own
+ *              readings at both ends: times strictly increase from 0 to
+ *              wall_s, and no point exceeds the sample's peak (a reading
+ *              taken after the peak was read is dropped).
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
 #include "procfs.h"
+#include "rt/bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <poll.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -32,6 +44,7 @@
 
 #define STDERR_TAIL 4096
 
+extern char **environ;
 volatile sig_atomic_t rtb_interrupted;
 
 static void
@@ -80,17 +93,20 @@ rtb_home(void)
 /* ==== the child's command line =========================================== */
 
 typedef struct Argv {
-    char *v[64];
-    int n;
+    char **v;
+    int n, cap;
 } Argv;
 
 static void
 arg_add(Argv *a, const char *fmt, ...)
 {
+    if (a->n + 2 > a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 32;
+        a->v = rtb_xrealloc(a->v, (size_t)a->cap * sizeof *a->v);
+    }
     va_list ap;
     va_start(ap, fmt);
-    if (a->n < 63 && vasprintf(&a->v[a->n], fmt, ap) >= 0)
-        a->n++;
+    a->v[a->n++] = rtb_vasprintf(fmt, ap);
     va_end(ap);
     a->v[a->n] = NULL;
 }
@@ -100,7 +116,8 @@ arg_free(Argv *a)
 {
     for (int k = 0; k < a->n; k++)
         free(a->v[k]);
-    a->n = 0;
+    free(a->v);
+    memset(a, 0, sizeof *a);
 }
 
 static void
@@ -138,32 +155,90 @@ build_argv(Argv *a, const RtbConfig *c, const RtbMeasure *m)
     arg_add(a, "%s", m->gc_timing ? "on" : "off");
 }
 
-/* In the child: wire the pipes and exec.  Only async-signal-safe calls. */
-static void
-exec_child(const Argv *a, int result_w, int err_w, bool result_on_stdout)
-{
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0)
-        dup2(devnull, 0);
-    if (result_on_stdout) {
-        dup2(result_w, 1);
-    } else {
-        dup2(result_w, 3);
-        dup2(err_w, 1);     /* the worker prints nothing; keep any text */
-    }
-    dup2(err_w, 2);
-    execv(a->v[0], a->v);
-    dprintf(2, "cannot run %s: %s\n", a->v[0], strerror(errno));
-    _exit(127);
-}
-
-/* ==== reading pipes and sampling RSS ===================================== */
+/* ==== spawn ============================================================== */
 
 typedef struct Buf {
     char *data;
     size_t len, cap;
     bool tail;      /* keep only the last STDERR_TAIL bytes */
 } Buf;
+
+typedef struct Child {
+    pid_t pid;
+    int result_fd, err_fd;
+    Buf result, err;
+    size_t npoints, cap;
+    double *t;              /* the parent's readings: time since spawn */
+    int64_t *rss;
+    double start;
+    bool timed_out, interrupted;
+    int spawn_errno;
+} Child;
+
+/* A pipe whose ends sit at 10 or above, so that the child's dup2s onto 1,
+ * 2 and 3 never overwrite one another. */
+static int
+high_pipe(int fds[2])
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    for (int k = 0; k < 2; k++) {
+        fds[k] = fcntl(p[k], F_DUPFD_CLOEXEC, 10);
+        close(p[k]);
+    }
+    return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
+}
+
+static void
+pin(pid_t pid, const RtbMeasure *m)
+{
+    if (m->ncpus == 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int k = 0; k < m->ncpus; k++)
+        CPU_SET(m->cpus[k], &set);
+    sched_setaffinity(pid, sizeof set, &set);   /* checked when parsed */
+}
+
+static bool
+spawn(Child *ch, const Argv *a, bool python, const RtbMeasure *m)
+{
+    int rp[2] = {-1, -1}, ep[2] = {-1, -1};
+    if (high_pipe(rp) != 0 || high_pipe(ep) != 0) {
+        ch->spawn_errno = errno;
+        for (int k = 0; k < 2; k++) {
+            if (rp[k] >= 0) close(rp[k]);
+            if (ep[k] >= 0) close(ep[k]);
+        }
+        return false;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, rp[1], python ? 1 : 3);
+    posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+    if (!python)
+        posix_spawn_file_actions_adddup2(&fa, ep[1], 1);   /* the worker prints nothing; keep any text */
+    fflush(NULL);
+    ch->start = rt_monotonic_s();
+    int r = posix_spawn(&ch->pid, a->v[0], &fa, NULL, a->v, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(rp[1]);
+    close(ep[1]);
+    ch->result_fd = rp[0];
+    ch->err_fd = ep[0];
+    if (r != 0) {
+        ch->spawn_errno = r;
+        ch->pid = -1;
+        return false;
+    }
+    pin(ch->pid, m);
+    return true;
+}
+
+/* ==== supervise ========================================================== */
 
 static void
 buf_add(Buf *b, const char *s, size_t n)
@@ -179,9 +254,7 @@ buf_add(Buf *b, const char *s, size_t n)
     }
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL)
-            abort();
+        b->data = rtb_xrealloc(b->data, b->cap);
     }
     memcpy(b->data + b->len, s, n);
     b->len += n;
@@ -201,14 +274,17 @@ drain(int fd, Buf *b)
     return r < 0 && (errno == EINTR || errno == EAGAIN);
 }
 
-typedef struct Child {
-    pid_t pid;
-    int result_fd, err_fd;
-    Buf result, err;
-    Rtj *t, *rss;
-    double start;
-    bool timed_out, interrupted;
-} Child;
+static void
+add_point(Child *ch, double t, int64_t rss)
+{
+    if (ch->npoints == ch->cap) {
+        ch->cap = ch->cap ? 2 * ch->cap : 256;
+        ch->t = rtb_xrealloc(ch->t, ch->cap * sizeof *ch->t);
+        ch->rss = rtb_xrealloc(ch->rss, ch->cap * sizeof *ch->rss);
+    }
+    ch->t[ch->npoints] = t;
+    ch->rss[ch->npoints++] = rss;
+}
 
 static void
 stop_child(Child *ch, int sig)
@@ -237,10 +313,8 @@ supervise(Child *ch, const RtbMeasure *m)
         double now = rt_monotonic_s();
         if (m->rss_interval_s > 0 && now >= next_rss) {
             int64_t rss = rtb_rss_bytes(ch->pid);
-            if (rss > 0) {
-                rtj_append(ch->t, rtj_number(now - ch->start));
-                rtj_append(ch->rss, rtj_integer(rss));
-            }
+            if (rss > 0)
+                add_point(ch, now - ch->start, rss);
             while (next_rss <= now)
                 next_rss += m->rss_interval_s;
         }
@@ -252,12 +326,12 @@ supervise(Child *ch, const RtbMeasure *m)
             ch->timed_out = true;
             stop_child(ch, SIGKILL);
         }
+        rtb_progress_tick();
         int wait_ms = 100;
-        if (m->rss_interval_s > 0)
+        if (m->rss_interval_s > 0 && (next_rss - now) * 1000.0 < wait_ms)
             wait_ms = (int)((next_rss - now) * 1000.0) + 1;
         struct pollfd fds[2] = {{result_open ? ch->result_fd : -1, POLLIN, 0}, {err_open ? ch->err_fd : -1, POLLIN, 0}};
-        int r = poll(fds, 2, wait_ms < 1 ? 1 : wait_ms);
-        if (r <= 0)
+        if (poll(fds, 2, wait_ms < 1 ? 1 : wait_ms) <= 0)
             continue;
         if (fds[0].revents && !drain(ch->result_fd, &ch->result))
             result_open = false;
@@ -266,7 +340,7 @@ supervise(Child *ch, const RtbMeasure *m)
     }
 }
 
-/* ==== the sample ========================================================= */
+/* ==== judge ============================================================== */
 
 /* The last non-empty line of the child's stderr, for error messages. */
 static const char *
@@ -282,144 +356,112 @@ last_line(Buf *b)
 }
 
 static void
-set_status(Rtj *s, const char *status, Rtj *error)
+judge(RtbSample *s, Child *ch, int wstatus, const RtbMeasure *m)
 {
-    rtj_set(s, "status", rtj_string(status));
-    rtj_set(s, "error", error ? error : rtj_null());
-}
-
-/* Judge how the child ended; the report's fields join the sample. */
-static void
-judge(Rtj *s, Child *ch, int wstatus, const RtbMeasure *m)
-{
-    char err[256];
+    char err[256] = "empty report";
     Rtj *report = ch->result.len ? rtj_parse(ch->result.data, ch->result.len, err, sizeof err) : NULL;
-    if (rtj_is(report, RTJ_OBJECT)) {
-        for (size_t k = 0; k < rtj_len(report); k++)
-            if (strcmp(rtj_key_at(report, k), "error") != 0)
-                rtj_set(s, rtj_key_at(report, k), rtj_copy(rtj_at(report, k)));
-    }
-    const char *reported = rtj_str(rtj_get(report, "error"), NULL);
-    if (ch->interrupted)
-        set_status(s, "interrupted", rtj_string("interrupted by the user"));
-    else if (ch->timed_out)
-        set_status(s, "timeout", rtj_stringf("killed after the %g s timeout", m->timeout_s));
-    else if (WIFSIGNALED(wstatus))
-        set_status(s, "crashed", rtj_stringf("killed by signal %d (%s)%s%s", WTERMSIG(wstatus),
-                                             strsignal(WTERMSIG(wstatus)), ch->err.len ? ": " : "", last_line(&ch->err)));
-    else if (reported != NULL)
-        set_status(s, "failed", rtj_string(reported));
-    else if (WEXITSTATUS(wstatus) != 0)
-        set_status(s, "failed", rtj_stringf("exit status %d%s%s", WEXITSTATUS(wstatus), ch->err.len ? ": " : "",
-                                            last_line(&ch->err)));
-    else if (!rtj_is(report, RTJ_OBJECT) || rtj_get(report, "wall_s") == NULL)
-        set_status(s, "failed", rtj_stringf("unreadable report: %s", report ? "no wall_s" : err));
-    else
-        set_status(s, "ok", NULL);
+    bool readable = report != NULL && rtb_sample_from_json(report, s, err, sizeof err);
     rtj_free(report);
+    char *reported = s->error;      /* the workload's own error, if any */
+    s->error = NULL;
+    const char *sep = ch->err.len ? ": " : "";
+    if (ch->interrupted)
+        rtb_sample_fail(s, RTB_INTERRUPTED, "interrupted by the user");
+    else if (ch->timed_out)
+        rtb_sample_fail(s, RTB_TIMEOUT, "killed after the %g s timeout (--timeout)", m->timeout_s);
+    else if (WIFSIGNALED(wstatus))
+        rtb_sample_fail(s, RTB_CRASHED, "killed by signal %d (%s)%s%s", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)),
+                        sep, last_line(&ch->err));
+    else if (reported != NULL)
+        rtb_sample_fail(s, RTB_FAILED, "%s", reported);
+    else if (WEXITSTATUS(wstatus) != 0)
+        rtb_sample_fail(s, RTB_FAILED, "exit status %d%s%s", WEXITSTATUS(wstatus), sep, last_line(&ch->err));
+    else if (!readable || !isfinite(s->wall_s))
+        rtb_sample_fail(s, RTB_FAILED, "unreadable report: %s", readable ? "no wall_s" : err);
+    else
+        rtb_sample_fail(s, RTB_OK, NULL);
+    free(reported);
 }
 
-Rtj *
-rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, int index)
+/* ==== timeline =========================================================== */
+
+static void
+timeline_add(RtbTimeline *t, double at, int64_t rss)
+{
+    t->t_s[t->n] = at;
+    t->rss_bytes[t->n++] = rss;
+}
+
+static void
+make_timeline(RtbSample *s, const Child *ch, const RtbMeasure *m)
+{
+    RtbTimeline *t = &s->timeline;
+    t->interval_s = m->rss_interval_s;
+    t->t_s = rtb_xcalloc(ch->npoints + 2, sizeof *t->t_s);
+    t->rss_bytes = rtb_xcalloc(ch->npoints + 2, sizeof *t->rss_bytes);
+    if (!isfinite(s->t0_monotonic) || !isfinite(s->wall_s))
+        return;
+    double shift = ch->start - s->t0_monotonic;     /* spawn, on the workload's clock */
+    s->startup_s = -shift;
+    int64_t peak = s->peak_rss_bytes;
+    if (s->rss_at_start_bytes != RTB_NONE)
+        timeline_add(t, 0, s->rss_at_start_bytes);
+    for (size_t k = 0; k < ch->npoints; k++) {
+        double at = ch->t[k] + shift;
+        bool after_last = t->n == 0 || at > t->t_s[t->n - 1];
+        if (at > 0 && at < s->wall_s && after_last && (peak == RTB_NONE || ch->rss[k] <= peak))
+            timeline_add(t, at, ch->rss[k]);
+    }
+    if (s->final_rss_bytes != RTB_NONE && (t->n == 0 || s->wall_s > t->t_s[t->n - 1]))
+        timeline_add(t, s->wall_s, s->final_rss_bytes);
+    t->short_run = m->rss_interval_s > 0 && s->wall_s < RTB_SHORT_INTERVALS * m->rss_interval_s;
+}
+
+/* ==== the sample ========================================================= */
+
+static double
+seconds(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+void
+rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
 {
     Argv a = {0};
     build_argv(&a, c, m);
-    int rp[2], ep[2];
-    if (pipe2(rp, O_CLOEXEC) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
-        arg_free(&a);
-        return NULL;
-    }
-    fflush(NULL);
-    Child ch = {.result.tail = false, .err.tail = true};
-    ch.t = rtj_array();
-    ch.rss = rtj_array();
-    ch.start = rt_monotonic_s();
-    ch.pid = fork();
-    if (ch.pid == 0)
-        exec_child(&a, rp[1], ep[1], c->impl == RTB_IMPL_CPYTHON);
-    close(rp[1]);
-    close(ep[1]);
-    ch.result_fd = rp[0];
-    ch.err_fd = ep[0];
-    Rtj *s = rtj_object();
-    rtj_set(s, "index", rtj_integer(index));
-    if (ch.pid > 0) {
+    Child ch = {.result.tail = false, .err.tail = true, .result_fd = -1, .err_fd = -1};
+    double load_before = rtb_load1();
+    if (!spawn(&ch, &a, c->impl == RTB_IMPL_CPYTHON, m)) {
+        rtb_sample_fail(s, RTB_FAILED, "cannot start %s: %s", a.v[0], strerror(ch.spawn_errno));
+    } else {
         supervise(&ch, m);
-    }
-    int wstatus = 0;
-    struct rusage ru;
-    memset(&ru, 0, sizeof ru);
-    if (ch.pid > 0)
+        int wstatus = 0;
+        struct rusage ru;
+        memset(&ru, 0, sizeof ru);
         while (wait4(ch.pid, &wstatus, 0, &ru) < 0 && errno == EINTR)
             ;
-    double process_wall = rt_monotonic_s() - ch.start;
-    close(rp[0]);
-    close(ep[0]);
-    if (ch.pid < 0) {
-        set_status(s, "failed", rtj_stringf("cannot start a child process: %s", strerror(errno)));
-    } else {
+        s->process_wall_s = rt_monotonic_s() - ch.start;
         judge(s, &ch, wstatus, m);
-        rtj_set(s, "process_wall_s", rtj_number(process_wall));
-        rtj_set(s, "user_s", rtj_number((double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6));
-        rtj_set(s, "sys_s", rtj_number((double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6));
+        s->user_s = seconds(ru.ru_utime);
+        s->sys_s = seconds(ru.ru_stime);
         /* The child's own VmHWM when it reported one: ru_maxrss counts the
          * parent's size, copied at fork, into the child (procfs.h). */
-        if (!rtj_is(rtj_get(s, "peak_rss_bytes"), RTJ_NUMBER) || rtj_int(rtj_get(s, "peak_rss_bytes"), -1) <= 0)
-            rtj_set(s, "peak_rss_bytes", rtj_integer((int64_t)ru.ru_maxrss * 1024));
-        rtj_set(s, "minflt", rtj_integer(ru.ru_minflt));
-        rtj_set(s, "majflt", rtj_integer(ru.ru_majflt));
+        if (s->peak_rss_bytes == RTB_NONE || s->peak_rss_bytes <= 0)
+            s->peak_rss_bytes = (int64_t)ru.ru_maxrss * 1024;
+        s->minflt = ru.ru_minflt;
+        s->majflt = ru.ru_majflt;
+        make_timeline(s, &ch, m);
     }
-    /* The child said when its workload started (the same monotonic clock):
-     * count the timeline from there, as marks and pauses are; the start-up
-     * before it gets negative times. */
-    Rtj *t0 = rtj_take(s, "t0_monotonic"), *texec = rtj_take(s, "t_exec_monotonic");
-    if (rtj_is(t0, RTJ_NUMBER)) {
-        double shift = ch.start - rtj_num(t0, 0);
-        /* Points sampled before the exec show the parent's copied pages. */
-        double first = rtj_is(texec, RTJ_NUMBER) ? rtj_num(texec, 0) - rtj_num(t0, 0) : -1e9;
-        Rtj *t = rtj_array(), *rss = rtj_array();
-        /* The child's own readings at the workload's start and end bound
-         * the timeline, so that even a run shorter than the sampling step
-         * has one. */
-        Rtj *at_start = rtj_take(s, "rss_at_start_bytes");
-        bool started = !rtj_is(at_start, RTJ_NUMBER);
-        for (size_t k = 0; k < rtj_len(ch.t); k++) {
-            double at = rtj_num(rtj_at(ch.t, k), 0) + shift;
-            if (!started && at >= 0) {
-                rtj_append(t, rtj_number(0));
-                rtj_append(rss, rtj_copy(at_start));
-                started = true;
-            }
-            if (at >= first) {
-                rtj_append(t, rtj_number(at));
-                rtj_append(rss, rtj_copy(rtj_at(ch.rss, k)));
-            }
-        }
-        if (!started) {
-            rtj_append(t, rtj_number(0));
-            rtj_append(rss, rtj_copy(at_start));
-        }
-        rtj_free(at_start);
-        const Rtj *wall = rtj_get(s, "wall_s"), *final_rss = rtj_get(s, "final_rss_bytes");
-        if (rtj_is(wall, RTJ_NUMBER) && rtj_is(final_rss, RTJ_NUMBER)) {
-            rtj_append(t, rtj_number(rtj_num(wall, 0)));
-            rtj_append(rss, rtj_copy(final_rss));
-        }
-        rtj_free(ch.t);
-        rtj_free(ch.rss);
-        ch.t = t;
-        ch.rss = rss;
-        rtj_set(s, "startup_s", rtj_number(-shift));
-    }
-    rtj_free(t0);
-    rtj_free(texec);
-    Rtj *timeline = rtj_object();
-    rtj_set(timeline, "interval_s", rtj_number(m->rss_interval_s));
-    rtj_set(timeline, "t_s", ch.t);
-    rtj_set(timeline, "rss_bytes", ch.rss);
-    rtj_set(s, "rss_timeline", timeline);
+    s->load_before = load_before;       /* after judge, which reads the report into s */
+    s->load_after = rtb_load1();
+    if (ch.result_fd >= 0)
+        close(ch.result_fd);
+    if (ch.err_fd >= 0)
+        close(ch.err_fd);
     free(ch.result.data);
     free(ch.err.data);
+    free(ch.t);
+    free(ch.rss);
     arg_free(&a);
-    return s;
 }

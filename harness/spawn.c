@@ -1,5 +1,6 @@
 /* spawn.c -- running the other programs rtbench drives (rtbench-micro, the
- * plotting scripts, hyperfine) and finding a Python that has matplotlib. */
+ * plotting scripts, hyperfine), finding a Python that has matplotlib, and
+ * finding a program in PATH. */
 #define _GNU_SOURCE
 #include "rtbench.h"
 
@@ -8,6 +9,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,7 +46,7 @@ rtb_spawn(char *const argv[], bool quiet)
 const char *
 rtb_find_python(const char *module, char *tried, size_t triedlen)
 {
-    static char found[4096];
+    static char *found;
     const char *candidates[] = {getenv("RTBENCH_PYTHON"), "/usr/bin/python3", "python3", "/usr/local/bin/python3"};
     char code[128];
     snprintf(code, sizeof code, "import %s", module);
@@ -56,9 +58,38 @@ rtb_find_python(const char *module, char *tried, size_t triedlen)
         snprintf(tried + strlen(tried), triedlen - strlen(tried), "%s%s", tried[0] ? ", " : "", py);
         char *argv[] = {(char *)py, "-c", code, NULL};
         if (rtb_spawn(argv, true) == 0) {
-            snprintf(found, sizeof found, "%s", py);
+            free(found);
+            found = rtb_strdup(py);
             return found;
         }
     }
     return NULL;
+}
+
+static bool
+executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *
+rtb_which(const char *name)
+{
+    if (name == NULL || *name == '\0')
+        return NULL;
+    if (strchr(name, '/') != NULL)
+        return executable(name) ? rtb_strdup(name) : NULL;
+    const char *path = getenv("PATH");
+    char *copy = rtb_strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    char *found = NULL;
+    for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char *candidate = rtb_asprintf("%s/%s", *dir ? dir : ".", name);
+        if (executable(candidate))
+            found = candidate;
+        else
+            free(candidate);
+    }
+    free(copy);
+    return found;
 }

@@ -163,3 +163,40 @@ rtb_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb)
     p *= 2;
     return p > 1 ? 1 : p < 0 ? 0 : p;
 }
+
+/* ==== the median's confidence interval =================================== */
+
+/* P(B <= k) for B ~ Binomial(n, 1/2), summed in logs (n may be large). */
+static double
+binom_half_cdf(size_t k, size_t n)
+{
+    double sum = 0, logp = -(double)n * log(2.0);
+    for (size_t i = 0; i <= k && i <= n; i++)
+        sum += exp(lgamma((double)n + 1) - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) + logp);
+    return sum;
+}
+
+/* Distribution-free interval of the median from order statistics: with the
+ * sorted values x(1..n), [x(k), x(n+1-k)] covers the median with
+ * probability 1 - 2 P(B <= k-1), B ~ Binomial(n, 1/2).  k is the largest
+ * with 2 P(B <= k-1) <= 1 - level; below n = 6 no k reaches 95%, and the
+ * interval is the whole range (k = 1).  Returns the coverage. */
+double
+rtb_median_ci(const double *v, size_t n, double level, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n == 0)
+        return 0;
+    double *s = malloc(n * sizeof *s);
+    if (s == NULL)
+        abort();
+    memcpy(s, v, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    size_t k = 1;
+    while (k + 1 <= (n + 1) / 2 && 2 * binom_half_cdf(k, n) <= 1 - level)
+        k++;
+    *lo = s[k - 1];
+    *hi = s[n - k];
+    free(s);
+    return 1 - 2 * binom_half_cdf(k - 1, n);
+}

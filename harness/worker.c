@@ -3,11 +3,12 @@
  * The parent (runner.c) starts a fresh worker per sample so that the peak
  * RSS, the page faults and the heap belong to that sample alone.  The worker
  * starts the runtime with the configuration under test, runs the workload
- * between two reads of the monotonic clock -- the final full collection
- * included, as the Python twin's driver does -- and writes one JSON object
- * on the result descriptor: wall time, the collector's statistics and
- * pauses, the allocator's statistics, a memory profile at the peak, the
- * workload's marks and results (workloads/README.md, "What a run reports").
+ * between two reads of the monotonic clock (and of its own CPU clock) -- the
+ * final full collection included, as the Python twin's driver does -- and
+ * fills a typed sample (result.h): wall and CPU time, the collector's
+ * statistics and pauses, the allocator's statistics, a memory profile at the
+ * peak, the workload's marks and results.  The sample goes to the parent as
+ * one JSON object on the result descriptor (result_json.c, the edge).
  *
  * The memory profile is taken when the blocks in use reach a new high at a
  * collection, a mark, or the end of the run: live objects and bytes per
@@ -20,64 +21,65 @@
 #define _GNU_SOURCE
 #include "rtbench.h"
 #include "procfs.h"
+#include "rt/bench.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-struct RtWorkloadCtx {
-    Rtj *result;
-    Rtj *marks;
+typedef struct WorkerCtx {
+    RtWorkloadCtx base;     /* first: the workload sees this */
+    RtbSample *s;
     double start;
     int64_t peak_blocks;    /* blocks in use at the last profile */
-    Rtj *profile;
-};
+} WorkerCtx;
 
 /* ==== the memory profile ================================================= */
 
-static Rtj *
-profile_now(double t)
+static void
+profile_free(RtbProfile *p)
 {
-    Rtj *p = rtj_object(), *types = rtj_array(), *classes = rtj_array();
-    RtTypeStats ts[RT_MAX_TYPES];
-    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
-    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++) {
-        Rtj *t1 = rtj_append(types, rtj_object());
-        rtj_set(t1, "name", rtj_string(ts[i].name));
-        rtj_set(t1, "live", rtj_integer(ts[i].live));
-        rtj_set(t1, "bytes", rtj_integer(ts[i].bytes));
-        rtj_set(t1, "live_peak", rtj_integer(ts[i].live_peak));
-        rtj_set(t1, "bytes_peak", rtj_integer(ts[i].bytes_peak));
-        rtj_set(t1, "allocated", rtj_integer((int64_t)ts[i].allocated));
-    }
-    RtAllocStats st;
-    rt_alloc_stats(&st);
-    for (int c = 0; c < RT_NB_SMALL_SIZE_CLASSES; c++) {
-        if (st.classes[c].pools == 0)
-            continue;
-        Rtj *c1 = rtj_append(classes, rtj_object());
-        rtj_set(c1, "size", rtj_integer(st.classes[c].size));
-        rtj_set(c1, "blocks", rtj_integer((int64_t)st.classes[c].blocks));
-        rtj_set(c1, "pools", rtj_integer(st.classes[c].pools));
-    }
-    rtj_set(p, "t_s", rtj_number(t));
-    rtj_set(p, "blocks_in_use", rtj_integer(st.blocks.current));
-    rtj_set(p, "types", types);
-    rtj_set(p, "size_classes", classes);
-    return p;
+    for (size_t k = 0; k < p->ntypes; k++)
+        free(p->types[k].name);
+    free(p->types);
+    free(p->classes);
+    memset(p, 0, sizeof *p);
 }
 
 static void
-profile_consider(RtWorkloadCtx *ctx)
+profile_now(RtbProfile *p, double t)
+{
+    profile_free(p);
+    RtTypeStats ts[RT_MAX_TYPES];
+    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
+    n = n < RT_MAX_TYPES ? n : RT_MAX_TYPES;
+    p->present = true;
+    p->t_s = t;
+    p->types = rtb_xcalloc(n + 1, sizeof *p->types);
+    for (size_t i = 0; i < n; i++)
+        p->types[p->ntypes++] = (RtbTypeRow){rtb_strdup(ts[i].name), ts[i].live, ts[i].bytes, ts[i].live_peak,
+                                             ts[i].bytes_peak, (int64_t)ts[i].allocated};
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    p->blocks_in_use = st.blocks.current;
+    p->classes = rtb_xcalloc(RT_NB_SMALL_SIZE_CLASSES, sizeof *p->classes);
+    for (int c = 0; c < RT_NB_SMALL_SIZE_CLASSES; c++)
+        if (st.classes[c].pools != 0)
+            p->classes[p->nclasses++] = (RtbClassRow){st.classes[c].size, (int64_t)st.classes[c].blocks,
+                                                      st.classes[c].pools};
+}
+
+static void
+profile_consider(WorkerCtx *ctx)
 {
     RtAllocStats st;
     rt_alloc_stats_counts(&st);
-    if (ctx->profile != NULL && st.blocks.current <= ctx->peak_blocks)
+    if (ctx->s->profile.present && st.blocks.current <= ctx->peak_blocks)
         return;
     ctx->peak_blocks = st.blocks.current;
-    rtj_free(ctx->profile);
-    ctx->profile = profile_now(rt_monotonic_s() - ctx->start);
+    profile_now(&ctx->s->profile, rt_monotonic_s() - ctx->start);
 }
 
 static void
@@ -88,30 +90,49 @@ on_collection(const char *phase, const RtGcInfo *info, void *arg)
         profile_consider(arg);
 }
 
-/* ==== the context API ==================================================== */
+/* ==== the context's callbacks ============================================ */
 
-void
-rt_workload_mark(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes)
+static void
+mark(RtWorkloadCtx *base, const char *name, int64_t live_bytes)
 {
+    WorkerCtx *ctx = (WorkerCtx *)base;
     profile_consider(ctx);
-    Rtj *m = rtj_append(ctx->marks, rtj_object());
-    rtj_set(m, "name", rtj_string(name));
-    rtj_set(m, "t_s", rtj_number(rt_monotonic_s() - ctx->start));
-    rtj_set(m, "rss_bytes", rtj_integer(rtb_rss_bytes(0)));
-    rtj_set(m, "live_bytes", live_bytes < 0 ? rtj_null() : rtj_integer(live_bytes));
+    RtbSample *s = ctx->s;
+    s->marks = rtb_xrealloc(s->marks, (s->nmarks + 1) * sizeof *s->marks);
+    s->marks[s->nmarks++] = (RtbMark){rtb_strdup(name), rt_monotonic_s() - ctx->start, rtb_rss_bytes(0),
+                                      live_bytes < 0 ? RTB_NONE : live_bytes};
 }
 
-void
-rt_workload_result_int(RtWorkloadCtx *ctx, const char *key, int64_t value)
+static RtbValue *
+result_slot(RtbSample *s, const char *key)
 {
-    rtj_set(ctx->result, key, rtj_integer(value));
+    for (size_t k = 0; k < s->nresult; k++)
+        if (strcmp(s->result[k].key, key) == 0)
+            return &s->result[k];
+    s->result = rtb_xrealloc(s->result, (s->nresult + 1) * sizeof *s->result);
+    RtbValue *v = &s->result[s->nresult++];
+    v->key = rtb_strdup(key);
+    return v;
 }
 
-void
-rt_workload_result_double(RtWorkloadCtx *ctx, const char *key, double value)
+static void
+result_int(RtWorkloadCtx *base, const char *key, int64_t value)
 {
-    rtj_set(ctx->result, key, rtj_number(value));
+    RtbValue *v = result_slot(((WorkerCtx *)base)->s, key);
+    v->is_int = true;
+    v->i = value;
+    v->d = (double)value;
 }
+
+static void
+result_double(RtWorkloadCtx *base, const char *key, double value)
+{
+    RtbValue *v = result_slot(((WorkerCtx *)base)->s, key);
+    v->is_int = false;
+    v->d = value;
+}
+
+static const RtWorkloadOps worker_ops = {mark, result_int, result_double};
 
 /* ==== the report ========================================================= */
 
@@ -122,87 +143,55 @@ cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static Rtj *
-int_triple(const uint64_t v[3])
-{
-    Rtj *a = rtj_array();
-    for (int i = 0; i < 3; i++)
-        rtj_append(a, rtj_integer((int64_t)v[i]));
-    return a;
-}
-
 /* Pause statistics; the list itself is kept whole up to
  * RTB_MAX_PAUSE_SAMPLES, then uniformly subsampled. */
-static Rtj *
-pauses_json(double workload_start)
-{
-    RtGcPauses p;
-    rt_gc_pauses(&p);
-    Rtj *o = rtj_object();
-    double *sorted = malloc((p.nsamples ? p.nsamples : 1) * sizeof *sorted);
-    if (p.nsamples)
-        memcpy(sorted, p.seconds, p.nsamples * sizeof *sorted);
-    qsort(sorted, p.nsamples, sizeof *sorted, cmp_double);
-    rtj_set(o, "count", rtj_integer((int64_t)p.count));
-    rtj_set(o, "total_s", rtj_number(p.total_s));
-    rtj_set(o, "p50_s", rtj_number(rtb_quantile_sorted(sorted, p.nsamples, 0.50)));
-    rtj_set(o, "p90_s", rtj_number(rtb_quantile_sorted(sorted, p.nsamples, 0.90)));
-    rtj_set(o, "p99_s", rtj_number(rtb_quantile_sorted(sorted, p.nsamples, 0.99)));
-    rtj_set(o, "max_s", rtj_number(p.max_s));
-    free(sorted);
-    Rtj *sec = rtj_array(), *gen = rtj_array(), *at = rtj_array();
-    size_t keep = p.nsamples < RTB_MAX_PAUSE_SAMPLES ? p.nsamples : RTB_MAX_PAUSE_SAMPLES;
-    for (size_t k = 0; k < keep; k++) {
-        size_t i = keep == p.nsamples ? k : k * p.nsamples / keep;
-        rtj_append(sec, rtj_number(p.seconds[i]));
-        rtj_append(gen, rtj_integer(p.generation[i]));
-        rtj_append(at, rtj_number(p.start_s[i] - workload_start));
-    }
-    rtj_set(o, "seconds", sec);
-    rtj_set(o, "generation", gen);
-    rtj_set(o, "t_s", at);
-    if (keep < p.nsamples || p.dropped)
-        rtj_set(o, "subsampled", rtj_boolean(true));
-    return o;
-}
-
-static Rtj *
-gc_json(double workload_start)
+static void
+read_gc(RtbGc *g, double workload_start)
 {
     RtGcGenStats st[3];
     rt_gc_get_stats(st);
-    uint64_t coll[3], done[3], unc[3];
+    g->present = true;
     for (int i = 0; i < 3; i++) {
-        coll[i] = st[i].collections;
-        done[i] = st[i].collected;
-        unc[i] = st[i].uncollectable;
+        g->collections[i] = (int64_t)st[i].collections;
+        g->collected[i] = (int64_t)st[i].collected;
+        g->uncollectable[i] = (int64_t)st[i].uncollectable;
     }
-    Rtj *g = rtj_object();
-    rtj_set(g, "collections", int_triple(coll));
-    rtj_set(g, "collected", int_triple(done));
-    rtj_set(g, "uncollectable", int_triple(unc));
-    rtj_set(g, "pauses", pauses_json(workload_start));
-    return g;
+    RtGcPauses p;
+    rt_gc_pauses(&p);
+    RtbPauses *o = &g->pauses;
+    double *sorted = rtb_xcalloc(p.nsamples + 1, sizeof *sorted);
+    if (p.nsamples)
+        memcpy(sorted, p.seconds, p.nsamples * sizeof *sorted);
+    qsort(sorted, p.nsamples, sizeof *sorted, cmp_double);
+    o->count = (int64_t)p.count;
+    o->total_s = p.total_s;
+    o->p50_s = rtb_quantile_sorted(sorted, p.nsamples, 0.50);
+    o->p90_s = rtb_quantile_sorted(sorted, p.nsamples, 0.90);
+    o->p99_s = rtb_quantile_sorted(sorted, p.nsamples, 0.99);
+    o->max_s = p.max_s;
+    free(sorted);
+    size_t keep = p.nsamples < RTB_MAX_PAUSE_SAMPLES ? p.nsamples : RTB_MAX_PAUSE_SAMPLES;
+    o->seconds = rtb_xcalloc(keep + 1, sizeof *o->seconds);
+    o->t_s = rtb_xcalloc(keep + 1, sizeof *o->t_s);
+    o->generation = rtb_xcalloc(keep + 1, sizeof *o->generation);
+    for (size_t k = 0; k < keep; k++) {
+        size_t i = keep == p.nsamples ? k : k * p.nsamples / keep;
+        o->seconds[k] = p.seconds[i];
+        o->generation[k] = p.generation[i];
+        o->t_s[k] = p.start_s[i] - workload_start;
+    }
+    o->n = keep;
+    o->subsampled = keep < p.nsamples || p.dropped;
 }
 
-static Rtj *
-alloc_json(void)
+static void
+read_alloc(RtbAllocStats *a)
 {
     RtAllocStats st;
     rt_alloc_stats(&st);
-    Rtj *a = rtj_object();
-    rtj_set(a, "backend", rtj_string(rt_alloc_name(st.backend)));
-    rtj_set(a, "blocks_allocated", rtj_integer((int64_t)st.blocks.allocated));
-    rtj_set(a, "blocks_peak", rtj_integer(st.blocks.peak));
-    rtj_set(a, "small_peak", rtj_integer(st.small.peak));
-    rtj_set(a, "large_peak", rtj_integer(st.large.peak));
-    rtj_set(a, "pools_peak", rtj_integer(st.pools.peak));
-    rtj_set(a, "arenas_allocated", rtj_integer((int64_t)st.arenas.allocated));
-    rtj_set(a, "arenas_peak", rtj_integer(st.arenas.peak));
-    rtj_set(a, "arenas_released", rtj_integer((int64_t)st.arenas.freed));
-    rtj_set(a, "arenas_current", rtj_integer(st.arenas.current));
-    rtj_set(a, "faults_injected", rtj_integer((int64_t)st.faults_injected));
-    return a;
+    *a = (RtbAllocStats){true, rtb_strdup(rt_alloc_name(st.backend)), (int64_t)st.blocks.allocated, st.blocks.peak,
+                         st.small.peak, st.large.peak, st.pools.peak, (int64_t)st.arenas.allocated, st.arenas.peak,
+                         (int64_t)st.arenas.freed, st.arenas.current, (int64_t)st.faults_injected};
 }
 
 /* After the run, failed or not: is every object and block gone?  (A fault
@@ -235,6 +224,14 @@ write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* ==== main ================================================================ */
 
 typedef struct WorkerArgs {
@@ -244,6 +241,7 @@ typedef struct WorkerArgs {
     int fd;
 } WorkerArgs;
 
+/* The parent writes this command line; a mistake here is a harness bug. */
 static int
 parse_worker_args(int argc, char **argv, WorkerArgs *wa)
 {
@@ -257,16 +255,17 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
         const char *opt = argv[i], *val = argv[i + 1];
         int64_t v;
         int p = strncmp(opt, "--", 2) == 0 ? rtb_param_index(wa->w, opt + 2) : -1;
+        bool on = strcmp(val, "on") == 0, onoff = on || strcmp(val, "off") == 0;
         if (p >= 0 && rtb_parse_int64(val, wa->w->params[p].min, &v))
             wa->params[p] = v;
         else if (strcmp(opt, "--result-fd") == 0 && rtb_parse_int64(val, 0, &v))
             wa->fd = (int)v;
         else if (strcmp(opt, "--threshold") == 0 && rt_parse_threshold(val, wa->cfg.gc_threshold) > 0)
             continue;
-        else if (strcmp(opt, "--gc") == 0 && (!strcmp(val, "on") || !strcmp(val, "off")))
-            wa->cfg.gc_enabled = strcmp(val, "on") == 0;
-        else if (strcmp(opt, "--gc-timing") == 0 && (!strcmp(val, "on") || !strcmp(val, "off")))
-            wa->cfg.gc_timing = strcmp(val, "on") == 0;
+        else if (strcmp(opt, "--gc") == 0 && onoff)
+            wa->cfg.gc_enabled = on;
+        else if (strcmp(opt, "--gc-timing") == 0 && onoff)
+            wa->cfg.gc_timing = on;
         else if (strcmp(opt, "--alloc") == 0 && rt_alloc_parse(val, &wa->cfg.alloc) == 0)
             continue;
         else
@@ -277,6 +276,31 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
     return 0;
 }
 
+static void
+measure(const WorkerArgs *wa, RtbSample *s)
+{
+    WorkerCtx ctx = {{&worker_ops}, s, 0, 0};
+    rt_gc_callback_add(on_collection, &ctx);
+    s->rss_at_start_bytes = rtb_rss_bytes(0);
+    double cpu0 = cpu_now();
+    ctx.start = rt_monotonic_s();
+    int status = wa->w->run(&ctx.base, wa->params);
+    profile_consider(&ctx);
+    rt_fault_inject(0, false);      /* the final collection must not fail */
+    rt_gc_collect(2);
+    s->wall_s = rt_monotonic_s() - ctx.start;
+    s->cpu_s = cpu_now() - cpu0;
+    if (status != 0)
+        s->error = rtb_asprintf("%s: %s", wa->w->name, rt_error_message());
+    s->final_rss_bytes = rtb_rss_bytes(0);
+    s->peak_rss_bytes = rtb_peak_rss_bytes();
+    s->t0_monotonic = ctx.start;
+    read_gc(&s->gc, ctx.start);
+    read_alloc(&s->alloc);
+    s->heap_clean = heap_clean();
+    rt_gc_callback_remove(on_collection, &ctx);
+}
+
 int
 rtb_worker_main(int argc, char **argv)
 {
@@ -285,49 +309,31 @@ rtb_worker_main(int argc, char **argv)
     int r = parse_worker_args(argc, argv, &wa);
     if (r != 0)
         return r;
-    /* The environment may add fault injection (RT_FAIL_AFTER) or show
-     * statistics; the command line's choices win over the rest. */
+    /* The parent resolved RT_MALLOC, RT_GC_THRESHOLD, RT_GC and RT_GC_TIMING
+     * into the command line; the environment adds fault injection
+     * (RT_FAIL_AFTER) and statistics (RT_SHOW_STATS). */
     RtConfig env = wa.cfg;
     rt_config_from_env(&env, stderr);
     wa.cfg.fail_after = env.fail_after;
     wa.cfg.fail_persistent = env.fail_persistent;
     wa.cfg.show_stats = env.show_stats;
-    Rtj *out = rtj_object();
+    RtbSample s;
+    rtb_sample_init(&s);
+    s.t_exec_monotonic = exec_time;
+    s.rc = rtb_strdup(RT_RC_VARIANT);
     if (rt_init_ex(&wa.cfg) != 0) {
-        rtj_set(out, "error", rtj_stringf("cannot start the runtime: %s", rt_error_message()));
+        s.error = rtb_asprintf("cannot start the runtime: %s", rt_error_message());
     } else {
-        RtWorkloadCtx ctx = {rtj_object(), rtj_array(), 0, 0, NULL};
-        rt_gc_callback_add(on_collection, &ctx);
-        int64_t rss_at_start = rtb_rss_bytes(0);
-        ctx.start = rt_monotonic_s();
-        int status = wa.w->run(&ctx, wa.params);
-        profile_consider(&ctx);
-        rt_fault_inject(0, false);      /* the final collection must not fail */
-        rt_gc_collect(2);
-        double wall = rt_monotonic_s() - ctx.start;
-        if (status != 0)
-            rtj_set(out, "error", rtj_stringf("%s: %s", wa.w->name, rt_error_message()));
-        rtj_set(out, "wall_s", rtj_number(wall));
-        rtj_set(out, "rss_at_start_bytes", rtj_integer(rss_at_start));
-        rtj_set(out, "final_rss_bytes", rtj_integer(rtb_rss_bytes(0)));
-        rtj_set(out, "peak_rss_bytes", rtj_integer(rtb_peak_rss_bytes()));
-        rtj_set(out, "t_exec_monotonic", rtj_number(exec_time));
-        rtj_set(out, "result", ctx.result);
-        rtj_set(out, "marks", ctx.marks);
-        rtj_set(out, "gc", gc_json(ctx.start));
-        rtj_set(out, "t0_monotonic", rtj_number(ctx.start));
-        rtj_set(out, "alloc", alloc_json());
-        rtj_set(out, "profile", ctx.profile ? ctx.profile : rtj_null());
-        rtj_set(out, "heap_clean", rtj_boolean(heap_clean()));
-        rtj_set(out, "rc", rtj_string(RT_RC_VARIANT));
-        rt_gc_callback_remove(on_collection, &ctx);
+        measure(&wa, &s);
         rt_fini();
     }
+    Rtj *out = rtb_sample_to_json(&s, true);
     size_t len;
     char *text = rtj_dump(out, 0, &len);
-    bool failed = rtj_get(out, "error") != NULL;
+    bool failed = s.error != NULL;
     int w = write_all(wa.fd, text, len);
     free(text);
     rtj_free(out);
+    rtb_sample_free(&s);
     return w != 0 ? 3 : failed ? 1 : 0;
 }

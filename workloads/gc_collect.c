@@ -12,6 +12,7 @@
  * Twin: python/gc_collect.py.
  */
 #include "workload.h"
+#include "rt/bench.h"
 
 enum { P_CYCLES, P_LINKS, P_LOOPS };
 

@@ -11,6 +11,7 @@
  * Twin: python/gc_traversal.py.
  */
 #include "workload.h"
+#include "rt/bench.h"
 
 enum { P_LEVELS, P_LOOPS };
 

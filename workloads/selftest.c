@@ -9,8 +9,7 @@
  * checksum or fail with RT_ERR_NOMEM, and after a full collection leave
  * nothing behind -- no leak, nothing half-built still reachable.
  *
- * Defines the harness's context functions (worker.c) to keep results and
- * marks in memory.  Exit status: failed checks.
+ * Its context's callbacks keep results and marks in memory.  Exit status: failed checks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "prng.h"
@@ -32,9 +31,10 @@ typedef struct Table {
     bool overflow;                      /* a record did not fit */
 } Table;
 
-struct RtWorkloadCtx {
+typedef struct SelftestCtx {
+    RtWorkloadCtx base;     /* first: the workloads see this */
     Table results, marks;
-};
+} SelftestCtx;
 
 static void
 append(Table *t, const char *name, int64_t value)
@@ -57,10 +57,11 @@ lookup(const Table *t, const char *name)
     return -1;
 }
 
-void rt_workload_mark(RtWorkloadCtx *c, const char *name, int64_t live) { append(&c->marks, name, live); }
-void rt_workload_result_int(RtWorkloadCtx *c, const char *key, int64_t v) { append(&c->results, key, v); }
+static void mark(RtWorkloadCtx *c, const char *name, int64_t live) { append(&((SelftestCtx *)c)->marks, name, live); }
+static void result_int(RtWorkloadCtx *c, const char *key, int64_t v) { append(&((SelftestCtx *)c)->results, key, v); }
 /* A double result (a duration) reads as 1 when it is >= 0, else 0. */
-void rt_workload_result_double(RtWorkloadCtx *c, const char *key, double s) { append(&c->results, key, s >= 0); }
+static void result_double(RtWorkloadCtx *c, const char *key, double s) { append(&((SelftestCtx *)c)->results, key, s >= 0); }
+static const RtWorkloadOps selftest_ops = {mark, result_int, result_double};
 
 static int failures;
 
@@ -195,7 +196,7 @@ check_heap_empty(const char *name, uint64_t nth)
 
 /* fragmentation's byte counts, and its marks with their live bytes. */
 static void
-check_fragmentation(const RtWorkloadCtx *ctx, const int64_t *params)
+check_fragmentation(const SelftestCtx *ctx, const int64_t *params)
 {
     int64_t allocated, kept;
     fragmentation_draw(params, &allocated, &kept);
@@ -214,8 +215,8 @@ static void
 check_run(const struct Case *c, const int64_t *params)
 {
     start_runtime();
-    RtWorkloadCtx ctx = {0};
-    int status = rt_workload_find(c->name)->run(&ctx, params);
+    SelftestCtx ctx = {.base.ops = &selftest_ops};
+    int status = rt_workload_find(c->name)->run(&ctx.base, params);
     CHECK(status == 0, "%s: %s", c->name, rt_error_message());
     rt_gc_collect(2);   /* the harness's final collection */
     int64_t expected = c->check(params), collected = 0;
@@ -242,9 +243,9 @@ static uint64_t
 faulty_run(const struct Case *c, uint64_t nth, bool persistent)
 {
     start_runtime();
-    RtWorkloadCtx ctx = {0};
+    SelftestCtx ctx = {.base.ops = &selftest_ops};
     rt_fault_inject(nth != 0 ? nth : UINT64_MAX, persistent);
-    int status = rt_workload_find(c->name)->run(&ctx, c->tiny);
+    int status = rt_workload_find(c->name)->run(&ctx.base, c->tiny);
     uint64_t made = UINT64_MAX - rt_fault_countdown();
     rt_fault_inject(0, false);
     CHECK(status == 0 || (status == -1 && rt_error() == RT_ERR_NOMEM), "%s, fault at %" PRIu64 ": %d, %s",

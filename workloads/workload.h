@@ -39,7 +39,19 @@ typedef struct RtWorkloadParam {
     const char *help;       /* one line */
 } RtWorkloadParam;
 
+/* What a run may ask of the program running it (the harness's worker, or the
+ * selftest): a table of callbacks in the context, so that the workloads
+ * depend on no program -- the program embeds an RtWorkloadCtx as the first
+ * member of its own context and fills 'ops'. */
 typedef struct RtWorkloadCtx RtWorkloadCtx;
+typedef struct RtWorkloadOps {
+    void (*mark)(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes);
+    void (*result_int)(RtWorkloadCtx *ctx, const char *key, int64_t value);
+    void (*result_double)(RtWorkloadCtx *ctx, const char *key, double value);
+} RtWorkloadOps;
+struct RtWorkloadCtx {
+    const RtWorkloadOps *ops;
+};
 
 typedef struct RtWorkload {
     const char *name;
@@ -53,15 +65,29 @@ extern const RtWorkload *const rt_workloads[];
 const RtWorkload *rt_workload_find(const char *name);
 int rt_workload_nparams(const RtWorkload *w);
 
-/* ---- what a run may ask of the harness (harness/worker.c) ---- */
+/* ---- what a run may ask of the program running it ---- */
 
 /* Record the RSS now, under a name, with the bytes the workload knows it
  * holds (live_bytes < 0: unknown). */
-void rt_workload_mark(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes);
+static inline void
+rt_workload_mark(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes)
+{
+    ctx->ops->mark(ctx, name, live_bytes);
+}
+
 /* Record a value in the run's "result" object (a later call with the same
  * key replaces the value). */
-void rt_workload_result_int(RtWorkloadCtx *ctx, const char *key, int64_t value);
-void rt_workload_result_double(RtWorkloadCtx *ctx, const char *key, double value);
+static inline void
+rt_workload_result_int(RtWorkloadCtx *ctx, const char *key, int64_t value)
+{
+    ctx->ops->result_int(ctx, key, value);
+}
+
+static inline void
+rt_workload_result_double(RtWorkloadCtx *ctx, const char *key, double value)
+{
+    ctx->ops->result_double(ctx, key, value);
+}
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include "micro.h"
 #include "procfs.h"
 #include "rt/rt.h"
+#include "rt/bench.h"
 #include "prng.h"
 
 #include <stdio.h>

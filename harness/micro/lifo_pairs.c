@@ -6,6 +6,7 @@
  */
 #include "micro.h"
 #include "rt/rt.h"
+#include "rt/bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "micro.h"
 #include "rt/rt.h"
+#include "rt/bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>

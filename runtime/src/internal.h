@@ -12,6 +12,7 @@
 #define RT_INTERNAL_H
 
 #include "rt/rt.h"
+#include "rt/bench.h"
 #include "debug.h"
 #include "pool.h"
 #include "gc_internal.h"

@@ -100,13 +100,14 @@ class SchemaMixin:
         self.assertGreaterEqual(value, 0.0, what)
 
     def check_report(self, report):
-        self.assertEqual(set(report), {'wall_s', 'result', 'marks', 'gc', 'alloc',
+        self.assertEqual(set(report), {'wall_s', 'cpu_s', 'result', 'marks', 'gc', 'alloc',
                                        'profile', 'final_rss_bytes', 'python',
                                        't0_monotonic', 'peak_rss_bytes', 't_exec_monotonic',
                                        'rss_at_start_bytes'})
         self.assertGreaterEqual(report['peak_rss_bytes'], report['final_rss_bytes'])
         self.assertLess(report['t_exec_monotonic'], report['t0_monotonic'])
         self.assertSeconds(report['wall_s'], 'wall_s')
+        self.assertSeconds(report['cpu_s'], 'cpu_s')
         self.assertIsInstance(report['t0_monotonic'], float)
         self.assertIsInstance(report['result'], dict)
         self.assertCount(report['result']['check'], 'result.check')

@@ -34,7 +34,7 @@ import json
 import os
 import signal
 import sys
-from time import perf_counter
+from time import perf_counter, process_time
 
 WORKLOADS = (
     'list_append', 'dict_churn', 'cycle_storm', 'binary_trees',
@@ -332,10 +332,12 @@ def measure(module, params, threshold, gc_enabled):
     # The harness aligns its RSS timeline to the workload's start, on the
     # system's monotonic clock (CLOCK_MONOTONIC, as the C worker's).
     t0_monotonic = monotonic()
+    cpu0 = process_time()
     ctx.start = start = perf_counter()
     result = module.run(params, ctx)
     gc.collect()                # the counted full collection ending every run
     wall_s = perf_counter() - start
+    cpu_s = process_time() - cpu0
 
     gc.callbacks.remove(callback)
     read_stats(after)
@@ -344,6 +346,7 @@ def measure(module, params, threshold, gc_enabled):
     delta = [a - b for a, b in zip(after, before)]
     return {
         'wall_s': wall_s,
+        'cpu_s': cpu_s,
         'result': result,
         'marks': ctx.marks(),
         'gc': {

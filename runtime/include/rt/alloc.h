@@ -57,14 +57,6 @@ int rt_alloc_parse(const char *name, RtAllocKind *kind); /* 0 ok, -1 unknown */
 bool rt_alloc_available(RtAllocKind kind);
 /* Why a backend is not available (NULL when it is), to show to users. */
 const char *rt_alloc_unavailable_reason(RtAllocKind kind);
-/* What GLIBC_TUNABLES must hold at process start for the jemalloc backend
- * (see alloc_dl.c). */
-#define RT_DL_TLS_TUNABLE "glibc.rtld.optional_static_tls=16384"
-/* For main(), first thing: when the environment lacks RT_DL_TLS_TUNABLE,
- * add it and exec the program again (once; the children inherit it).
- * Returns only when nothing had to be done or the exec failed, in which case
- * the jemalloc backend will say it is unavailable. */
-void rt_dl_reexec_with_static_tls(char **argv);
 RtAllocKind rt_alloc_current(void);
 
 /* A backend's raw entry points, for benchmarks and tests that exercise a
@@ -77,11 +69,6 @@ typedef struct RtAllocator {
     void (*free)(void *ptr);
 } RtAllocator;
 const RtAllocator *rt_allocator(RtAllocKind kind);
-/* For benchmarks: mimalloc's and jemalloc's own malloc/realloc/free, called
- * as a program linked with the library calls them (rt_allocator's entries
- * round requests to 16 bytes first, to keep RT_ALIGNMENT).  The same as
- * rt_allocator for the other backends. */
-const RtAllocator *rt_allocator_direct(RtAllocKind kind);
 
 /* Statistics.  A count tracks a quantity that goes up and down. */
 typedef struct RtStatCount {

@@ -88,16 +88,12 @@ typedef struct RtGcPauses {
     double max_s;
     size_t nsamples;
     const double *seconds;  /* nsamples pauses, in order */
-    const double *start_s;  /* when each began, on rt_monotonic_s's clock */
+    const double *start_s;  /* when each began, on CLOCK_MONOTONIC (rt/bench.h: rt_monotonic_s) */
     const uint8_t *generation;
     uint64_t dropped;
 } RtGcPauses;
 void rt_gc_pauses(RtGcPauses *out);
 void rt_gc_pauses_reset(void);
-
-/* Seconds on the monotonic clock (CLOCK_MONOTONIC): the clock of the pause
- * start times, so that a program timing its own phases can place them. */
-double rt_monotonic_s(void);
 
 #ifdef __cplusplus
 }
