@@ -210,6 +210,31 @@ rtb_print_summary(const RtbResult *res, FILE *out)
     fflush(out);
 }
 
+/* A configuration's name on lines of at most 80 columns, broken after a
+ * slash: "  cycle_storm/n:100000/.../t0:700/\n    t1:10/.../alloc:pool". */
+static char *
+wrapped_name(const char *name)
+{
+    size_t len = strlen(name), cap = len + 64, at = 0, col = 2;
+    char *out = rtb_xmalloc(cap);
+    out[at++] = ' ';
+    out[at++] = ' ';
+    for (const char *p = name; *p;) {
+        size_t part = strcspn(p, "/") + (p[strcspn(p, "/")] == '/');
+        if (col + part > 80 && col > 4) {
+            memcpy(out + at, "\n    ", 5);
+            at += 5;
+            col = 4;
+        }
+        memcpy(out + at, p, part);
+        at += part;
+        col += part;
+        p += part;
+    }
+    out[at] = '\0';
+    return out;
+}
+
 /* One line each, under 76 columns. */
 static const char *const advice[RTB_W_KIND_COUNT] = {
     [RTB_W_FAILED] = "the summary uses the samples that finished; errors are in the file",
@@ -236,11 +261,13 @@ rtb_print_warnings(const RtbResult *res)
                 }
         if (count == 0)
             continue;
+        char *name = wrapped_name(first->name);
         if (count == 1)
-            rtb_say("warning: %s:\n  %s\n  %s\n  (%s)", rtb_warn_kind_name((RtbWarnKind)k), first->name,
-                    example->message, advice[k]);
+            rtb_say("warning: %s:\n%s\n  %s\n  (%s)", rtb_warn_kind_name((RtbWarnKind)k), name, example->message,
+                    advice[k]);
         else
-            rtb_say("warning: %s: %zu of %zu configurations, e.g.\n  %s\n  %s\n  (%s)",
-                    rtb_warn_kind_name((RtbWarnKind)k), count, res->nruns, first->name, example->message, advice[k]);
+            rtb_say("warning: %s: %zu of %zu configurations, e.g.\n%s\n  %s\n  (%s)",
+                    rtb_warn_kind_name((RtbWarnKind)k), count, res->nruns, name, example->message, advice[k]);
+        free(name);
     }
 }

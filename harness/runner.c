@@ -441,8 +441,9 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
         memset(&ru, 0, sizeof ru);
         while (wait4(ch.pid, &wstatus, 0, &ru) < 0 && errno == EINTR)
             ;
-        s->process_wall_s = rt_monotonic_s() - ch.start;
-        judge(s, &ch, wstatus, m);
+        double process_wall = rt_monotonic_s() - ch.start;
+        judge(s, &ch, wstatus, m);      /* reads the report into s: the parent's own figures after it */
+        s->process_wall_s = process_wall;
         s->user_s = seconds(ru.ru_utime);
         s->sys_s = seconds(ru.ru_stime);
         /* The child's own VmHWM when it reported one: ru_maxrss counts the

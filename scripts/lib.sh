@@ -3,7 +3,7 @@
 
 # Debian packages: the build, the peers, the measurement and plotting tools.
 RTBENCH_PACKAGES="cmake ninja-build gcc g++ make git libbenchmark-dev libbenchmark-tools hyperfine \
-python3 python3-matplotlib python3-numpy python3-scipy libmimalloc-dev libjemalloc-dev"
+python3 python3-matplotlib python3-numpy python3-scipy python3-jsonschema libmimalloc-dev libjemalloc-dev"
 # The tests add the sanitizers' and valgrind's.
 RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev valgrind"
 
