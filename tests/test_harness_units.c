@@ -1,7 +1,8 @@
 /* test_harness_units.c -- the harness's building blocks: the JSON model
- * (parsing with located errors, exact integers, round trips, writing) and
- * the statistics (quantiles; Mann-Whitney U against scipy 1.10's values),
- * and the list syntax of sweeps.
+ * (parsing with located errors, exact integers, round trips, writing), the
+ * statistics (quantiles; Mann-Whitney U against scipy 1.10's values; the
+ * median's interval), the list syntax of sweeps, the typed result's round
+ * trip through JSON, the shards' partition, and allocation failure.
  */
 #include "testhelper.h"
 #include "rtbench.h"
@@ -136,12 +137,167 @@ TEST(sweep_lists_and_log_ranges)
     CHECK_EQ(rtb_parse_list("1:3:log10", 0, v, 64), 3);  /* duplicates after rounding dropped */
     CHECK_EQ(rtb_parse_list("700,100,700,5000", 0, v, 64), 3);
     CHECK(v[0] == 100 && v[1] == 700 && v[2] == 5000);
-    const char *bad[] = {"", ",", "1,", "1,,2", "a", "-1", "10:1:log3", "0:10:log3", "1:10:3", "1:10:log0", "1:10:logx"};
+    /* Values and log ranges together: the suite's axis, written by hand. */
+    CHECK_EQ(rtb_parse_list("100:100000:log4,700", 0, v, 64), 5);
+    CHECK(v[0] == 100 && v[1] == 700 && v[2] == 1000 && v[4] == 100000);
+    CHECK_EQ(rtb_parse_list("1:4:log4,2,3", 0, v, 64), 4);         /* duplicates across items dropped */
+    CHECK_EQ(rtb_parse_list("1,2,3,4,5", 0, v, 4), -1);             /* more than max */
+    const char *bad[] = {"", ",", "1,", "1,,2", "a", "-1", "10:1:log3", "0:10:log3", "1:10:3", "1:10:log0", "1:10:logx",
+                         "1:10:log3,x"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         if (rtb_parse_list(bad[k], 0, v, 64) != -1)
             fprintf(stderr, "  accepted '%s'\n", bad[k]);
         CHECK_EQ(rtb_parse_list(bad[k], 0, v, 64), -1);
     }
+}
+
+/* The order-statistic interval of the median: ranks and coverage as in
+ * the binomial tables (n = 20: ranks 6 and 15, coverage 0.9586). */
+TEST(median_interval_from_order_statistics)
+{
+    double v[20], lo, hi;
+    for (int i = 0; i < 20; i++)
+        v[i] = 20 - i;                  /* 20 .. 1, unsorted on purpose */
+    double cov = rtb_median_ci(v, 20, 0.95, &lo, &hi);
+    CHECK(lo == 6 && hi == 15);
+    CHECK(fabs(cov - 0.9586105346679688) < 1e-9);
+    cov = rtb_median_ci(v, 5, 0.95, &lo, &hi);      /* 20..16: too few for 95%: the range */
+    CHECK(lo == 16 && hi == 20);
+    CHECK(fabs(cov - 0.9375) < 1e-12);
+    cov = rtb_median_ci(v, 9, 0.95, &lo, &hi);      /* 20..12: ranks 2 and 8 */
+    CHECK(lo == 13 && hi == 19);
+    CHECK(fabs(cov - (1 - 2 * 10.0 / 512)) < 1e-12);
+    RtbStat st = {9, 16, 12, 20, 16, 0, 13, 19};
+    CHECK(fabs(rtb_stat_precision(&st) - 3.0 / 16) < 1e-12);
+}
+
+/* A sample and a run through JSON and back: the typed result is what the
+ * file holds. */
+TEST(typed_result_round_trip)
+{
+    RtbResult r;
+    char *argv[] = {"run", "x"};
+    rtb_result_init(&r, "run", 2, argv);
+    RtbRun *run = rtb_result_add_run(&r);
+    run->name = rtb_strdup("w/n:3/t0:700/t1:10/t2:10/gc:on/rc:nonatomic/alloc:pool");
+    run->workload = rtb_strdup("w");
+    run->nparams = 1;
+    run->params[0] = (RtbParam){rtb_strdup("n"), 3};
+    run->threshold[0] = 700, run->threshold[1] = 10, run->threshold[2] = 10;
+    run->rc = rtb_strdup("nonatomic");
+    run->alloc = rtb_strdup("pool");
+    run->repeat = 2;
+    for (int k = 0; k < 2; k++) {
+        RtbSample *s = rtb_run_add_sample(run);
+        s->wall_s = 0.5 + k;
+        s->cpu_s = 0.25;
+        s->peak_rss_bytes = 9007199254740993LL;     /* 2^53 + 1: exact */
+        s->gc.present = true;
+        s->gc.collections[0] = 7;
+        s->round = k;
+        s->seq = k;
+    }
+    run->samples[1].status = RTB_TIMEOUT;
+    run->samples[1].error = rtb_strdup("killed");
+    rtb_run_summarize(run, &r);
+    Rtj *j = rtb_result_to_json(&r);
+    RtbResult back;
+    char err[256];
+    CHECK(rtb_result_from_json(j, &back, err, sizeof err));
+    REQUIRE(back.nruns == 1 && back.runs[0].nsamples == 2);
+    const RtbSample *s0 = &back.runs[0].samples[0], *s1 = &back.runs[0].samples[1];
+    CHECK(s0->wall_s == 0.5 && s0->cpu_s == 0.25 && s0->peak_rss_bytes == 9007199254740993LL);
+    CHECK(s0->gc.collections[0] == 7 && s0->instructions == RTB_NONE && isnan(s0->load_before));
+    CHECK(s1->status == RTB_TIMEOUT && strcmp(s1->error, "killed") == 0 && s1->round == 1);
+    CHECK(back.runs[0].summary.wall_s.n == 1);
+    bool failed = false;
+    for (size_t k = 0; k < back.runs[0].nwarnings; k++)
+        failed |= back.runs[0].warnings[k].kind == RTB_W_FAILED;
+    CHECK(failed);
+    /* A field of the wrong type is refused, by name. */
+    rtj_set(rtj_at(rtj_get(rtj_at(rtj_get(j, "runs"), 0), "samples"), 0), "wall_s", rtj_string("fast"));
+    RtbResult bad;
+    CHECK(!rtb_result_from_json(j, &bad, err, sizeof err));
+    CHECK(strstr(err, "wall_s is not a number") != NULL);
+    rtj_free(j);
+    rtb_result_free(&back);
+    rtb_result_free(&r);
+}
+
+/* N shards partition the plan: nothing lost, nothing doubled, a linked
+ * pair (rtbench and its twin) in one shard. */
+TEST(shards_partition_the_plan)
+{
+    RtbConfig c[12];
+    for (int k = 0; k < 12; k++) {
+        rtb_config_defaults(&c[k], rt_workloads[k % 8]);
+        c[k].threshold[0] = 100 + k;
+        c[k].impl = k >= 8 && k % 2 ? RTB_IMPL_CPYTHON : RTB_IMPL_RTBENCH;
+    }
+    int seen[12] = {0};
+    for (int shard = 1; shard <= 3; shard++) {
+        RtbPlan p = {0};
+        rtb_plan_add_output(&p, "run", rtb_strdup("a.json"), c, 8, false);
+        rtb_plan_add_output(&p, "cpython", rtb_strdup("b.json"), c + 8, 4, true);
+        rtb_plan_shard(&p, shard, 3);
+        CHECK(p.n > 0);
+        for (int k = 0; k < p.n; k++) {
+            int orig = (int)(p.configs[k].threshold[0] - 100);
+            seen[orig]++;
+            if (orig >= 8) {
+                int partner = orig % 2 ? orig - 1 : orig + 1;
+                bool with = false;
+                for (int j = 0; j < p.n; j++)
+                    with |= p.configs[j].threshold[0] - 100 == partner;
+                CHECK(with);
+                CHECK(p.link[k] <= k && p.configs[p.link[k]].threshold[0] - 100 == (orig & ~1));
+            }
+        }
+        rtb_plan_free(&p);
+    }
+    for (int k = 0; k < 12; k++)
+        CHECK_EQ(seen[k], 1);
+    int i, n;
+    CHECK(rtb_parse_shard("2/3", &i, &n) && i == 2 && n == 3);
+    CHECK(!rtb_parse_shard("4/3", &i, &n) && !rtb_parse_shard("0/3", &i, &n) && !rtb_parse_shard("3", &i, &n));
+}
+
+static void
+fail_an_allocation(void)
+{
+    rtb_alloc_fail_after = 1;
+    free(rtb_strdup("x"));
+}
+
+/* Running out of memory is a clean exit with a message, never a crash or
+ * a half-written file. */
+TEST(allocation_failure_exits_cleanly)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd[2];
+        if (pipe(fd) == 0) {
+            dup2(fd[1], 2);
+            fail_an_allocation();
+        }
+        _exit(99);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+}
+
+/* The defaults shared with Python (results/schema.json) are the runtime's. */
+TEST(schema_defaults_are_the_runtimes)
+{
+    RtConfig cfg;
+    rt_config_default(&cfg);
+    CHECK(cfg.gc_threshold[0] == RTB_DEFAULT_T0 && cfg.gc_threshold[1] == RTB_DEFAULT_T1
+          && cfg.gc_threshold[2] == RTB_DEFAULT_T2);
+    RtbConfig c;
+    rtb_config_defaults(&c, rt_workloads[0]);
+    CHECK(c.threshold[0] == cfg.gc_threshold[0]);
 }
 
 int
@@ -153,5 +309,10 @@ main(void)
     RUN(quantiles_and_medians);
     RUN(mann_whitney_matches_scipy);
     RUN(sweep_lists_and_log_ranges);
+    RUN(median_interval_from_order_statistics);
+    RUN(typed_result_round_trip);
+    RUN(shards_partition_the_plan);
+    RUN(allocation_failure_exits_cleanly);
+    RUN(schema_defaults_are_the_runtimes);
     return rt_test_summary();
 }

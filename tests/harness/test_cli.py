@@ -142,9 +142,13 @@ def load(path):
 
 
 def load_result(t, path, kind=None):
-    """A result file, checked against the schema and the invariants."""
+    """A result file, checked against the schema (by jsonschema and by the C
+    checker, tests/schema_check.c) and the invariants."""
     doc = load(path)
     check_result(t, doc, kind)
+    checker = os.path.join(BUILD, 'tests', 'rtb_schema_check')
+    p = subprocess.run([checker, os.path.join(SOURCE, 'results', 'schema.json'), path], capture_output=True, text=True)
+    t.assertEqual(p.returncode, 0, p.stderr)
     return doc
 
 
