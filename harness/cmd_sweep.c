@@ -132,9 +132,7 @@ rtb_cmd_sweep(int argc, char **argv)
     if (sn > 0)
         rtb_plan_shard(&p, si, sn);
     int status = rtb_plan_check(&p);
-    if (status == 0 && p.n == 0) {
-        rtb_say("rtbench sweep: shard %d/%d has no configuration (%d in all)", si, sn, n);
-    } else if (status == 0) {
+    if (status == 0) {
         RtbDriveStatus st;
         status = rtb_plan_run(&p, &st);
         if (status == RTB_EXIT_INTERRUPTED)

@@ -154,10 +154,8 @@ rtb_plan_shard(RtbPlan *p, int index, int count)
             p->configs[kept] = p->configs[k];
             p->link[kept++] = new_index[p->link[k]];
         }
-        if (kept > first)
-            p->outputs[nout++] = (RtbOutput){oo.kind, oo.path, first, kept - first};
-        else
-            free(oo.path);
+        /* Kept even when empty: merge then knows the shard ran. */
+        p->outputs[nout++] = (RtbOutput){oo.kind, oo.path, first, kept - first};
     }
     p->noutputs = nout;
     p->n = kept;

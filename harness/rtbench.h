@@ -211,7 +211,8 @@ int rtb_plan_run(RtbPlan *p, RtbDriveStatus *st);
 void rtb_plan_add_output(RtbPlan *p, const char *kind, char *path, const RtbConfig *configs, int n, bool linked);
 void rtb_plan_free(RtbPlan *p);
 /* Keep only the configurations of shard index/count (1-based), balanced by
- * expected time; outputs left empty are dropped. */
+ * expected time; an output left empty is still written (no runs), so that
+ * merge sees every shard of every file. */
 void rtb_plan_shard(RtbPlan *p, int index, int count);
 double rtb_config_cost(const RtbConfig *c);
 /* "2/3" -> 2, 3 */

@@ -41,8 +41,13 @@ SCHEMA = "rtbench/1"
 KINDS = ("run", "sweep", "cpython", "suite-part")
 STATUS_OK = "ok"
 
+# The defaults shared with the harness, defined once: results/schema.json's
+# "x-rtbench-defaults" (the C side gets them through CMake).
+with open(Path(__file__).resolve().parent.parent / "results" / "schema.json", encoding="utf-8") as _schema:
+    _DEFAULTS = json.load(_schema)["x-rtbench-defaults"]
+
 # The configuration the harness runs by default (CPython's own thresholds).
-DEFAULT_THRESHOLD = (700, 10, 10)
+DEFAULT_THRESHOLD = tuple(_DEFAULTS["threshold"])
 DEFAULT_RC = "nonatomic"
 DEFAULT_ALLOC = "pool"
 
@@ -51,7 +56,7 @@ RC_ORDER = ("nonatomic", "atomic")
 ALLOC_ORDER = ("pool", "malloc", "debug", "mimalloc", "jemalloc")
 
 MIB = 1024 * 1024
-NOISE_SPREAD = 0.10          # (max - min) / median at or above this is "noisy"
+NOISE_SPREAD = _DEFAULTS["noise_spread"]    # (max - min) / median at or above this is "noisy"
 
 # Time units of Google Benchmark, in seconds.
 _GBENCH_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}

@@ -7,6 +7,9 @@ python3 python3-matplotlib python3-numpy python3-scipy python3-jsonschema libmim
 # The tests add the sanitizers' and valgrind's.
 RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev valgrind"
 
+# GLIBC_TUNABLES for dlopen'ing jemalloc: defined once, in rt/bench.h.
+RT_DL_TLS_TUNABLE=$(sed -n 's/^#define RT_DL_TLS_TUNABLE "\(.*\)"$/\1/p' runtime/include/rt/bench.h)   # sourced from the repository root
+
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
 # Install the packages that are missing (apt-get update first when one is

@@ -30,7 +30,8 @@ export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # Room in static TLS for dlopen'ing jemalloc, so that fuzz_alloc fuzzes
 # that backend too (see runtime/src/alloc_dl.c).
-export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
+# Defined once, in rt/bench.h.
+export GLIBC_TUNABLES="$(sed -n 's/^#define RT_DL_TLS_TUNABLE "\(.*\)"$/\1/p' "$(dirname "$0")/../../runtime/include/rt/bench.h")"
 
 # The target's binary: where the project puts it, else wherever it is.
 find_target() {
