@@ -343,7 +343,7 @@ int
 rtb_cmd_suite(int argc, char **argv)
 {
     SuiteOptions o = {.cpython = true, .micro = true, .hyperfine = true, .plots = true};
-    RtbPlan p = {.cmd = "suite", .argc = argc, .argv = argv};
+    RtbPlan p = {.cmd = "suite", .argc = argc, .argv = argv, .quiet_tables = true};
     RtbAxes ax;
     rtb_axes_init(&ax, NULL, RTB_IMPL_RTBENCH);
     rtb_measure_defaults(&p.m);

@@ -602,7 +602,7 @@ rtb_plan_run(RtbPlan *p, RtbDriveStatus *st)
                 rtb_say("rtbench %s: %s", p->cmd, err);
                 st->write_errors++;
             }
-            if (!p->m.quiet || p->noutputs == 1)
+            if (!p->quiet_tables)
                 rtb_print_summary(&res, stdout);
             rtb_print_warnings(&res);
             rtb_result_free(&res);

@@ -193,6 +193,7 @@ typedef struct RtbPlan {
     RtbEnv env;
     char *journal;
     bool resume, force;
+    bool quiet_tables;          /* warnings only (the suite: summary.md has the tables) */
     int shard_index, shard_count;
 } RtbPlan;
 
