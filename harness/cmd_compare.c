@@ -17,7 +17,8 @@
 static void
 help(void)
 {
-    printf("usage: rtbench compare A.json B.json [--metric NAME] [--alpha P] [--table-format text|md]\n\n"
+    printf("usage: rtbench compare A.json B.json [--metric NAME] [--alpha P]\n"
+           "                       [--table-format text|md]\n\n"
            "Compare two result files configuration by configuration: the medians of A and B\n"
            "with their spread (+-: half the range, max - min, over the median), the ratio,\n"
            "and whether the difference is significant by a two-sided Mann-Whitney U test\n"
@@ -29,7 +30,8 @@ help(void)
            "                         peak_rss_bytes, final_rss_bytes, gc_pause_p99_s,\n"
            "                         gc_pause_max_s, gc_pause_total_s, instructions\n"
            "  --alpha P              significance level (default 0.05)\n"
-           "  --table-format text|md plain text (default) or a Markdown table (for CI summaries)\n");
+           "  --table-format text|md plain text (default) or a Markdown table (for CI\n"
+           "                         summaries)\n");
 }
 
 typedef struct Metric {

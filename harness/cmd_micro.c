@@ -15,8 +15,9 @@ help(void)
 {
     printf("usage: rtbench micro [--filter REGEX] [--out FILE] [--force] [--repetitions N]\n"
            "                     [--min-time S] [-- GOOGLE-BENCHMARK-FLAGS...]\n\n"
-           "Run the microbenchmarks (Google Benchmark 1.7.1) and write Google Benchmark's own\n"
-           "JSON to FILE (default results/micro-TIMESTAMP.json), which its compare.py reads.\n"
+           "Run the microbenchmarks (Google Benchmark 1.7.1) and write Google Benchmark's\n"
+           "own JSON to FILE (default results/micro-TIMESTAMP.json), which its compare.py\n"
+           "reads.\n"
            "Families: alloc_free/<backend>/<size> (LIFO pair, one block of the size live),\n"
            "alloc_free_empty/..., alloc_free_random/<backend>/<size> (1M live blocks),\n"
            "incref_decref/<variant>, incref_decref_private|shared/.../threads:N,\n"

@@ -13,9 +13,9 @@ help(void)
 {
     printf("usage: rtbench plot DIR [--out CHARTDIR]\n\n"
            "Draw every chart the result files in DIR allow (PNG and SVG, in DIR/charts by\n"
-           "default) and write DIR/summary.md.  Runs plots/plot.py and plots/summary.py under\n"
-           "the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has matplotlib\n"
-           "(on Debian: apt-get install python3-matplotlib).\n");
+           "default) and write DIR/summary.md.  Runs plots/plot.py and plots/summary.py\n"
+           "under the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has\n"
+           "matplotlib (on Debian: apt-get install python3-matplotlib).\n");
 }
 
 int

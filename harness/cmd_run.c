@@ -43,8 +43,10 @@ rtb_measure_help(void)
 {
     printf("  --repeat K|auto           samples (default 5); auto: until the median's 95%%\n"
            "                            interval is within --precision, at least %d samples\n"
-           "  --precision PCT           auto: target half-width of that interval (default %g%%)\n"
-           "  --max-repeat N            auto: at most N samples per configuration (default %d)\n"
+           "  --precision PCT           auto: target half-width of that interval\n"
+           "                            (default %g%%)\n"
+           "  --max-repeat N            auto: at most N samples per configuration\n"
+           "                            (default %d)\n"
            "  --max-time S              auto: stop adding rounds after S seconds\n"
            "  --warmup K                samples run first and not kept (default 0)\n"
            "  --seed N                  seed of the sample order (default: from the clock;\n"
@@ -64,15 +66,17 @@ rtb_measure_help(void)
 static void
 help(bool cpy)
 {
-    printf("usage: rtbench %s WORKLOAD [--PARAM V ...] [--threshold T0[,T1[,T2]]] [--gc on|off]\n", cpy ? "cpython" : "run");
+    printf("usage: rtbench %s WORKLOAD [--PARAM V ...] [--threshold T0[,T1[,T2]]]\n", cpy ? "cpython" : "run");
     if (cpy)
-        printf("                       [--python PATH|NAME] [--repeat K|auto] [--out FILE] [options]\n\n"
+        printf("         [--gc on|off] [--python PATH|NAME] [--repeat K|auto] [--out FILE]\n"
+               "         [options]\n\n"
                "Run the workload's Python twin (workloads/python/) under CPython, each sample\n"
                "in a fresh interpreter, and record the same metrics as 'rtbench run', in the\n"
                "same schema, so that the two can be charted and compared side by side.\n\n");
     else
-        printf("                   [--rc nonatomic|atomic] [--alloc pool|malloc|debug|mimalloc|jemalloc]\n"
-               "                   [--repeat K|auto] [--out FILE] [options]\n\n"
+        printf("         [--gc on|off] [--rc nonatomic|atomic]\n"
+               "         [--alloc pool|malloc|debug|mimalloc|jemalloc]\n"
+               "         [--repeat K|auto] [--out FILE] [options]\n\n"
                "Run one workload, each sample in a fresh child process, and record wall and\n"
                "CPU time, peak and final RSS, an RSS timeline, GC collections and pauses,\n"
                "allocator statistics and a memory profile at the peak.\n\n");
@@ -84,21 +88,21 @@ help(bool cpy)
            "  --gc on|off               automatic collection (default on)\n",
            RTB_DEFAULT_T0, RTB_DEFAULT_T1, RTB_DEFAULT_T2);
     if (cpy)
-        printf("  --python PATH|NAME        the interpreter (default %s; a NAME is looked\n"
-               "                            up in PATH)\n", RTB_DEFAULT_PYTHON);
+        printf("  --python PATH|NAME        the interpreter (default %s;\n"
+               "                            a NAME is looked up in PATH)\n", RTB_DEFAULT_PYTHON);
     else
         printf("  --rc nonatomic|atomic     reference counting variant (default nonatomic)\n"
                "  --alloc BACKEND           allocator backend (default pool)\n"
                "  --no-gc-timing            do not time collections (no pause statistics)\n");
-    printf("  --out FILE                result file (default results/%s-WORKLOAD-TIMESTAMP.json);\n"
-           "                            the CSV goes beside it\n", cpy ? "cpython" : "run");
+    printf("  --out FILE                result file (default\n"
+           "                            results/%s-WORKLOAD-TIMESTAMP.json); the CSV\n"
+           "                            goes beside it\n", cpy ? "cpython" : "run");
     rtb_measure_help();
-    printf("\nEnvironment: %s (see 'rtbench --help'); each\n"
-           "is recorded in the result, a bad value is refused (exit 2), the options win.\n\n"
+    printf("\nEnvironment (see 'rtbench --help'): %s.\nEach is recorded in the result, a bad value is refused (exit 2), the options\nwin.\n\n"
            "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
            "result (nothing is run or written), 130 interrupted (continue with --resume).\n",
-           cpy ? "RT_GC_THRESHOLD and RT_GC set the defaults of --threshold and\n--gc; the other RT_* variables do not apply to CPython and are refused"
-               : "RT_MALLOC, RT_GC_THRESHOLD, RT_GC and RT_GC_TIMING set the\ndefaults of --alloc, --threshold, --gc and --no-gc-timing; RT_FAIL_AFTER and\nRT_SHOW_STATS reach each sample's runtime");
+           cpy ? "RT_GC_THRESHOLD and RT_GC set\nthe defaults of --threshold and --gc; the other RT_* variables do not apply\nto CPython and are refused"
+               : "RT_MALLOC, RT_GC_THRESHOLD,\nRT_GC and RT_GC_TIMING set the defaults of --alloc, --threshold, --gc and\n--no-gc-timing; RT_FAIL_AFTER and RT_SHOW_STATS reach each sample's runtime");
 }
 
 /* --python NAME is looked up in PATH; the twins must be there too. */

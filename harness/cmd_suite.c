@@ -87,8 +87,8 @@ static const RtbOptDef options[] = {
 static void
 help(void)
 {
-    printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K|auto] [--python PATH]\n"
-           "                     [--shard I/N] [--resume] [--force]\n"
+    printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K|auto]\n"
+           "                     [--python PATH] [--shard I/N] [--resume] [--force]\n"
            "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n\n"
            "The main job: every workload under both refcount variants and every allocator\n"
            "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and\n"
@@ -101,7 +101,8 @@ help(void)
            "  --out DIR      write there instead of results/<timestamp>\n"
            "  --repeat K|auto  samples per configuration (default auto: at least %d, until\n"
            "                 the median's 95%% interval is within --precision, at most\n"
-           "                 --max-repeat (30; quick 15) and --max-time (1200 s; quick 120 s))\n"
+           "                 --max-repeat (30; quick 15) and --max-time (1200 s;\n"
+           "                 quick 120 s))\n"
            "  --shard I/N    only the I-th of N shares of the configurations (the\n"
            "                 microbenchmarks and hyperfine run in shard 1; no charts: run\n"
            "                 'rtbench merge' then 'rtbench plot' on the merged folder)\n"

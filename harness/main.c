@@ -14,7 +14,7 @@ static const struct {
     {"list", "workloads, refcount variants and allocator backends of this build", rtb_cmd_list},
     {"run", "run one workload in one configuration, K samples (or --repeat auto)", rtb_cmd_run},
     {"sweep", "the cross product of GC thresholds, variants, backends, parameters", rtb_cmd_sweep},
-    {"suite", "the main job: every workload, variant, backend, sweep, CPython, charts", rtb_cmd_suite},
+    {"suite", "the main job: every workload, variant, backend, sweep, CPython, chart", rtb_cmd_suite},
     {"cpython", "run a workload's Python twin under CPython, same metrics", rtb_cmd_cpython},
     {"compare", "compare two result files (medians, Mann-Whitney U, geometric mean)", rtb_cmd_compare},
     {"export", "a result file as Google Benchmark JSON, hyperfine JSON or Markdown", rtb_cmd_export},

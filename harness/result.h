@@ -240,6 +240,7 @@ Rtj *rtb_sample_to_json(const RtbSample *s, bool report);
 bool rtb_sample_from_json(const Rtj *j, RtbSample *s, char *err, size_t errlen);
 Rtj *rtb_run_to_json(const RtbRun *r);
 Rtj *rtb_result_to_json(const RtbResult *r);
+/* False with a message (r then holds nothing to free). */
 bool rtb_result_from_json(const Rtj *j, RtbResult *r, char *err, size_t errlen);
 
 #endif /* RTB_RESULT_H */

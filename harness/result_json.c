@@ -721,5 +721,7 @@ rtb_result_from_json(const Rtj *j, RtbResult *r, char *err, size_t errlen)
             rtb_run_summarize(run, r);
         }
     }
+    if (!rd.ok)
+        rtb_result_free(r);     /* nothing half read is left to the caller */
     return rd.ok;
 }

@@ -110,13 +110,13 @@ static const RtOption options[] = {
     {"RT_MALLOC", "pool|malloc|debug|mimalloc|jemalloc", apply_malloc,
      "allocator backend (default pool)"},
     {"RT_GC_THRESHOLD", "T0[,T1[,T2]] (non-negative integers)", apply_threshold,
-     "collector thresholds (default 700,10,10; T0=0 disables automatic collection)"},
+     "collector thresholds (default 700,10,10; T0=0: no automatic collection)"},
     {"RT_GC", "1|0 (or true/false, yes/no, on/off)", apply_gc,
      "automatic collection (default 1)"},
     {"RT_GC_TIMING", "1|0", apply_timing, "time every collection for pause statistics (default 1)"},
     {"RT_SHOW_STATS", "1|0", apply_stats, "print allocator, type and collector statistics at exit"},
     {"RT_FAIL_AFTER", "N or N+ (N >= 1)", apply_fail_after,
-     "fault injection: fail the Nth allocation (N+: and every later one)"},
+     "fault injection: fail the Nth allocation (N+: and every later)"},
 };
 
 void

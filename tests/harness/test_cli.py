@@ -191,13 +191,17 @@ class ListAndHelp(Base):
         self.assertIn('--ring', out)
 
     def test_every_command_has_help(self):
-        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'micro', 'plot'):
+        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot'):
             status, out, err = rtbench(cmd, '--help')
             self.assertEqual(status, 0, cmd)
             self.assertIn('usage: rtbench ' + cmd, out)
+            self.assertTrue(all(len(line) <= 80 for line in out.splitlines()), cmd)
         status, out, _ = rtbench('--help')
         self.assertEqual(status, 0)
         self.assertIn('RT_MALLOC', out)
+        status, out, _ = rtbench('--version')
+        self.assertEqual(status, 0)
+        self.assertRegex(out, r'^rtbench \d+\.\d+\.\d+ ')
 
 
 class Run(Base):
@@ -833,7 +837,9 @@ class CPython(Base):
                 got = {}
                 for cmd in ('run', 'cpython'):
                     out = self.path('%s-%s.json' % (cmd, name))
-                    status, _, err = rtbench(cmd, name, *params, '--repeat', '1', '--out', out, '--quiet')
+                    # Large enough to collect often: minutes under a sanitizer on a busy machine.
+                    status, _, err = rtbench(cmd, name, *params, '--repeat', '1', '--out', out, '--quiet',
+                                             timeout=1200)
                     self.assertEqual(status, 0, err)
                     got[cmd] = load(out)['runs'][0]['samples'][0]['gc']['collections']
                 for gen in range(3):
