@@ -404,6 +404,24 @@ class TestPauseSummary(unittest.TestCase):
         self.assertNotIn('subsampled', at_limit)
 
 
+def wait_for_handlers(process, limit=TIMEOUT):
+    """Wait until run.py has installed its SIGINT and SIGTERM handlers: the
+    kernel shows a caught SIGTERM in /proc/PID/status (SigCgt), and run.py
+    installs it after SIGINT's.  (CPython catches SIGINT from start-up on,
+    with its KeyboardInterrupt handler, so SIGINT's own bit says nothing.)"""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with open('/proc/%d/status' % process.pid) as f:
+                caught = next(int(line.split()[1], 16) for line in f if line.startswith('SigCgt:'))
+        except (OSError, StopIteration):
+            caught = 0
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return True
+        time.sleep(0.005)       # polling for the signal, not waiting in hope
+    return False
+
+
 class TestSignals(unittest.TestCase):
 
     def interrupt(self, signum):
@@ -412,7 +430,7 @@ class TestSignals(unittest.TestCase):
             [sys.executable, RUN, 'list_append', '--n', '1000000', '--rounds', '100000'],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            time.sleep(0.5)
+            self.assertTrue(wait_for_handlers(process), 'run.py never installed its handlers')
             process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=TIMEOUT)
         finally:
