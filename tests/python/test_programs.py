@@ -554,8 +554,9 @@ class TestForkWorkers(ProgramTest):
         print('master', os.environ['RTBENCH_FORK_WORKERS'], flush=True)
         SHARED = [{'n': [i]} for i in range(20000)]
         def worker():
+            global MINE         # the worker's own state, kept to the end
             index = int(os.environ['RTBENCH_WORKER_INDEX'])
-            mine = [[i] for i in range(10000 * (index + 1))]
+            MINE = [[i] for i in range(10000 * (index + 1))]
             gc.collect()
             if index == 1 and len(sys.argv) > 1:
                 {'raise': lambda: 1 / 0, 'exit': lambda: sys.exit(7),
