@@ -480,6 +480,14 @@ class TestFailures(ProgramTest):
         self.assertEqual(done.result, '')
         self.assertEqual(done.stderr, run_python(program).stderr)
         self.assertIn('SyntaxError', done.stderr)
+        # Null bytes: a ValueError from compile() before Python 3.12.
+        nul = os.path.join(self.dir, 'nul.py')
+        with open(nul, 'wb') as f:
+            f.write(b'x = 1\0\n')
+        done = run_py('--script', nul)
+        self.assertEqual((done.returncode, done.result), (1, ''))
+        self.assertTrue(done.stderr.startswith('SyntaxError: '), done.stderr)
+        self.assertIn('null bytes', done.stderr)
 
 
 class TestInterruptions(ProgramTest):

@@ -744,7 +744,10 @@ def load_script(path):
         except (EOFError, ValueError, TypeError):
             raise UsageError('cannot load %r: a damaged .pyc file (give the '
                              'source file)' % path)
-    return compile(source, main_file(path), 'exec', dont_inherit=True)
+    try:
+        return compile(source, main_file(path), 'exec', dont_inherit=True)
+    except ValueError as error:     # null bytes: a SyntaxError from 3.12 on
+        raise SyntaxError(str(error)) from None
 
 
 def main_file(path):
