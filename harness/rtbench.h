@@ -21,6 +21,7 @@
 
 #include "json.h"
 #include "result.h"
+#include "stats.h"
 #include "workload.h"
 
 #include <getopt.h>
@@ -236,18 +237,7 @@ int rtb_worker_main(int argc, char **argv);
 /* ---- machine.c ---- */
 double rtb_load1(void);         /* the 1-minute load average; NAN when unreadable */
 
-/* ---- stats.c ---- */
-double rtb_median(const double *v, size_t n);
-double rtb_quantile_sorted(const double *sorted, size_t n, double q);   /* nearest rank */
-double rtb_mean(const double *v, size_t n);
-double rtb_stdev(const double *v, size_t n);
-/* Mann-Whitney U, two-sided, as scipy.stats.mannwhitneyu(method="auto"):
- * exact for small samples without ties, else normal with tie and
- * continuity corrections.  Returns the p-value (1 when undefined). */
-double rtb_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
-/* The distribution-free interval of the median at the level asked (0.95)
- * from order statistics; returns its exact coverage. */
-double rtb_median_ci(const double *v, size_t n, double level, double *lo, double *hi);
+/* ---- stats.c: stats.h; and result.c: ---- */
 /* The half-width of a stat's median interval as a fraction of the median
  * (the larger side); INFINITY when there is none. */
 double rtb_stat_precision(const RtbStat *st);
