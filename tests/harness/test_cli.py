@@ -289,6 +289,14 @@ class BadInput(Base):
         ('sweep', 'cycle_storm', '--rc', 'nonatomic,triple'),
         ('cpython', 'cycle_storm', '--python', '/no/such/python'),
         ('compare', 'only-one.json'),
+        ('compare', 'a.json', 'b.json', 'c.json'),
+        ('compare', 'a.json', 'b.json', '--metric', 'speed'),
+        ('compare', 'a.json', 'b.json', '--fail-above', '-3'),
+        ('compare', 'a.json', 'b.json', '--fail-above'),
+        ('compare', 'a.json', 'b.json', '--alpha', '1.5'),
+        ('compare', 'a.json', 'b.json', '--ci', 'jackknife'),
+        ('compare', 'a.json', 'b.json', '--table-format', 'html'),
+        ('compare', '/no/such/folder/', 'b.json'),
         ('export', 'x.json', '--to', 'xml'),
         ('micro', '--repetitions', 'many'),
         ('plot', '/no/such/folder'),
@@ -427,12 +435,73 @@ class CompareAndExport(Base):
     def test_compare_pairs_and_judges(self):
         status, out, err = rtbench('compare', self.a, self.b)
         self.assertEqual(status, 0, err)
-        self.assertRegex(out, r'(faster|slower|not significant)')
+        self.assertRegex(out, r'(faster|slower|not significant|too few samples)')
         self.assertIn('geometric mean', out)
+        self.assertIn('vs cycle_storm/', out)       # both names: rc:nonatomic vs rc:atomic
+        self.assertRegex(out, r'ratio [0-9.]+ \[[0-9.]+, [0-9.]+\], p [0-9.e-]+')
         status, out, _ = rtbench('compare', self.a, self.b, '--table-format', 'md', '--metric', 'peak_rss_bytes')
         self.assertEqual(status, 0)
-        self.assertTrue(out.startswith('| configuration |'))
-        self.assertIn('| geometric mean |', out)
+        self.assertTrue(out.startswith('**peak_rss_bytes**'))
+        self.assertIn('| configuration | A median | B median | ratio [95% CI] | p | verdict |', out)
+        self.assertIn('| **geometric mean** |', out)
+
+    def synthetic(self, name, walls):
+        """A copy of result file a.json whose samples have the given wall_s:
+        a known difference, and no timing in the test."""
+        doc = load(self.a)
+        run = doc['runs'][0]
+        run['samples'] = [dict(run['samples'][0], index=i, wall_s=w) for i, w in enumerate(walls)]
+        path = self.path(name)
+        with open(path, 'w') as f:
+            json.dump(doc, f)
+        return path
+
+    def test_fail_above_exit_codes(self):
+        walls = [0.100, 0.101, 0.099, 0.102, 0.098]
+        base = self.synthetic('base.json', walls)
+        slower = self.synthetic('slower.json', [w * 1.2 for w in walls])
+        status, out, err = rtbench('compare', base, slower, '--fail-above', '5')
+        self.assertEqual(status, 1, out + err)
+        self.assertIn('1.2x slower', out)
+        self.assertIn('1 configuration(s) significantly worse by more than 5%', err)
+        status, out, err = rtbench('compare', base, slower, '--fail-above', '25')
+        self.assertEqual(status, 0, out + err)
+        self.assertIn('no configuration significantly worse by more than 25%', err)
+        self.assertEqual(rtbench('compare', base, base, '--fail-above', '0')[0], 0)     # A/A
+        faster = self.synthetic('faster.json', [w * 0.8 for w in walls])
+        self.assertEqual(rtbench('compare', base, faster, '--fail-above', '0')[0], 0)
+        status, out, _ = rtbench('compare', base, slower, '--fail-above', '5', '--table-format', 'md')
+        self.assertEqual(status, 1)
+        self.assertIn(':x: 1.2x slower', out)
+        self.assertIn('significantly worse by more than 5%', out)
+
+    def test_too_few_samples_is_said(self):
+        base = self.synthetic('base.json', [0.100, 0.101, 0.099])
+        slower = self.synthetic('slower.json', [0.300, 0.301])
+        status, out, err = rtbench('compare', base, slower, '--fail-above', '5')
+        self.assertEqual(status, 0, out + err)      # 3 v 2: p >= 0.2 at best, nothing can fail
+        self.assertIn('too few samples (3 vs 2: p >= 0.2 at best)', out)
+        self.assertIn('too few samples for any difference to be significant', err)
+
+    def test_folders_pair_by_file_and_list_the_unpaired(self):
+        da, db = self.path('A'), self.path('B')
+        os.mkdir(da)
+        os.mkdir(db)
+        for d, src in ((da, self.a), (db, self.b)):
+            with open(src) as f, open(os.path.join(d, 'runs.json'), 'w') as g:
+                g.write(f.read())
+        with open(os.path.join(da, 'micro.json'), 'w') as f:      # another tool's file: passed over
+            json.dump({'context': {}, 'benchmarks': []}, f)
+        with open(self.path('a.json')) as f, open(os.path.join(da, 'extra.json'), 'w') as g:
+            g.write(f.read())
+        status, out, err = rtbench('compare', da, db)
+        self.assertEqual(status, 0, err)
+        self.assertIn('rc:nonatomic/alloc:pool\n    vs cycle_storm/', out)
+        self.assertIn('1 configuration(s) of A (%s) have no counterpart' % da, err)
+        os.remove(os.path.join(db, 'runs.json'))
+        status, _, err = rtbench('compare', da, db)
+        self.assertEqual(status, 2)
+        self.assertIn('no rtbench result file', err)
 
     def test_exports(self):
         g, h = self.path('g.json'), self.path('h.json')
