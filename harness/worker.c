@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
+#include "counter.h"
 #include "procfs.h"
 #include "rt/bench.h"
 
@@ -282,15 +283,24 @@ measure(const WorkerArgs *wa, RtbSample *s)
     WorkerCtx ctx = {{&worker_ops}, s, 0, 0};
     rt_gc_callback_add(on_collection, &ctx);
     s->rss_at_start_bytes = rtb_rss_bytes(0);
+    /* -- the counted region (counter.h): RTBENCH_COUNT, set by the parent -- */
+    char count_err[256];
+    int counted = rtb_region_begin(count_err, sizeof count_err);
     double cpu0 = cpu_now();
     ctx.start = rt_monotonic_s();
-    int status = wa->w->run(&ctx.base, wa->params);
+    int status = counted == 0 ? wa->w->run(&ctx.base, wa->params) : -1;
     profile_consider(&ctx);
     rt_fault_inject(0, false);      /* the final collection must not fail */
     rt_gc_collect(2);
     s->wall_s = rt_monotonic_s() - ctx.start;
     s->cpu_s = cpu_now() - cpu0;
-    if (status != 0)
+    long long instructions = rtb_region_end();
+    if (instructions >= 0)
+        s->instructions = instructions;     /* perf; callgrind's count is read by the parent */
+    /* -- end of the counted region -- */
+    if (counted != 0)
+        s->error = rtb_strdup(count_err);
+    else if (status != 0)
         s->error = rtb_asprintf("%s: %s", wa->w->name, rt_error_message());
     s->final_rss_bytes = rtb_rss_bytes(0);
     s->peak_rss_bytes = rtb_peak_rss_bytes();

@@ -1,11 +1,12 @@
 # scripts/lib.sh -- what scripts/test and scripts/suite share: installing the
 # Debian packages rtbench needs, and building a preset.  Sourced, not run.
 
-# Debian packages: the build, the peers, the measurement and plotting tools.
+# Debian packages: the build, the peers, the measurement and plotting tools
+# (valgrind: its callgrind.h at build time, callgrind for instruction counts).
 RTBENCH_PACKAGES="cmake ninja-build gcc g++ make git libbenchmark-dev libbenchmark-tools hyperfine \
-python3 python3-matplotlib python3-numpy python3-scipy python3-jsonschema libmimalloc-dev libjemalloc-dev"
-# The tests add the sanitizers' and valgrind's.
-RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev valgrind"
+python3 python3-matplotlib python3-numpy python3-scipy python3-jsonschema libmimalloc-dev libjemalloc-dev valgrind"
+# The tests add the sanitizers'.
+RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev"
 
 # GLIBC_TUNABLES for dlopen'ing jemalloc: defined once, in rt/bench.h.
 RT_DL_TLS_TUNABLE=$(sed -n 's/^#define RT_DL_TLS_TUNABLE "\(.*\)"$/\1/p' runtime/include/rt/bench.h)   # sourced from the repository root

@@ -114,6 +114,20 @@ rt_test_mark(void)
         CHECK_EQ(now_.objects, (mark).objects);    \
     } while (0)
 
+/* Read fd to its end into buf (at most cap - 1 bytes, then '\0'), close
+ * it; the length read. */
+static inline size_t
+rt_test_read_fd(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fd);
+    return len;
+}
+
 /* Run fn in a child; true when it died of SIGABRT after writing a line
  * containing 'expect' to stderr. */
 static inline bool
@@ -133,12 +147,7 @@ rt_test_dies(void (*fn)(void), const char *expect)
     }
     close(fds[1]);
     char buf[4096];
-    size_t len = 0;
-    ssize_t r;
-    while ((r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)r;
-    buf[len] = '\0';
-    close(fds[0]);
+    rt_test_read_fd(fds[0], buf, sizeof buf);
     int status = 0;
     waitpid(pid, &status, 0);
     bool ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(buf, expect) != NULL;

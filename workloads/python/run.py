@@ -605,6 +605,34 @@ def summarize_pauses(seconds, generation, t_s):
     return summary
 
 
+class CountedRegion:
+    """The harness's instruction counter around the workload: the C code of
+    librtb_count.so (harness/region.c), loaded with ctypes when the
+    environment asks for a count (RTBENCH_COUNT=perf|callgrind, and
+    RTBENCH_COUNT_LIB naming the library).  Loading happens before the
+    region starts, so only the workload is counted."""
+
+    def __init__(self, path):
+        import ctypes
+        lib = ctypes.CDLL(path)
+        self.begin = lib.rtb_region_begin_simple     # resolved now: calls allocate nothing kept
+        self.end = lib.rtb_region_end
+        self.end.restype = ctypes.c_longlong
+
+    def start(self):
+        """Switch counting on (raises when the counter cannot start)."""
+        if self.begin() != 0:
+            raise OSError('cannot count instructions (librtb_count said why above)')
+
+
+def counted_region():
+    """A CountedRegion to begin and end, or None when no count was asked for.
+    Made before the clean-up collection, like everything the driver keeps."""
+    if not os.environ.get('RTBENCH_COUNT'):
+        return None
+    return CountedRegion(os.environ['RTBENCH_COUNT_LIB'])
+
+
 def apply_settings(threshold, gc_enabled):
     """gc.set_threshold (None keeps a threshold) and gc.disable as asked."""
     if threshold is not None:
@@ -667,6 +695,7 @@ def measure(module, params, threshold, gc_enabled, gc_timing=True):
     ctx = Context()
     pauses = PauseLog()
     callback = pauses.callback
+    region = counted_region()   # instructions, when the harness counts them
     before = [0] * 9
     after = [0] * 9
 
@@ -678,12 +707,15 @@ def measure(module, params, threshold, gc_enabled, gc_timing=True):
     # The harness aligns its RSS timeline to the workload's start, on the
     # system's monotonic clock (CLOCK_MONOTONIC, as the C worker's).
     t0_monotonic = monotonic()
+    if region:
+        region.start()
     cpu0 = process_time()
     ctx.start = start = perf_counter()
     result = module.run(params, ctx)
     gc.collect()                # the counted full collection ending every run
     wall_s = perf_counter() - start
     cpu_s = process_time() - cpu0
+    instructions = region.end() if region else -1
 
     if gc_timing:
         gc.callbacks.remove(callback)
@@ -694,8 +726,11 @@ def measure(module, params, threshold, gc_enabled, gc_timing=True):
     gc_report['pauses'] = summarize_pauses(
         pauses.seconds, pauses.generation,
         [t - start for t in pauses.starts]) if gc_timing else None
-    return sample_report(wall_s, cpu_s, result, ctx.marks(), gc_report,
-                         t0_monotonic, final_rss, rss_at_start)
+    report = sample_report(wall_s, cpu_s, result, ctx.marks(), gc_report,
+                           t0_monotonic, final_rss, rss_at_start)
+    if instructions >= 0:
+        report['instructions'] = instructions
+    return report
 
 
 # -- a program: --script PATH or -m MODULE -----------------------------------
@@ -1155,6 +1190,7 @@ def measure_program(command, program):
     page_size = os.sysconf('SC_PAGE_SIZE')
     pauses = PauseLog()
     callback = pauses.callback
+    region = counted_region()   # instructions, when the harness counts them
     before = [0] * 9
     after = [0] * 9
     pid = os.getpid()
@@ -1171,6 +1207,8 @@ def measure_program(command, program):
         gc.callbacks.append(callback)
 
     t0_monotonic = monotonic()
+    if region:
+        region.start()
     cpu0 = process_time()
     start = perf_counter()
     status, error, fork = start_program(command, program, first, pauses, start)
@@ -1180,6 +1218,7 @@ def measure_program(command, program):
     flush_stdio()
     wall_s = perf_counter() - start
     cpu_s = process_time() - cpu0
+    instructions = region.end() if region else -1
 
     warnings = []
     timed = callback in gc.callbacks
@@ -1205,6 +1244,8 @@ def measure_program(command, program):
         warnings += fork_warnings(fork)
     report = sample_report(wall_s, cpu_s, None, [], gc_report, t0_monotonic,
                            final_rss, rss_at_start)
+    if instructions >= 0:
+        report['instructions'] = instructions
     report.update({
         'program': {'kind': 'module' if command.mode == 'module' else 'script',
                     'target': command.target, 'args': list(command.args)},
