@@ -21,6 +21,7 @@ static const struct {
     {"merge", "join the folders of a sharded suite or sweep into one", rtb_cmd_merge},
     {"micro", "run the Google Benchmark microbenchmarks", rtb_cmd_micro},
     {"plot", "draw the charts of a results folder (matplotlib)", rtb_cmd_plot},
+    {"system", "what on this machine disturbs measurements, what to do", rtb_cmd_system},
 };
 
 static void

@@ -290,6 +290,7 @@ int rtb_cmd_compare(int argc, char **argv);
 int rtb_cmd_export(int argc, char **argv);
 int rtb_cmd_micro(int argc, char **argv);
 int rtb_cmd_plot(int argc, char **argv);
+int rtb_cmd_system(int argc, char **argv);
 int rtb_cmd_suite(int argc, char **argv);
 int rtb_cmd_merge(int argc, char **argv);
 

@@ -24,6 +24,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -191,7 +192,7 @@ class ListAndHelp(Base):
         self.assertIn('--ring', out)
 
     def test_every_command_has_help(self):
-        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot'):
+        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot', 'system'):
             status, out, err = rtbench(cmd, '--help')
             self.assertEqual(status, 0, cmd)
             self.assertIn('usage: rtbench ' + cmd, out)
@@ -300,6 +301,7 @@ class BadInput(Base):
         ('export', 'x.json', '--to', 'xml'),
         ('micro', '--repetitions', 'many'),
         ('plot', '/no/such/folder'),
+        ('system', '--bogus'),
         ('frobnicate',),
         ('cpython', 'cycle_storm', '--rc', 'atomic'),                 # defect 3
         ('cpython', 'cycle_storm', '--alloc', 'jemalloc'),
@@ -868,6 +870,62 @@ class Driver(Base):
         self.assertEqual(status, 1, err)
         self.assertIn('shard 2 of 3 is missing', err)
         self.assertFalse(os.path.exists(os.path.join(self.path('m2'), 'sweep.json')))
+
+
+class System(Base):
+    NAMES = ('CPU governor', 'CPU boost', 'load average', 'busy processes', 'ASLR', 'cores', 'isolated CPUs',
+             'hypervisor', 'instruction counter', 'valgrind')
+
+    @staticmethod
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def test_every_check_has_a_verdict_consistent_with_the_machine(self):
+        status, out, err = rtbench('system')
+        self.assertEqual(status, 0, err)
+        lines = {}
+        for line in out.splitlines():
+            for name in self.NAMES:
+                if line[9:].startswith(name + ' '):
+                    verdict, value = line[:8].strip(), line[9 + 21:]
+                    self.assertIn(verdict, ('ok', 'warning', 'info'), line)
+                    lines[name] = (verdict, value)
+        self.assertEqual(set(lines), set(self.NAMES), out)
+        aslr = self.read('/proc/sys/kernel/randomize_va_space')
+        self.assertEqual(lines['ASLR'][0], 'ok' if aslr == '2' else 'warning')
+        self.assertTrue(lines['ASLR'][1].startswith(aslr + ' '))
+        online = os.sysconf('SC_NPROCESSORS_ONLN')
+        self.assertTrue(lines['cores'][1].startswith('%d online' % online))
+        load1, cores = re.match(r'([0-9.]+) .* on (\d+) core', lines['load average'][1]).groups()
+        self.assertEqual(int(cores), online)
+        self.assertEqual(lines['load average'][0], 'warning' if float(load1) >= online else 'ok')
+        running = int(lines['busy processes'][1].split()[0])
+        self.assertEqual(lines['busy processes'][0], 'warning' if running else 'ok')
+        with open('/proc/cpuinfo') as f:
+            vm = any(l.startswith('flags') and ' hypervisor' in l for l in f)
+        self.assertEqual(lines['hypervisor'][1].startswith('yes'), vm)
+        gov = self.read('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor')
+        if gov is None:
+            self.assertEqual(lines['CPU governor'][0], 'info')
+        else:
+            self.assertEqual(lines['CPU governor'], ('ok' if gov == 'performance' else 'warning', gov))
+        isolated = self.read('/sys/devices/system/cpu/isolated') or ''
+        self.assertEqual(lines['isolated CPUs'][1], isolated or 'none')
+        # No PMU device: the counter cannot be readable (this VM: ENOENT).
+        pmu = any(os.path.exists('/sys/bus/event_source/devices/' + d) for d in ('cpu', 'cpu_core', 'armv8_pmuv3'))
+        if not pmu:
+            self.assertEqual(lines['instruction counter'][0], 'warning')
+            self.assertIn('perf_event_paranoid', lines['instruction counter'][1])
+        has_valgrind = shutil.which('valgrind') is not None
+        self.assertEqual(lines['valgrind'][1].startswith('valgrind-'), has_valgrind)
+        if lines['instruction counter'][0] == 'warning':
+            self.assertEqual(lines['valgrind'][0], 'ok' if has_valgrind else 'warning')
+        warnings = sum(v == 'warning' for v, _ in lines.values())
+        self.assertIn('\n%d warning(s).' % warnings, out)
 
 
 class Micro(Base):
