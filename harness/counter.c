@@ -47,9 +47,9 @@ probe_perf(RtbCounterProbe *p)
     }
     ioctl(fd, PERF_EVENT_IOC_RESET, 0);
     ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-    volatile unsigned sink = 0;
+    static volatile unsigned sink;          /* volatile: the loop stays */
     for (unsigned i = 0; i < 100000; i++)   /* a known amount of work */
-        sink += i;
+        sink = sink + i;
     ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
     long long count = 0;
     if (read(fd, &count, sizeof count) != (ssize_t)sizeof count)
