@@ -500,6 +500,10 @@ class CompareAndExport(Base):
         self.assertEqual(status, 0, err)
         self.assertIn('rc:nonatomic/alloc:pool\n    vs cycle_storm/', out)
         self.assertIn('1 configuration(s) of A (%s) have no counterpart' % da, err)
+        status, out, err = rtbench('compare', da, self.a)      # a folder against a file: by names
+        self.assertEqual(status, 0, err)
+        self.assertNotIn('\n    vs ', out)
+        self.assertIn('1 configuration(s) of A (%s) have no counterpart' % da, err)
         os.remove(os.path.join(db, 'runs.json'))
         status, _, err = rtbench('compare', da, db)
         self.assertEqual(status, 2)
