@@ -30,12 +30,14 @@ ratio to CPython, being measured in the same session as the twin).
 from __future__ import annotations
 
 import json
-import math
-import statistics
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
+
+from rtpeers import HyperfineFile, MicroFile, parse_hyperfine, parse_micro
+from rtstats import Stat, is_number
 
 SCHEMA = "rtbench/1"
 KINDS = ("run", "sweep", "cpython", "suite-part")
@@ -55,104 +57,25 @@ DEFAULT_ALLOC = "pool"
 RC_ORDER = ("nonatomic", "atomic")
 ALLOC_ORDER = ("pool", "malloc", "debug", "mimalloc", "jemalloc")
 
-MIB = 1024 * 1024
-NOISE_SPREAD = _DEFAULTS["noise_spread"]    # (max - min) / median at or above this is "noisy"
-
-# Time units of Google Benchmark, in seconds.
-_GBENCH_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+# (max - min) / median at or above this is "noisy"
+NOISE_SPREAD = _DEFAULTS["noise_spread"]
 
 
 class FolderError(Exception):
     """The folder does not exist or is not a directory (the caller exits 2)."""
 
 
-# ---------------------------------------------------------------------------
-# Statistics
-
-
-@dataclass(frozen=True)
-class Stat:
-    """Median and range of a set of measurements."""
-
-    n: int
-    median: float
-    min: float
-    max: float
-
-    @classmethod
-    def of(cls, values: Iterable[float]) -> Optional["Stat"]:
-        """The Stat of ``values``, or None when there are none."""
-        vals = sorted(float(v) for v in values)
-        if not vals:
-            return None
-        return cls(len(vals), statistics.median(vals), vals[0], vals[-1])
-
-    @property
-    def spread(self) -> float:
-        """(max - min) / median; 0 for a single value or a zero median."""
-        if self.n < 2 or self.median == 0:
-            return 0.0
-        return (self.max - self.min) / abs(self.median)
-
-    def scaled(self, factor: float) -> "Stat":
-        """The same Stat with every value multiplied by ``factor``."""
-        return Stat(self.n, self.median * factor, self.min * factor, self.max * factor)
-
-
-def is_number(value: Any) -> bool:
-    """True for a finite int or float (bool excluded)."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 run``, ``3 runs``."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def dig(data: Any, path: str) -> Any:
-    """``data["a"]["b"]`` for path ``"a.b"``; None where any step is missing."""
+    """``data["a"]["b"]`` for path ``"a.b"`` (``"gc.collections.0"`` indexes a
+    list); None where any step is missing."""
     for key in path.split("."):
-        if not isinstance(data, dict):
+        if isinstance(data, list) and key.isdigit():
+            data = data[int(key)] if int(key) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(key)
+        else:
             return None
-        data = data.get(key)
     return data
-
-
-def time_unit(seconds: float) -> tuple[float, str]:
-    """(factor, unit) that show ``seconds`` as a number of at least 1 where possible."""
-    for factor, unit in ((1.0, "s"), (1e3, "ms"), (1e6, "µs")):
-        if seconds * factor >= 1:
-            return factor, unit
-    return 1e9, "ns"
-
-
-def format_seconds(seconds: float) -> str:
-    """``879 ms``, ``1.29 s``, ``5.19 ns``: three significant digits and a unit."""
-    factor, unit = time_unit(seconds)
-    return f"{seconds * factor:.3g} {unit}"
-
-
-def format_bytes(size: float) -> str:
-    """``118 MiB`` (``0.5 MiB`` below 1 MiB)."""
-    mib = size / MIB
-    return f"{mib:.0f} MiB" if mib >= 10 else f"{mib:.3g} MiB"
-
-
-def pareto_front(points: list[tuple[float, float]]) -> list[int]:
-    """Indices of the points not dominated when both coordinates are minimized.
-
-    The indices come back sorted by the first coordinate (ascending), so joining
-    the points in that order draws the front.
-    """
-    order = sorted(range(len(points)), key=lambda i: (points[i][0], points[i][1]))
-    front: list[int] = []
-    best_y = math.inf
-    for i in order:
-        if points[i][1] < best_y:
-            front.append(i)
-            best_y = points[i][1]
-    return front
 
 
 # ---------------------------------------------------------------------------
@@ -227,6 +150,8 @@ class Run:
         self.machine: dict = header.get("machine") or {}
         self.tool: str = header.get("tool") or ""
         self.created: str = header.get("created") or ""
+        command = header.get("command")
+        self.command: list = [str(c) for c in command] if isinstance(command, list) else []
         self.workload: str = data["workload"]
         self.params: dict = data.get("params") or {}
         self.config: dict = data.get("config") or {}
@@ -331,127 +256,58 @@ class Run:
                 return str(s["error"])
         return None
 
-
-# ---------------------------------------------------------------------------
-# Google Benchmark and hyperfine
-
-
-@dataclass
-class MicroBench:
-    """One Google Benchmark instance: time per iteration, in seconds."""
-
-    name: str                 # the run name, e.g. alloc_free/pool/64
-    family: str               # alloc_free
-    args: list[str]           # ["pool", "64"]
-    seconds: Stat             # median: see ``basis``; min/max: over the repetitions
-    basis: str                # "median aggregate" or "median of N iterations"
-
-
-@dataclass
-class MicroFile:
-    path: Path
-    context: dict
-    benches: list[MicroBench]
-
-
-@dataclass
-class HyperfineCommand:
-    label: str                # the parameters, or the command when there are none
-    command: str
-    mean: float
-    stddev: Optional[float]
-    times: list[float]
-    failed: int               # runs with a non-zero exit code
-
-
-@dataclass
-class HyperfineFile:
-    path: Path
-    commands: list[HyperfineCommand]
+    def data_command(self) -> str:
+        """The command that wrote this run's file, as a shell line."""
+        if not self.command:
+            return "not recorded"
+        text = " ".join(shlex.quote(c) for c in self.command)
+        return text + (" (its arguments not recorded)" if len(self.command) == 1 else "")
 
     @property
-    def name(self) -> str:
-        """``threshold`` for ``hyperfine-threshold.json``."""
-        stem = self.path.stem
-        return stem[len("hyperfine-"):] if stem.startswith("hyperfine-") else stem
+    def warnings(self) -> list[str]:
+        """The harness's warnings on this run, as text: plain strings, or the
+        ``{"kind", "message"}`` objects of later result files."""
+        out = []
+        for item in self.data.get("warnings") or []:
+            if isinstance(item, dict):
+                text = item.get("message") or item.get("kind")
+                out.append(str(text) if text else json.dumps(item, sort_keys=True))
+            elif item:
+                out.append(str(item))
+        return out
+
+    def pauses(self) -> "PauseSet":
+        """The GC pauses of the ok samples, pooled."""
+        recorded, count, total, maxima, subsampled = [], 0, [], [], False
+        for sample in self.ok_samples:
+            pauses = dig(sample, "gc.pauses")
+            if not isinstance(pauses, dict):
+                continue
+            seconds = [float(p) for p in pauses.get("seconds") or [] if is_number(p)]
+            recorded += seconds
+            n = pauses.get("count")
+            count += int(n) if is_number(n) else len(seconds)
+            if is_number(pauses.get("total_s")):
+                total.append(float(pauses["total_s"]))
+            top = pauses.get("max_s")
+            if is_number(top) or seconds:
+                maxima.append(float(top) if is_number(top) else max(seconds))
+            subsampled |= bool(pauses.get("subsampled"))
+        return PauseSet(sorted(recorded), count, max(maxima) if maxima else None,
+                        subsampled, len(self.ok_samples))
 
 
-_NAME_FLAGS = ("real_time", "manual_time", "process_time")
+@dataclass
+class PauseSet:
+    """The pauses of one run's ok samples pooled: ``recorded`` holds the lengths
+    the result files keep (all of them, or a uniform subsample), ``count`` and
+    ``max_s`` are exact."""
 
-
-def _split_bench_name(run_name: str) -> tuple[str, list[str]]:
-    """``alloc_free/pool/64/repeats:3/real_time`` -> (``alloc_free``, [pool, 64])."""
-    parts = run_name.split("/")
-    args = [p for p in parts[1:] if ":" not in p and p not in _NAME_FLAGS]
-    return parts[0], args
-
-
-def _parse_micro(data: dict, path: Path, notes: list[str]) -> MicroFile:
-    """Reduce Google Benchmark 1.7 entries to one MicroBench per run name."""
-    iterations: dict[str, list[float]] = {}
-    medians: dict[str, float] = {}
-    means: dict[str, float] = {}
-    for entry in data["benchmarks"]:
-        if not isinstance(entry, dict):
-            continue
-        run_name = str(entry.get("run_name") or entry.get("name", "?"))
-        if entry.get("error_occurred"):
-            notes.append(f"{path}: {run_name}: benchmark error: {entry.get('error_message')}")
-            continue
-        scale = _GBENCH_UNITS.get(entry.get("time_unit", "ns"))
-        value = entry.get("real_time")
-        if scale is None or not is_number(value):
-            continue                  # BigO/RMS rows, or a unit we do not know
-        seconds = value * scale
-        if entry.get("run_type") == "aggregate":
-            if entry.get("aggregate_unit", "time") != "time":
-                continue              # the coefficient of variation
-            if entry.get("aggregate_name") == "median":
-                medians[run_name] = seconds
-            elif entry.get("aggregate_name") == "mean":
-                means[run_name] = seconds
-        else:
-            iterations.setdefault(run_name, []).append(seconds)
-    benches = []
-    for run_name in dict.fromkeys([*iterations, *medians, *means]):
-        benches.append(_micro_bench(run_name, iterations.get(run_name, []),
-                                    medians.get(run_name), means.get(run_name)))
-    return MicroFile(path, data.get("context") or {}, benches)
-
-
-def _micro_bench(run_name: str, reps: list[float], median: Optional[float],
-                 mean: Optional[float]) -> MicroBench:
-    family, args = _split_bench_name(run_name)
-    if median is not None:
-        centre, basis = median, "median aggregate"
-    elif reps:
-        centre = statistics.median(reps)
-        basis = f"median of {plural(len(reps), 'repetition')}"
-    else:
-        centre, basis = mean, "mean aggregate"
-    low = min(reps) if reps else centre
-    high = max(reps) if reps else centre
-    return MicroBench(run_name, family, args,
-                      Stat(max(len(reps), 1), centre, min(low, centre), max(high, centre)),
-                      basis)
-
-
-def _parse_hyperfine(data: dict, path: Path) -> HyperfineFile:
-    commands = []
-    for i, res in enumerate(data["results"]):
-        if not isinstance(res, dict) or not is_number(res.get("mean")):
-            raise ValueError(f"results[{i}] has no numeric 'mean'")
-        params = res.get("parameters") or {}
-        command = str(res.get("command", f"command {i + 1}"))
-        label = " ".join(f"{k}={v}" for k, v in params.items()) or command
-        times = [float(t) for t in res.get("times") or [] if is_number(t)]
-        codes = res.get("exit_codes") or []
-        stddev = res.get("stddev")
-        commands.append(HyperfineCommand(
-            label, command, float(res["mean"]),
-            float(stddev) if is_number(stddev) else None, times,
-            sum(1 for c in codes if c not in (0, None))))
-    return HyperfineFile(path, commands)
+    recorded: list[float]
+    count: int
+    max_s: Optional[float]
+    subsampled: bool
+    samples: int
 
 
 # ---------------------------------------------------------------------------
@@ -564,9 +420,9 @@ def _load_one(path: Path, results: Results) -> None:
             results.notes.append(f"{path}: a second Google Benchmark file; "
                                  f"using {results.micro.path.name}, ignoring this one")
             return
-        results.micro = _parse_micro(data, path, results.notes)
+        results.micro = parse_micro(data, path, results.notes)
     elif isinstance(data.get("results"), list):
-        results.hyperfine.append(_parse_hyperfine(data, path))
+        results.hyperfine.append(parse_hyperfine(data, path))
     else:
         raise ValueError("neither an rtbench/1 result (no 'schema'), nor Google "
                          "Benchmark ('benchmarks'), nor hyperfine ('results') JSON")

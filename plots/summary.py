@@ -31,6 +31,7 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rtresults as rr  # noqa: E402
+import rtstats as rs  # noqa: E402
 
 DASH = "—"
 MAX_WARNINGS = 200           # keeps the file small whatever the folder holds
@@ -65,10 +66,10 @@ def table(header: list[str], rows: list[list[str]], align: list[str]) -> list[st
 
 def number(x: float, metric: str) -> str:
     """A value of ``metric`` with its unit."""
-    return rr.format_bytes(x) if metric == "peak_rss_bytes" else rr.format_seconds(x)
+    return rs.format_bytes(x) if metric == "peak_rss_bytes" else rs.format_seconds(x)
 
 
-def value(stat: Optional[rr.Stat], metric: str) -> str:
+def value(stat: Optional[rs.Stat], metric: str) -> str:
     """The median of ``stat`` with its unit, or a dash."""
     return DASH if stat is None else number(stat.median, metric)
 
@@ -192,7 +193,7 @@ def noise_spreads(run: rr.Run) -> list[tuple[float, str]]:
     out = []
     for metric, what in METRICS:
         stat = run.stat(metric)
-        if stat is not None and stat.spread >= rr.NOISE_SPREAD:
+        if stat is not None and stat.spread >= rs.NOISE_SPREAD:
             out.append((stat.spread, f"{what} {stat.spread:.0%} ({number(stat.min, metric)} to "
                                      f"{number(stat.max, metric)}, n={stat.n})"))
     return out
@@ -220,7 +221,7 @@ def noise_lines(results: rr.Results) -> list[str]:
     noisy.sort(key=lambda item: -item[0])
     worst = noisy[0]
     lines = [f"- Noisy: {len(noisy)} of {len(results.runs)} configurations spread by "
-             f"{rr.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
+             f"{rs.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
              f"{worst[2][0][1]}). The machine is noisy: compare medians and ratios measured "
              "in one run, or take more samples (`--repeat`).",
              "", "<details><summary>noisy configurations</summary>", ""]
@@ -252,15 +253,15 @@ def warnings(results: rr.Results) -> list[str]:
 def inputs_line(results: rr.Results) -> str:
     files = sorted({r.source.name for r in results.runs})
     roles = {role: len(results.select(role)) for role in ("run", "sweep", "pair", "cpython")}
-    parts = [f"{rr.plural(len(files), 'result file')} ({rr.plural(roles['run'], 'run')}, "
-             f"{rr.plural(roles['sweep'], 'sweep point')}, "
-             f"{rr.plural(roles['cpython'], 'CPython run')} "
-             f"with {rr.plural(roles['pair'], 'rtbench run')} beside them)"]
+    parts = [f"{rs.plural(len(files), 'result file')} ({rs.plural(roles['run'], 'run')}, "
+             f"{rs.plural(roles['sweep'], 'sweep point')}, "
+             f"{rs.plural(roles['cpython'], 'CPython run')} "
+             f"with {rs.plural(roles['pair'], 'rtbench run')} beside them)"]
     if results.micro:
         parts.append(f"{code(results.micro.path.name)} ({len(results.micro.benches)} "
                      "microbenchmarks)")
     if results.hyperfine:
-        parts.append(rr.plural(len(results.hyperfine), "hyperfine file"))
+        parts.append(rs.plural(len(results.hyperfine), "hyperfine file"))
     return "Inputs: " + ", ".join(parts) + "."
 
 
@@ -293,11 +294,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     results = rr.load_for_script(args.dir, "using", warn)
     if results is None:
         return 2
-    out = args.out or args.dir / "summary.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(document(results), encoding="utf-8")
-    print(out)
+    print(write(results, args.out or args.dir / "summary.md"))
     return 1 if results.errors else 0
+
+
+def write(results: rr.Results, out: Path) -> Path:
+    """Write the summary of ``results`` to ``out`` (atomically); return ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(document(results), encoding="utf-8")
+    tmp.replace(out)
+    return out
 
 
 if __name__ == "__main__":

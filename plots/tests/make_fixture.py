@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_plots import break_samples, build_fixture  # noqa: E402
+from fixture import break_samples, build_fixture  # noqa: E402
 
 
 def main() -> int:
