@@ -1,6 +1,6 @@
-/* cmd_plot.c -- rtbench plot DIR: the charts and summary.md of a results
- * folder, by the matplotlib scripts in plots/ under a Python that has
- * matplotlib (Debian's python3-matplotlib installs for /usr/bin/python3). */
+/* cmd_plot.c -- rtbench plot DIR: the charts, summary.md and report.html of a
+ * results folder, by plots/plot.py under a Python that has matplotlib
+ * (Debian's python3-matplotlib installs for /usr/bin/python3). */
 #define _GNU_SOURCE
 #include "rtbench.h"
 
@@ -13,9 +13,11 @@ help(void)
 {
     printf("usage: rtbench plot DIR [--out CHARTDIR]\n\n"
            "Draw every chart the result files in DIR allow (PNG and SVG, in DIR/charts by\n"
-           "default) and write DIR/summary.md.  Runs plots/plot.py and plots/summary.py\n"
-           "under the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has\n"
-           "matplotlib (on Debian: apt-get install python3-matplotlib).\n");
+           "default), and write DIR/summary.md and DIR/report.html (one self-contained\n"
+           "page: every chart, its verdicts, the tables, the warnings).  A chart without\n"
+           "enough data is not drawn, and the report says why.  Runs plots/plot.py under\n"
+           "the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has matplotlib\n"
+           "(on Debian: apt-get install python3-matplotlib).\n");
 }
 
 int
@@ -54,12 +56,9 @@ rtb_cmd_plot(int argc, char **argv)
                 "(apt-get install python3-matplotlib) or set RTBENCH_PYTHON to an interpreter that has it", tried);
         return 1;
     }
-    char *script = rtb_asprintf("%s/plots/plot.py", rtb_home()), *summary = rtb_asprintf("%s/plots/summary.py", rtb_home());
+    char *script = rtb_asprintf("%s/plots/plot.py", rtb_home());
     char *pargs[] = {(char *)py, script, (char *)dir, out ? "--out" : NULL, (char *)out, NULL};
     int status = rtb_spawn(pargs, false);
-    char *sargs[] = {(char *)py, summary, (char *)dir, NULL};
-    int s2 = rtb_spawn(sargs, false);
     free(script);
-    free(summary);
-    return status != 0 ? status : s2;
+    return status;
 }
