@@ -5,8 +5,8 @@
 # (valgrind: its callgrind.h at build time, callgrind for instruction counts).
 RTBENCH_PACKAGES="cmake ninja-build gcc g++ make git libbenchmark-dev libbenchmark-tools hyperfine \
 python3 python3-matplotlib python3-numpy python3-scipy python3-jsonschema libmimalloc-dev libjemalloc-dev valgrind"
-# The tests add the sanitizers'.
-RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev"
+# The tests add the sanitizers' and the browser that opens the report.
+RTBENCH_TEST_PACKAGES="clang libclang-rt-14-dev chromium"
 
 # GLIBC_TUNABLES for dlopen'ing jemalloc: defined once, in rt/bench.h.
 RT_DL_TLS_TUNABLE=$(sed -n 's/^#define RT_DL_TLS_TUNABLE "\(.*\)"$/\1/p' runtime/include/rt/bench.h)   # sourced from the repository root
