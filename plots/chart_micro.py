@@ -42,8 +42,9 @@ def values(bench: rp.MicroBench) -> list[float]:
 
 def micro_foot(micro: rp.MicroFile, benches: list[rp.MicroBench], runs) -> list[str]:
     reps = sorted({len(b.seconds.values) or 1 for b in benches})
+    counts = "/".join(map(str, reps)) + (" repetition" if reps == [1] else " repetitions")
     foot = [rr.micro_machine_line(micro, runs),
-            f"Google Benchmark real time, {'/'.join(map(str, reps))} repetitions; "
+            f"Google Benchmark real time, {counts}; "
             + ("dots: medians, bars: 95% bootstrap interval (seeded)." if reps[-1] >= 3
                else "too few repetitions for an interval.")]
     notes = []

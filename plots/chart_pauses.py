@@ -147,7 +147,8 @@ def draw(ax, spectra: list[Spectrum]) -> None:
                      linewidth=2.2 if default else 1.3, zorder=4 if default else 3)
         xs = [x for _, x, _ in s.points]
         ys = [v for _, _, v in s.points]
-        ax.plot(xs, ys, marker="o", markersize=4, label=legend_label(s), **style)
+        if xs:
+            ax.plot(xs, ys, marker="o", markersize=4, label=legend_label(s), **style)
         if s.max_s:
             if xs:
                 ax.plot([xs[-1], MAX_POSITION], [ys[-1], s.max_s], linestyle=":", **style)

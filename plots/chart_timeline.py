@@ -2,7 +2,8 @@
 
 ``rss_timeline_<workload>``: the resident set of the median sample (by wall time)
 of the default configuration, sampled by the parent; the peak the kernel
-recorded (VmHWM), which can lie above the samples; the workload's own marks,
+recorded (VmHWM), which can lie above the samples; in grey what the process did
+before the workload (start-up) and after it (reporting, exit); the workload's own marks,
 labelled where their measured extents leave room; and below, on the same time
 axis, each GC pause as a dot at its start, its length on a log scale, coloured
 by generation.  A run too short for the sampling interval to draw a curve
@@ -52,6 +53,20 @@ def pick_sample(run: rr.Run) -> tuple[Optional[dict], str]:
 
 def points_inside(t: np.ndarray, wall: float) -> int:
     return int(np.count_nonzero((t >= 0) & (t <= wall)))
+
+
+def draw_rss(ax: Axes, t: np.ndarray, rss: np.ndarray, wall: float) -> None:
+    """The RSS during the workload, and in grey what the process did before it
+    (start-up) and after it (reporting its result, exit)."""
+    mib = rss / rs.MIB
+    inside = (t >= 0) & (t <= wall)
+    ax.plot(t[inside], mib[inside], color=ck.RTBENCH_COLOR, linewidth=1.3, label="RSS")
+    outside = False
+    for part in (t <= 0, t >= wall):
+        if np.count_nonzero(part) > 1:
+            ax.plot(t[part], mib[part], color="0.6", linewidth=1.0, linestyle=":",
+                    label=None if outside else "RSS outside the workload")
+            outside = True
 
 
 def draw_marks(ax: Axes, marks: list[dict]) -> int:
@@ -124,7 +139,7 @@ def timeline_chart(results: rr.Results, key: tuple[str, str]) -> Optional[ck.Cha
     fig, axes = ck.new_figure(8.0, 5.4, 2, 1, sharex=True,
                               gridspec_kw={"height_ratios": [3, 1.4]})
     ax, ax_p = axes[:, 0]
-    ax.plot(t, rss / rs.MIB, color=ck.RTBENCH_COLOR, linewidth=1.3, label="RSS")
+    draw_rss(ax, t, rss, wall)
     peak = sample.get("peak_rss_bytes")
     if rs.is_number(peak):
         ax.axhline(peak / rs.MIB, color="0.45", linestyle="--", linewidth=0.9,

@@ -23,6 +23,7 @@ import rtresults as rr
 import rtstats as rs
 
 T0 = rr.DEFAULT_THRESHOLD[0]
+MIN_EFFECT = 0.01            # a peak RSS change smaller than 1% is no effect worth a chart
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,13 @@ class Metric:
     key: str                  # short name in verdicts: "time", "p99 pause"
     path: str                 # dotted path in a sample
     unit: str                 # "s", "bytes" or "count"
+    percentile: Optional[float] = None      # a pause percentile: needs enough pauses
 
 
 TIME = Metric("time", "wall_s", "s")
 RSS = Metric("peak RSS", "peak_rss_bytes", "bytes")
-P50 = Metric("p50 pause", "gc.pauses.p50_s", "s")
-P99 = Metric("p99 pause", "gc.pauses.p99_s", "s")
+P50 = Metric("p50 pause", "gc.pauses.p50_s", "s", 50.0)
+P99 = Metric("p99 pause", "gc.pauses.p99_s", "s", 99.0)
 PMAX = Metric("max pause", "gc.pauses.max_s", "s")
 TOTAL = Metric("total pause", "gc.pauses.total_s", "s")
 GENS = tuple(Metric(f"gen{g} collections", f"gc.collections.{g}", "count") for g in range(3))
@@ -79,6 +81,7 @@ class Series:
     metric: Metric
     base: Optional[rs.Stat]          # the default's samples
     points: list[Point]
+    omitted: list[int]               # thresholds left out: too few pauses per sample
 
     @property
     def noise(self) -> float:
@@ -88,10 +91,11 @@ class Series:
         return [p for p in self.points if p.ratio and p.ratio.beyond_noise]
 
     def within_noise(self) -> bool:
-        """No point changes the metric by more than the noise: every interval
-        holds 1, and points without one lie within the default's spread."""
+        """No point changes the metric beyond the noise by MIN_EFFECT or more:
+        within its interval, or (without one) within the default's spread."""
+        floor = math.log(1 + MIN_EFFECT)
         for p in self.points:
-            if p.ratio is None or p.t0 == T0:
+            if p.ratio is None or p.t0 == T0 or log_size(p.ratio.value) < floor:
                 continue
             if p.ratio.beyond_noise:
                 return False
@@ -110,18 +114,39 @@ def base_run(group: rr.SweepGroup) -> tuple[Optional[rr.Run], str]:
     return best, note
 
 
+def sample_values(run: rr.Run, metric: Metric) -> list[float]:
+    """The metric over the ok samples; for a pause percentile, none unless every
+    sample had enough pauses for it (rtstats.values_needed)."""
+    if metric.percentile is not None:
+        need = rs.values_needed(metric.percentile)
+        counts = [rr.dig(s, "gc.pauses.count") for s in run.ok_samples]
+        if not counts or any(not rs.is_number(c) or c < need for c in counts):
+            return []
+    return run.values(metric.path)
+
+
 def series(group: rr.SweepGroup, base: rr.Run, metric: Metric) -> Series:
-    ref = base.values(metric.path)
-    points = []
+    ref = sample_values(base, metric)
+    points, omitted = [], []
     for run in group.runs:
         if not run.threshold0 or run.threshold0 <= 0:
             continue
-        values = run.values(metric.path)
+        values = sample_values(run, metric)
+        if not values and run.values(metric.path):
+            omitted.append(run.threshold0)
         stat = rs.Stat.of(values)
         label = f"{run.name}|{metric.path}"
         ratio = rs.ratio_of_medians(values, ref, label) if values and ref else None
         points.append(Point(run.threshold0, ratio, stat.median if stat else None))
-    return Series(metric, rs.Stat.of(ref), points)
+    return Series(metric, rs.Stat.of(ref), points, omitted)
+
+
+def too_few(s: Series) -> str:
+    """``fewer than 1,000 pauses per sample at t0 = 10000, 31623``, or ''."""
+    if not s.omitted:
+        return ""
+    return (f"fewer than {rs.values_needed(s.metric.percentile):,} pauses per sample at "
+            f"t0 = {', '.join(map(str, s.omitted))}")
 
 
 def fastest(time: Series) -> Optional[Point]:
@@ -150,7 +175,8 @@ def headline(all_series: dict[Metric, Series]) -> str:
     if best is None:
         return f"No threshold0 changes the time beyond noise (ratios to t0 = {T0})."
     parts = [best.ratio.text("time")]
-    for metric in (P99, RSS):
+    tail = P99 if point_at(all_series[P99], best.t0) else PMAX   # p99 where it says something
+    for metric in (tail, RSS):
         p = point_at(all_series[metric], best.t0)
         if p:
             parts.append(p.ratio.text(metric.key))
@@ -159,15 +185,19 @@ def headline(all_series: dict[Metric, Series]) -> str:
 
 def metric_verdict(s: Series) -> str:
     """One line per metric: its largest change beyond noise, or none."""
+    left_out = too_few(s)
     if s.base is None or not any(p.ratio for p in s.points):
-        return f"{s.metric.key}: not recorded."
+        why = left_out or ("0 at the default: no ratio" if s.base else "not recorded")
+        return f"{s.metric.key}: {why}."
     base = f"{absolute(s.base.median, s.metric)} at t0 = {T0}"
+    left_out = f"; left out: {left_out}" if left_out else ""
     top = largest_change(s)
     if top is None:
-        return f"{s.metric.key}: no change beyond noise ({base})."
+        return f"{s.metric.key}: no change beyond noise ({base}{left_out})."
     others = len(s.beyond())
     return (f"{s.metric.key}: largest change at t0 = {top.t0}, {top.ratio.text()} "
-            f"({base}; beyond noise at {others} of {len(s.points) - 1} thresholds).")
+            f"({base}; beyond noise at {others} of {len(s.points) - 1} thresholds"
+            f"{left_out}).")
 
 
 # ---------------------------------------------------------------------------
@@ -206,15 +236,15 @@ def no_effect(ax: Axes, s: Series) -> None:
     ax.set_axis_off()
     spread = f"; the default's samples spread {s.noise:.1%}" if s.noise else ""
     ax.text(0.5, 0.5, f"{s.metric.key}: no effect beyond noise\n"
-                      f"(every threshold0 within its interval of "
-                      f"{absolute(s.base.median, s.metric)}{spread})",
+                      f"(every threshold0 within its interval, or within {MIN_EFFECT:.0%},\n"
+                      f"of {absolute(s.base.median, s.metric)}{spread})",
             ha="center", va="center", transform=ax.transAxes, fontsize=8, color="0.3",
             wrap=True)
 
 
 def panel_title(title: str, items: list[Series]) -> str:
     """``time`` over ``at t0 = 700: 520 ms``; several metrics name theirs in the legend."""
-    if len(items) == 1 and items[0].base:
+    if len(items) == 1:
         return f"{title}\nat t0 = {T0}: {absolute(items[0].base.median, items[0].metric)}"
     return f"{title}\n(legend: the values at {T0})"
 
@@ -223,9 +253,20 @@ def legend_label(s: Series) -> str:
     return f"{s.metric.key} ({absolute(s.base.median, s.metric)})"
 
 
-def draw_panel(ax: Axes, title: str, items: list[Series], thresholds: list[int]) -> bool:
+def unshown_label(s: Series) -> str:
+    """A legend line for a series the panel cannot draw, saying why."""
+    if s.base is not None and s.base.median == 0:
+        return f"{s.metric.key}: 0 at t0 = {T0}, no ratio"
+    if s.metric.percentile is not None:
+        return f"{s.metric.key}: too few pauses"
+    return f"{s.metric.key}: not recorded"
+
+
+def draw_panel(ax: Axes, title: str, configured: list[Series], thresholds: list[int]) -> bool:
     """One metric family; False when it had nothing to draw."""
-    items = [s for s in items if s.base is not None and any(p.ratio for p in s.points)]
+    items = [s for s in configured if s.base is not None and any(p.ratio for p in s.points)]
+    unshown = [Line2D([], [], linestyle="none", label=unshown_label(s))
+               for s in configured if s not in items]
     if not items:
         ax.set_axis_off()
         ax.text(0.5, 0.5, f"{title}: not recorded", ha="center", va="center",
@@ -245,9 +286,9 @@ def draw_panel(ax: Axes, title: str, items: list[Series], thresholds: list[int])
     low, high = ck.ratio_limits(p.ratio for s in items for p in s.points)
     ck.ratio_axis(ax, "y", low, high, noise)
     ck.threshold_axis(ax, thresholds, T0)
-    ax.set_title(panel_title(title, items), fontsize=8.5)
-    if len(items) > 1:
-        ax.legend(handles=handles, loc="best", fontsize=7, handlelength=1.6)
+    ax.set_title(panel_title(title, configured), fontsize=8.5)
+    if len(configured) > 1:
+        ax.legend(handles=handles + unshown, loc="best", fontsize=7, handlelength=1.6)
     return True
 
 
@@ -299,6 +340,8 @@ def tuning_chart(workload: str, groups: list[rr.SweepGroup]) -> ck.Chart:
         ax.set_xlabel("threshold0 (log scale)")
     key_panel(axes[1, 2])
     notes = [n for n in (base_note,) if n] + [r.problem("using") or "" for r in group.runs]
+    notes += [f"{m.key} left out: {too_few(all_series[m])}" for m in (P50, P99)
+              if too_few(all_series[m])]
     if len(groups) > 1:
         notes.append("other sweep lines (" + ", ".join(g.label for g in groups[1:]) +
                      ") not shown")

@@ -53,8 +53,10 @@ dl.machine dt { color: var(--muted); }
 dl.machine dd { margin: 0; overflow-wrap: anywhere; }
 .tablewrap { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 8px 0 16px; }
 table { border-collapse: collapse; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right;
-         white-space: nowrap; }
+th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: right; }
+td { white-space: nowrap; }
+td.text { white-space: normal; min-width: 7em; max-width: 14em; }
+th { vertical-align: bottom; min-width: 4.5em; }
 th:first-child, td:first-child, td.text, th.text { text-align: left; }
 thead th { background: var(--soft); position: sticky; top: 0; }
 table.sortable th { cursor: pointer; user-select: none; }
@@ -147,7 +149,9 @@ def table(header: list[str], rows: list[list[Cell]], sortable: bool = True,
           table_id: str = "") -> str:
     ident = f' id="{table_id}"' if table_id else ""
     cls = ' class="sortable"' if sortable else ""
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in header)
+    text_columns = {i for i, c in enumerate(rows[0]) if c.is_text} if rows else set()
+    head = "".join(('<th scope="col" class="text">' if i in text_columns else '<th scope="col">')
+                   + f"{esc(h)}</th>" for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(c.html() for c in row) + "</tr>" for row in rows)
     return (f'<div class="tablewrap"><table{ident}{cls}><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>")
@@ -173,10 +177,12 @@ def headline_rows(results: rr.Results) -> tuple[list[str], list[list[Cell]]]:
     keys = rr.main_keys(results)
     by_key = {m: {c.key: c for c in cc.cpython_ratios(results, m)} for m, _ in cc.METRICS}
     atomic = {c.key: c for c in cc.variant_ratios(results, "wall_s").get(rr.DEFAULT_ALLOC, [])}
-    backends = {alloc: {c.key: c for c in comps}
-                for alloc, comps in cc.backend_ratios(results, "wall_s").items()}
+    backends = {alloc: {c.key: c for c in comps}            # debug last: its own scale
+                for alloc, comps in sorted(cc.backend_ratios(results, "wall_s").items(),
+                                           key=lambda kv: kv[0] == cc.DEBUG)}
     groups = {g[0].key: g[0] for g in rr.sweeps(results).values()}
-    header = ["workload", "params", "rtbench time", "CPython time", "time ÷ CPython",
+    header = ["workload", "params", "CPython pair's params", "rtbench time", "CPython time",
+              "time ÷ CPython",
               "rtbench peak RSS", "CPython peak RSS", "RSS ÷ CPython",
               "atomic ÷ nonatomic time"] + [f"{a} ÷ pool time" for a in backends] + \
              ["fastest threshold0 (time)"]
@@ -186,8 +192,11 @@ def headline_rows(results: rr.Results) -> tuple[list[str], list[list[Cell]]]:
         pair_t = by_key["wall_s"].get(key) or next(
             (c for k, c in by_key["wall_s"].items() if k[0] == key[0]), None)
         pair_m = by_key["peak_rss_bytes"].get(pair_t.key) if pair_t else None
+        pair_params = ("—" if pair_t is None else "the same" if pair_t.key == key
+                       else rr.params_label(results.params(pair_t.key)))
         row = [Cell(rr.key_label(results, key).split(" (")[0], is_text=True),
                Cell(rr.params_label(results.params(key)) or "—", is_text=True),
+               Cell(pair_params, is_text=True),
                value_cell(pair_t.a if pair_t else None, "wall_s"),
                value_cell(pair_t.b if pair_t else None, "wall_s"),
                ratio_cell(pair_t.ratio if pair_t else None),

@@ -201,8 +201,11 @@ class TestTuning(unittest.TestCase):
         with ck.style():
             chart = chart_tuning.charts(results)[0]
             ck.finish(chart)
+        # At 10000 a sample has 10 pauses: too few for a p99, so the headline gives the max.
         self.assertRegex(chart.caption[0], r"^t0 = 10000 \(fastest\): −\d+% time \[−\d+, −\d+\], "
-                                           r"p99 pause ×[\d.]+ \[.*\], peak RSS ")
+                                           r".* max pause \[.*\], peak RSS ×[\d.]+ \[")
+        self.assertIn("p99 pause: fewer than 1,000 pauses per sample at t0 = 100, 700, 1000, "
+                      "10000.", chart.caption)
         time_ax = chart.figure.axes[0]
         labels = [t.get_text() for t in time_ax.get_xticklabels()]
         self.assertEqual(labels, ["100", "1k", "10k"])        # 700: the dotted line's label
@@ -211,6 +214,17 @@ class TestTuning(unittest.TestCase):
         header, rows = chart.table
         self.assertEqual(header[:3], ["threshold0", "time", "peak RSS"])
         self.assertEqual([r[0] for r in rows], ["100", "700 (default)", "1000", "10000"])
+
+    def test_p99_with_enough_pauses_per_sample(self):
+        data = sweep("cycle_storm", (100, 700, 1000), rss_growth=0.5)
+        for run in data["runs"]:
+            for sample in run["samples"]:
+                sample["gc"]["pauses"]["count"] *= 20          # as if subsampled
+        with ck.style():
+            chart = chart_tuning.charts(load(data))[0]
+        line = next(c for c in chart.caption if c.startswith("p99 pause:"))
+        self.assertRegex(line, r"^p99 pause: (largest change|no change beyond noise)")
+        self.assertIn("p99 pause", chart.caption[0])
 
     def test_no_sweep_is_said(self):
         chart = chart_tuning.charts(load(micro_file(random.Random(1))))[0]
