@@ -15,9 +15,10 @@ help(void)
            "Draw every chart the result files in DIR allow (PNG and SVG, in DIR/charts by\n"
            "default), and write DIR/summary.md and DIR/report.html (one self-contained\n"
            "page: every chart, its verdicts, the tables, the warnings).  A chart without\n"
-           "enough data is not drawn, and the report says why.  Runs plots/plot.py under\n"
-           "the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has matplotlib\n"
-           "(on Debian: apt-get install python3-matplotlib).\n");
+           "enough data is not drawn, and the report says why.  With Debian's chromium\n"
+           "installed, also pictures of the report in DIR/screenshots.  Runs plots/plot.py\n"
+           "under the first of $RTBENCH_PYTHON, /usr/bin/python3, python3 that has\n"
+           "matplotlib (on Debian: apt-get install python3-matplotlib).\n");
 }
 
 int
@@ -57,7 +58,7 @@ rtb_cmd_plot(int argc, char **argv)
         return 1;
     }
     char *script = rtb_asprintf("%s/plots/plot.py", rtb_home());
-    char *pargs[] = {(char *)py, script, (char *)dir, out ? "--out" : NULL, (char *)out, NULL};
+    char *pargs[] = {(char *)py, script, (char *)dir, "--screenshots", out ? "--out" : NULL, (char *)out, NULL};
     int status = rtb_spawn(pargs, false);
     free(script);
     return status;

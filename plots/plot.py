@@ -2,6 +2,7 @@
 """Chart an rtbench results folder, and write its summary and HTML report.
 
     plot.py DIR [--out CHARTDIR] [--format png,svg] [--no-summary] [--no-report]
+                [--screenshots]
 
 Writes, for whichever inputs DIR holds (CHARTDIR defaults to DIR/charts):
 
@@ -14,8 +15,11 @@ Writes, for whichever inputs DIR holds (CHARTDIR defaults to DIR/charts):
     micro_gc
     hyperfine_<name>                one chart per hyperfine-<name>.json (chart_hyperfine)
 
-and DIR/summary.md (summary.py) and DIR/report.html (report.py).  A chart without
-enough data to say something is not drawn: stderr and the report say why.
+and DIR/summary.md (summary.py) and DIR/report.html (report.py); with
+--screenshots (what ``rtbench plot`` passes), pictures of the report taken in
+headless Chromium, in DIR/screenshots (chromium.py; skipped, saying so, without
+a Chromium).  A chart without enough data to say something is not drawn: stderr
+and the report say why.
 
 Problems go to stderr, one line each, prefixed ``plot:``; the files written go to
 stdout, one path a line.  Exit status: 0, or 1 when a file could not be read (the
@@ -40,6 +44,7 @@ import chart_pauses  # noqa: E402
 import chart_timeline  # noqa: E402
 import chart_tuning  # noqa: E402
 import chartkit as ck  # noqa: E402
+import chromium  # noqa: E402
 import report  # noqa: E402
 import rtresults as rr  # noqa: E402
 import summary  # noqa: E402
@@ -107,6 +112,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                         help="comma-separated formats among png, svg (default: png,svg)")
     parser.add_argument("--no-summary", action="store_true", help="do not write summary.md")
     parser.add_argument("--no-report", action="store_true", help="do not write report.html")
+    parser.add_argument("--screenshots", action="store_true",
+                        help="picture the report in headless Chromium (DIR/screenshots)")
     args = parser.parse_args(argv)
     args.formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     bad = [f for f in args.formats if f not in ("png", "svg")]
@@ -127,11 +134,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_summary:
         written.append(summary.write(results, args.dir / "summary.md"))
     if not args.no_report:
-        written.append(report.write(results, charts, args.dir / "report.html",
-                                    command=plot_command(args)))
+        page = report.write(results, charts, args.dir / "report.html", command=plot_command(args))
+        written.append(page)
+        if args.screenshots:
+            written += screenshots(page, args.dir / "screenshots")
     for path in written:
         print(path)
     return 1 if results.errors else 0
+
+
+def screenshots(page: Path, shots: Path) -> list[Path]:
+    try:
+        return chromium.screenshots(page, shots)
+    except (chromium.DriverError, OSError) as exc:
+        warn(f"no screenshots of the report: {exc}")
+        return []
 
 
 def plot_command(args: argparse.Namespace) -> str:
