@@ -48,7 +48,8 @@ nav ul { display: flex; flex-wrap: wrap; gap: 4px 14px; padding: 0; list-style: 
 nav a { color: var(--accent); text-decoration: none; }
 code { font: 0.9em ui-monospace, "DejaVu Sans Mono", monospace; background: var(--soft);
        padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere; }
-dl.machine { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; }
+dl.machine { display: grid; grid-template-columns: max-content 1fr max-content 1fr;
+             gap: 2px 16px; font-size: 0.9rem; }
 dl.machine dt { color: var(--muted); }
 dl.machine dd { margin: 0; overflow-wrap: anywhere; }
 .tablewrap { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 8px 0 16px; }
@@ -77,8 +78,7 @@ details summary { cursor: pointer; color: var(--accent); }
 @media (max-width: 700px) {
   body { font-size: 14px; }
   main { padding: 10px 10px 32px; }
-  dl.machine { grid-template-columns: 1fr; }
-  dl.machine dt { margin-top: 6px; }
+  dl.machine { grid-template-columns: max-content 1fr; gap: 2px 10px; }
   figure.chart .svg { overflow-x: auto; }
   figure.chart .svg svg { width: 640px; max-width: none; }
 }
