@@ -6,10 +6,14 @@ Google Benchmark JSON file (``micro.json``) and hyperfine exports
 (``hyperfine-*.json``).  Any of them may be missing, and any run may have failed or
 missing samples.
 
-This module is shared by ``plot.py`` and ``summary.py``.  It never prints: problems
-are collected as one-line messages in ``Results.errors`` (a file that could not be
-used at all) and ``Results.notes`` (usable data with a caveat), for the caller to
-report.
+This is the one loader of the plots: every chart family, ``summary.py`` and
+``report.py`` read result files through it, and it reads past fields it does not
+know (later result files add some), so a change of the result files touches this
+module alone.  Warnings may be strings or ``{"kind", "message"}`` objects
+(``Run.warnings`` gives text); ``Run.pauses`` pools the pauses of the ok samples.
+It never prints: problems are collected as one-line messages in ``Results.errors``
+(a file that could not be used at all) and ``Results.notes`` (usable data with a
+caveat), for the caller to report.
 
 Roles.  Every rtbench/1 run gets a role, from its content first and its file's
 ``kind`` second (file names are never used to match runs):

@@ -23,7 +23,6 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 
 MIB = 1024 * 1024
-NOISE_SPREAD = 0.10          # (max - min) / median at or above this is "noisy"
 BOOTSTRAP_RESAMPLES = 2000
 CONFIDENCE = 0.95
 MIN_SAMPLES_FOR_CI = 3       # fewer: the ratio is shown without an interval

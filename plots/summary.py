@@ -193,7 +193,7 @@ def noise_spreads(run: rr.Run) -> list[tuple[float, str]]:
     out = []
     for metric, what in METRICS:
         stat = run.stat(metric)
-        if stat is not None and stat.spread >= rs.NOISE_SPREAD:
+        if stat is not None and stat.spread >= rr.NOISE_SPREAD:
             out.append((stat.spread, f"{what} {stat.spread:.0%} ({number(stat.min, metric)} to "
                                      f"{number(stat.max, metric)}, n={stat.n})"))
     return out
@@ -221,7 +221,7 @@ def noise_lines(results: rr.Results) -> list[str]:
     noisy.sort(key=lambda item: -item[0])
     worst = noisy[0]
     lines = [f"- Noisy: {len(noisy)} of {len(results.runs)} configurations spread by "
-             f"{rs.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
+             f"{rr.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
              f"{worst[2][0][1]}). The machine is noisy: compare medians and ratios measured "
              "in one run, or take more samples (`--repeat`).",
              "", "<details><summary>noisy configurations</summary>", ""]
