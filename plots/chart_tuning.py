@@ -169,11 +169,20 @@ def point_at(s: Series, t0: int) -> Optional[Point]:
     return next((p for p in s.points if p.t0 == t0 and p.ratio), None)
 
 
+def no_faster(time: Series) -> str:
+    """What to say when no threshold0 is faster beyond noise: whether some are slower."""
+    slower = [p for p in time.beyond() if p.ratio.value > 1]
+    if not slower:
+        return "No threshold0 changes the time beyond noise"
+    return ("No threshold0 is faster beyond noise; slower: " +
+            ", ".join(f"t0 = {p.t0} {p.ratio.text()}" for p in slower))
+
+
 def headline(all_series: dict[Metric, Series]) -> str:
     """``t0 = 10000 (fastest): −19% time [−24, −14], p99 pause ×6.2 [..], peak RSS +3% [..]``."""
     best = fastest(all_series[TIME])
     if best is None:
-        return f"No threshold0 changes the time beyond noise (ratios to t0 = {T0})."
+        return f"{no_faster(all_series[TIME])} (ratios to t0 = {T0})."
     parts = [best.ratio.text("time")]
     tail = P99 if point_at(all_series[P99], best.t0) else PMAX   # p99 where it says something
     for metric in (tail, RSS):
@@ -390,7 +399,7 @@ def overview_panel(ax: Axes, workload: str, group: rr.SweepGroup) -> Optional[st
                  f"{absolute(rss.base.median, RSS)}", fontsize=8)
     best = fastest(time)
     if best is None:
-        return f"{workload}: no threshold0 changes the time beyond noise."
+        return f"{workload}: {no_faster(time)[0].lower()}{no_faster(time)[1:]}."
     rss_at = point_at(rss, best.t0)
     return (f"{workload}: t0 = {best.t0}: {best.ratio.text('time')}"
             + (f", {rss_at.ratio.text('peak RSS')}" if rss_at else "") + ".")

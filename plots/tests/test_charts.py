@@ -226,6 +226,14 @@ class TestTuning(unittest.TestCase):
         self.assertRegex(line, r"^p99 pause: (largest change|no change beyond noise)")
         self.assertIn("p99 pause", chart.caption[0])
 
+    def test_slower_only_is_said(self):
+        rng = random.Random(8)
+        runs = [make_run("long_lived", _config(t0=t0), rng, repeat=5, wall=0.5 * factor)
+                for t0, factor in ((700, 1.0), (10000, 1.0), (100000, 1.6))]
+        chart = chart_tuning.charts(load(_file("sweep", ["rtbench"], runs)))[0]
+        self.assertRegex(chart.caption[0], r"^No threshold0 is faster beyond noise; slower: "
+                                           r"t0 = 100000 \+\d+% \[\+\d+, \+\d+\]")
+
     def test_no_sweep_is_said(self):
         chart = chart_tuning.charts(load(micro_file(random.Random(1))))[0]
         self.assertFalse(chart.drawn)
