@@ -7,11 +7,17 @@ Benchmark 1.7.1's JSON and hyperfine 1.15's --export-json output.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+
+PLOTS = Path(__file__).resolve().parent.parent
 
 MIB = 1024 * 1024
 
@@ -328,3 +334,17 @@ def break_samples(folder: Path) -> None:
     path.write_text(json.dumps(data))
 
 
+_CHARTED: dict = {}
+
+
+def charted_fixture() -> tuple[Path, subprocess.CompletedProcess]:
+    """The fixture folder charted once by plot.py (PNG, SVG, summary, report) for
+    every test of the process that only reads it; removed at exit."""
+    if not _CHARTED:
+        tmp = tempfile.TemporaryDirectory(prefix="rtbench-plots-")
+        atexit.register(tmp.cleanup)
+        folder = build_fixture(Path(tmp.name) / "results")
+        done = subprocess.run([sys.executable, str(PLOTS / "plot.py"), str(folder)],
+                              capture_output=True, text=True, timeout=600)
+        _CHARTED.update(dir=folder, plot=done)
+    return _CHARTED["dir"], _CHARTED["plot"]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(PLOTS))
 import rtresults  # noqa: E402  (after the path set-up)
 import rtstats  # noqa: E402
 from fixture import (PAIR_WALL, SWEEP_T0, WORKLOADS, _config, _file, _run_name,  # noqa: E402
-                     break_samples, build_fixture, make_run, micro_file)
+                     break_samples, build_fixture, charted_fixture, make_run, micro_file)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -73,13 +73,12 @@ class Fixture(unittest.TestCase):
         cls.tmp.cleanup()
 
 
-class TestFullFolder(Fixture):
+class TestFullFolder(unittest.TestCase):
     """Every chart and the summary from a complete folder."""
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
-        cls.plot = run_script("plot.py", cls.dir)
+        cls.dir, cls.plot = charted_fixture()
         cls.summary = run_script("summary.py", cls.dir)
 
     def test_plot_succeeds(self):
@@ -195,34 +194,38 @@ class TestReferenceCopy(Fixture):
 
 class TestStableOutput(Fixture):
     """The same input gives the same files: no dates, versions, random ids or
-    unseeded intervals.  SVG coordinates are compared to 3 decimals (their 6th
-    can flip between two processes); everything else, ids included, exactly."""
+    unseeded intervals.  A second folder of the same inputs is charted and
+    compared with the shared charted fixture.  SVG coordinates are compared to 3
+    decimals (their 6th can flip between two processes); everything else, ids
+    included, exactly."""
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
-        cls.first, cls.second = Path(cls.tmp.name) / "a", Path(cls.tmp.name) / "b"
-        cls.done = []
-        for out in (cls.first, cls.second):
-            cls.done.append(run_script("plot.py", cls.dir, "--out", out, "--no-summary"))
-            (cls.dir / "report.html").replace(out / "report.html")
+        super().setUpClass()                   # the same inputs, in a folder of its own
+        cls.first, _ = charted_fixture()
+        cls.second = cls.dir
+        cls.done = run_script("plot.py", cls.second)
+
+    def outputs(self, folder: Path) -> list[Path]:
+        return sorted((folder / "charts").iterdir()) + [folder / "report.html"]
 
     def test_twice_the_same_files(self):
-        for done in self.done:
-            self.assertEqual(done.returncode, 0, done.stderr)
-        for path in sorted(self.first.iterdir()):
+        self.assertEqual(self.done.returncode, 0, self.done.stderr)
+        first = self.outputs(self.first)
+        self.assertEqual([p.name for p in first], [p.name for p in self.outputs(self.second)])
+        for path in first:
             with self.subTest(chart=path.name):
-                other = self.second / path.name
-                if path.suffix in (".svg", ".html"):       # the report names its --out
+                other = self.second / path.relative_to(self.first)
+                if path.suffix in (".svg", ".html"):       # the report names its folder
                     self.assertNotIn("<dc:date>", path.read_text())
-                    self.assertEqual(rounded_svg(path).replace(str(self.first), "OUT"),
-                                     rounded_svg(other).replace(str(self.second), "OUT"))
+                    self.assertEqual(rounded_svg(path).replace(str(self.first), "DIR"),
+                                     rounded_svg(other).replace(str(self.second), "DIR"))
                 else:
                     self.assertNotIn(b"Software", path.read_bytes())
                     self.assertEqual(path.read_bytes(), other.read_bytes())
 
     def test_svg_ids_are_numbered_not_hashed(self):
-        svg = (self.first / "tuning_cycle_storm.svg").read_text()
+        svg = (self.first / "charts" / "tuning_cycle_storm.svg").read_text()
         ids = re.findall(r'\bid="([^"]+)"', svg)
         self.assertGreater(len(ids), 10)
         self.assertEqual(ids, [f"i{n}" for n in range(1, len(ids) + 1)])

@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent))
 
-from fixture import build_fixture  # noqa: E402
+from fixture import build_fixture, charted_fixture  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ["machine", "headline", "workloads", "micro", "hyperfine", "warnings", "methods"]
@@ -64,26 +64,11 @@ class Outline(HTMLParser):
         self._depth -= 1
 
 
-FOLDER: dict = {}              # the fixture, charted once for every test here
-
-
-def setUpModule():
-    tmp = tempfile.TemporaryDirectory(prefix="rtbench-report-")
-    folder = build_fixture(Path(tmp.name) / "results")
-    plot = subprocess.run([sys.executable, str(HERE.parent / "plot.py"), str(folder),
-                           "--format", "svg"], capture_output=True, text=True, timeout=600)
-    FOLDER.update(tmp=tmp, dir=folder, plot=plot)
-
-
-def tearDownModule():
-    FOLDER["tmp"].cleanup()
-
-
 class TestReport(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir, cls.plot = FOLDER["dir"], FOLDER["plot"]
+        cls.dir, cls.plot = charted_fixture()
         cls.text = (cls.dir / "report.html").read_text(encoding="utf-8")
         cls.outline = Outline()
         cls.outline.feed(cls.text)
@@ -156,7 +141,7 @@ class TestInBrowser(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = FOLDER["dir"]
+        cls.dir, _ = charted_fixture()
 
     def check(self, folder: Path) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(ROOT / "tests" / "browser_check.py"),
@@ -170,8 +155,8 @@ class TestInBrowser(unittest.TestCase):
             self.assertGreater((self.dir / "screenshots" / shot).stat().st_size, 10000, shot)
 
     def test_broken_report_fails(self):
-        broken = Path(FOLDER["tmp"].name) / "broken"
-        broken.mkdir()
+        broken = Path(tempfile.mkdtemp(prefix="rtbench-broken-"))
+        self.addCleanup(shutil.rmtree, broken, True)
         text = (self.dir / "report.html").read_text(encoding="utf-8")
         text = text.replace('<section id="micro">', '<section id="gone">', 1)
         text = text.replace("</main>", '<img src="http://rtbench.invalid/x.png">'
@@ -184,7 +169,6 @@ class TestInBrowser(unittest.TestCase):
                          "request beyond the report: http://rtbench.invalid/x.png",
                          "sorting: first click"):
             self.assertIn(expected, done.stderr)
-        shutil.rmtree(broken)
 
 
 if __name__ == "__main__":
