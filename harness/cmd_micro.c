@@ -115,7 +115,9 @@ rtb_cmd_micro(int argc, char **argv)
         char *tmp = rtb_asprintf("%s.tmp.%d", a.out, (int)getpid());
         char *args[] = {exe, rtb_asprintf("--benchmark_filter=%s", a.filter), rtb_asprintf("--benchmark_out=%s", tmp),
                         "--benchmark_out_format=json", rtb_asprintf("--benchmark_repetitions=%s", a.reps),
-                        rtb_asprintf("--benchmark_min_time=%s", a.min_time), "--benchmark_report_aggregates_only=false"};
+                        rtb_asprintf("--benchmark_min_time=%s", a.min_time), "--benchmark_report_aggregates_only=false",
+                        /* the commit in the file's context, as rtbench's own results carry it */
+                        rtb_asprintf("--benchmark_context=git_commit=%s", rtb_build_commit())};
         int nfixed = (int)(sizeof args / sizeof args[0]);
         char **all = rtb_xcalloc((size_t)(nfixed + argc + 1), sizeof *all);
         memcpy(all, args, sizeof args);
@@ -136,8 +138,8 @@ rtb_cmd_micro(int argc, char **argv)
             rtb_say("rtbench micro: rtbench-micro failed (status %d); nothing written", status);
             status = status ? status : 1;
         }
-        for (int k = 1; k <= 5; k++)
-            if (k != 3)
+        for (int k = 1; k < nfixed; k++)
+            if (k != 3 && k != 6)
                 free(args[k]);
         free(all);
         free(tmp);

@@ -57,6 +57,12 @@ cpu_model(void)
     return model;
 }
 
+const char *
+rtb_build_commit(void)
+{
+    return RTB_GIT_COMMIT;
+}
+
 double
 rtb_load1(void)
 {
@@ -83,7 +89,7 @@ rtb_machine_read(RtbMachine *m)
 #endif
     m->cflags = rtb_strdup(RTB_CFLAGS);
     m->build_type = rtb_strdup(RTB_BUILD_TYPE);
-    m->git_commit = rtb_strdup(RTB_GIT_COMMIT);
+    m->git_commit = rtb_strdup(rtb_build_commit());
     m->governor = read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     char *aslr = read_line("/proc/sys/kernel/randomize_va_space");
     m->aslr = aslr ? atoi(aslr) : RTB_NONE;

@@ -236,6 +236,7 @@ int rtb_worker_main(int argc, char **argv);
 
 /* ---- machine.c ---- */
 double rtb_load1(void);         /* the 1-minute load average; NAN when unreadable */
+const char *rtb_build_commit(void); /* the git commit this binary was built from */
 
 /* ---- stats.c: stats.h; and result.c: ---- */
 /* The half-width of a stat's median interval as a fraction of the median

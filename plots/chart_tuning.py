@@ -149,6 +149,15 @@ def too_few(s: Series) -> str:
             f"t0 = {', '.join(map(str, s.omitted))}")
 
 
+def without_interval(s: Series) -> str:
+    """``no interval (n=2)`` when no threshold has a confidence interval (too few
+    samples to call anything beyond noise or within it), else ''."""
+    ratios = [p.ratio for p in s.points if p.ratio]
+    if not ratios or any(r.has_ci for r in ratios):
+        return ""
+    return f"no interval (n={min(min(r.n_a, r.n_b) for r in ratios)})"
+
+
 def fastest(time: Series) -> Optional[Point]:
     """The threshold0 with the lowest time beyond noise (None: none is)."""
     faster = [p for p in time.beyond() if p.ratio.value < 1]
@@ -171,6 +180,8 @@ def point_at(s: Series, t0: int) -> Optional[Point]:
 
 def no_faster(time: Series) -> str:
     """What to say when no threshold0 is faster beyond noise: whether some are slower."""
+    if without_interval(time):
+        return f"No threshold0 can be judged: {without_interval(time)} per threshold"
     slower = [p for p in time.beyond() if p.ratio.value > 1]
     if not slower:
         return "No threshold0 changes the time beyond noise"
@@ -201,6 +212,8 @@ def metric_verdict(s: Series) -> str:
     base = f"{absolute(s.base.median, s.metric)} at t0 = {T0}"
     left_out = f"; left out: {left_out}" if left_out else ""
     top = largest_change(s)
+    if top is None and without_interval(s):
+        return f"{s.metric.key}: {without_interval(s)}, nothing judged ({base}{left_out})."
     if top is None:
         return f"{s.metric.key}: no change beyond noise ({base}{left_out})."
     others = len(s.beyond())

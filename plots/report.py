@@ -217,7 +217,10 @@ def fastest_cell(group: Optional[rr.SweepGroup]) -> Cell:
     base, _ = ct.base_run(group)
     if base is None:
         return Cell("—")
-    best = ct.fastest(ct.series(group, base, ct.TIME))
+    time = ct.series(group, base, ct.TIME)
+    best = ct.fastest(time)
+    if best is None and ct.without_interval(time):
+        return Cell(ct.without_interval(time), 1.0)
     if best is None:
         return Cell("none beyond noise", 1.0)
     return Cell(f"{best.t0}: {best.ratio.text()}", round(best.ratio.value, 6), True)
@@ -271,6 +274,14 @@ def how_text(chart: ck.Chart, command: str) -> str:
 # Sections
 
 
+def machine_value(value) -> str:
+    """A machine field as text: a list joined, floats to two decimals (the load
+    average is measured to about that)."""
+    if isinstance(value, list):
+        return ", ".join(machine_value(v) for v in value)
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def machine_section(results: rr.Results) -> str:
     runs = results.runs
     machine = runs[0].machine if runs else {}
@@ -284,7 +295,7 @@ def machine_section(results: rr.Results) -> str:
                        ("load_avg", "load average")):
         if machine.get(key) not in (None, ""):
             value = machine[key]
-            rows.append((label, ", ".join(map(str, value)) if isinstance(value, list) else value))
+            rows.append((label, machine_value(value)))
     tools = sorted({r.tool for r in runs if r.tool})
     created = sorted({r.created for r in runs if r.created})
     if tools:

@@ -226,6 +226,17 @@ class TestTuning(unittest.TestCase):
         self.assertRegex(line, r"^p99 pause: (largest change|no change beyond noise)")
         self.assertIn("p99 pause", chart.caption[0])
 
+    def test_two_samples_say_no_interval_not_no_change(self):
+        rng = random.Random(9)
+        runs = [make_run("long_lived", _config(t0=t0), rng, repeat=2, wall=0.5 * factor)
+                for t0, factor in ((700, 1.0), (10000, 0.5))]
+        chart = chart_tuning.charts(load(_file("sweep", ["rtbench"], runs)))[0]
+        self.assertEqual(chart.caption[0], "No threshold0 can be judged: no interval (n=2) "
+                                           "per threshold (ratios to t0 = 700).")
+        line = next(c for c in chart.caption if c.startswith("time:"))
+        self.assertIn("time: no interval (n=2), nothing judged", line)
+        self.assertNotIn("beyond noise", " ".join(chart.caption))
+
     def test_slower_only_is_said(self):
         rng = random.Random(8)
         runs = [make_run("long_lived", _config(t0=t0), rng, repeat=5, wall=0.5 * factor)

@@ -20,6 +20,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent))
 
 from fixture import build_fixture, charted_fixture  # noqa: E402
+import report  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ["machine", "headline", "workloads", "micro", "hyperfine", "warnings", "methods"]
@@ -111,6 +112,10 @@ class TestReport(unittest.TestCase):
         self.assertRegex(self.text, r"t0 = 10000 \(fastest\): −\d+% time")
         self.assertIn("wall time spread 12% of the median", self.text)   # a structured warning
         self.assertIn("How each figure was made", self.text)
+
+    def test_machine_floats_rounded(self):
+        self.assertIsNone(re.search(r"<dd>[^<]*\d\.\d{3,}", self.text))
+        self.assertEqual(report.machine_value([1, 1.0029296875, 0.5]), "1, 1.00, 0.50")
 
     def test_small(self):
         self.assertLess(len(self.text.encode()), 1 << 20)

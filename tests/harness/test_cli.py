@@ -943,6 +943,7 @@ class Micro(Base):
         doc = load(out)
         self.assertEqual(sorted(b['name'] for b in doc['benchmarks']), ['alloc_free/pool/64', 'incref_decref/atomic'])
         self.assertIn('context', doc)
+        self.assertRegex(doc['context'].get('git_commit', ''), r'^([0-9a-f]{7,}(-dirty)?|unknown)$')
 
 
 @unittest.skipUnless(os.access(CPYTHON, os.X_OK), 'no CPython at %s: conformance check skipped' % CPYTHON)
