@@ -22,7 +22,9 @@ static const RtbOptDef run_options[] = {
     {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE}, {"resume", false, RTB_OPT_RESUME},
     {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
     {"no-gc-timing", false, RTB_OPT_NO_GC_TIMING}, {"timeout", true, RTB_OPT_TIMEOUT},
-    {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET}, {NULL, false, 0},
+    {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {"metric", true, RTB_OPT_METRIC},
+    {NULL, false, 0},
 };
 
 /* No --rc, --alloc, --no-gc-timing: CPython has one variant, its own
@@ -35,6 +37,7 @@ static const RtbOptDef cpython_options[] = {
     {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE}, {"resume", false, RTB_OPT_RESUME},
     {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {"metric", true, RTB_OPT_METRIC},
     {NULL, false, 0},
 };
 
@@ -48,6 +51,10 @@ rtb_measure_help(void)
            "  --max-repeat N            auto: at most N samples per configuration\n"
            "                            (default %d)\n"
            "  --max-time S              auto: stop adding rounds after S seconds\n"
+           "  --metric time|instructions  time (default), or count the instructions of\n"
+           "                            each sample's workload (exact: a hardware counter,\n"
+           "                            else callgrind, ~70x slower, whose times and RSS\n"
+           "                            are valgrind's); auto judges this metric\n"
            "  --warmup K                samples run first and not kept (default 0)\n"
            "  --seed N                  seed of the sample order (default: from the clock;\n"
            "                            recorded in the result)\n"

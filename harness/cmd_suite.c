@@ -81,6 +81,7 @@ static const RtbOptDef options[] = {
     {"no-hyperfine", false, RTB_OPT_NO_HYPERFINE}, {"no-plots", false, RTB_OPT_NO_PLOTS},
     {"shard", true, RTB_OPT_SHARD}, {"resume", false, RTB_OPT_RESUME}, {"force", false, RTB_OPT_FORCE},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {"metric", true, RTB_OPT_METRIC},
     {NULL, false, 0},
 };
 
@@ -110,8 +111,8 @@ help(void)
            "  --force        replace the result files in an existing --out DIR\n"
            "  --python PATH  interpreter for the twins (default %s)\n"
            "  --no-...       skip a part\n"
-           "Also --precision, --max-repeat, --max-time, --seed, --cpu, --timeout,\n"
-           "--heartbeat, --quiet as for 'rtbench run'.\n", RTB_DEFAULT_MIN_REPEAT, RTB_DEFAULT_PYTHON);
+           "Also --metric, --precision, --max-repeat, --max-time, --seed, --cpu,\n"
+           "--timeout, --heartbeat, --quiet as for 'rtbench run'.\n", RTB_DEFAULT_MIN_REPEAT, RTB_DEFAULT_PYTHON);
 }
 
 static void

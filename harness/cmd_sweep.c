@@ -27,6 +27,7 @@ static const RtbOptDef options[] = {
     {"resume", false, RTB_OPT_RESUME}, {"shard", true, RTB_OPT_SHARD}, {"rss-interval", true, RTB_OPT_RSS_INTERVAL},
     {"no-rss", false, RTB_OPT_NO_RSS}, {"no-gc-timing", false, RTB_OPT_NO_GC_TIMING},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
+    {"metric", true, RTB_OPT_METRIC},
     {NULL, false, 0},
 };
 

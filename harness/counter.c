@@ -222,13 +222,27 @@ rtb_counted_prepare(RtbCounted *c, RtbCounterKind kind, char *const argv[], char
     return 0;
 }
 
+int
+rtb_aslr_off(void)
+{
+    int persona = personality(0xffffffff);
+    if (persona != -1)
+        personality((unsigned long)persona | ADDR_NO_RANDOMIZE);
+    return persona;
+}
+
+void
+rtb_aslr_restore(int persona)
+{
+    if (persona != -1)
+        personality((unsigned long)persona);
+}
+
 void
 rtb_counted_child_setup(const RtbCounted *c)
 {
     (void)c;
-    int persona = personality(0xffffffff);
-    if (persona != -1)
-        personality((unsigned long)persona | ADDR_NO_RANDOMIZE);
+    rtb_aslr_off();
 }
 
 int

@@ -34,6 +34,7 @@
 #define RTB_COUNTER_H
 
 #include <limits.h>
+#include <linux/limits.h>      /* PATH_MAX without _GNU_SOURCE */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,11 @@ int rtb_counted_prepare(RtbCounted *c, RtbCounterKind kind, char *const argv[], 
                         const char *lib, char *err, size_t errlen);
 /* In the child, between fork and exec: ASLR off.  Async-signal-safe. */
 void rtb_counted_child_setup(const RtbCounted *c);
+/* ASLR off for the programs this process execs from now on (personality
+ * ADDR_NO_RANDOMIZE; this process's own layout was fixed at its exec): the
+ * previous personality, for rtb_aslr_restore, or -1. */
+int rtb_aslr_off(void);
+void rtb_aslr_restore(int persona);
 /* After the child exited: its count.  perf: what the child reported
  * (reported, -1 when it reported none: an error); callgrind: the totals:
  * line of the output file, which is then removed.  0, or -1 with a

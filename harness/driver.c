@@ -334,6 +334,18 @@ round_order(uint64_t seed, int round, int *perm, int n)
     }
 }
 
+/* The figure --repeat auto judges: the instruction count when counting,
+ * else the workload's wall time; NAN when the sample has none. */
+static double
+judged(const RtbMeasure *m, const RtbSample *s)
+{
+    if (s->status != RTB_OK)
+        return NAN;
+    if (m->counter != RTB_COUNTER_NONE)
+        return s->instructions == RTB_NONE ? NAN : (double)s->instructions;
+    return s->wall_s;
+}
+
 /* Does configuration k want another sample, on its own account? */
 static bool
 wants(const Driver *d, int k, bool budget_left)
@@ -353,8 +365,8 @@ wants(const Driver *d, int k, bool budget_left)
     double *v = rtb_xcalloc(r->nsamples + 1, sizeof *v);
     size_t nv = 0;
     for (size_t i = 0; i < r->nsamples; i++)
-        if (r->samples[i].status == RTB_OK && isfinite(r->samples[i].wall_s))
-            v[nv++] = r->samples[i].wall_s;
+        if (isfinite(judged(m, &r->samples[i])))
+            v[nv++] = judged(m, &r->samples[i]);
     RtbStat st = {(int)nv, rtb_median(v, nv), NAN, NAN, NAN, NAN, NAN, NAN};
     if (nv >= 2)
         rtb_median_ci(v, nv, 0.95, &st.ci_low, &st.ci_high);
@@ -532,8 +544,10 @@ init_runs(Driver *d)
     for (int k = 0; k < p->n; k++) {
         const RtbConfig *c = &p->configs[k];
         RtbRun *r = &d->runs[k];
-        d->names[k] = rtb_config_name(c);
-        r->name = rtb_strdup(d->names[k]);
+        r->name = rtb_config_name(c);
+        /* The journal's name: a baseline's configuration has the same name
+         * as its head twin in the result files (compare pairs on it). */
+        d->names[k] = c->build ? rtb_asprintf("baseline:%s", r->name) : rtb_strdup(r->name);
         r->workload = rtb_strdup(c->workload->name);
         r->cpython = c->impl == RTB_IMPL_CPYTHON;
         r->nparams = rt_workload_nparams(c->workload);

@@ -370,6 +370,27 @@ cpu_list(RtbMeasure *m, const char *cmd, const char *val)
     return status;
 }
 
+/* --metric time|instructions: instructions need a counter on this machine
+ * (counter.h), probed once here so that a command without one is refused
+ * before any work. */
+static int
+apply_metric(RtbMeasure *m, const char *cmd, const char *val)
+{
+    if (strcmp(val, "time") == 0) {
+        m->counter = RTB_COUNTER_NONE;
+        return 1;
+    }
+    if (strcmp(val, "instructions") != 0)
+        return rtb_usage_error(cmd, "--metric expects time or instructions; got '%s'", val);
+    RtbCounterProbe probe;
+    rtb_counter_probe(&probe);
+    if (probe.best == RTB_COUNTER_NONE)
+        return rtb_usage_error(cmd, "--metric instructions: no counter here (%s; and no valgrind: apt-get install "
+                               "valgrind)", probe.perf_why);
+    m->counter = probe.best;
+    return 1;
+}
+
 static int
 apply_repeat(RtbMeasure *m, const char *cmd, const char *val)
 {
@@ -400,6 +421,8 @@ rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
         return enum_axis(ax, cmd, g->id, v, lists);
     case RTB_OPT_REPEAT:
         return apply_repeat(m, cmd, v);
+    case RTB_OPT_METRIC:
+        return apply_metric(m, cmd, v);
     case RTB_OPT_WARMUP:
         if (!rtb_parse_int64(v, 0, &i) || i > 100)
             return rtb_usage_error(cmd, "--warmup expects an integer from 0 to 100; got '%s'", v);

@@ -322,6 +322,19 @@ warn_load(RtbRun *r, int cores)
                             loaded, r->nsamples, cores, worst);
 }
 
+/* noisy and short: what the wall time says about itself. */
+static void
+warn_time(RtbRun *r)
+{
+    const RtbStat *w = &r->summary.wall_s;
+    if (w->n >= 2 && w->median > 0 && (w->max - w->min) / w->median >= RTB_NOISE_SPREAD)
+        rtb_run_add_warning(r, RTB_W_NOISY, "wall time spread %.0f%% of the median (%.4g..%.4g s)",
+                            100 * (w->max - w->min) / w->median, w->min, w->max);
+    if (w->median < RTB_SHORT_SAMPLE_S)
+        rtb_run_add_warning(r, RTB_W_SHORT, "median wall time %.3g ms is under %g ms", w->median * 1e3,
+                            RTB_SHORT_SAMPLE_S * 1e3);
+}
+
 void
 rtb_run_summarize(RtbRun *r, const RtbResult *in)
 {
@@ -338,15 +351,14 @@ rtb_run_summarize(RtbRun *r, const RtbResult *in)
         rtb_run_add_warning(r, RTB_W_INCOMPLETE, "%zu of %d samples ran", r->nsamples, r->repeat);
     int cores = in && in->machine.cores != RTB_NONE ? (int)in->machine.cores : 0;
     warn_load(r, cores);
-    const RtbStat *w = &r->summary.wall_s;
+    /* Counted samples (--metric instructions) are judged by their count;
+     * their times are the counter's (valgrind's), so time says nothing. */
+    bool counted = r->summary.instructions.n > 0;
+    const RtbStat *w = counted ? &r->summary.instructions : &r->summary.wall_s;
     if (w->n == 0)
         return;
-    if (w->n >= 2 && w->median > 0 && (w->max - w->min) / w->median >= RTB_NOISE_SPREAD)
-        rtb_run_add_warning(r, RTB_W_NOISY, "wall time spread %.0f%% of the median (%.4g..%.4g s)",
-                            100 * (w->max - w->min) / w->median, w->min, w->max);
-    if (w->median < RTB_SHORT_SAMPLE_S)
-        rtb_run_add_warning(r, RTB_W_SHORT, "median wall time %.3g ms is under %g ms", w->median * 1e3,
-                            RTB_SHORT_SAMPLE_S * 1e3);
+    if (!counted)
+        warn_time(r);
     if (in && in->schedule.auto_repeat && in->complete && rtb_stat_precision(w) > in->schedule.precision)
         rtb_run_add_warning(r, RTB_W_IMPRECISE, "after %d samples the median's 95%% interval is +-%.1f%%, wider than "
                             "the %.1f%% asked for", w->n, 100 * fmin(rtb_stat_precision(w), 9.99),

@@ -19,6 +19,7 @@
 #ifndef RTB_RTBENCH_H
 #define RTB_RTBENCH_H
 
+#include "counter.h"
 #include "json.h"
 #include "result.h"
 #include "stats.h"
@@ -58,6 +59,8 @@ typedef struct RtbConfig {
     RtbRc rc;
     RtAllocKind alloc;
     const char *python;         /* interpreter, for CPython */
+    const char *build;          /* another build folder whose worker runs this
+                                 * configuration (suite --baseline); NULL: ours */
 } RtbConfig;
 
 /* How samples are taken. */
@@ -78,6 +81,9 @@ typedef struct RtbMeasure {
     int ncpus;                  /* --cpu: pin each child to these */
     int cpus[RTB_MAX_CPUS];
     const char *cpu_list;
+    RtbCounterKind counter;     /* --metric instructions: each sample counted by
+                                 * this counter, and judged by its count (auto);
+                                 * RTB_COUNTER_NONE: --metric time */
 } RtbMeasure;
 
 /* ---- util.c ---- */

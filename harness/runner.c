@@ -143,7 +143,7 @@ build_argv(Argv *a, const RtbConfig *c, const RtbMeasure *m)
         add_config_args(a, c);
         return;
     }
-    arg_add(a, "%s/%s", rtb_self_dir(), c->rc == RTB_RC_ATOMIC ? "rtbench-atomic" : "rtbench");
+    arg_add(a, "%s/%s", c->build ? c->build : rtb_self_dir(), c->rc == RTB_RC_ATOMIC ? "rtbench-atomic" : "rtbench");
     arg_add(a, "__worker");
     arg_add(a, "%s", c->workload->name);
     arg_add(a, "--result-fd");
@@ -203,7 +203,7 @@ pin(pid_t pid, const RtbMeasure *m)
 }
 
 static bool
-spawn(Child *ch, const Argv *a, bool python, const RtbMeasure *m)
+spawn(Child *ch, char *const argv[], char *const envp[], bool python, const RtbMeasure *m)
 {
     int rp[2] = {-1, -1}, ep[2] = {-1, -1};
     if (high_pipe(rp) != 0 || high_pipe(ep) != 0) {
@@ -222,9 +222,14 @@ spawn(Child *ch, const Argv *a, bool python, const RtbMeasure *m)
     if (!python)
         posix_spawn_file_actions_adddup2(&fa, ep[1], 1);   /* the worker prints nothing; keep any text */
     fflush(NULL);
+    /* A counted child runs with ASLR off; the personality is inherited
+     * through posix_spawn's clone and takes effect at the child's exec
+     * only, so the parent's own layout is untouched. */
+    int persona = m->counter != RTB_COUNTER_NONE ? rtb_aslr_off() : -1;
     ch->start = rt_monotonic_s();
-    int r = posix_spawn(&ch->pid, a->v[0], &fa, NULL, a->v, environ);
+    int r = posix_spawn(&ch->pid, argv[0], &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    rtb_aslr_restore(persona);
     close(rp[1]);
     close(ep[1]);
     ch->result_fd = rp[0];
@@ -417,13 +422,58 @@ make_timeline(RtbSample *s, const Child *ch, const RtbMeasure *m)
     t->short_run = m->rss_interval_s > 0 && s->wall_s < RTB_SHORT_INTERVALS * m->rss_interval_s;
 }
 
-/* ==== the sample ========================================================= */
-
 static double
 seconds(struct timeval tv)
 {
     return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
+
+/* ==== counting =========================================================== */
+
+/* The counted command line and environment of a sample (counter.h):
+ * callgrind's output in a file of our own, the twins' counting library
+ * from the build that runs the sample.  0, or -1 with the sample failed. */
+static int
+count_prepare(RtbCounted *cnt, const RtbConfig *c, const RtbMeasure *m, char *const argv[], RtbSample *s)
+{
+    static unsigned seq;
+    const char *tmp = getenv("TMPDIR");
+    char out[PATH_MAX], err[512];
+    snprintf(out, sizeof out, "%s/rtb-count-%d-%u.out", tmp && *tmp ? tmp : "/tmp", (int)getpid(), seq++);
+    char *lib = rtb_asprintf("%s/librtb_count.so", c->build ? c->build : rtb_self_dir());
+    int r = rtb_counted_prepare(cnt, m->counter, argv, environ, out, c->impl == RTB_IMPL_CPYTHON ? lib : NULL, err,
+                                sizeof err);
+    free(lib);
+    if (r != 0)
+        rtb_sample_fail(s, RTB_FAILED, "cannot count instructions: %s", err);
+    return r;
+}
+
+/* After an ok sample: its count, or the sample failed.  A count of 0 means
+ * the worker never switched counting on (a build without the counted
+ * region), not a workload of no instructions. */
+static void
+count_finish(RtbCounted *cnt, RtbSample *s)
+{
+    char err[512];
+    int64_t count = 0;
+    long long reported = s->instructions == RTB_NONE ? -1 : s->instructions;
+    int r = rtb_counted_finish(cnt, reported, &count, err, sizeof err);
+    if (s->status != RTB_OK)
+        return;
+    if (r != 0)
+        rtb_sample_fail(s, RTB_FAILED, "no instruction count: %s", err);
+    else if (count <= 0)
+        rtb_sample_fail(s, RTB_FAILED, "no instruction count: the child counted nothing (a worker without the "
+                                       "counted region: an older build?)");
+    else {
+        s->instructions = count;
+        free(s->instructions_counter);
+        s->instructions_counter = rtb_strdup(rtb_counter_name(cnt->kind));
+    }
+}
+
+/* ==== the sample ========================================================= */
 
 void
 rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
@@ -431,8 +481,12 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
     Argv a = {0};
     build_argv(&a, c, m);
     Child ch = {.result.tail = false, .err.tail = true, .result_fd = -1, .err_fd = -1};
+    RtbCounted cnt = {.kind = RTB_COUNTER_NONE};
+    bool counted = m->counter != RTB_COUNTER_NONE;
     double load_before = rtb_load1();
-    if (!spawn(&ch, &a, c->impl == RTB_IMPL_CPYTHON, m)) {
+    if (counted && count_prepare(&cnt, c, m, a.v, s) != 0) {
+        /* the sample says why */
+    } else if (!spawn(&ch, counted ? cnt.argv : a.v, counted ? cnt.envp : environ, c->impl == RTB_IMPL_CPYTHON, m)) {
         rtb_sample_fail(s, RTB_FAILED, "cannot start %s: %s", a.v[0], strerror(ch.spawn_errno));
     } else {
         supervise(&ch, m);
@@ -453,7 +507,10 @@ rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
         s->minflt = ru.ru_minflt;
         s->majflt = ru.ru_majflt;
         make_timeline(s, &ch, m);
+        if (counted)
+            count_finish(&cnt, s);
     }
+    rtb_counted_free(&cnt);
     s->load_before = load_before;       /* after judge, which reads the report into s */
     s->load_after = rtb_load1();
     if (ch.result_fd >= 0)

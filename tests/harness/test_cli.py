@@ -94,8 +94,9 @@ def check_sample(t, s, implementation):
     for key in ('wall_s', 'cpu_s', 'final_rss_bytes', 'load_before', 'load_after'):
         t.assertIsInstance(s[key], NUMBER, key)
     t.assertGreater(s['peak_rss_bytes'], 0)
-    t.assertIsNone(s['instructions'])
-    t.assertIsNone(s['instructions_counter'])
+    counted = s['instructions_counter'] is not None      # --metric instructions
+    t.assertIn(s['instructions_counter'], (None, 'perf', 'callgrind'))
+    t.assertEqual(isinstance(s['instructions'], int), counted, 'a count exactly when counted')
     check_timeline(t, s)
     g = s['gc']
     p = g['pauses']
@@ -314,6 +315,7 @@ class BadInput(Base):
         ('suite', '--shard', '0/3'),
         ('merge', 'only-a-dir'),
         ('micro', '--filter'),
+        ('run', 'cycle_storm', '--metric', 'cycles'),
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
@@ -874,6 +876,42 @@ class Driver(Base):
         self.assertEqual(status, 1, err)
         self.assertIn('shard 2 of 3 is missing', err)
         self.assertFalse(os.path.exists(os.path.join(self.path('m2'), 'sweep.json')))
+
+
+class Counted(Base):
+    """--metric instructions: each sample a counted child (perf, else
+    callgrind), --repeat auto judging the count."""
+
+    def setUp(self):
+        super().setUp()
+        if os.environ.get('RTB_COUNTED_RUNS', 'yes') != 'yes':
+            self.skipTest('a sanitizer build: valgrind cannot run it')
+        if shutil.which('valgrind') is None:
+            self.skipTest('no valgrind (apt-get install valgrind)')
+
+    def test_counts_are_exact_recorded_and_stop_auto_at_the_minimum(self):
+        for cmd in ('run', 'cpython'):
+            out = self.path(cmd + '.json')
+            status, _, err = rtbench(cmd, 'list_append', *TINY['list_append'], '--metric', 'instructions',
+                                     '--repeat', 'auto', '--max-repeat', '8', '--out', out, '--quiet')
+            self.assertEqual(status, 0, err)
+            samples = load_result(self, out)['runs'][0]['samples']
+            counts = {s['instructions'] for s in samples}
+            self.assertEqual(len(counts), 1, '%s: two counts of one configuration differ: %s' % (cmd, counts))
+            self.assertGreater(counts.pop(), 0)
+            self.assertEqual(len(samples), 5, '%s: equal counts make the interval tight at the minimum' % cmd)
+            self.assertIn(samples[0]['instructions_counter'], ('perf', 'callgrind'))
+
+    def test_a_counted_sweep_interleaves_and_counts_more_work_as_more(self):
+        out = self.path('sw')
+        status, _, err = rtbench('sweep', 'list_append', '--n', '2000,2200', '--rounds', '2', '--metric',
+                                 'instructions', '--repeat', '2', '--seed', '3', '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        doc = load_result(self, os.path.join(out, 'sweep.json'))
+        self.assertTrue(doc['schedule']['interleaved'])
+        small, large = ({s['instructions'] for s in r['samples']} for r in doc['runs'])
+        self.assertEqual((len(small), len(large)), (1, 1))
+        self.assertGreater(large.pop(), small.pop())
 
 
 class System(Base):
