@@ -14,7 +14,16 @@
  * its CPython twin, with --repeat auto by default; the suite is resumable
  * (--resume) and can be split across machines (--shard I/N, then rtbench
  * merge).  --quick shrinks sizes and budgets to finish in a few minutes on
- * two cores (CI); --tiny is for the tests.  A part that cannot run (no
+ * two cores (CI); --tiny is for the tests.
+ *
+ * --baseline BUILD_DIR measures two builds in one plan: every configuration
+ * of runs.json and the sweeps twice, once by this rtbench's worker into
+ * DIR/head/ and once by BUILD_DIR's into DIR/base/, all in the same seeded
+ * rounds, so that drift lands on both sides alike; 'rtbench compare
+ * DIR/base DIR/head' then judges the change (scripts/bench-gate, CI).  The
+ * CPython twins, microbenchmarks and hyperfine are left out there: the
+ * twins run the same interpreter on both sides, and the other two cannot
+ * be interleaved.  A part that cannot run (no
  * CPython, no hyperfine, no matplotlib) is skipped with a message, and the
  * suite goes on.
  */
@@ -33,6 +42,7 @@ typedef struct SuiteOptions {
     const char *dir;
     const char *python;
     const char *shard;
+    const char *baseline;       /* --baseline BUILD_DIR */
 } SuiteOptions;
 
 typedef struct SizeOverride {
@@ -81,7 +91,7 @@ static const RtbOptDef options[] = {
     {"no-hyperfine", false, RTB_OPT_NO_HYPERFINE}, {"no-plots", false, RTB_OPT_NO_PLOTS},
     {"shard", true, RTB_OPT_SHARD}, {"resume", false, RTB_OPT_RESUME}, {"force", false, RTB_OPT_FORCE},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
-    {"metric", true, RTB_OPT_METRIC},
+    {"metric", true, RTB_OPT_METRIC}, {"baseline", true, RTB_OPT_BASELINE},
     {NULL, false, 0},
 };
 
@@ -90,7 +100,8 @@ help(void)
 {
     printf("usage: rtbench suite [--quick|--tiny] [--out DIR] [--repeat K|auto]\n"
            "                     [--python PATH] [--shard I/N] [--resume] [--force]\n"
-           "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n\n"
+           "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n"
+           "                     [--metric time|instructions] [--baseline BUILD_DIR]\n\n"
            "The main job: every workload under both refcount variants and every allocator\n"
            "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and\n"
            "700), the CPython twins beside rtbench, the microbenchmarks and hyperfine\n"
@@ -109,6 +120,10 @@ help(void)
            "                 'rtbench merge' then 'rtbench plot' on the merged folder)\n"
            "  --resume       continue an interrupted suite in --out DIR\n"
            "  --force        replace the result files in an existing --out DIR\n"
+           "  --baseline BUILD_DIR  also measure the build in BUILD_DIR (e.g. the base\n"
+           "                 commit's build/release), interleaved with this one: DIR/base/\n"
+           "                 and DIR/head/, for 'rtbench compare DIR/base DIR/head' (no\n"
+           "                 CPython twins, microbenchmarks or hyperfine then)\n"
            "  --python PATH  interpreter for the twins (default %s)\n"
            "  --no-...       skip a part\n"
            "Also --metric, --precision, --max-repeat, --max-time, --seed, --cpu,\n"
@@ -161,7 +176,7 @@ nworkloads(void)
 /* ==== the parts: one plan ================================================ */
 
 static void
-add_runs(RtbPlan *p, const SuiteOptions *o)
+add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 {
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nk = count_backends(kinds), nw = nworkloads(), n = 0;
@@ -170,17 +185,18 @@ add_runs(RtbPlan *p, const SuiteOptions *o)
         for (int rc = 0; rc < 2; rc++)
             for (int k = 0; k < nk; k++) {
                 configs[n] = base_config(rt_workloads[w], o);
+                configs[n].build = build;
                 configs[n].rc = (RtbRc)rc;
                 configs[n++].alloc = kinds[k];
             }
-    rtb_plan_add_output(p, "run", rtb_asprintf("%s/runs.json", o->dir), configs, n, false);
+    rtb_plan_add_output(p, "run", rtb_asprintf("%s/runs.json", dir), configs, n, false);
     free(configs);
 }
 
 /* Log-spaced from 100 to 100000, and the default as a point of its own,
  * so that every sweep can be read against it. */
 static void
-add_sweeps(RtbPlan *p, const SuiteOptions *o)
+add_sweeps(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 {
     int64_t t0[80];
     char *axis = rtb_asprintf("%s,%d", o->tiny ? "100:100000:log2" : o->quick ? "100:100000:log4" : "100:100000:log7",
@@ -191,9 +207,10 @@ add_sweeps(RtbPlan *p, const SuiteOptions *o)
         RtbConfig configs[80];
         for (int k = 0; k < nt; k++) {
             configs[k] = base_config(rt_workloads[w], o);
+            configs[k].build = build;
             configs[k].threshold[0] = (long)t0[k];
         }
-        rtb_plan_add_output(p, "sweep", rtb_asprintf("%s/sweep-%s.json", o->dir, rt_workloads[w]->name), configs, nt,
+        rtb_plan_add_output(p, "sweep", rtb_asprintf("%s/sweep-%s.json", dir, rt_workloads[w]->name), configs, nt,
                             false);
     }
 }
@@ -286,6 +303,87 @@ point_latest(const char *dir)
     free(tmp);
 }
 
+/* ==== --baseline ========================================================= */
+
+/* BUILD_DIR must hold both workers (a build folder such as build/release). */
+static int
+check_baseline(const char *build)
+{
+    const char *exes[] = {"rtbench", "rtbench-atomic"};
+    for (size_t k = 0; k < sizeof exes / sizeof exes[0]; k++) {
+        char *path = rtb_asprintf("%s/%s", build, exes[k]);
+        bool ok = access(path, X_OK) == 0;
+        free(path);
+        if (!ok)
+            return rtb_usage_error("suite", "--baseline %s: no %s there (give a build folder of the base, such as "
+                                   "its build/release)", build, exes[k]);
+    }
+    return 0;
+}
+
+/* The git commit a build was made from (its harness/build_info.h), or
+ * "unknown". */
+static char *
+build_commit(const char *build)
+{
+    char *path = rtb_asprintf("%s/harness/build_info.h", build), line[256], commit[128] = "unknown";
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "#define RTB_GIT_COMMIT \"%127[^\"]\"", commit) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    free(path);
+    return rtb_strdup(commit);
+}
+
+/* The configurations of one side: this build's into dir (the CPython twins
+ * too, without a baseline), or the baseline's, its outputs marked with its
+ * commit. */
+static void
+add_side(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
+{
+    int first = p->noutputs;
+    add_runs(p, o, dir, build);
+    add_sweeps(p, o, dir, build);
+    if (o->cpython && build == NULL)
+        add_cpython(p, o);
+    for (int k = first; build != NULL && k < p->noutputs; k++)
+        p->outputs[k].git_commit = build_commit(build);
+}
+
+static void
+add_parts(RtbPlan *p, SuiteOptions *o)
+{
+    if (o->baseline == NULL) {
+        add_side(p, o, o->dir, NULL);
+        return;
+    }
+    if (o->cpython || o->micro || o->hyperfine)
+        rtb_say("rtbench suite: --baseline: no CPython twins, microbenchmarks or hyperfine (only the interleaved "
+                "parts)");
+    o->cpython = o->micro = o->hyperfine = false;
+    char *head = rtb_asprintf("%s/head", o->dir), *base = rtb_asprintf("%s/base", o->dir);
+    add_side(p, o, head, NULL);
+    add_side(p, o, base, o->baseline);
+    free(head);
+    free(base);
+}
+
+/* Charts of each results folder: DIR, or DIR/base and DIR/head. */
+static int
+plot_parts(const SuiteOptions *o)
+{
+    int failures = 0;
+    for (int side = 0; side < (o->baseline ? 2 : 1); side++) {
+        char *dir = o->baseline ? rtb_asprintf("%s/%s", o->dir, side ? "base" : "head") : rtb_strdup(o->dir);
+        char *args[] = {"plot", dir, NULL};
+        failures += rtb_cmd_plot(2, args) != 0;
+        free(dir);
+    }
+    return failures;
+}
+
 static int
 parse(int argc, char **argv, SuiteOptions *o, RtbPlan *p, RtbAxes *ax)
 {
@@ -315,6 +413,7 @@ parse(int argc, char **argv, SuiteOptions *o, RtbPlan *p, RtbAxes *ax)
         case RTB_OPT_NO_PLOTS: o->plots = false; break;
         case RTB_OPT_OUT: o->dir = g.value; break;
         case RTB_OPT_SHARD: o->shard = g.value; break;
+        case RTB_OPT_BASELINE: o->baseline = g.value; break;
         case RTB_OPT_RESUME: p->resume = true; break;
         case RTB_OPT_FORCE: p->force = true; break;
         default: r = rtb_usage_error("suite", "unknown option"); break;
@@ -358,6 +457,8 @@ rtb_cmd_suite(int argc, char **argv)
     int si = 0, sn = 0;
     if (o.shard != NULL && !rtb_parse_shard(o.shard, &si, &sn))
         return rtb_usage_error("suite", "--shard expects I/N with 1 <= I <= N; got '%s'", o.shard);
+    if (o.baseline != NULL && check_baseline(o.baseline) != 0)
+        return RTB_EXIT_USAGE;
     char *defdir = NULL;
     bool default_dir = o.dir == NULL;
     if (default_dir) {
@@ -373,10 +474,7 @@ rtb_cmd_suite(int argc, char **argv)
         o.cpython = false;
     }
     o.python = python;
-    add_runs(&p, &o);
-    add_sweeps(&p, &o);
-    if (o.cpython)
-        add_cpython(&p, &o);
+    add_parts(&p, &o);
     p.journal = rtb_asprintf("%s/.journal.jsonl", o.dir);
     if (sn > 0)
         rtb_plan_shard(&p, si, sn);
@@ -396,11 +494,8 @@ rtb_cmd_suite(int argc, char **argv)
             part_hyperfine(&o, &failures);
         if (default_dir)
             point_latest(o.dir);
-        if (o.plots && sn == 0 && !rtb_interrupted) {
-            char *args[] = {"plot", (char *)o.dir, NULL};
-            if (rtb_cmd_plot(2, args) != 0)
-                failures++;
-        }
+        if (o.plots && sn == 0 && !rtb_interrupted)
+            failures += plot_parts(&o);
         rtb_say("rtbench suite: %s in %.0f s: %s%s", st.finished ? "done" : "interrupted", rt_monotonic_s() - start,
                 o.dir, failures ? " (some parts failed or were skipped: see above)" : "");
         status = !st.finished ? RTB_EXIT_INTERRUPTED : failures ? 1 : 0;

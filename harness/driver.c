@@ -63,15 +63,17 @@ rtb_plan_add_output(RtbPlan *p, const char *kind, char *path, const RtbConfig *c
         p->link[p->n + k] = linked ? p->n + k - k % 2 : p->n + k;
     }
     p->outputs = rtb_xrealloc(p->outputs, (size_t)(p->noutputs + 1) * sizeof *p->outputs);
-    p->outputs[p->noutputs++] = (RtbOutput){kind, path, p->n, n};
+    p->outputs[p->noutputs++] = (RtbOutput){kind, path, p->n, n, NULL};
     p->n += n;
 }
 
 void
 rtb_plan_free(RtbPlan *p)
 {
-    for (int k = 0; k < p->noutputs; k++)
+    for (int k = 0; k < p->noutputs; k++) {
         free(p->outputs[k].path);
+        free(p->outputs[k].git_commit);
+    }
     free(p->outputs);
     free(p->configs);
     free(p->link);
@@ -155,7 +157,7 @@ rtb_plan_shard(RtbPlan *p, int index, int count)
             p->link[kept++] = new_index[p->link[k]];
         }
         /* Kept even when empty: merge then knows the shard ran. */
-        p->outputs[nout++] = (RtbOutput){oo.kind, oo.path, first, kept - first};
+        p->outputs[nout++] = (RtbOutput){oo.kind, oo.path, first, kept - first, oo.git_commit};
     }
     p->noutputs = nout;
     p->n = kept;
@@ -502,6 +504,10 @@ fill_result(const Driver *d, const RtbOutput *o, RtbResult *res, bool finished)
     const RtbPlan *p = d->p;
     rtb_result_init(res, o->kind, p->argc, p->argv);
     res->complete = finished;
+    if (o->git_commit != NULL) {
+        free(res->machine.git_commit);
+        res->machine.git_commit = rtb_strdup(o->git_commit);
+    }
     res->nenv = p->env.n;
     res->env = rtb_xcalloc((size_t)p->env.n + 1, sizeof *res->env);
     for (int i = 0; i < p->env.n; i++)

@@ -128,6 +128,7 @@ enum {
     RTB_OPT_SHARD, RTB_OPT_QUICK, RTB_OPT_TINY, RTB_OPT_NO_CPYTHON, RTB_OPT_NO_MICRO, RTB_OPT_NO_HYPERFINE,
     RTB_OPT_NO_PLOTS, RTB_OPT_METRIC, RTB_OPT_ALPHA, RTB_OPT_TABLE_FORMAT, RTB_OPT_TO, RTB_OPT_FILTER,
     RTB_OPT_REPETITIONS, RTB_OPT_MIN_TIME, RTB_OPT_JSON, RTB_OPT_ALLOW_MIXED, RTB_OPT_FAIL_ABOVE, RTB_OPT_CI,
+    RTB_OPT_BASELINE,
     RTB_OPT_PARAM = 2000        /* + the parameter's index */
 };
 typedef struct RtbOptDef {
@@ -185,6 +186,8 @@ typedef struct RtbOutput {
     const char *kind;           /* run | sweep | cpython */
     char *path;
     int first, count;           /* its configurations in the plan */
+    char *git_commit;           /* another build's commit, recorded instead of
+                                 * ours (suite --baseline); NULL: ours */
 } RtbOutput;
 
 typedef struct RtbPlan {

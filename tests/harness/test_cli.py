@@ -316,6 +316,7 @@ class BadInput(Base):
         ('merge', 'only-a-dir'),
         ('micro', '--filter'),
         ('run', 'cycle_storm', '--metric', 'cycles'),
+        ('suite', '--baseline', '/no/such/build'),
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
@@ -912,6 +913,32 @@ class Counted(Base):
         small, large = ({s['instructions'] for s in r['samples']} for r in doc['runs'])
         self.assertEqual((len(small), len(large)), (1, 1))
         self.assertGreater(large.pop(), small.pop())
+
+
+class Baseline(Base):
+    """suite --baseline: two builds' workers in one interleaved plan."""
+
+    def test_base_and_head_are_measured_in_the_same_rounds(self):
+        out = self.path('gate')
+        status, _, err = rtbench('suite', '--tiny', '--baseline', BUILD, '--no-plots', '--seed', '5', '--out', out,
+                                 '--quiet', timeout=900)
+        self.assertEqual(status, 0, err)
+        self.assertIn('no CPython twins', err)
+        seqs = {}
+        for side in ('base', 'head'):
+            files = sorted(f for f in os.listdir(os.path.join(out, side)) if f.endswith('.json'))
+            self.assertIn('runs.json', files)
+            self.assertNotIn('cpython.json', files)
+            seqs[side] = [s['seq'] for f in files for r in load_result(self, os.path.join(out, side, f))['runs']
+                          for s in r['samples']]
+        both = sorted(seqs['base'] + seqs['head'])
+        self.assertEqual(both, list(range(len(both))), 'one plan: one sequence of samples, none lost or doubled')
+        first_round = len(seqs['head'])             # every configuration once per round, both sides
+        self.assertTrue(any(q < first_round for q in seqs['base']), 'the base is not measured after the head')
+        self.assertTrue(any(q < first_round for q in seqs['head']), 'the head is not measured after the base')
+        status, report, err = rtbench('compare', os.path.join(out, 'base'), os.path.join(out, 'head'))
+        self.assertEqual(status, 0, err)
+        self.assertNotIn('unpaired', report + err, 'every configuration paired by name')
 
 
 class System(Base):
