@@ -259,7 +259,8 @@ to_markdown(const RtbResult *res)
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         return rtb_xmalloc(SIZE_MAX);   /* reports out of memory */
-    fprintf(f, "| configuration | samples | wall ms (median) | spread | cpu ms | peak RSS MiB | collections g0/g1/g2 | p99 pause ms |\n"
+    fprintf(f, "| configuration | samples | wall ms (median) | 95%% interval | cpu ms | peak RSS MiB | collections g0/g1/g2 "
+               "| p99 pause ms |\n"
                "|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t k = 0; k < res->nruns; k++) {
         const RtbRun *r = &res->runs[k];
@@ -269,8 +270,11 @@ to_markdown(const RtbResult *res)
             fprintf(f, " %s | | | | | |\n", r->nsamples ? "no ok samples" : "not run");
             continue;
         }
-        fprintf(f, " %.2f | %.0f%% | %.2f | %.1f |", s->wall_s.median * 1e3,
-                s->wall_s.median > 0 ? 100 * (s->wall_s.max - s->wall_s.min) / s->wall_s.median : 0,
+        char ci[32] = "-";          /* the median's interval: its larger side */
+        double half = rtb_stat_precision(&s->wall_s);
+        if (isfinite(half))
+            snprintf(ci, sizeof ci, "+-%.1f%%", 100 * half);
+        fprintf(f, " %.2f | %s | %.2f | %.1f |", s->wall_s.median * 1e3, ci,
                 isfinite(s->cpu_s.median) ? s->cpu_s.median * 1e3 : 0, s->peak_rss_bytes.median / 1048576.0);
         if (s->gc_collections[0].n > 0)
             fprintf(f, " %.0f/%.0f/%.0f |", s->gc_collections[0].median, s->gc_collections[1].median,

@@ -125,7 +125,7 @@ check_load(Line *l, const RtbCounterProbe *p)
     }
     long n = cores();
     snprintf(l->value, sizeof l->value, "%.2f %.2f %.2f (1, 5, 15 min) on %ld core(s)", load[0], load[1], load[2], n);
-    l->verdict = load[0] >= (double)n ? V_WARNING : V_OK;
+    l->verdict = rtb_load_high(load[0], n) ? V_WARNING : V_OK;
     if (l->verdict == V_WARNING)
         snprintf(l->advice, sizeof l->advice, "every core is busy: samples wait their turn; measure when idle, "
                                               "or compare by --metric instructions");

@@ -70,6 +70,12 @@ rtb_load1(void)
     return getloadavg(load, 1) == 1 ? load[0] : NAN;
 }
 
+bool
+rtb_load_high(double load, long cores)
+{
+    return cores > 0 && isfinite(load) && load > RTB_LOAD_PER_CORE * (double)cores;
+}
+
 void
 rtb_machine_read(RtbMachine *m)
 {

@@ -7,9 +7,12 @@
  *   not-run     the command stopped before the configuration's first sample
  *   failed      some samples did not finish (crash, failure, timeout)
  *   incomplete  fewer samples than planned
- *   noisy       wall time spread >= RTB_NOISE_SPREAD of the median
+ *   noisy       the wall time's median is known no better than
+ *               +-RTB_NOISE_CI: its 95% interval (stats.c,
+ *               rtb_median_interval) reaches further than that from it
  *   short       median wall time under RTB_SHORT_SAMPLE_S
- *   load        a sample ran under a load average above the core count
+ *   load        a sample started or ended under a high load average
+ *               (rtb_load_high: above RTB_LOAD_PER_CORE per core)
  *   imprecise   --repeat auto ended on its budget, the median's interval
  *               still wider than --precision
  */
@@ -312,7 +315,7 @@ warn_load(RtbRun *r, int cores)
     for (size_t k = 0; k < r->nsamples && cores > 0; k++) {
         double l = fmax(isfinite(r->samples[k].load_before) ? r->samples[k].load_before : 0,
                         isfinite(r->samples[k].load_after) ? r->samples[k].load_after : 0);
-        if (l > cores) {
+        if (rtb_load_high(l, cores)) {
             loaded++;
             worst = fmax(worst, l);
         }
@@ -327,9 +330,10 @@ static void
 warn_time(RtbRun *r)
 {
     const RtbStat *w = &r->summary.wall_s;
-    if (w->n >= 2 && w->median > 0 && (w->max - w->min) / w->median >= RTB_NOISE_SPREAD)
-        rtb_run_add_warning(r, RTB_W_NOISY, "wall time spread %.0f%% of the median (%.4g..%.4g s)",
-                            100 * (w->max - w->min) / w->median, w->min, w->max);
+    double half = rtb_stat_precision(w);
+    if (w->n >= 2 && isfinite(half) && half > RTB_NOISE_CI)
+        rtb_run_add_warning(r, RTB_W_NOISY, "wall time median %.4g s, 95%% interval %.4g..%.4g s: +-%.0f%%", w->median,
+                            w->ci_low, w->ci_high, 100 * half);
     if (w->median < RTB_SHORT_SAMPLE_S)
         rtb_run_add_warning(r, RTB_W_SHORT, "median wall time %.3g ms is under %g ms", w->median * 1e3,
                             RTB_SHORT_SAMPLE_S * 1e3);

@@ -42,8 +42,8 @@
 
 /* Defaults shared with the Python side: results/schema.json's
  * "x-rtbench-defaults", passed in by CMake (harness/CMakeLists.txt). */
-#ifndef RTB_NOISE_SPREAD
-#error "RTB_NOISE_SPREAD comes from results/schema.json through CMake"
+#ifndef RTB_NOISE_CI
+#error "RTB_NOISE_CI comes from results/schema.json through CMake"
 #endif
 
 typedef enum RtbRc { RTB_RC_NONATOMIC, RTB_RC_ATOMIC } RtbRc;
@@ -246,6 +246,12 @@ int rtb_worker_main(int argc, char **argv);
 /* ---- machine.c ---- */
 double rtb_load1(void);         /* the 1-minute load average; NAN when unreadable */
 const char *rtb_build_commit(void); /* the git commit this binary was built from */
+/* The one load threshold: a load average above RTB_LOAD_PER_CORE runnable
+ * tasks per core means other work competes with the samples.  'rtbench
+ * system' warns about it, and a sample that starts or ends under it is
+ * flagged (the 'load' warning). */
+#define RTB_LOAD_PER_CORE 1.0
+bool rtb_load_high(double load, long cores);
 
 /* ---- stats.c: stats.h; and result.c: ---- */
 /* The half-width of a stat's median interval as a fraction of the median

@@ -3,7 +3,7 @@
 ``tuning_<workload>``: threshold0 (log axis) against time, peak RSS, the p50, p99
 and max pause, the total pause time and the collections per generation, each as
 a ratio to the default threshold0 with its 95% bootstrap interval; the default
-marked, the default's own spread as a grey band around 1×, and a verdict per
+marked, the default's own median interval as a grey band around 1×, and a verdict per
 metric in the caption.  ``tuning_all``: time and peak RSS of every swept
 workload, one small panel each.
 """
@@ -85,14 +85,15 @@ class Series:
 
     @property
     def noise(self) -> float:
-        return self.base.spread if self.base else 0.0
+        """The default's median known to within ± this (its 95% interval)."""
+        return self.base.precision if self.base else 0.0
 
     def beyond(self) -> list[Point]:
         return [p for p in self.points if p.ratio and p.ratio.beyond_noise]
 
     def within_noise(self) -> bool:
         """No point changes the metric beyond the noise by MIN_EFFECT or more:
-        within its interval, or (without one) within the default's spread."""
+        within its interval, or (without one) within the default's own interval."""
         floor = math.log(1 + MIN_EFFECT)
         for p in self.points:
             if p.ratio is None or p.t0 == T0 or log_size(p.ratio.value) < floor:
@@ -248,7 +249,7 @@ def draw_series(ax: Axes, s: Series, color, marker: str, shift: float) -> list:
 
 
 def noise_band(ax: Axes, noise: float) -> None:
-    """The default's own spread (max − min over its median) around 1×."""
+    """The default's own median interval (its larger side, both ways) around 1×."""
     if noise > 0:
         ax.axhspan(1 / (1 + noise), 1 + noise, color=ck.NOISE_BAND, zorder=0, linewidth=0)
 
@@ -256,7 +257,7 @@ def noise_band(ax: Axes, noise: float) -> None:
 def no_effect(ax: Axes, s: Series) -> None:
     """A panel that says there is nothing to see, instead of zooming into noise."""
     ax.set_axis_off()
-    spread = f"; the default's samples spread {s.noise:.1%}" if s.noise else ""
+    spread = f"; the default's median ±{s.noise:.1%}" if s.noise else ""
     ax.text(0.5, 0.5, f"{s.metric.key}: no effect beyond noise\n"
                       f"(every threshold0 within its interval, or within {MIN_EFFECT:.0%},\n"
                       f"of {absolute(s.base.median, s.metric)}{spread})",
@@ -325,7 +326,7 @@ def key_panel(ax: Axes) -> None:
         Line2D([], [], color="0.2", marker="|", markersize=10, linestyle="none",
                label="95% bootstrap interval"),
         Line2D([], [], color=ck.NOISE_BAND, linewidth=8,
-               label=f"spread of the t0 = {T0} samples"),
+               label=f"95% interval of the t0 = {T0} median"),
         Line2D([], [], color="0.45", linestyle=":", label=f"the default, t0 = {T0}"),
         Line2D([], [], marker="v", color="0.2", linestyle="none", label="fell to 0"),
     ]
@@ -437,7 +438,7 @@ def overview_chart(by_workload: dict[str, list[rr.SweepGroup]]) -> ck.Chart:
     chart = ck.Chart("tuning_all", "overview", "threshold0 against time and peak RSS, "
                      "every workload", caption=verdicts, sources=sources_of(runs), figure=fig)
     chart.foot = [rr.machines_line(runs), samples_line(runs),
-                  "Filled: beyond noise; grey band: spread of the default's samples."]
+                  "Filled: beyond noise; grey band: the default's median interval (95%)."]
     return chart
 
 

@@ -367,7 +367,7 @@ def warnings_section(results: rr.Results, charts: list[ck.Chart]) -> str:
     noisy = [(run, spreads) for run in results.runs if (spreads := summary.noise_spreads(run))]
     if noisy:
         parts.append(f"<details><summary>{len(noisy)} of {len(results.runs)} configurations "
-                     f"spread by {rr.NOISE_SPREAD:.0%} of the median or more</summary><ul>")
+                     f"with a median known no better than ±{rr.NOISE_CI:.0%}</summary><ul>")
         parts += [f"<li><code>{esc(run.name)}</code>: {esc('; '.join(t for _, t in spreads))}</li>"
                   for run, spreads in noisy[:summary.MAX_WARNINGS]]
         parts.append("</ul></details>")

@@ -61,8 +61,9 @@ DEFAULT_ALLOC = "pool"
 RC_ORDER = ("nonatomic", "atomic")
 ALLOC_ORDER = ("pool", "malloc", "debug", "mimalloc", "jemalloc")
 
-# (max - min) / median at or above this is "noisy"
-NOISE_SPREAD = _DEFAULTS["noise_spread"]
+# The median's 95% interval reaching further than this from it (a fraction
+# of the median) is "noisy": the harness's rule (result.c).
+NOISE_CI = _DEFAULTS["noise_ci"]
 
 
 class FolderError(Exception):

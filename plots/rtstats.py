@@ -1,6 +1,6 @@
 """Statistics and number formatting shared by the charts, the summary and the report.
 
-* ``Stat``: the median and range of a set of measurements.
+* ``Stat``: the median, range and the median's 95% interval of a set of measurements.
 * ``Ratio``: the ratio of two medians with a 95% bootstrap confidence interval
   (seeded, so the same input gives the same interval), and what it means:
   a change *beyond noise* is one whose interval excludes 1.
@@ -44,6 +44,20 @@ def plural(n: int, noun: str) -> str:
 # Stat
 
 
+def median_interval_index(n: int, alpha: float = 0.05) -> int:
+    """j of the median's distribution-free interval [x(j), x(n+1-j)]: the
+    largest j <= (n+1)/2 with P(Bin(n, 1/2) <= j-1) <= alpha/2, at least 1.
+    The harness's rule (harness/stats.c, rtb_median_interval), which writes
+    it into every summary's ci95; tests/harness/test_cli.py checks the two
+    agree on every result file it reads."""
+    def cdf(k: int) -> float:
+        return sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    j = 1
+    while j + 1 <= (n + 1) // 2 and cdf(j) <= alpha / 2:
+        j += 1
+    return j
+
+
 @dataclass(frozen=True)
 class Stat:
     """Median and range of a set of measurements (the values kept for resampling)."""
@@ -63,11 +77,25 @@ class Stat:
         return cls(len(vals), statistics.median(vals), vals[0], vals[-1], tuple(vals))
 
     @property
-    def spread(self) -> float:
-        """(max - min) / median; 0 for a single value or a zero median."""
-        if self.n < 2 or self.median == 0:
+    def low(self) -> float:
+        """The median's 95% interval, low end (the median without values)."""
+        if len(self.values) < 2:
+            return self.median
+        return self.values[median_interval_index(len(self.values)) - 1]
+
+    @property
+    def high(self) -> float:
+        if len(self.values) < 2:
+            return self.median
+        return self.values[-median_interval_index(len(self.values))]
+
+    @property
+    def precision(self) -> float:
+        """The interval's larger side over the median (the harness's
+        rtb_stat_precision); 0 without an interval or with a median of 0."""
+        if len(self.values) < 2 or self.median <= 0:
             return 0.0
-        return (self.max - self.min) / abs(self.median)
+        return max(self.median - self.low, self.high - self.median) / self.median
 
     def scaled(self, factor: float) -> "Stat":
         """The same Stat with every value multiplied by ``factor``."""

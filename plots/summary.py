@@ -13,9 +13,10 @@ The summary is GitHub-flavoured Markdown, for a CI step summary or a README:
 * the CPython table, a row per workload run beside its Python twin: the params
   (often smaller than the default: CPython is slower), rtbench's time and peak
   RSS and CPython's, and their ratios;
-* warnings: failed or missing samples, noisy configurations (spread, that is
-  (max - min) / median, of 10% or more), unreadable files, and the warnings the
-  harness recorded.
+* warnings: failed or missing samples, noisy configurations (the wall time's
+  median known no better than +-5%: its 95% interval reaches further from it,
+  the harness's 'noisy' rule), unreadable files, and the warnings the harness
+  recorded.
 
 Problems also go to stderr, prefixed ``summary:``; the file written goes to stdout.
 Exit status as for plot.py: 0, 1 when a file could not be read, 2 when DIR is
@@ -189,14 +190,14 @@ def legend(results: rr.Results) -> list[str]:
 
 
 def noise_spreads(run: rr.Run) -> list[tuple[float, str]]:
-    """The (spread, description) of each noisy metric of a run."""
-    out = []
-    for metric, what in METRICS:
-        stat = run.stat(metric)
-        if stat is not None and stat.spread >= rr.NOISE_SPREAD:
-            out.append((stat.spread, f"{what} {stat.spread:.0%} ({number(stat.min, metric)} to "
-                                     f"{number(stat.max, metric)}, n={stat.n})"))
-    return out
+    """(half-width, description) when the run's wall time is noisy: its
+    median's 95% interval reaches more than NOISE_CI of it away (the
+    harness's rule, result.c)."""
+    stat = run.stat("wall_s")
+    if stat is None or stat.n < 2 or stat.precision <= rr.NOISE_CI:
+        return []
+    return [(stat.precision, f"time +-{stat.precision:.0%} ({number(stat.low, 'wall_s')} to "
+                             f"{number(stat.high, 'wall_s')}, n={stat.n})")]
 
 
 def problem_warning(run: rr.Run) -> Optional[str]:
@@ -220,8 +221,8 @@ def noise_lines(results: rr.Results) -> list[str]:
         return []
     noisy.sort(key=lambda item: -item[0])
     worst = noisy[0]
-    lines = [f"- Noisy: {len(noisy)} of {len(results.runs)} configurations spread by "
-             f"{rr.NOISE_SPREAD:.0%} of the median or more (worst: {code(worst[1].name)}, "
+    lines = [f"- Noisy: {len(noisy)} of {len(results.runs)} configurations have a median "
+             f"known no better than +-{rr.NOISE_CI:.0%} (worst: {code(worst[1].name)}, "
              f"{worst[2][0][1]}). The machine is noisy: compare medians and ratios measured "
              "in one run, or take more samples (`--repeat`).",
              "", "<details><summary>noisy configurations</summary>", ""]

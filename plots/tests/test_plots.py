@@ -446,8 +446,11 @@ class TestResultsModule(unittest.TestCase):
     def test_stat(self):
         stat = rtstats.Stat.of([3, 1, 2, 10])
         self.assertEqual((stat.n, stat.median, stat.min, stat.max), (4, 2.5, 1, 10))
-        self.assertAlmostEqual(stat.spread, 3.6)
+        self.assertEqual((stat.low, stat.high), (1, 10), 'n=4: the interval is the range')
+        self.assertAlmostEqual(stat.precision, 7.5 / 2.5)
         self.assertIsNone(rtstats.Stat.of([]))
+        nine = rtstats.Stat.of(range(1, 10))
+        self.assertEqual((nine.low, nine.high), (2, 8), 'n=9: order statistics 2 and 8')
 
     def test_micro_uses_median_aggregate(self):
         micro = self.results.micro

@@ -42,6 +42,8 @@ SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 with open(os.path.join(SOURCE, 'results', 'schema.json')) as _f:
     SCHEMA = json.load(_f)
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
+sys.path.insert(0, os.path.join(SOURCE, 'plots'))
+import rtstats  # noqa: E402  (the charts' statistics, checked against the harness's)
 CPYTHON = '/usr/bin/python3'
 COMPARE_PY = '/usr/share/benchmark/compare.py'
 TINY = {
@@ -118,6 +120,10 @@ def check_result(t, doc, kind=None):
     t.assertEqual(len(order), len({tuple(o) for o in order}), 'no sample twice in the order')
     for run in doc['runs']:
         t.assertTrue(run['name'].startswith(run['workload'] + '/'))
+        wall = run['summary']['wall_s']
+        if wall['n'] >= 2:      # one median interval: the charts' is the harness's
+            st = rtstats.Stat.of(s['wall_s'] for s in run['samples'] if s['status'] == 'ok')
+            t.assertEqual([st.low, st.high], wall['ci95'], run['name'])
         for s in run['samples']:
             check_sample(t, s, run['implementation'])
 
