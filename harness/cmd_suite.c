@@ -365,7 +365,13 @@ add_parts(RtbPlan *p, SuiteOptions *o)
     o->cpython = o->micro = o->hyperfine = false;
     char *head = rtb_asprintf("%s/head", o->dir), *base = rtb_asprintf("%s/base", o->dir);
     add_side(p, o, head, NULL);
+    int nhead = p->n;
     add_side(p, o, base, o->baseline);
+    /* Each base configuration linked to its head twin (same place in the
+     * same order): one shard takes both, and both stop together with as
+     * many samples, the pairs compare will make. */
+    for (int k = nhead; k < p->n; k++)
+        p->link[k] = k - nhead;
     free(head);
     free(base);
 }

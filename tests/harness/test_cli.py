@@ -944,8 +944,21 @@ class Baseline(Base):
         self.assertTrue(any(q < first_round for q in seqs['head']), 'the head is not measured after the base')
         status, report, err = rtbench('compare', os.path.join(out, 'base'), os.path.join(out, 'head'))
         self.assertEqual(status, 0, err)
-        self.assertNotIn('no counterpart', err, 'every configuration paired by name')
         self.assertNotIn('\n    vs ', report, 'each pair has one name')
+        self.assertNotIn('no counterpart', err, 'every configuration paired by name')
+
+    def test_a_shard_keeps_each_base_configuration_with_its_head_twin(self):
+        out = self.path('shard')
+        status, _, err = rtbench('suite', '--tiny', '--baseline', BUILD, '--no-plots', '--no-cpython', '--shard', '2/7',
+                                 '--out', out, '--quiet', timeout=900)
+        self.assertEqual(status, 0, err)
+        names = {}
+        for side in ('base', 'head'):
+            folder = os.path.join(out, side)
+            names[side] = sorted((f, r['name'], len(r['samples'])) for f in os.listdir(folder) if f.endswith('.json')
+                                 for r in load_result(self, os.path.join(folder, f))['runs'])
+        self.assertTrue(names['head'])
+        self.assertEqual(names['base'], names['head'], 'the same configurations, with as many samples, a side')
 
 
 class System(Base):
