@@ -2,7 +2,7 @@
 """The CI regression gate, run here: the commands of .github/workflows/bench.yml's
 'gate' job against two commits of a scratch clone.
 
-    tests/bench_gate_check.py [--keep]               the gate's verdict (minutes)
+    tests/bench_gate_check.py [--keep]               the gate's verdict (long: below)
     tests/bench_gate_check.py --builds BUILD_DIR     the gate's steps (ctest)
 
 1. Clone this repository's HEAD into a temporary folder (the base), and
@@ -26,7 +26,11 @@
    safe.directory, the uploaded path (a real folder, not results/latest).
 
 Exit 0 when every check holds, 77 (skipped) with --builds where no
-instruction counter can run.
+instruction counter can run.  The verdict run takes two builds and the
+whole counted tiny suite on both sides, about 1,200 counted samples: under
+callgrind each costs valgrind's start-up and ~70x the workload (here, on 2
+cores under a load average of 19, 7.5 s a sample: hours; run it on a quiet
+machine).
 """
 import argparse
 import json
