@@ -27,8 +27,8 @@ static const RtbOptDef run_options[] = {
     {NULL, false, 0},
 };
 
-/* No --rc, --alloc, --no-gc-timing: CPython has one variant, its own
- * allocator, and its twin always times collections. */
+/* No --rc, --alloc, --no-gc-timing: CPython has one variant and its own
+ * allocator; --gc-timing on|off says whether run.py times collections. */
 static const RtbOptDef cpython_options[] = {
     {"threshold", true, RTB_OPT_THRESHOLD}, {"gc", true, RTB_OPT_GC}, {"python", true, RTB_OPT_PYTHON},
     {"repeat", true, RTB_OPT_REPEAT}, {"runs", true, RTB_OPT_REPEAT}, {"warmup", true, RTB_OPT_WARMUP},
@@ -38,7 +38,8 @@ static const RtbOptDef cpython_options[] = {
     {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
     {"metric", true, RTB_OPT_METRIC},
-    {NULL, false, 0},
+    {"freeze-after-import", true, RTB_OPT_FREEZE_AFTER_IMPORT}, {"fork-workers", true, RTB_OPT_FORK_WORKERS},
+    {"gc-timing", true, RTB_OPT_GC_TIMING}, {NULL, false, 0},
 };
 
 void
@@ -76,10 +77,13 @@ help(bool cpy)
     printf("usage: rtbench %s WORKLOAD [--PARAM V ...] [--threshold T0[,T1[,T2]]]\n", cpy ? "cpython" : "run");
     if (cpy)
         printf("         [--gc on|off] [--python PATH|NAME] [--repeat K|auto] [--out FILE]\n"
-               "         [options]\n\n"
-               "Run the workload's Python twin (workloads/python/) under CPython, each sample\n"
-               "in a fresh interpreter, and record the same metrics as 'rtbench run', in the\n"
-               "same schema, so that the two can be charted and compared side by side.\n\n");
+               "         [options]\n"
+               "       rtbench cpython (--script PATH | -m MODULE) [options] [-- ARGS...]\n\n"
+               "Run the workload's Python twin (workloads/python/) -- or any Python program --\n"
+               "under CPython, each sample in a fresh interpreter, and record the same metrics\n"
+               "as 'rtbench run', in the same schema, so that the two can be charted and\n"
+               "compared side by side.  A program's failing sample (an exception, a non-zero\n"
+               "exit) is a failed sample, its exit status and stderr's tail kept.\n\n");
     else
         printf("         [--gc on|off] [--rc nonatomic|atomic]\n"
                "         [--alloc pool|malloc|debug|mimalloc|jemalloc]\n"
@@ -105,6 +109,10 @@ help(bool cpy)
            "                            results/%s-WORKLOAD-TIMESTAMP.json); the CSV\n"
            "                            goes beside it\n", cpy ? "cpython" : "run");
     rtb_measure_help();
+    if (cpy) {
+        putchar('\n');
+        rtb_program_help("cpython");
+    }
     printf("\nEnvironment (see 'rtbench --help'): %s.\nEach is recorded in the result, a bad value is refused (exit 2), the options\nwin.\n\n"
            "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
            "result (nothing is run or written), 130 interrupted (continue with --resume).\n",
@@ -164,9 +172,9 @@ parse(RtbGetopt *g, bool cpy, RtbAxes *ax, RtbPlan *p, const char **out)
 }
 
 static int
-refuse_rtbench_options(const char *cmd, int argc, char **argv)
+refuse_rtbench_options(const char *cmd, int first, int argc, char **argv)
 {
-    for (int i = 2; i < argc; i++)
+    for (int i = first; i < argc; i++)
         if (strcmp(argv[i], "--rc") == 0 || strncmp(argv[i], "--rc=", 5) == 0 || strcmp(argv[i], "--alloc") == 0
             || strncmp(argv[i], "--alloc=", 8) == 0 || strcmp(argv[i], "--no-gc-timing") == 0)
             return rtb_usage_error(cmd, "%s is rtbench's, not CPython's (the twin runs CPython's own refcounting and "
@@ -174,21 +182,95 @@ refuse_rtbench_options(const char *cmd, int argc, char **argv)
     return 0;
 }
 
+/* Measure the plan's one configuration, into path (taken). */
+static int
+measure(RtbPlan *p, const char *cmd, char *path, const RtbConfig *c)
+{
+    p->journal = journal_of(path);
+    rtb_plan_add_output(p, cmd, path, c, 1, false);
+    int status = rtb_plan_check(p);
+    if (status == 0) {
+        RtbDriveStatus st;
+        status = rtb_plan_run(p, &st);
+        if (!st.finished && status == RTB_EXIT_INTERRUPTED)
+            rtb_say("rtbench %s: interrupted; the finished samples are in %s; continue with the same command and "
+                    "--resume", cmd, path);
+        else if (st.write_errors == 0)
+            printf("wrote %s\n", path);
+    }
+    rtb_plan_free(p);
+    return status;
+}
+
+static char *
+default_out(const char *cmd, const char *name)
+{
+    char *ts = rtb_timestamp();
+    char *path = rtb_asprintf("results/%s-%s-%s.json", cmd, name, ts);
+    free(ts);
+    return path;
+}
+
+/* rtbench cpython --script PATH / -m MODULE [options] [-- ARGS]: argv is
+ * rtbench's own options, the program taken out (rtb_program_take). */
+static int
+program_command(int argc, char **argv, RtbProgram *prog, int full_argc, char **full_argv)
+{
+    const char *cmd = "cpython";
+    if (rtb_program_check(cmd, prog) != 0 || refuse_rtbench_options(cmd, 1, argc, argv) != 0)
+        return RTB_EXIT_USAGE;
+    RtbAxes ax;
+    RtbPlan p = {.cmd = cmd, .argc = full_argc, .argv = full_argv};
+    rtb_axes_init(&ax, &prog->workload, RTB_IMPL_CPYTHON);
+    ax.program = prog;
+    rtb_measure_defaults(&p.m);
+    if (rtb_env_apply(cmd, &ax, &p.m, true, &p.env) != 0)
+        return RTB_EXIT_USAGE;
+    const char *out = NULL;
+    RtbGetopt g = {cmd, argc, argv, NULL, 0, NULL, NULL};     /* argv[0]: the command, as getopt wants */
+    int r = parse(&g, true, &ax, &p, &out);
+    rtb_getopt_free(&g);
+    if (r == 0)
+        r = rtb_axes_resolve_pythons(cmd, &ax);
+    if (r != 0) {
+        rtb_axes_free(&ax);
+        return r;
+    }
+    int n;
+    RtbConfig *c = rtb_axes_expand(&ax, &n);
+    int status = measure(&p, cmd, out ? rtb_strdup(out) : default_out(cmd, prog->name), c);
+    free(c);
+    rtb_axes_free(&ax);
+    return status;
+}
+
 static int
 run_command(int argc, char **argv, bool cpy)
 {
     const char *cmd = cpy ? "cpython" : "run";
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help(cpy);
-            return 0;
+    if (rtb_asks_help(argc, argv)) {
+        help(cpy);
+        return 0;
+    }
+    if (cpy) {
+        RtbProgram prog;
+        int rest_argc;
+        char **rest;
+        int taken = rtb_program_take(cmd, argc, argv, cpython_options, &prog, &rest_argc, &rest);
+        if (taken == 0) {
+            int status = program_command(rest_argc, rest, &prog, argc, argv);
+            free(rest);
+            return status;
         }
+        if (taken != 1)
+            return taken;
+    }
     if (argc < 2 || argv[1][0] == '-')
         return rtb_usage_error(cmd, "which workload? ('rtbench list' shows them)");
     const RtWorkload *w = rt_workload_find(argv[1]);
     if (w == NULL)
         return rtb_usage_error(cmd, "unknown workload '%s' ('rtbench list' shows them)", argv[1]);
-    if (cpy && refuse_rtbench_options(cmd, argc, argv) != 0)
+    if (cpy && refuse_rtbench_options(cmd, 2, argc, argv) != 0)
         return RTB_EXIT_USAGE;
     RtbAxes ax;
     RtbPlan p = {.cmd = cmd, .argc = argc, .argv = argv};
@@ -200,37 +282,17 @@ run_command(int argc, char **argv, bool cpy)
     RtbGetopt g = {cmd, argc - 1, argv + 1, NULL, 0, NULL, NULL};
     int r = parse(&g, cpy, &ax, &p, &out);
     rtb_getopt_free(&g);
-    if (r != 0)
-        return r;
     RtbConfig c = ax.base;
     c.rc = ax.nrc ? ax.rc[0] : c.rc;
     c.alloc = ax.nalloc ? ax.alloc[0] : c.alloc;
     c.gc = ax.ngc ? ax.gc[0] : c.gc;
+    c.gc_timing = ax.ntiming ? ax.timing[0] : c.gc_timing;
     char *python = NULL;
-    if (cpy && check_python(cmd, &c, &python) != 0)
-        return RTB_EXIT_USAGE;
-    char *path;
-    if (out != NULL) {
-        path = rtb_strdup(out);
-    } else {
-        char *ts = rtb_timestamp();
-        path = rtb_asprintf("results/%s-%s-%s.json", cmd, w->name, ts);
-        free(ts);
-    }
-    p.journal = journal_of(path);
-    rtb_plan_add_output(&p, cmd, path, &c, 1, false);
-    int status = rtb_plan_check(&p);
-    if (status == 0) {
-        RtbDriveStatus st;
-        status = rtb_plan_run(&p, &st);
-        if (!st.finished && status == RTB_EXIT_INTERRUPTED)
-            rtb_say("rtbench %s: interrupted; the finished samples are in %s; continue with the same command and "
-                    "--resume", cmd, path);
-        else if (st.write_errors == 0)
-            printf("wrote %s\n", path);
-    }
-    rtb_plan_free(&p);
+    if (r == 0 && cpy && check_python(cmd, &c, &python) != 0)
+        r = RTB_EXIT_USAGE;
+    int status = r != 0 ? r : measure(&p, cmd, out ? rtb_strdup(out) : default_out(cmd, w->name), &c);
     free(python);
+    rtb_axes_free(&ax);
     return status;
 }
 

@@ -34,6 +34,10 @@ const RtbMetric rtb_metrics[] = {
     {"gc_pause_p99_s", "ms", 1e3, RTB_METRIC_TIME, "99th percentile of the collector's pauses"},
     {"gc_pause_max_s", "ms", 1e3, RTB_METRIC_TIME, "longest collector pause"},
     {"gc_pause_total_s", "ms", 1e3, RTB_METRIC_TIME, "total time in the collector"},
+    {"worker_pss_bytes", "MiB", 1.0 / 1048576, RTB_METRIC_MEMORY, "--fork-workers: a worker's PSS (mean of them)"},
+    {"worker_uss_bytes", "MiB", 1.0 / 1048576, RTB_METRIC_MEMORY, "--fork-workers: a worker's USS (mean of them)"},
+    {"worker_rss_bytes", "MiB", 1.0 / 1048576, RTB_METRIC_MEMORY, "--fork-workers: a worker's RSS (mean of them)"},
+    {"total_pss_bytes", "MiB", 1.0 / 1048576, RTB_METRIC_MEMORY, "--fork-workers: the main process's and workers' PSS"},
 };
 const size_t rtb_metric_count = sizeof rtb_metrics / sizeof rtb_metrics[0];
 

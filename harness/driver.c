@@ -564,6 +564,9 @@ init_runs(Driver *d)
         r->rc = r->cpython ? NULL : rtb_strdup(rtb_rc_name(c->rc));
         r->alloc = r->cpython ? NULL : rtb_strdup(rt_alloc_name(c->alloc));
         r->python = r->cpython ? rtb_strdup(c->python) : NULL;
+        r->gc_timing = c->gc_timing;
+        if (c->program != NULL)
+            rtb_program_to_run(c, r);
         r->repeat = p->m.auto_repeat ? p->m.min_repeat : p->m.repeat;
     }
 }

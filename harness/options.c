@@ -158,6 +158,7 @@ rtb_config_defaults(RtbConfig *c, const RtWorkload *w)
     c->rc = RTB_RC_NONATOMIC;
     c->alloc = RT_ALLOC_POOL;
     c->python = RTB_DEFAULT_PYTHON;
+    c->gc_timing = true;
 }
 
 char *
@@ -177,6 +178,14 @@ rtb_config_name(const RtbConfig *c)
         fputs("/impl:cpython", f);
     else
         fprintf(f, "/rc:%s/alloc:%s", rtb_rc_name(c->rc), rt_alloc_name(c->alloc));
+    /* Parts that are there only when they say something, so that the
+     * names of the common case stay as they were. */
+    if (c->program != NULL && c->program->freeze != NULL)
+        fprintf(f, "/freeze:%s", c->freeze ? "on" : "off");
+    if (!c->gc_timing)
+        fputs("/timing:off", f);
+    if (c->python_label != NULL)
+        fprintf(f, "/python:%s", c->python_label);
     fclose(f);
     return buf;
 }
@@ -190,7 +199,6 @@ rtb_measure_defaults(RtbMeasure *m)
     m->min_repeat = RTB_DEFAULT_MIN_REPEAT;
     m->max_repeat = RTB_DEFAULT_MAX_REPEAT;
     m->rss_interval_s = 0.005;
-    m->gc_timing = true;
     m->heartbeat_s = 30;
 }
 
@@ -202,6 +210,26 @@ rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl)
         rtb_config_defaults(&ax->base, w);
     ax->base.impl = impl;
     ax->base.python = RTB_DEFAULT_PYTHON;
+    ax->base.gc_timing = true;
+}
+
+void
+rtb_axes_free(RtbAxes *ax)
+{
+    for (int k = 0; k < ax->npython; k++) {
+        free((char *)ax->python[k]);
+        free(ax->python_label[k]);
+    }
+    ax->npython = 0;
+}
+
+bool
+rtb_asks_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
 }
 
 /* ==== getopt_long ======================================================== */
@@ -277,8 +305,10 @@ threshold_axis(RtbAxes *ax, const char *cmd, int id, const char *val, bool lists
         int n = rt_parse_threshold(val, t);
         if (n < 0)
             return rtb_usage_error(cmd, "--threshold expects T0[,T1[,T2]], non-negative integers; got '%s'", val);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             ax->base.threshold[i] = t[i];
+            ax->threshold_set[i] = true;
+        }
         return 1;
     }
     int gen = id - RTB_OPT_THRESHOLD0;
@@ -296,7 +326,10 @@ threshold_axis(RtbAxes *ax, const char *cmd, int id, const char *val, bool lists
 static int
 enum_axis(RtbAxes *ax, const char *cmd, int id, const char *val, bool lists)
 {
-    const char *opt = id == RTB_OPT_RC ? "--rc" : id == RTB_OPT_ALLOC ? "--alloc" : "--gc";
+    const char *opt = id == RTB_OPT_RC ? "--rc" : id == RTB_OPT_ALLOC ? "--alloc" : id == RTB_OPT_FREEZE ? "--freeze"
+                      : id == RTB_OPT_GC_TIMING ? "--gc-timing" : "--gc";
+    bool *onoff = id == RTB_OPT_FREEZE ? ax->freeze : id == RTB_OPT_GC_TIMING ? ax->timing : ax->gc;
+    int *nonoff = id == RTB_OPT_FREEZE ? &ax->nfreeze : id == RTB_OPT_GC_TIMING ? &ax->ntiming : &ax->ngc;
     char *buf = rtb_strdup(val);
     int n = 0, status = 1;
     size_t len = strlen(val);
@@ -318,10 +351,10 @@ enum_axis(RtbAxes *ax, const char *cmd, int id, const char *val, bool lists)
                 status = rtb_usage_error(cmd, "allocator backend '%s' is not available: %s", it, rt_alloc_unavailable_reason(kind));
             else if (ax->nalloc < RT_ALLOC_KIND_COUNT)
                 ax->alloc[ax->nalloc++] = kind;
-        } else if (!parse_on_off(it, &ax->gc[ax->ngc < 2 ? ax->ngc : 1])) {
-            status = rtb_usage_error(cmd, "--gc expects on or off; got '%s'", it);
-        } else if (ax->ngc < 2) {
-            ax->ngc++;
+        } else if (!parse_on_off(it, &onoff[*nonoff < 2 ? *nonoff : 1])) {
+            status = rtb_usage_error(cmd, "%s expects on or off; got '%s'", opt, it);
+        } else if (*nonoff < 2 && (*nonoff == 0 || onoff[0] != onoff[1])) {
+            (*nonoff)++;
         }
         if (status != 1)
             break;
@@ -406,6 +439,55 @@ apply_repeat(RtbMeasure *m, const char *cmd, const char *val)
     return 1;
 }
 
+/* --freeze-after-import M1,M2 and --fork-workers N: a program's. */
+static int
+program_option(RtbAxes *ax, const char *cmd, int id, const char *v)
+{
+    const char *opt = id == RTB_OPT_FORK_WORKERS ? "--fork-workers" : "--freeze-after-import";
+    if (ax->program == NULL)
+        return rtb_usage_error(cmd, "%s applies to a Python program (--script PATH or -m MODULE), not to a "
+                               "workload", opt);
+    int64_t n;
+    if (id == RTB_OPT_FORK_WORKERS) {
+        if (!rtb_parse_int64(v, 1, &n) || n > 1024)
+            return rtb_usage_error(cmd, "--fork-workers expects a number of workers from 1 to 1024; got '%s'", v);
+        ax->program->fork_workers = (int)n;
+        return 1;
+    }
+    char *copy = rtb_strdup(v);
+    bool ok = *v != '\0';
+    for (char *save = NULL, *it = strtok_r(copy, ",", &save); it && ok; it = strtok_r(NULL, ",", &save))
+        ok = rtb_module_name_ok(it);
+    free(copy);
+    if (!ok || v[strlen(v) - 1] == ',' || v[0] == ',' || strstr(v, ",,"))
+        return rtb_usage_error(cmd, "--freeze-after-import expects module names separated by commas "
+                               "(json,email.parser); got '%s'", v);
+    ax->program->freeze = v;
+    return 1;
+}
+
+/* --python PATH|NAME, or a list of them (sweep: interpreters compared). */
+static int
+python_axis(RtbAxes *ax, const char *cmd, const char *v, bool lists)
+{
+    rtb_axes_free(ax);
+    ax->base.python = v;        /* the one interpreter of run and cpython */
+    if (!lists || strchr(v, ',') == NULL) {
+        ax->python[ax->npython++] = rtb_strdup(v);
+        return 1;
+    }
+    char *copy = rtb_strdup(v);
+    int status = 1;
+    for (char *save = NULL, *it = strtok_r(copy, ",", &save); it && status == 1; it = strtok_r(NULL, ",", &save)) {
+        if (ax->npython == RTB_MAX_PYTHONS)
+            status = rtb_usage_error(cmd, "--python takes at most %d interpreters; got '%s'", RTB_MAX_PYTHONS, v);
+        else
+            ax->python[ax->npython++] = rtb_strdup(it);
+    }
+    free(copy);
+    return status;
+}
+
 int
 rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
 {
@@ -417,8 +499,10 @@ rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
     switch (g->id) {
     case RTB_OPT_THRESHOLD: case RTB_OPT_THRESHOLD0: case RTB_OPT_THRESHOLD1: case RTB_OPT_THRESHOLD2:
         return threshold_axis(ax, cmd, g->id, v, lists);
-    case RTB_OPT_RC: case RTB_OPT_ALLOC: case RTB_OPT_GC:
+    case RTB_OPT_RC: case RTB_OPT_ALLOC: case RTB_OPT_GC: case RTB_OPT_FREEZE: case RTB_OPT_GC_TIMING:
         return enum_axis(ax, cmd, g->id, v, lists);
+    case RTB_OPT_FREEZE_AFTER_IMPORT: case RTB_OPT_FORK_WORKERS:
+        return program_option(ax, cmd, g->id, v);
     case RTB_OPT_REPEAT:
         return apply_repeat(m, cmd, v);
     case RTB_OPT_METRIC:
@@ -434,7 +518,7 @@ rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
         m->rss_interval_s = d / 1000.0;
         return 1;
     case RTB_OPT_NO_RSS: m->rss_interval_s = 0; return 1;
-    case RTB_OPT_NO_GC_TIMING: m->gc_timing = false; return 1;
+    case RTB_OPT_NO_GC_TIMING: ax->base.gc_timing = false; return 1;
     case RTB_OPT_QUIET: m->quiet = true; return 1;
     case RTB_OPT_TIMEOUT:
         if (!rtb_parse_double(v, 0, &d))
@@ -470,8 +554,7 @@ rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
     case RTB_OPT_CPU:
         return cpu_list(m, cmd, v);
     case RTB_OPT_PYTHON:
-        ax->base.python = v;
-        return 1;
+        return python_axis(ax, cmd, v, lists);
     default:
         return 0;
     }
@@ -523,16 +606,29 @@ rtb_env_apply(const char *cmd, RtbAxes *ax, RtbMeasure *m, bool cpython, RtbEnv 
                                    rt_alloc_unavailable_reason(cfg.alloc));
         ax->base.alloc = cfg.alloc;
     }
-    if (getenv("RT_GC_THRESHOLD") && *getenv("RT_GC_THRESHOLD"))
+    if (getenv("RT_GC_THRESHOLD") && *getenv("RT_GC_THRESHOLD")) {
         memcpy(ax->base.threshold, cfg.gc_threshold, sizeof cfg.gc_threshold);
+        ax->threshold_set[0] = ax->threshold_set[1] = ax->threshold_set[2] = true;
+    }
     if (getenv("RT_GC") && *getenv("RT_GC"))
         ax->base.gc = cfg.gc_enabled;
     if (!cpython)
-        m->gc_timing = cfg.gc_timing;
+        ax->base.gc_timing = cfg.gc_timing;
+    (void)m;
     return 0;
 }
 
 /* ==== the cross product ================================================== */
+
+/* The thresholds of a configuration under interpreter pi: a program's
+ * start from that interpreter's defaults where --threshold set none. */
+static void
+base_threshold(const RtbAxes *ax, int pi, long out[3])
+{
+    for (int g = 0; g < 3; g++)
+        out[g] = ax->program != NULL && ax->npython > 0 && !ax->threshold_set[g] ? ax->python_threshold[pi][g]
+                                                                                : ax->base.threshold[g];
+}
 
 RtbConfig *
 rtb_axes_expand(const RtbAxes *ax, int *count)
@@ -541,13 +637,16 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
     int np = rt_workload_nparams(w);
     int n0 = ax->nt0 ? ax->nt0 : 1, n1 = ax->nt1 ? ax->nt1 : 1, n2 = ax->nt2 ? ax->nt2 : 1;
     int nrc = ax->nrc ? ax->nrc : 1, nal = ax->nalloc ? ax->nalloc : 1, ngc = ax->ngc ? ax->ngc : 1;
-    long total = (long)n0 * n1 * n2 * nrc * nal * ngc;
+    int nfr = ax->nfreeze ? ax->nfreeze : 1, nti = ax->ntiming ? ax->ntiming : 1, npy = ax->npython ? ax->npython : 1;
+    long total = (long)n0 * n1 * n2 * nrc * nal * ngc * nfr * nti * npy;
     for (int p = 0; p < np; p++)
         total *= ax->npvals[p] ? ax->npvals[p] : 1;
     RtbConfig *out = rtb_xcalloc((size_t)total, sizeof *out);
     for (long k = 0; k < total; k++) {
         RtbConfig c = ax->base;
         long r = k;
+        int pi = (int)(k / (total / npy));      /* the outermost axis */
+        base_threshold(ax, pi, c.threshold);
         /* Innermost axis first: threshold0 varies fastest. */
         if (ax->nt0) c.threshold[0] = (long)ax->t0[r % n0];
         r /= n0;
@@ -557,6 +656,10 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
         r /= n2;
         if (ax->ngc) c.gc = ax->gc[r % ngc];
         r /= ngc;
+        c.freeze = ax->program != NULL && ax->program->freeze != NULL && (ax->nfreeze == 0 || ax->freeze[r % nfr]);
+        r /= nfr;
+        if (ax->ntiming) c.gc_timing = ax->timing[r % nti];
+        r /= nti;
         if (ax->nalloc) c.alloc = ax->alloc[r % nal];
         r /= nal;
         if (ax->nrc) c.rc = ax->rc[r % nrc];
@@ -567,8 +670,68 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
                 c.params[p] = ax->pvals[p][r % npv];
             r /= npv;
         }
+        if (ax->npython) {
+            c.python = ax->python[pi];
+            c.python_label = ax->python_label[pi];
+        }
+        c.program = ax->program;
         out[k] = c;
     }
     *count = (int)total;
     return out;
+}
+
+/* "/opt/a/bin/python3" -> "opt_a_bin_python3": a name part of its own. */
+static char *
+python_label(const char *given)
+{
+    while (*given == '/')
+        given++;
+    char *label = rtb_strdup(given);
+    for (char *c = label; *c; c++)
+        if (strchr("/,\"\n\r ", *c) != NULL)
+            *c = '_';
+    return label;
+}
+
+int
+rtb_axes_resolve_pythons(const char *cmd, RtbAxes *ax)
+{
+    if (ax->npython == 0)
+        ax->python[ax->npython++] = rtb_strdup(ax->base.python);
+    char *run_py = rtb_asprintf("%s/workloads/python/run.py", rtb_home());
+    int status = access(run_py, R_OK) == 0 ? 0
+                 : rtb_usage_error(cmd, "cannot find workloads/python/run.py under %s (set RTBENCH_HOME to the "
+                                   "rtbench source tree)", rtb_home());
+    free(run_py);
+    for (int k = 0; k < ax->npython && status == 0; k++) {
+        char *found = rtb_which(ax->python[k]);
+        if (found == NULL) {
+            status = rtb_usage_error(cmd, "no interpreter '%s' (not an executable file, nor a program in PATH); "
+                                     "install Debian's python3, or give --python PATH", ax->python[k]);
+            break;
+        }
+        for (int j = 0; j < k; j++)
+            if (strcmp(ax->python[j], found) == 0)
+                status = rtb_usage_error(cmd, "--python names %s twice", found);
+        if (ax->npython > 1)
+            ax->python_label[k] = python_label(ax->python[k]);
+        free((char *)ax->python[k]);
+        ax->python[k] = found;
+        if (ax->program == NULL || status != 0)
+            continue;
+        RtbPythonProbe probe;
+        char err[512];
+        if (rtb_python_probe(found, ax->program, &probe, err, sizeof err) != 0)
+            status = rtb_usage_error(cmd, "%s", err);
+        else if (probe.missing[0] != '\0')
+            status = rtb_usage_error(cmd, "%s finds no module %s (looking %s): check the name, or the folder "
+                                     "rtbench runs in", found, probe.missing,
+                                     ax->program->module ? "from the current folder" : "beside the script first");
+        else
+            memcpy(ax->python_threshold[k], probe.threshold, sizeof probe.threshold);
+    }
+    if (status == 0)
+        ax->base.python = ax->python[0];
+    return status;
 }

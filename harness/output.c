@@ -244,6 +244,10 @@ static const char *const advice[RTB_W_KIND_COUNT] = {
     [RTB_W_SHORT] = "timer resolution and start-up dominate: use larger parameters",
     [RTB_W_LOAD] = "other work competed for the cores: use a quieter machine",
     [RTB_W_IMPRECISE] = "out of budget first: raise --max-repeat or --max-time",
+    [RTB_W_THRESHOLD_CHANGED] = "the program sets its own: remove its gc.set_threshold to compare",
+    [RTB_W_GC_SWITCHED] = "the program switches the collector itself: --gc cannot hold",
+    [RTB_W_CALLBACKS_CLEARED] = "pauses after that were not timed: keep gc.callbacks' entries",
+    [RTB_W_NO_SMAPS] = "no PSS or USS without smaps_rollup (Linux 4.14 or later)",
 };
 
 void

@@ -15,6 +15,8 @@
  *               (rtb_load_high: above RTB_LOAD_PER_CORE per core)
  *   imprecise   --repeat auto ended on its budget, the median's interval
  *               still wider than --precision
+ * and, for a Python program, what run.py said of its samples, one warning
+ * per kind (threshold-changed, gc-switched, callbacks-cleared, no-smaps).
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -24,7 +26,8 @@
 #include <string.h>
 
 static const char *const status_names[] = {"ok", "failed", "crashed", "timeout", "interrupted"};
-static const char *const warn_names[] = {"failed", "incomplete", "not-run", "noisy", "short", "load", "imprecise"};
+static const char *const warn_names[] = {"failed", "incomplete", "not-run", "noisy", "short", "load", "imprecise",
+                                         "threshold-changed", "gc-switched", "callbacks-cleared", "no-smaps"};
 _Static_assert(sizeof status_names / sizeof status_names[0] == RTB_STATUS_COUNT, "a name per status");
 _Static_assert(sizeof warn_names / sizeof warn_names[0] == RTB_W_KIND_COUNT, "a name per warning kind");
 
@@ -40,6 +43,15 @@ rtb_status_parse(const char *s)
     return -1;
 }
 
+int
+rtb_warn_kind_parse(const char *s)
+{
+    for (int k = 0; k < RTB_W_KIND_COUNT; k++)
+        if (strcmp(s, warn_names[k]) == 0)
+            return k;
+    return -1;
+}
+
 /* ==== samples ============================================================ */
 
 void
@@ -49,7 +61,7 @@ rtb_sample_init(RtbSample *s)
     s->wall_s = s->cpu_s = s->process_wall_s = s->user_s = s->sys_s = s->startup_s = NAN;
     s->load_before = s->load_after = s->t0_monotonic = s->t_exec_monotonic = NAN;
     s->peak_rss_bytes = s->final_rss_bytes = s->minflt = s->majflt = RTB_NONE;
-    s->instructions = s->rss_at_start_bytes = RTB_NONE;
+    s->instructions = s->rss_at_start_bytes = s->exit_status = RTB_NONE;
     s->heap_clean = -1;
     s->status = RTB_OK;
 }
@@ -79,6 +91,13 @@ rtb_sample_free(RtbSample *s)
     free(s->python_version);
     free(s->python_executable);
     free(s->python_implementation);
+    free(s->stderr_tail);
+    for (size_t k = 0; k < s->nwarnings; k++)
+        free(s->warnings[k].message);
+    free(s->warnings);
+    for (size_t k = 0; k < s->fork.nworkers; k++)
+        free(s->fork.workers[k].error);
+    free(s->fork.workers);
     rtb_sample_init(s);
 }
 
@@ -150,6 +169,14 @@ rtb_run_free(RtbRun *r)
     free(r->rc);
     free(r->alloc);
     free(r->python);
+    free(r->program_kind);
+    free(r->program_target);
+    for (int k = 0; k < r->nargs; k++)
+        free(r->program_args[k]);
+    free(r->program_args);
+    for (int k = 0; k < r->nfreeze; k++)
+        free(r->freeze[k]);
+    free(r->freeze);
     for (size_t k = 0; k < r->nsamples; k++)
         rtb_sample_free(&r->samples[k]);
     free(r->samples);
@@ -164,6 +191,7 @@ rtb_result_add_run(RtbResult *r)
     RtbRun *run = &r->runs[r->nruns++];
     memset(run, 0, sizeof *run);
     run->gc = true;
+    run->gc_timing = true;
     return run;
 }
 
@@ -194,7 +222,9 @@ rtb_result_free(RtbResult *r)
 
 static const char *const metric_names[] = {"wall_s", "cpu_s", "process_wall_s", "user_s", "sys_s",
                                            "peak_rss_bytes", "final_rss_bytes", "gc_pause_p99_s",
-                                           "gc_pause_max_s", "gc_pause_total_s", "instructions"};
+                                           "gc_pause_max_s", "gc_pause_total_s", "instructions",
+                                           "worker_rss_bytes", "worker_pss_bytes", "worker_uss_bytes",
+                                           "total_pss_bytes"};
 
 bool
 rtb_metric_known(const char *metric)
@@ -222,6 +252,14 @@ rtb_sample_metric(const RtbSample *s, const char *m)
     if (strcmp(m, "peak_rss_bytes") == 0) return int_or_nan(s->peak_rss_bytes);
     if (strcmp(m, "final_rss_bytes") == 0) return int_or_nan(s->final_rss_bytes);
     if (strcmp(m, "instructions") == 0) return int_or_nan(s->instructions);
+    if (strncmp(m, "worker_", 7) == 0 || strcmp(m, "total_pss_bytes") == 0) {
+        const RtbForkWorkers *f = &s->fork;
+        if (!f->present) return NAN;
+        if (strcmp(m, "worker_rss_bytes") == 0) return int_or_nan(f->rss_bytes_mean);
+        if (strcmp(m, "worker_pss_bytes") == 0) return int_or_nan(f->pss_bytes_mean);
+        if (strcmp(m, "worker_uss_bytes") == 0) return int_or_nan(f->uss_bytes_mean);
+        return int_or_nan(f->pss_bytes_total);
+    }
     if (!s->gc.present) return NAN;
     if (strcmp(m, "gc_pause_p99_s") == 0) return s->gc.pauses.p99_s;
     if (strcmp(m, "gc_pause_max_s") == 0) return s->gc.pauses.max_s;
@@ -276,6 +314,8 @@ summarize(RtbRun *r, double *buf)
         {&s->sys_s, "sys_s"}, {&s->peak_rss_bytes, "peak_rss_bytes"}, {&s->final_rss_bytes, "final_rss_bytes"},
         {&s->gc_pause_p99_s, "gc_pause_p99_s"}, {&s->gc_pause_max_s, "gc_pause_max_s"},
         {&s->gc_pause_total_s, "gc_pause_total_s"}, {&s->instructions, "instructions"},
+        {&s->worker_rss_bytes, "worker_rss_bytes"}, {&s->worker_pss_bytes, "worker_pss_bytes"},
+        {&s->worker_uss_bytes, "worker_uss_bytes"}, {&s->total_pss_bytes, "total_pss_bytes"},
     };
     for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
         *fields[f].st = stat_of(buf, values_of(r, fields[f].metric, -1, buf));
@@ -339,6 +379,29 @@ warn_time(RtbRun *r)
                             RTB_SHORT_SAMPLE_S * 1e3);
 }
 
+/* What run.py said of the program in its samples: one warning per kind,
+ * its first message, and in how many samples it was said. */
+static void
+warn_program(RtbRun *r)
+{
+    for (int kind = RTB_W_FIRST_PROGRAM; kind < RTB_W_KIND_COUNT; kind++) {
+        size_t count = 0;
+        const char *first = NULL;
+        for (size_t k = 0; k < r->nsamples; k++) {
+            const RtbSample *s = &r->samples[k];
+            bool said = false;
+            for (size_t w = 0; w < s->nwarnings; w++)
+                if ((int)s->warnings[w].kind == kind && !said) {
+                    said = true;
+                    first = first ? first : s->warnings[w].message;
+                }
+            count += said;
+        }
+        if (count > 0)
+            rtb_run_add_warning(r, (RtbWarnKind)kind, "%s (%zu of %zu samples)", first, count, r->nsamples);
+    }
+}
+
 void
 rtb_run_summarize(RtbRun *r, const RtbResult *in)
 {
@@ -351,6 +414,7 @@ rtb_run_summarize(RtbRun *r, const RtbResult *in)
         return;
     }
     warn_failures(r);
+    warn_program(r);
     if ((int)r->nsamples < r->repeat)
         rtb_run_add_warning(r, RTB_W_INCOMPLETE, "%zu of %d samples ran", r->nsamples, r->repeat);
     int cores = in && in->machine.cores != RTB_NONE ? (int)in->machine.cores : 0;

@@ -35,6 +35,12 @@ typedef struct RtbTimeline {
                              * child's own start and end readings only */
 } RtbTimeline;
 
+/* Pauses summed up, without the per-pause lists. */
+typedef struct RtbPauseStats {
+    int64_t count;
+    double total_s, p50_s, p90_s, p99_s, max_s;
+} RtbPauseStats;
+
 typedef struct RtbPauses {
     int64_t count;
     double total_s, p50_s, p90_s, p99_s, max_s;
@@ -42,6 +48,8 @@ typedef struct RtbPauses {
     double *seconds, *t_s;
     int *generation;
     bool subsampled;
+    bool has_by_generation; /* a program's: the pauses of each generation */
+    RtbPauseStats by_generation[3];
 } RtbPauses;
 
 typedef struct RtbGc {
@@ -81,6 +89,49 @@ typedef struct RtbMark {
     int64_t rss_bytes, live_bytes;      /* RTB_NONE: unknown */
 } RtbMark;
 
+/* ---- what a Python program's sample adds (rtbench cpython --script) ---- */
+
+/* The collector's settings as the program's first line found them, or as
+ * it left them. */
+typedef struct RtbGcSettings {
+    bool present;
+    long threshold[3];
+    bool enabled;
+    int64_t frozen;         /* gc.get_freeze_count() */
+} RtbGcSettings;
+
+/* A process's memory from /proc/PID/smaps_rollup. */
+typedef struct RtbMemory {
+    bool present;
+    int64_t rss_bytes, pss_bytes, uss_bytes, shared_bytes, pss_anon_bytes;
+} RtbMemory;
+
+/* One forked worker (--fork-workers), at the synchronisation point. */
+typedef struct RtbForkWorker {
+    int64_t index, pid, exit_status, signal;    /* RTB_NONE: none */
+    char *error;
+    double wall_s;
+    int64_t peak_rss_bytes;
+    RtbMemory memory;
+    bool has_gc;
+    int64_t collections[3], collected[3], uncollectable[3];
+    bool has_pauses;        /* false: not timed */
+    RtbPauseStats pauses, by_generation[3];
+    RtbGcSettings at_end;   /* its thresholds and switch when it finished */
+} RtbForkWorker;
+
+typedef struct RtbForkWorkers {
+    bool present;
+    int64_t count, frozen_at_fork;
+    double fork_at_s;       /* from the measured window's start */
+    RtbGcSettings at_fork;
+    RtbMemory main;         /* the main process at the synchronisation point */
+    size_t nworkers;
+    RtbForkWorker *workers;
+    /* means over the workers; the main process and every worker together */
+    int64_t rss_bytes_mean, pss_bytes_mean, uss_bytes_mean, pss_bytes_total;
+} RtbForkWorkers;
+
 /* One value of the workload's "result" object (its checksum and others). */
 typedef struct RtbValue {
     char *key;
@@ -112,6 +163,13 @@ typedef struct RtbSample {
     int heap_clean;         /* 1, 0, or -1 (not reported: CPython) */
     char *rc;               /* the worker's refcount variant */
     char *python_version, *python_executable, *python_implementation;
+    int64_t exit_status;    /* the program's (or the child's) exit status; RTB_NONE: killed */
+    char *stderr_tail;      /* a sample not ok: the last lines of the child's stderr */
+    /* A Python program's (NULL/false otherwise): */
+    RtbGcSettings gc_settings, gc_settings_at_end;
+    size_t nwarnings;
+    struct RtbWarning *warnings;        /* what the program did to its settings */
+    RtbForkWorkers fork;
     /* Only in the child's report, never in a result file: */
     double t0_monotonic, t_exec_monotonic;
     int64_t rss_at_start_bytes;
@@ -132,13 +190,19 @@ typedef struct RtbStat {
 typedef struct RtbSummary {
     RtbStat wall_s, cpu_s, process_wall_s, user_s, sys_s, peak_rss_bytes, final_rss_bytes;
     RtbStat gc_pause_p99_s, gc_pause_max_s, gc_pause_total_s, gc_collections[3], instructions;
+    /* --fork-workers: the means over the workers, and the whole server */
+    RtbStat worker_rss_bytes, worker_pss_bytes, worker_uss_bytes, total_pss_bytes;
 } RtbSummary;
 
 /* A warning's kind is a word a program can match; the message is for people. */
 typedef enum RtbWarnKind {
     RTB_W_FAILED, RTB_W_INCOMPLETE, RTB_W_NOT_RUN, RTB_W_NOISY, RTB_W_SHORT, RTB_W_LOAD, RTB_W_IMPRECISE,
+    /* a Python program's own doing, said by run.py in its samples */
+    RTB_W_THRESHOLD_CHANGED, RTB_W_GC_SWITCHED, RTB_W_CALLBACKS_CLEARED, RTB_W_NO_SMAPS,
     RTB_W_KIND_COUNT
 } RtbWarnKind;
+#define RTB_W_FIRST_PROGRAM RTB_W_THRESHOLD_CHANGED
+int rtb_warn_kind_parse(const char *s);         /* -1 when unknown */
 const char *rtb_warn_kind_name(RtbWarnKind k);
 
 typedef struct RtbWarning {
@@ -161,6 +225,15 @@ typedef struct RtbRun {
     long threshold[3];
     bool gc;
     char *rc, *alloc, *python;          /* rc, alloc NULL for CPython; python NULL for rtbench */
+    /* A Python program (rtbench cpython --script): */
+    char *program_kind;                 /* "script" | "module"; NULL: a workload */
+    char *program_target;               /* the path or the module, as given */
+    int nargs;
+    char **program_args;
+    int nfreeze;
+    char **freeze;                      /* --freeze-after-import, when on here */
+    int64_t fork_workers;               /* 0: none */
+    bool gc_timing;                     /* collections timed */
     int repeat;                         /* planned samples (the minimum with --repeat auto) */
     size_t nsamples, cap;
     RtbSample *samples;                 /* in the order they ran, failed ones included */

@@ -49,6 +49,20 @@
 typedef enum RtbRc { RTB_RC_NONATOMIC, RTB_RC_ATOMIC } RtbRc;
 typedef enum RtbImpl { RTB_IMPL_RTBENCH, RTB_IMPL_CPYTHON } RtbImpl;
 
+/* A Python program measured by run.py (rtbench cpython/sweep/tune --script
+ * PATH or -m MODULE): what it is, and the settings that stay fixed for a
+ * command.  Owned by the command; configurations point at it. */
+typedef struct RtbProgram {
+    bool module;                /* -m MODULE, else --script PATH */
+    const char *target;         /* the path or the module, as given */
+    int nargs;
+    char **args;                /* after '--' (borrowed from argv) */
+    const char *freeze;         /* --freeze-after-import M1,M2, or NULL */
+    int fork_workers;           /* --fork-workers N, or 0 */
+    char name[128];             /* its name in results: the file's or the module's */
+    RtWorkload workload;        /* a descriptor of that name, no parameters */
+} RtbProgram;
+
 /* One configuration: a point of the axes. */
 typedef struct RtbConfig {
     RtbImpl impl;
@@ -61,6 +75,10 @@ typedef struct RtbConfig {
     const char *python;         /* interpreter, for CPython */
     const char *build;          /* another build folder whose worker runs this
                                  * configuration (suite --baseline); NULL: ours */
+    bool gc_timing;             /* time every collection */
+    const RtbProgram *program;  /* a Python program instead of a twin, or NULL */
+    bool freeze;                /* the program's --freeze-after-import applied */
+    const char *python_label;   /* in the name when interpreters are compared */
 } RtbConfig;
 
 /* How samples are taken. */
@@ -72,7 +90,6 @@ typedef struct RtbMeasure {
     double max_time_s;          /* auto: budget of the whole command (0: none) */
     int warmup;                 /* samples run first and not kept */
     double rss_interval_s;      /* RSS timeline step; 0: no timeline */
-    bool gc_timing;             /* time every collection in the worker */
     double timeout_s;           /* per sample; 0: none */
     bool quiet;
     double heartbeat_s;         /* a progress line in logs this often (0: none) */
@@ -105,6 +122,8 @@ int rtb_write_file_atomic(const char *path, const char *data, size_t len, char *
  * return RTB_EXIT_USAGE. */
 int rtb_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool rtb_parse_int64(const char *s, int64_t min, int64_t *out);
+/* --help or -h among argv[1..], before any '--' (a program's arguments). */
+bool rtb_asks_help(int argc, char **argv);
 bool rtb_parse_double(const char *s, double min, double *out);
 /* A list of items "A,B,FROM:TO:logN,..." (a log range is N points,
  * log-spaced, rounded); sorted, duplicates dropped; the count or -1. */
@@ -129,6 +148,8 @@ enum {
     RTB_OPT_NO_PLOTS, RTB_OPT_METRIC, RTB_OPT_ALPHA, RTB_OPT_TABLE_FORMAT, RTB_OPT_TO, RTB_OPT_FILTER,
     RTB_OPT_REPETITIONS, RTB_OPT_MIN_TIME, RTB_OPT_JSON, RTB_OPT_ALLOW_MIXED, RTB_OPT_FAIL_ABOVE, RTB_OPT_CI,
     RTB_OPT_BASELINE,
+    RTB_OPT_GC_TIMING, RTB_OPT_FREEZE, RTB_OPT_FREEZE_AFTER_IMPORT, RTB_OPT_FORK_WORKERS, RTB_OPT_OBJECTIVE,
+    RTB_OPT_BUDGET,
     RTB_OPT_PARAM = 2000        /* + the parameter's index */
 };
 typedef struct RtbOptDef {
@@ -152,6 +173,7 @@ void rtb_getopt_free(RtbGetopt *g);
 
 /* The options that fix configurations and how they are measured, shared
  * by run, cpython, sweep and suite. */
+#define RTB_MAX_PYTHONS 8
 typedef struct RtbAxes {
     RtbConfig base;
     int64_t t0[64], t1[64], t2[64];
@@ -160,10 +182,18 @@ typedef struct RtbAxes {
     int nrc;
     RtAllocKind alloc[RT_ALLOC_KIND_COUNT];
     int nalloc;
-    bool gc[2];
-    int ngc;
+    bool gc[2], freeze[2], timing[2];
+    int ngc, nfreeze, ntiming;
     int64_t pvals[RT_WORKLOAD_MAX_PARAMS][64];
     int npvals[RT_WORKLOAD_MAX_PARAMS];
+    /* --python A,B (sweep); each one's own default thresholds for a
+     * program (probed), used where --threshold did not set them */
+    const char *python[RTB_MAX_PYTHONS];
+    char *python_label[RTB_MAX_PYTHONS];
+    long python_threshold[RTB_MAX_PYTHONS][3];
+    int npython;
+    bool threshold_set[3];      /* by --threshold or RT_GC_THRESHOLD */
+    RtbProgram *program;        /* a Python program, or NULL */
 } RtbAxes;
 void rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl);
 /* Apply an option of the shared set: 1 applied, 0 not one of them,
@@ -171,6 +201,39 @@ void rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl);
 int rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists);
 /* The configurations of the cross product, in a fixed order. */
 RtbConfig *rtb_axes_expand(const RtbAxes *ax, int *count);
+/* Resolve each interpreter of --python (a NAME in PATH), check it runs
+ * run.py, label them when there are several, and for a program take each
+ * one's default thresholds and check the program's modules are there.  0,
+ * or RTB_EXIT_USAGE after the message. */
+int rtb_axes_resolve_pythons(const char *cmd, RtbAxes *ax);
+void rtb_axes_free(RtbAxes *ax);
+
+/* ---- program.c: a Python program as the thing measured ---- */
+/* Take --script PATH / -m MODULE and the program's arguments (after '--')
+ * out of argv[1..]; the rest (rtbench's own options, argv[0] first) goes to
+ * *rest (malloc'd, its strings borrowed).  0: a program was given; 1: none
+ * (rest untouched); RTB_EXIT_USAGE after the message.  defs: the command's
+ * options, so that an option's value is never taken for --script. */
+int rtb_program_take(const char *cmd, int argc, char **argv, const RtbOptDef *defs, RtbProgram *prog, int *rest_argc,
+                     char ***rest);
+bool rtb_module_name_ok(const char *m);     /* "json.tool": dotted identifiers */
+/* A script that is not there, or a bad module name: RTB_EXIT_USAGE after
+ * one line; else 0. */
+int rtb_program_check(const char *cmd, const RtbProgram *prog);
+/* What an interpreter says of itself and of the program: its default
+ * thresholds, its version, and the modules it cannot find (the program's
+ * and --freeze-after-import's, from where run.py will look).  0, or -1
+ * with a message. */
+typedef struct RtbPythonProbe {
+    long threshold[3];
+    char version[64];
+    char missing[256];          /* "" when every module is there */
+} RtbPythonProbe;
+int rtb_python_probe(const char *python, const RtbProgram *prog, RtbPythonProbe *out, char *err, size_t errlen);
+/* A program configuration's fields of its run in a result file. */
+void rtb_program_to_run(const RtbConfig *c, RtbRun *r);
+/* The run.py options of a program (after its common ones). */
+void rtb_program_help(const char *cmd);
 
 /* The RT_* variables: each honoured (as the default of its option) and
  * recorded, or refused with exit status 2 (a bad value; one that does not
@@ -292,6 +355,9 @@ void rtb_format_duration(double s, char *buf, size_t n);
 /* ---- spawn.c ---- */
 /* Run a program and wait: its exit status, 128+signal, or -1. */
 int rtb_spawn(char *const argv[], bool quiet);
+/* The same, its stdout kept in out (up to outlen - 1 bytes, NUL-ended),
+ * stderr to /dev/null. */
+int rtb_capture(char *const argv[], char *out, size_t outlen);
 const char *rtb_find_python(const char *module, char *tried, size_t triedlen);
 /* NAME looked up in PATH (a NAME with a slash is taken as is); NULL when
  * there is no such executable. */
@@ -309,5 +375,6 @@ int rtb_cmd_plot(int argc, char **argv);
 int rtb_cmd_system(int argc, char **argv);
 int rtb_cmd_suite(int argc, char **argv);
 int rtb_cmd_merge(int argc, char **argv);
+int rtb_cmd_tune(int argc, char **argv);
 
 #endif /* RTB_RTBENCH_H */

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #define STDERR_TAIL 4096
+#define STDERR_TAIL_LINES 20
 
 extern char **environ;
 volatile sig_atomic_t rtb_interrupted;
@@ -133,14 +134,50 @@ add_config_args(Argv *a, const RtbConfig *c)
     arg_add(a, "%s", c->gc ? "on" : "off");
 }
 
+/* A Python program under run.py: the settings, the report on descriptor 3,
+ * then the program and its arguments. */
 static void
-build_argv(Argv *a, const RtbConfig *c, const RtbMeasure *m)
+program_argv(Argv *a, const RtbConfig *c)
 {
+    const RtbProgram *prog = c->program;
+    arg_add(a, "%s", c->python);
+    arg_add(a, "%s/workloads/python/run.py", rtb_home());
+    add_config_args(a, c);
+    arg_add(a, "--gc-timing");
+    arg_add(a, "%s", c->gc_timing ? "on" : "off");
+    arg_add(a, "--result-fd");
+    arg_add(a, "3");
+    if (c->freeze && prog->freeze != NULL) {
+        arg_add(a, "--freeze-after-import");
+        arg_add(a, "%s", prog->freeze);
+    }
+    if (prog->fork_workers > 0) {
+        arg_add(a, "--fork-workers");
+        arg_add(a, "%d", prog->fork_workers);
+    }
+    arg_add(a, "%s", prog->module ? "-m" : "--script");
+    arg_add(a, "%s", prog->target);
+    arg_add(a, "--");
+    for (int k = 0; k < prog->nargs; k++)
+        arg_add(a, "%s", prog->args[k]);
+}
+
+static void
+build_argv(Argv *a, const RtbConfig *c)
+{
+    if (c->program != NULL) {
+        program_argv(a, c);
+        return;
+    }
     if (c->impl == RTB_IMPL_CPYTHON) {
         arg_add(a, "%s", c->python);
         arg_add(a, "%s/workloads/python/run.py", rtb_home());
         arg_add(a, "%s", c->workload->name);
         add_config_args(a, c);
+        if (!c->gc_timing) {
+            arg_add(a, "--gc-timing");
+            arg_add(a, "off");
+        }
         return;
     }
     arg_add(a, "%s/%s", c->build ? c->build : rtb_self_dir(), c->rc == RTB_RC_ATOMIC ? "rtbench-atomic" : "rtbench");
@@ -152,7 +189,7 @@ build_argv(Argv *a, const RtbConfig *c, const RtbMeasure *m)
     arg_add(a, "--alloc");
     arg_add(a, "%s", rt_alloc_name(c->alloc));
     arg_add(a, "--gc-timing");
-    arg_add(a, "%s", m->gc_timing ? "on" : "off");
+    arg_add(a, "%s", c->gc_timing ? "on" : "off");
 }
 
 /* ==== spawn ============================================================== */
@@ -202,9 +239,16 @@ pin(pid_t pid, const RtbMeasure *m)
     sched_setaffinity(pid, sizeof set, &set);   /* checked when parsed */
 }
 
+/* The report pipe goes to stdout for a twin, to descriptor 3 for the
+ * worker and for a program (whose own stdout goes to /dev/null: a chatty
+ * program must not fill the stderr tail).  The child leads a process group
+ * of its own, so that a timeout or Ctrl-C stops everything it started (a
+ * program's forked workers, its subprocesses), and a Ctrl-C at the terminal
+ * reaches the parent alone, which stops the child in order. */
 static bool
-spawn(Child *ch, char *const argv[], char *const envp[], bool python, const RtbMeasure *m)
+spawn(Child *ch, char *const argv[], char *const envp[], const RtbConfig *c, const RtbMeasure *m)
 {
+    bool twin = c->impl == RTB_IMPL_CPYTHON && c->program == NULL;
     int rp[2] = {-1, -1}, ep[2] = {-1, -1};
     if (high_pipe(rp) != 0 || high_pipe(ep) != 0) {
         ch->spawn_errno = errno;
@@ -217,18 +261,25 @@ spawn(Child *ch, char *const argv[], char *const envp[], bool python, const RtbM
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, rp[1], python ? 1 : 3);
+    posix_spawn_file_actions_adddup2(&fa, rp[1], twin ? 1 : 3);
     posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
-    if (!python)
+    if (c->program != NULL)
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    else if (!twin)
         posix_spawn_file_actions_adddup2(&fa, ep[1], 1);   /* the worker prints nothing; keep any text */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     fflush(NULL);
     /* A counted child runs with ASLR off; the personality is inherited
      * through posix_spawn's clone and takes effect at the child's exec
      * only, so the parent's own layout is untouched. */
     int persona = m->counter != RTB_COUNTER_NONE ? rtb_aslr_off() : -1;
     ch->start = rt_monotonic_s();
-    int r = posix_spawn(&ch->pid, argv[0], &fa, NULL, argv, envp);
+    int r = posix_spawn(&ch->pid, argv[0], &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     rtb_aslr_restore(persona);
     close(rp[1]);
     close(ep[1]);
@@ -291,10 +342,12 @@ add_point(Child *ch, double t, int64_t rss)
     ch->rss[ch->npoints++] = rss;
 }
 
+/* Signal the child's whole process group (it leads one: spawn); the group
+ * stays valid until wait4 reaps the leader, which happens after this. */
 static void
 stop_child(Child *ch, int sig)
 {
-    kill(ch->pid, sig);
+    kill(-ch->pid, sig);
     if (sig != SIGKILL) {
         /* Give it half a second to finish on SIGTERM, then insist.  WNOWAIT
          * leaves the exit status for wait4. */
@@ -305,7 +358,7 @@ stop_child(Child *ch, int sig)
                 return;
             usleep(10000);
         }
-        kill(ch->pid, SIGKILL);
+        kill(-ch->pid, SIGKILL);
     }
 }
 
@@ -360,6 +413,19 @@ last_line(Buf *b)
     return nl ? nl + 1 : b->data;
 }
 
+/* The last STDERR_TAIL_LINES lines of stderr, for a failed sample's record. */
+static const char *
+stderr_tail(const Buf *b)
+{
+    const char *start = b->data + b->len;
+    for (int lines = 0; start > b->data && lines <= STDERR_TAIL_LINES; start--)
+        if (start[-1] == '\n')
+            lines++;
+    while (*start == '\n')
+        start++;
+    return start;
+}
+
 static void
 judge(RtbSample *s, Child *ch, int wstatus, const RtbMeasure *m)
 {
@@ -386,6 +452,11 @@ judge(RtbSample *s, Child *ch, int wstatus, const RtbMeasure *m)
     else
         rtb_sample_fail(s, RTB_OK, NULL);
     free(reported);
+    /* The program's own status when run.py reported it, else the child's. */
+    if (s->exit_status == RTB_NONE && WIFEXITED(wstatus) && !ch->timed_out && !ch->interrupted)
+        s->exit_status = WEXITSTATUS(wstatus);
+    if (s->status != RTB_OK && ch->err.len > 0)
+        s->stderr_tail = rtb_strdup(stderr_tail(&ch->err));
 }
 
 /* ==== timeline =========================================================== */
@@ -479,14 +550,14 @@ void
 rtb_run_sample(const RtbConfig *c, const RtbMeasure *m, RtbSample *s)
 {
     Argv a = {0};
-    build_argv(&a, c, m);
+    build_argv(&a, c);
     Child ch = {.result.tail = false, .err.tail = true, .result_fd = -1, .err_fd = -1};
     RtbCounted cnt = {.kind = RTB_COUNTER_NONE};
     bool counted = m->counter != RTB_COUNTER_NONE;
     double load_before = rtb_load1();
     if (counted && count_prepare(&cnt, c, m, a.v, s) != 0) {
         /* the sample says why */
-    } else if (!spawn(&ch, counted ? cnt.argv : a.v, counted ? cnt.envp : environ, c->impl == RTB_IMPL_CPYTHON, m)) {
+    } else if (!spawn(&ch, counted ? cnt.argv : a.v, counted ? cnt.envp : environ, c, m)) {
         rtb_sample_fail(s, RTB_FAILED, "cannot start %s: %s", a.v[0], strerror(ch.spawn_errno));
     } else {
         supervise(&ch, m);

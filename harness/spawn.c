@@ -1,6 +1,6 @@
 /* spawn.c -- running the other programs rtbench drives (rtbench-micro, the
- * plotting scripts, hyperfine), finding a Python that has matplotlib, and
- * finding a program in PATH. */
+ * plotting scripts, hyperfine, an interpreter asked about itself), finding
+ * a Python that has matplotlib, and finding a program in PATH. */
 #define _GNU_SOURCE
 #include "rtbench.h"
 
@@ -38,6 +38,48 @@ rtb_spawn(char *const argv[], bool quiet)
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+int
+rtb_capture(char *const argv[], char *out, size_t outlen)
+{
+    int fds[2];
+    out[0] = '\0';
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (r != 0) {
+        close(fds[0]);
+        errno = r;
+        return -1;
+    }
+    size_t len = 0;
+    for (;;) {
+        char chunk[4096];
+        ssize_t n = read(fds[0], chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t keep = (size_t)n < outlen - 1 - len ? (size_t)n : outlen - 1 - len;
+        memcpy(out + len, chunk, keep);
+        len += keep;
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 /* The first of $RTBENCH_PYTHON, /usr/bin/python3 (Debian's, where
