@@ -28,7 +28,9 @@ static const RtbOptDef options[] = {
     {"no-rss", false, RTB_OPT_NO_RSS}, {"no-gc-timing", false, RTB_OPT_NO_GC_TIMING},
     {"timeout", true, RTB_OPT_TIMEOUT}, {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
     {"metric", true, RTB_OPT_METRIC},
-    {NULL, false, 0},
+    {"python", true, RTB_OPT_PYTHON}, {"freeze", true, RTB_OPT_FREEZE},
+    {"freeze-after-import", true, RTB_OPT_FREEZE_AFTER_IMPORT}, {"fork-workers", true, RTB_OPT_FORK_WORKERS},
+    {"gc-timing", true, RTB_OPT_GC_TIMING}, {NULL, false, 0},
 };
 
 static void
@@ -52,8 +54,15 @@ help(void)
            "runs only what is missing.\n\n"
            "  --shard I/N               only the I-th of N deterministic shares of the\n"
            "                            configurations (balanced by expected time);\n"
-           "                            'rtbench merge' joins the shards' folders\n");
+           "                            'rtbench merge' joins the shards' folders\n\n"
+           "  rtbench sweep (--script PATH | -m MODULE) AXIS... [options] [-- ARGS...]\n"
+           "sweeps a Python program under CPython instead, over --threshold0/1/2,\n"
+           "--gc on,off, --freeze on,off (with --freeze-after-import), --gc-timing on,off\n"
+           "and --python A,B (interpreters compared; each starts from its own default\n"
+           "thresholds where --threshold sets none).\n");
     rtb_measure_help();
+    putchar('\n');
+    rtb_program_help("sweep");
     printf("\nExit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
            "result (nothing run), 130 interrupted (resume with --resume).\n");
 }
@@ -82,36 +91,87 @@ parse(RtbGetopt *g, RtbAxes *ax, RtbPlan *p, const char **dir, const char **shar
     return r;
 }
 
+/* The options of a workload's sweep that a program's refuses, and back. */
+static int
+check_axes(const RtbAxes *ax)
+{
+    if (ax->program != NULL && (ax->nrc > 0 || ax->nalloc > 0))
+        return rtb_usage_error("sweep", "--rc and --alloc are rtbench's: a Python program runs CPython's own "
+                               "refcounting and allocator");
+    if (ax->program == NULL && (ax->npython > 0 || ax->nfreeze > 0 || ax->ntiming > 0))
+        return rtb_usage_error("sweep", "--python, --freeze and --gc-timing sweep a Python program (--script PATH "
+                               "or -m MODULE), not a workload");
+    if (ax->program != NULL && ax->nfreeze > 0 && ax->program->freeze == NULL)
+        return rtb_usage_error("sweep", "--freeze on,off needs --freeze-after-import MODULE,... (what to import "
+                               "before the freeze)");
+    return 0;
+}
+
+/* The axes and the plan of a sweep: of the workload argv[1], or of the
+ * program (argv already without it: rtb_program_take). */
+static int
+setup(int argc, char **argv, RtbProgram *prog, RtbAxes *ax, RtbPlan *p, const char **dir, const char **shard)
+{
+    const RtWorkload *w = prog ? &prog->workload : NULL;
+    if (prog == NULL && (argc < 2 || argv[1][0] == '-'))
+        return rtb_usage_error("sweep", "which workload or program? ('rtbench list' shows the workloads; "
+                               "--script PATH or -m MODULE for a Python program)");
+    if (prog == NULL && (w = rt_workload_find(argv[1])) == NULL)
+        return rtb_usage_error("sweep", "unknown workload '%s' ('rtbench list' shows them)", argv[1]);
+    if (prog != NULL && rtb_program_check("sweep", prog) != 0)
+        return RTB_EXIT_USAGE;
+    rtb_axes_init(ax, w, prog ? RTB_IMPL_CPYTHON : RTB_IMPL_RTBENCH);
+    ax->program = prog;
+    rtb_measure_defaults(&p->m);
+    if (rtb_env_apply("sweep", ax, &p->m, prog != NULL, &p->env) != 0)
+        return RTB_EXIT_USAGE;
+    /* getopt skips argv[0]: the workload, or the command when a program */
+    RtbGetopt g = {"sweep", prog ? argc : argc - 1, prog ? argv : argv + 1, NULL, 0, NULL, NULL};
+    int r = parse(&g, ax, p, dir, shard);
+    rtb_getopt_free(&g);
+    if (r == 0)
+        r = check_axes(ax);
+    if (r == 0 && prog != NULL)
+        r = rtb_axes_resolve_pythons("sweep", ax);
+    return r;
+}
+
+static int sweep(RtbAxes *ax, RtbPlan *p, const char *dir, const char *shard);
+
 int
 rtb_cmd_sweep(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            help();
-            return 0;
-        }
-    if (argc < 2 || argv[1][0] == '-')
-        return rtb_usage_error("sweep", "which workload? ('rtbench list' shows them)");
-    const RtWorkload *w = rt_workload_find(argv[1]);
-    if (w == NULL)
-        return rtb_usage_error("sweep", "unknown workload '%s' ('rtbench list' shows them)", argv[1]);
-    RtbAxes ax;
+    if (rtb_asks_help(argc, argv)) {
+        help();
+        return 0;
+    }
+    RtbProgram prog;
+    int rest_argc;
+    char **rest = NULL;
+    int taken = rtb_program_take("sweep", argc, argv, options, &prog, &rest_argc, &rest);
+    if (taken != 0 && taken != 1)
+        return taken;
+    RtbAxes ax = {0};
     RtbPlan p = {.cmd = "sweep", .argc = argc, .argv = argv};
-    rtb_axes_init(&ax, w, RTB_IMPL_RTBENCH);
-    rtb_measure_defaults(&p.m);
-    if (rtb_env_apply("sweep", &ax, &p.m, false, &p.env) != 0)
-        return RTB_EXIT_USAGE;
     const char *dir = NULL, *shard = NULL;
-    RtbGetopt g = {"sweep", argc - 1, argv + 1, NULL, 0, NULL, NULL};
-    int r = parse(&g, &ax, &p, &dir, &shard);
-    rtb_getopt_free(&g);
-    if (r != 0)
-        return r;
+    int r = taken == 0 ? setup(rest_argc, rest, &prog, &ax, &p, &dir, &shard)
+                       : setup(argc, argv, NULL, &ax, &p, &dir, &shard);
+    if (r == 0)
+        r = sweep(&ax, &p, dir, shard);
+    rtb_axes_free(&ax);
+    free(rest);
+    return r;
+}
+
+static int
+sweep(RtbAxes *ax, RtbPlan *p, const char *dir, const char *shard)
+{
+    const RtWorkload *w = ax->base.workload;
     int si = 0, sn = 0;
     if (shard != NULL && !rtb_parse_shard(shard, &si, &sn))
         return rtb_usage_error("sweep", "--shard expects I/N with 1 <= I <= N; got '%s'", shard);
     int n;
-    RtbConfig *configs = rtb_axes_expand(&ax, &n);
+    RtbConfig *configs = rtb_axes_expand(ax, &n);
     if (n < 2) {
         free(configs);
         return rtb_usage_error("sweep", "no axis with more than one value: give e.g. --threshold0 100:100000:log4,700 "
@@ -119,7 +179,7 @@ rtb_cmd_sweep(int argc, char **argv)
     }
     char *defdir = NULL;
     if (dir == NULL) {
-        if (p.resume) {
+        if (p->resume) {
             free(configs);
             return rtb_usage_error("sweep", "--resume needs the --out DIR of the sweep to continue");
         }
@@ -127,23 +187,23 @@ rtb_cmd_sweep(int argc, char **argv)
         dir = defdir = rtb_asprintf("results/sweep-%s-%s", w->name, ts);
         free(ts);
     }
-    p.journal = rtb_asprintf("%s/.journal.jsonl", dir);
+    p->journal = rtb_asprintf("%s/.journal.jsonl", dir);
     char *path = rtb_asprintf("%s/sweep.json", dir);
-    rtb_plan_add_output(&p, "sweep", path, configs, n, false);
+    rtb_plan_add_output(p, "sweep", path, configs, n, false);
     free(configs);
     if (sn > 0)
-        rtb_plan_shard(&p, si, sn);
-    int status = rtb_plan_check(&p);
+        rtb_plan_shard(p, si, sn);
+    int status = rtb_plan_check(p);
     if (status == 0) {
         RtbDriveStatus st;
-        status = rtb_plan_run(&p, &st);
+        status = rtb_plan_run(p, &st);
         if (status == RTB_EXIT_INTERRUPTED)
             rtb_say("rtbench sweep: interrupted; the finished samples are in %s; continue with the same command "
                     "and --resume", dir);
         else if (st.write_errors == 0)
             printf("wrote %s/sweep.json\n", dir);
     }
-    rtb_plan_free(&p);
+    rtb_plan_free(p);
     free(defdir);
     return status;
 }
