@@ -17,6 +17,7 @@ static const struct {
     {"suite", "the main job: every workload, variant, backend, sweep, CPython, chart", rtb_cmd_suite},
     {"cpython", "run a workload's Python twin under CPython, same metrics", rtb_cmd_cpython},
     {"compare", "compare two result files (medians, Mann-Whitney U, geometric mean)", rtb_cmd_compare},
+    {"tune", "recommend GC thresholds for a Python program (--script PATH)", rtb_cmd_tune},
     {"export", "a result file as Google Benchmark JSON, hyperfine JSON or Markdown", rtb_cmd_export},
     {"merge", "join the folders of a sharded suite or sweep into one", rtb_cmd_merge},
     {"micro", "run the Google Benchmark microbenchmarks", rtb_cmd_micro},
