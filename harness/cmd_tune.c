@@ -24,7 +24,8 @@
  * the best candidate significantly better than the defaults on the
  * objective (balanced: better on one of the three, worse on none); when
  * there is none, the answer is to keep the defaults.  tune.json in DIR
- * holds the recommendation, every candidate's effects and the Pareto front.
+ * holds the recommendation, every candidate's effects and the Pareto front;
+ * plots/chart_tune.py draws them (DIR/tune.png, tune.svg).
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -274,6 +275,27 @@ search(RtbTune *t)
 
 /* ==== the command ============================================================== */
 
+/* DIR/tune.png and .svg by plots/chart_tune.py, under a Python with
+ * matplotlib; without one, a line says so and the answer stands. */
+static void
+chart(const RtbTune *t)
+{
+    char tried[1024];
+    const char *py = rtb_find_python("matplotlib", tried, sizeof tried);
+    if (py == NULL) {
+        rtb_say("rtbench tune: no chart: no Python with matplotlib (tried %s; apt-get install "
+                "python3-matplotlib)", tried);
+        return;
+    }
+    char *script = rtb_asprintf("%s/plots/chart_tune.py", rtb_home());
+    char *args[] = {(char *)py, script, t->out, NULL};
+    if (rtb_spawn(args, true) != 0)
+        rtb_say("rtbench tune: %s could not draw the chart of %s", script, t->out);
+    else
+        printf("wrote %s/tune.png and tune.svg\n", t->dir);
+    free(script);
+}
+
 static int
 prepare_dir(RtbTune *t, const RtbProgram *prog)
 {
@@ -331,6 +353,8 @@ rtb_cmd_tune(int argc, char **argv)
             rtb_tune_recommend(&t);
             rtb_tune_print(&t, stdout);
             int w = rtb_tune_write(&t, &prog);
+            if (w == 0)
+                chart(&t);
             status = w != 0 ? w : t.failed ? 1 : 0;
         }
     }

@@ -244,6 +244,8 @@ class Programs(unittest.TestCase):
         self.assertTrue(wall['significant'])
         self.assertLess(wall['ci95_high'], 1)
         self.assertEqual([s['stage'] for s in t['stages']], ['coarse', 'fine'])
+        for chart in ('tune.png', 'tune.svg'):
+            self.assertGreater(os.path.getsize(os.path.join(self.dir, 'tune', chart)), 1000)
         for s in t['stages']:
             self.result(os.path.join('tune', s['result']))
             self.assertEqual(s['candidates'][0]['threshold'], [700, 10, 10])
