@@ -56,22 +56,23 @@ help(void)
            "Search the program's GC thresholds, coarse to fine, against the interpreter's\n"
            "own defaults measured in the same interleaved runs, and recommend the\n"
            "gc.set_threshold(...) line that is best for the objective -- only when its\n"
-           "effect is significant (95%% interval of the ratio clear of 1); otherwise the\n"
-           "answer is to keep the defaults.  Writes DIR/tune.json (the recommendation,\n"
-           "every candidate's effect with its interval, the Pareto front) and one result\n"
+           "effect is significant (its interval clear of 1, a stage's candidates sharing\n"
+           "an alpha of 5%%); otherwise the answer is to keep the defaults.  Writes\n"
+           "DIR/tune.json (the recommendation, every candidate's effect with its\n"
+           "interval, the Pareto front), its chart DIR/tune.png and .svg, and one result\n"
            "file per stage (default DIR: results/tune-NAME-TIMESTAMP).\n\n"
            "  --objective OBJ           time (wall time, the default), rss (peak RSS),\n"
            "                            p99-pause (the 99th percentile collector pause),\n"
            "                            balanced (better on one of the three, worse on none)\n"
            "  --budget MIN              minutes for the whole search (default 10): each\n"
-           "                            stage repeats samples (--repeat auto) within its\n"
-           "                            share\n"
+           "                            stage repeats samples (--repeat auto, at least %d\n"
+           "                            per setting) within its share\n"
            "  --repeat K                K samples per setting instead of auto\n"
            "  --threshold T0[,T1[,T2]]  the control instead of the interpreter's defaults\n"
            "  --python PATH|NAME        the interpreter (default %s)\n"
            "  --out DIR, --force, --seed N, --cpu LIST, --timeout S, --quiet, --precision,\n"
            "  --max-repeat, --rss-interval, --no-rss: as for 'rtbench sweep'\n\n",
-           RTB_DEFAULT_PYTHON);
+           RTB_TUNE_MIN_REPEAT, RTB_DEFAULT_PYTHON);
     rtb_program_help("tune");
     printf("\nExit status: 0 a recommendation (keeping the defaults is one), 1 a sample\n"
            "failed (the program raised or exited non-zero), 2 bad arguments or an existing\n"
@@ -134,6 +135,9 @@ setup(int argc, char **argv, RtbProgram *prog, RtbAxes *ax, RtbTune *t)
     ax->program = prog;
     rtb_measure_defaults(&t->m);
     t->m.auto_repeat = true;
+    /* the candidates of a stage share alpha (0.05 / 5): with ties, 5
+     * against 5 samples cannot reach it, 7 against 7 can */
+    t->m.min_repeat = RTB_TUNE_MIN_REPEAT;
     if (rtb_env_apply("tune", ax, &t->m, true, &t->env) != 0)
         return RTB_EXIT_USAGE;
     RtbGetopt g = {"tune", argc, argv, NULL, 0, NULL, NULL};

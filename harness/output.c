@@ -164,9 +164,14 @@ short_name(const RtbRun *r, char *buf, size_t n)
         len += snprintf(buf + len, n - (size_t)len, " t1:%ld t2:%ld", r->threshold[1], r->threshold[2]);
     if (!r->gc)
         len += snprintf(buf + len, n - (size_t)len, " gc:off");
-    if (r->cpython)
-        snprintf(buf + len, n - (size_t)len, " cpython");
-    else
+    if (r->cpython) {
+        /* a program's parts after it: freeze:on, timing:off, python:LABEL */
+        const char *rest = strstr(r->name, "/impl:cpython/");
+        snprintf(buf + len, n - (size_t)len, " cpython%s", rest ? rest + strlen("/impl:cpython") : "");
+        for (char *c = buf + len; *c; c++)
+            if (*c == '/')
+                *c = ' ';
+    } else
         snprintf(buf + len, n - (size_t)len, " %s/%s", r->rc ? r->rc : "?", r->alloc ? r->alloc : "?");
 }
 

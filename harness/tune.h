@@ -14,6 +14,7 @@ extern const char *const rtb_tune_metric[RTB_TUNE_METRICS];    /* wall_s, peak_r
 
 #define RTB_TUNE_MAX_CANDIDATES 8
 #define RTB_TUNE_ALPHA 0.05         /* shared by the candidates of a stage */
+#define RTB_TUNE_MIN_REPEAT 7       /* samples per setting at least (--repeat auto) */
 
 /* One stage: its settings (the control first), their runs once measured,
  * each candidate against the control. */
