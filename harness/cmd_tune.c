@@ -14,9 +14,12 @@
  *               found nothing better than the defaults, the search ends
  *               there: keep the defaults);
  *   3. t1/t2    only when it pays -- stage 2's best setting still runs full
- *               collections: threshold1 x 4 and threshold2 x 4 beside it;
- *               taken only when significantly better than stage 2's best
- *               itself on the objective.
+ *               collections -- and budget is left: threshold1 x 4 and
+ *               threshold2 x 4 beside it; taken only when significantly
+ *               better than stage 2's best itself on the objective.
+ *
+ * Every setting of a stage gets its minimum samples even past the budget
+ * (a stage without them could not tell anything from noise).
  *
  * Each candidate is compared with the control of its own stage (compare.c:
  * the Hodges-Lehmann ratio with its 95% interval, Mann-Whitney p) on wall
@@ -267,6 +270,11 @@ search(RtbTune *t)
     t->nstages = 2;
     if (!rtb_tune_generations_pay(t, s))
         return 0;
+    if (rt_monotonic_s() - t->start >= t->budget_s) {
+        /* the fine stage confirms a change; this one only refines it */
+        rtb_say("rtbench tune: the budget is spent: no threshold1/threshold2 stage (raise --budget for it)");
+        return 0;
+    }
     RtbStage *g = &t->stages[2];
     g->what = "generations";
     generations(t, s->best, g);
