@@ -94,25 +94,12 @@ static RtTestMark mark;
 static void
 setup(long t0, long t1, long t2)
 {
-    RtConfig cfg;
-    rt_config_default(&cfg);
-    rt_config_from_env(&cfg, stderr);   /* RT_MALLOC=malloc under valgrind */
-    cfg.gc_threshold[0] = t0;
-    cfg.gc_threshold[1] = t1;
-    cfg.gc_threshold[2] = t2;
-    if (rt_init_ex(&cfg) != 0)
-        abort();
+    rt_test_start(t0, t1, t2, true);
     rti_type_register(&tnode_type);
     mark = rt_test_mark();
 }
 
-static void
-teardown(void)
-{
-    rt_gc_collect(2);
-    CHECK_NO_LEAK(mark);
-    rt_fini();
-}
+static void teardown(void) { rt_test_collect_and_finish(mark); }
 
 static int64_t
 live_of(const char *type)

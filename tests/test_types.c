@@ -14,12 +14,7 @@ static RtTestMark mark;
 static void
 setup(void)
 {
-    RtConfig cfg;
-    rt_config_default(&cfg);
-    rt_config_from_env(&cfg, stderr);   /* RT_MALLOC=malloc under valgrind */
-    cfg.gc_enabled = false;
-    if (rt_init_ex(&cfg) != 0)
-        abort();
+    rt_test_start(700, 10, 10, false);
     mark = rt_test_mark();
 }
 
@@ -434,8 +429,21 @@ TEST(deep_chains_deallocate_iteratively)
         rt_xdecref(chain);
         chain = n;
     }
+    /* Weakrefs leave the trashcan to the objects they hold, except a
+     * weakref held by a weakref: a chain of those nests too. */
+    RtType *target_cls = rt_class_new("Target", 0, RT_CLASS_WEAKREF, NULL);
+    RtObject *target = rt_instance_new(target_cls), *weak = NULL;
+    for (int i = 0; i < 1000000; i++) {
+        RtObject *w = rt_weakref_new(target, NULL, weak);
+        rt_xdecref(weak);
+        weak = w;
+    }
+    CHECK_EQ(rt_weakref_count(target), 1000000);
     rt_decref(head);
     rt_decref(chain);
+    rt_decref(weak);
+    CHECK_EQ(rt_weakref_count(target), 0);
+    rt_decref(target);
     teardown();
 }
 

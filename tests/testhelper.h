@@ -87,6 +87,23 @@ rt_test_init(RtAllocKind backend)
     return rt_init_ex(&cfg);
 }
 
+/* Start a runtime configured from the environment (RT_MALLOC=malloc under
+ * valgrind), with the given thresholds and automatic collection on or off;
+ * abort when it cannot start. */
+static inline void
+rt_test_start(long t0, long t1, long t2, bool gc_enabled)
+{
+    RtConfig cfg;
+    rt_config_default(&cfg);
+    rt_config_from_env(&cfg, stderr);
+    cfg.gc_threshold[0] = t0;
+    cfg.gc_threshold[1] = t1;
+    cfg.gc_threshold[2] = t2;
+    cfg.gc_enabled = gc_enabled;
+    if (rt_init_ex(&cfg) != 0)
+        abort();
+}
+
 /* The number of live blocks and objects, to compare before and after. */
 typedef struct RtTestMark {
     int64_t blocks;
@@ -126,6 +143,16 @@ rt_test_read_fd(int fd, char *buf, size_t cap)
     buf[len] = '\0';
     close(fd);
     return len;
+}
+
+/* Collect everything, check that exactly what was live at mark is live,
+ * and stop the runtime: the end of a collector test. */
+static inline void
+rt_test_collect_and_finish(RtTestMark mark)
+{
+    rt_gc_collect(2);
+    CHECK_NO_LEAK(mark);
+    rt_fini();
 }
 
 /* Run fn in a child; true when it died of SIGABRT after writing a line

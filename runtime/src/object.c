@@ -294,7 +294,14 @@ void rt_dealloc(RtObject *op) { RT_TYPE(op)->dealloc(op); }
  * past RTI_TRASH_LIMIT nested levels deposits the object instead, linked
  * through the gc_prev word of its (now untracked) GC header, and the
  * outermost dealloc destroys the deposited objects once the stack unwound.
- * gc_next stays 0, so the object still reads as untracked. */
+ * gc_next stays 0, so the object still reads as untracked.
+ *
+ * A deposited object is dead (count 0) and untracked: no reference and no
+ * collection reaches it.  Only weakrefs may still point at it, and that is
+ * safe: they read a count of 0 as dead, and one that dies meanwhile unlinks
+ * itself from the object's weakref list, which is still there.  A weakref
+ * is never deposited while on its referent's list (weakref.c): the
+ * collector and the referent's dealloc walk that list. */
 bool
 rti_trash_begin(RtObject *op)
 {

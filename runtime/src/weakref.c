@@ -92,16 +92,25 @@ rti_weakref_clear_all(RtObject *referent)
     }
 }
 
+/* A weakref leaves its referent's list at once, before anything else: the
+ * collector and the referent's dealloc walk that list, and must never meet
+ * a dead weakref there (CPython's weakref_dealloc clears it first too).
+ * Like CPython's, it does not go through the trashcan, which would leave
+ * it waiting, dead, where they can reach it; so deep structures nest and
+ * unwind as in CPython.  The one exception is an argument that is itself a
+ * weakref: nothing else bounds a chain of those, so that one nests. */
 static void
 weakref_dealloc(RtObject *op)
 {
     rt_gc_untrack(op);
-    if (rti_trash_begin(op))
-        return;
     rti_weakref_detach(op);
+    bool nests = WR(op)->arg != NULL && rt_is_type(WR(op)->arg, &rt_weakref_type);
+    if (nests && rti_trash_begin(op))
+        return;
     rt_clearref(&WR(op)->arg);
     rt_object_free(op);
-    rti_trash_end();
+    if (nests)
+        rti_trash_end();
 }
 
 static int
