@@ -174,9 +174,128 @@ TEST(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once)
     teardown();
 }
 
+/* ==== 2. collected: what is still unreachable after the finalizers ====== */
+
+static RtObject *lazarus;       /* a reachable list the finalizers store into */
+
+static void resurrect(RtObject *self) { rt_list_append(lazarus, self); }
+static void drop_attr(RtObject *self) { rt_instance_set(self, 1, NULL); }
+
+static uint64_t
+collected_of(int generation)
+{
+    RtGcGenStats st[RT_GC_GENERATIONS];
+    rt_gc_get_stats(st);
+    return st[generation].collected;
+}
+
+static intptr_t last_stop_collected;
+
+static void
+record_stop(const char *phase, const RtGcInfo *info, void *arg)
+{
+    (void)arg;
+    if (strcmp(phase, "stop") == 0)
+        last_stop_collected = info->collected;
+}
+
+/* Store each link {object, slot, value} (indexes of objs), then drop the
+ * creation references of the n objects. */
+static void
+link_then_drop(RtObject *const *objs, int n, const int (*links)[3], int nlinks)
+{
+    for (int i = 0; i < nlinks; i++)
+        rt_instance_set(objs[links[i][0]], (uint32_t)links[i][1], objs[links[i][2]]);
+    for (int i = 0; i < n; i++)
+        rt_decref(objs[i]);
+}
+
+/* Collect everything and return (the return value, the collected count
+ * that the generation-2 statistics gained, the stop callback's). */
+static void
+collect_and_count(long out[3])
+{
+    uint64_t before = collected_of(2);
+    last_stop_collected = -1;
+    out[0] = rt_gc_collect(2);
+    out[1] = (long)(collected_of(2) - before);
+    out[2] = last_stop_collected;
+}
+
+static const char collected_script[] =
+    "import gc\n"
+    "info = []\n"
+    "gc.callbacks.append(lambda phase, i: info.append(i['collected']) if phase == 'stop' else None)\n"
+    "def collected(): return gc.get_stats()[2]['collected']\n"
+    "def measure():\n"
+    "    s0 = collected()\n"
+    "    r = gc.collect()\n"
+    "    print(r, collected() - s0, info[-1])\n"
+    "gc.collect()\n"
+    /* CPython's test_bug21435, as it is written there */
+    "class A:\n"
+    "    pass\n"
+    "class B:\n"
+    "    def __init__(self, x):\n"
+    "        self.x = x\n"
+    "    def __del__(self):\n"
+    "        self.attr = None\n"
+    "def do_work():\n"
+    "    a = A()\n"
+    "    b = B(A())\n"
+    "    a.attr = b\n"
+    "    b.attr = a\n"
+    "do_work()\n"
+    "measure()\n"
+    "laz = []\n"
+    "class P:\n"
+    "    __slots__ = ('s',)\n"
+    "    def __del__(self): laz.append(self)\n"
+    "p = P(); p.s = p; del p\n"
+    "measure()\n"
+    "class Q:\n"
+    "    __slots__ = ('s',)\n"
+    "class R:\n"
+    "    __slots__ = ('s',)\n"
+    "    def __del__(self): laz.append(self)\n"
+    "a = Q(); b = R(); c = Q(); a.s = b; b.s = c; c.s = a; del a, b, c\n"
+    "measure()\n";
+
+TEST(collected_counts_what_finalizers_left_unreachable)
+{
+    setup();
+    rt_gc_callback_add(record_stop, NULL);
+    lazarus = rt_list_new(0);
+    long got[9];
+    /* test_bug21435: b's finalizer drops b -> a, which frees a, b and x by
+     * reference counting while the finalizers run: nothing is left. */
+    RtType *A = rt_class_new("A", 1, 0, NULL), *B = rt_class_new("B", 2, 0, drop_attr);
+    RtObject *bug[3] = {rt_instance_new(A), rt_instance_new(A), rt_instance_new(B)};   /* a, x, b */
+    link_then_drop(bug, 3, (const int[][3]){{2, 0, 1}, {0, 0, 2}, {2, 1, 0}}, 3);
+    collect_and_count(&got[0]);
+    /* One object in a cycle with itself, which its finalizer resurrects. */
+    RtType *P = rt_class_new("P", 1, 0, resurrect);
+    RtObject *p[1] = {rt_instance_new(P)};
+    link_then_drop(p, 1, (const int[][3]){{0, 0, 0}}, 1);
+    collect_and_count(&got[3]);
+    /* A cycle of three whose one finalizer resurrects its object, and with
+     * it the other two. */
+    RtType *Q = rt_class_new("Q", 1, 0, NULL), *R = rt_class_new("R", 1, 0, resurrect);
+    RtObject *ring[3] = {rt_instance_new(Q), rt_instance_new(R), rt_instance_new(Q)};
+    link_then_drop(ring, 3, (const int[][3]){{0, 0, 1}, {1, 0, 2}, {2, 0, 0}}, 3);
+    collect_and_count(&got[6]);
+    long expect[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    check_values(collected_script, got, expect, 9);
+    rt_list_clear(lazarus);     /* the resurrected are garbage again */
+    rt_clearref(&lazarus);
+    rt_gc_callback_remove(record_stop, NULL);
+    teardown();
+}
+
 int
 main(void)
 {
     RUN(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once);
+    RUN(collected_counts_what_finalizers_left_unreachable);
     return rt_test_summary();
 }

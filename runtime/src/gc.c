@@ -107,8 +107,8 @@ invoke_callbacks(RtGcState *gc, const char *phase, const RtGcInfo *info)
 
 /* ==== the collection ==================================================== */
 
-/* Collect generation 'generation' and the younger ones; returns the number
- * of unreachable objects found (collected + uncollectable). */
+/* Collect generation 'generation' and the younger ones; returns collected +
+ * uncollectable (rt_gc_collect's value). */
 static intptr_t
 collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncollectable)
 {
@@ -134,17 +134,22 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
         gc->long_lived_total = survivors;
     }
 
-    intptr_t m = rti_gc_clear_unreachable_mask(&unreachable);
-    m += rti_gc_handle_weakrefs(&unreachable, old);
+    /* collected counts what is still unreachable once the finalizers ran
+     * (CPython 3.11's final_unreachable): objects a finalizer resurrected,
+     * or freed by reference counting, are not counted; weakrefs their
+     * callbacks freed are. */
+    intptr_t left = rti_gc_clear_unreachable_mask(&unreachable);
+    intptr_t m = rti_gc_handle_weakrefs(&unreachable, old);
     RtGcHead final_unreachable;
     if (rti_gc_finalize_garbage(&unreachable) > 0) {
-        rti_gc_handle_resurrected(&unreachable, &final_unreachable, old);
+        left = rti_gc_handle_resurrected(&unreachable, &final_unreachable, old);
     } else {
-        /* No finalizer ran, so nothing can have been resurrected: weakref
+        /* No finalizer ran, so nothing was resurrected or freed: weakref
          * callbacks cannot reach the unreachable set. */
         rti_gc_list_init(&final_unreachable);
         rti_gc_list_merge(&unreachable, &final_unreachable);
     }
+    m += left;
     rti_gc_delete_garbage(&final_unreachable, old);
 
     RtGcGenStats *st = &gc->stats[generation];

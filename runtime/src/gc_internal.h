@@ -196,7 +196,7 @@ intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
 intptr_t rti_gc_untrack_tuples(RtGcHead *list);
 intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old);
 intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
-void rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
+intptr_t rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
 void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
 
 #endif /* RT_GC_INTERNAL_H */

@@ -373,14 +373,16 @@ rti_gc_finalize_garbage(RtGcHead *collectable)
 }
 
 /* Split unreachable into what finalizers resurrected (back to old, with
- * everything it reaches) and what is still unreachable. */
-void
+ * everything it reaches) and what is still unreachable; returns how many
+ * are still unreachable. */
+intptr_t
 rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old)
 {
     clear_collecting_all(unreachable);
     rti_gc_deduce_unreachable(unreachable, still_unreachable);
-    rti_gc_clear_unreachable_mask(still_unreachable);
+    intptr_t left = rti_gc_clear_unreachable_mask(still_unreachable);
     rti_gc_list_merge(unreachable, old);
+    return left;
 }
 
 /* ==== 7: break the cycles ================================================ */

@@ -36,9 +36,12 @@ void rt_gc_enable(void);
 void rt_gc_disable(void);
 bool rt_gc_isenabled(void);
 
-/* Collect generations 0..generation; returns the number of unreachable
- * objects found (collected + uncollectable), 0 when a collection is already
- * running, -1 with RT_ERR_VALUE for a generation outside 0..2. */
+/* Collect generations 0..generation; returns collected + uncollectable, as
+ * gc.collect() does: the objects still unreachable once the finalizers ran
+ * (those a finalizer resurrected, or that died by reference count while
+ * the finalizers ran, are not counted), plus the weakrefs that their
+ * callbacks freed.  0 when a collection is already running, -1 with
+ * RT_ERR_VALUE for a generation outside 0..2. */
 intptr_t rt_gc_collect(int generation);
 
 void rt_gc_get_count(intptr_t count[RT_GC_GENERATIONS]);
