@@ -292,10 +292,61 @@ TEST(collected_counts_what_finalizers_left_unreachable)
     teardown();
 }
 
+/* ==== 3. freeze zeroes every count ====================================== */
+
+static const char freeze_script[] =
+    "import gc\n"
+    "class C: __slots__ = ()\n"
+    "keep = [None] * 701\n"
+    "base = gc.get_stats()\n"
+    "gc.collect()\n"
+    "gc.set_threshold(700, 0, 10)\n"
+    "gc.collect(0)\n"
+    "c_before = gc.get_count()\n"
+    "gc.freeze()\n"
+    "c_after = gc.get_count()\n"
+    "for i in range(701): keep[i] = C()\n"
+    "end = gc.get_stats()\n"
+    "print(*c_before, *c_after, *[e['collections'] - b['collections'] for b, e in zip(base, end)])\n";
+
+/* After freeze, count1 is 0: with threshold1 0, the next trigger collects
+ * generation 0 (a count1 of 1 would make it collect generation 1). */
+TEST(freeze_zeroes_every_count)
+{
+    setup();
+    RtGcGenStats base[3], end[3];
+    rt_gc_get_stats(base);
+    rt_gc_collect(2);
+    rt_gc_set_threshold(700, 0, 10);
+    rt_gc_collect(0);
+    long got[9];
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    for (int i = 0; i < 3; i++)
+        got[i] = count[i];
+    rt_gc_freeze();
+    rt_gc_get_count(count);
+    for (int i = 0; i < 3; i++)
+        got[3 + i] = count[i];
+    static RtObject *keep[701];
+    for (int i = 0; i < 701; i++)
+        keep[i] = rt_list_new(0);
+    rt_gc_get_stats(end);
+    for (int i = 0; i < 3; i++)
+        got[6 + i] = (long)(end[i].collections - base[i].collections);
+    long expect[9] = {0, 1, 0, 0, 0, 0, 2, 0, 1};
+    check_values(freeze_script, got, expect, 9);
+    for (int i = 0; i < 701; i++)
+        rt_decref(keep[i]);
+    rt_gc_unfreeze();
+    teardown();
+}
+
 int
 main(void)
 {
     RUN(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once);
     RUN(collected_counts_what_finalizers_left_unreachable);
+    RUN(freeze_zeroes_every_count);
     return rt_test_summary();
 }

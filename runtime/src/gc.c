@@ -302,14 +302,16 @@ rt_gc_callback_remove(RtGcCallback cb, void *arg)
     return -1;
 }
 
-/* CPython 3.11: every generation joins the permanent one; count0 is reset. */
+/* CPython 3.11: every generation joins the permanent one, and every count
+ * is reset (get_count() reads (0, 0, 0) after it). */
 void
 rt_gc_freeze(void)
 {
     RtGcState *gc = state();
-    for (int i = 0; i < RT_GC_GENERATIONS; i++)
+    for (int i = 0; i < RT_GC_GENERATIONS; i++) {
         rti_gc_list_merge(&gc->gen[i].head, &gc->permanent);
-    gc->gen[0].count = 0;
+        gc->gen[i].count = 0;
+    }
 }
 
 void

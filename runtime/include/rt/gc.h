@@ -70,7 +70,8 @@ int rt_gc_callback_add(RtGcCallback cb, void *arg);     /* -1 when out of room *
 int rt_gc_callback_remove(RtGcCallback cb, void *arg);  /* -1 when not found */
 
 /* Move every tracked object to the permanent generation, which is never
- * collected; unfreeze moves them back into the oldest generation. */
+ * collected, and zero every generation's count (as CPython 3.11's
+ * gc.freeze()); unfreeze moves them back into the oldest generation. */
 void rt_gc_freeze(void);
 void rt_gc_unfreeze(void);
 intptr_t rt_gc_get_freeze_count(void);
