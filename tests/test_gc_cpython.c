@@ -342,11 +342,101 @@ TEST(freeze_zeroes_every_count)
     teardown();
 }
 
+/* ==== 4. children are visited last to first ============================= */
+
+/* Only t3 is held from outside, so the collection finds t1 and t2 through
+ * t3: visited last to first, t2 comes back before t1, and untracking the
+ * survivors in that order meets t2 while t1 is still tracked. */
+static const char tuple_order_script[] =
+    "import gc\n"
+    "def make():\n"
+    "    x = 'x' * 3\n"
+    "    t1 = (x,)\n"
+    "    t2 = (t1, x)\n"
+    "    return (t1, t2)\n"
+    "gc.collect()\n"
+    "t3 = make()\n"
+    "gc.collect(0)\n"
+    "print(int(gc.is_tracked(t3)), int(gc.is_tracked(t3[1])), int(gc.is_tracked(t3[0])))\n";
+
+TEST(one_collection_untracks_nested_tuples_in_cpythons_order)
+{
+    setup();
+    rt_gc_collect(2);
+    RtObject *x = rt_str_from_cstr("xxx");
+    RtObject *t1 = rt_tuple_pack(1, x), *t2 = rt_tuple_pack(2, t1, x), *t3 = rt_tuple_pack(2, t1, t2);
+    rt_decref(t1);
+    rt_decref(t2);
+    rt_decref(x);
+    rt_gc_collect(0);
+    long got[3] = {rt_gc_is_tracked(t3), rt_gc_is_tracked(t2), rt_gc_is_tracked(t1)};
+    long expect[3] = {1, 1, 0};
+    check_values(tuple_order_script, got, expect, 3);
+    rt_decref(t3);
+    teardown();
+}
+
+/* Two objects found through a list come back in the list's reverse order,
+ * and keep that order in the next generation: once they are garbage, their
+ * finalizers run in that order. */
+static int finalized_order[2], nfinalized;
+
+static void
+record_finalized(RtObject *self)
+{
+    if (nfinalized < 2)
+        finalized_order[nfinalized++] = (int)rt_int_value(rt_instance_get(self, 1));
+}
+
+static const char finalizer_order_script[] =
+    "import gc\n"
+    "order = []\n"
+    "class Fin:\n"
+    "    __slots__ = ('s', 'n')\n"
+    "    def __del__(self): order.append(self.n)\n"
+    "gc.collect()\n"
+    "f1 = Fin(); f1.n = 1\n"
+    "f2 = Fin(); f2.n = 2\n"
+    "r = [f1, f2]\n"
+    "del f1, f2\n"
+    "gc.collect(0)\n"
+    "r[0].s = r[0]; r[1].s = r[1]\n"
+    "r.clear()\n"
+    "gc.collect(1)\n"
+    "print(*order)\n";
+
+TEST(finalizers_run_in_cpythons_order_after_a_list_revived_them)
+{
+    setup();
+    rt_gc_collect(2);
+    RtType *fin = rt_class_new("Fin", 2, 0, record_finalized);
+    RtObject *f1 = rt_instance_new(fin), *f2 = rt_instance_new(fin);
+    rt_instance_set(f1, 1, rt_int_from(1));
+    rt_instance_set(f2, 1, rt_int_from(2));
+    RtObject *r = rt_list_new(0);
+    rt_list_append(r, f1);
+    rt_list_append(r, f2);
+    rt_decref(f1);
+    rt_decref(f2);
+    rt_gc_collect(0);
+    rt_instance_set(f1, 0, f1);
+    rt_instance_set(f2, 0, f2);
+    rt_list_clear(r);
+    nfinalized = 0;
+    rt_gc_collect(1);
+    CHECK_EQ(nfinalized, 2);
+    check_values(finalizer_order_script, (long[]){finalized_order[0], finalized_order[1]}, (long[]){2, 1}, 2);
+    rt_decref(r);
+    teardown();
+}
+
 int
 main(void)
 {
     RUN(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once);
     RUN(collected_counts_what_finalizers_left_unreachable);
     RUN(freeze_zeroes_every_count);
+    RUN(one_collection_untracks_nested_tuples_in_cpythons_order);
+    RUN(finalizers_run_in_cpythons_order_after_a_list_revived_them);
     return rt_test_summary();
 }

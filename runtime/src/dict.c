@@ -209,6 +209,8 @@ dict_dealloc(RtObject *op)
     rti_trash_end();
 }
 
+/* Value, then key, first entry to last: CPython's dict_traverse for a
+ * table of general keys. */
 static int
 dict_traverse(RtObject *op, RtVisitProc visit, void *arg)
 {
@@ -219,9 +221,9 @@ dict_traverse(RtObject *op, RtVisitProc visit, void *arg)
     for (intptr_t i = 0; i < k->nentries; i++) {
         if (e[i].key == NULL)
             continue;
-        int r = visit(e[i].key, arg);
+        int r = visit(e[i].value, arg);
         if (r == 0)
-            r = visit(e[i].value, arg);
+            r = visit(e[i].key, arg);
         if (r)
             return r;
     }

@@ -51,30 +51,33 @@ is_gc(const RtObject *op)
     return (RT_TYPE(op)->flags & RT_TYPE_GC) != 0;
 }
 
-/* Call visit on each object op refers to.  Lists, tuples and instances are
- * read inline; every call site passes a constant visit function, which the
- * compiler inlines.  Other types go through their traverse slot. */
+/* Call visit on each object op refers to, in the order of the type's
+ * traverse slot, which is CPython's: a list's or a tuple's items last to
+ * first (list_traverse, tupletraverse), an instance's slots first to last
+ * (traverse_slots).  The order decides where move_unreachable puts the
+ * objects it finds again, and so the order of the lists from then on:
+ * which tuples one pass untracks, the survivors' count, the finalizers'
+ * order.  Lists, tuples and instances are read inline; every call site
+ * passes a constant visit function, which the compiler inlines.  Other
+ * types go through their traverse slot. */
 static inline void
 for_each_child(RtObject *op, RtVisitProc visit, void *arg)
 {
     const RtType *t = RT_TYPE(op);
-    RtObject **items;
-    size_t n;
-    if (t == &rt_list_type) {
-        items = ((RtListObject *)op)->items;
-        n = (size_t)RT_SIZE(op);
+    if (t == &rt_list_type || t == &rt_tuple_type) {
+        RtObject **items = t == &rt_list_type ? ((RtListObject *)op)->items : ((RtTupleObject *)op)->items;
+        for (size_t i = (size_t)RT_SIZE(op); i-- > 0;)
+            if (items[i] != NULL)
+                visit(items[i], arg);
     } else if (t->flags & RT_TYPE_HEAP) {
-        items = rti_instance_slots(op, &n);
-    } else if (t == &rt_tuple_type) {
-        items = ((RtTupleObject *)op)->items;
-        n = (size_t)RT_SIZE(op);
+        size_t n;
+        RtObject **slots = rti_instance_slots(op, &n);
+        for (size_t i = 0; i < n; i++)
+            if (slots[i] != NULL)
+                visit(slots[i], arg);
     } else {
         t->traverse(op, visit, arg);
-        return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (items[i] != NULL)
-            visit(items[i], arg);
 }
 
 /* Bring a child's GC header and type word toward the cache, for writing. */
