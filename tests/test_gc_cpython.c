@@ -430,6 +430,85 @@ TEST(finalizers_run_in_cpythons_order_after_a_list_revived_them)
     teardown();
 }
 
+/* CPython's subtype_dealloc, in its order: the trashcan first, then the
+ * finalizer (an object deposited deep in a structure is finalized when the
+ * trashcan unwinds, after the shallower objects released after it); slots
+ * first to last; and an object its finalizer resurrects from dealloc is
+ * tracked again, in generation 0. */
+static int dealloc_order[4], ndeallocs;
+static RtObject *resurrected;
+
+static void
+record_number(RtObject *self)
+{
+    if (ndeallocs < 4)
+        dealloc_order[ndeallocs++] = (int)rt_int_value(rt_instance_get(self, 0));
+}
+
+static void keep_self(RtObject *self) { resurrected = rt_newref(self); }
+
+static const char dealloc_order_script[] =
+    "import gc\n"
+    "order = []\n"
+    "class Fin:\n"
+    "    __slots__ = ('n', 's')\n"
+    "    def __del__(self): order.append(self.n)\n"
+    "a = Fin(); a.n = 1; b = Fin(); b.n = 2\n"
+    "inner = [b]\n"
+    "for i in range(48): inner = [inner]\n"
+    "outer = [a, inner]; del a, b, inner\n"
+    "del outer\n"
+    "class Two:\n"
+    "    __slots__ = ('x', 'y')\n"
+    "t = Two(); t.x = Fin(); t.x.n = 3; t.y = Fin(); t.y.n = 4\n"
+    "del t\n"
+    "laz = []\n"
+    "class R:\n"
+    "    __slots__ = ('s',)\n"
+    "    def __del__(self): laz.append(self)\n"
+    "r = R(); gc.collect(); del r\n"
+    "x = laz.pop(); x.s = x; del x\n"
+    "print(*order, gc.collect(0))\n";
+
+static RtObject *
+numbered(RtType *cls, int n)
+{
+    RtObject *op = rt_instance_new(cls);
+    rt_instance_set(op, 0, rt_int_from(n));
+    return op;
+}
+
+TEST(instances_die_in_cpythons_order)
+{
+    setup();
+    RtType *fin = rt_class_new("Fin", 2, 0, record_number), *two = rt_class_new("Two", 2, 0, NULL);
+    RtType *r_cls = rt_class_new("R", 1, 0, keep_self);
+    ndeallocs = 0;
+    RtObject *a = numbered(fin, 1), *b = numbered(fin, 2);
+    RtObject *inner = nest(b, 49), *outer = rt_list_new(0);
+    rt_list_append(outer, a);
+    rt_list_append(outer, inner);
+    rt_decref(a);
+    rt_decref(b);
+    rt_decref(inner);
+    rt_decref(outer);
+    RtObject *t = rt_instance_new(two), *f3 = numbered(fin, 3), *f4 = numbered(fin, 4);
+    rt_instance_set(t, 0, f3);
+    rt_instance_set(t, 1, f4);
+    rt_decref(f3);
+    rt_decref(f4);
+    rt_decref(t);
+    RtObject *r = rt_instance_new(r_cls);
+    rt_gc_collect(2);
+    rt_decref(r);               /* resurrected: tracked again, in generation 0 */
+    rt_instance_set(resurrected, 0, resurrected);
+    rt_clearref(&resurrected);
+    long got[5] = {dealloc_order[0], dealloc_order[1], dealloc_order[2], dealloc_order[3], rt_gc_collect(0)};
+    CHECK_EQ(ndeallocs, 4);
+    check_values(dealloc_order_script, got, (long[]){1, 2, 3, 4, 1}, 5);
+    teardown();
+}
+
 int
 main(void)
 {
@@ -438,5 +517,6 @@ main(void)
     RUN(freeze_zeroes_every_count);
     RUN(one_collection_untracks_nested_tuples_in_cpythons_order);
     RUN(finalizers_run_in_cpythons_order_after_a_list_revived_them);
+    RUN(instances_die_in_cpythons_order);
     return rt_test_summary();
 }

@@ -54,23 +54,46 @@ rt_is_instance(const RtObject *op)
 
 static void destroy_class(RtClassList *c);
 
+/* Slots are dropped first to last, as CPython's clear_slots does. */
+static void
+clear_slots(RtObject *op)
+{
+    uint32_t n = class_of(RT_TYPE(op))->nslots;
+    for (uint32_t i = 0; i < n; i++)
+        rt_clearref(&INST(op)->slots[i]);
+}
+
+/* The finalizer, from dealloc (PEP 442), runs with the object tracked
+ * again: a collection it starts sees a live object, and if it resurrects
+ * the object, the object stays tracked, at the young end of generation 0.
+ * Returns true when it resurrected the object. */
+static bool
+finalize_resurrects(RtObject *op)
+{
+    rt_gc_track(op);
+    if (rt_object_finalize_from_dealloc(op) < 0)
+        return true;
+    rt_gc_untrack(op);
+    return false;
+}
+
+/* CPython's subtype_dealloc, in its order: untrack; the trashcan; the
+ * finalizer; the weakrefs (cleared, then their callbacks); the slots. */
 static void
 instance_dealloc(RtObject *op)
 {
     RtType *t = RT_TYPE(op);
-    /* The finalizer runs while the object is still tracked: what it stores
-     * the object into may be collected later, and if it resurrects the
-     * object, the object stays as it was. */
-    if (t->finalize != NULL && rt_object_finalize_from_dealloc(op) < 0)
-        return;
     rt_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
+    if (t->finalize != NULL && finalize_resurrects(op)) {
+        rti_trash_end();
+        return;
+    }
     if (t->weaklist_offset != 0)
         rti_weakref_clear_all(op);
+    clear_slots(op);
     RtClassList *c = class_of(t);
-    for (uint32_t i = c->nslots; i-- > 0;)
-        rt_clearref(&INST(op)->slots[i]);
     rt_object_free(op);
     if (--c->instances == 0 && c->released)
         destroy_class(c);
@@ -95,8 +118,7 @@ instance_traverse(RtObject *op, RtVisitProc visit, void *arg)
 static int
 instance_clear(RtObject *op)
 {
-    for (uint32_t i = class_of(RT_TYPE(op))->nslots; i-- > 0;)
-        rt_clearref(&INST(op)->slots[i]);
+    clear_slots(op);
     return 0;
 }
 
