@@ -509,6 +509,68 @@ TEST(instances_die_in_cpythons_order)
     teardown();
 }
 
+/* A referent dying by reference count: its weakrefs' callbacks run, and
+ * each weakref gives its callback up (here the argument, a Fin object,
+ * which stands for Python's callback object): with one weakref, right
+ * after its call; with several, after the last call, last first. */
+static long wr_events[8];
+static int nwr_events;
+
+static void
+log_event(long v)
+{
+    if (nwr_events < 8)
+        wr_events[nwr_events++] = v;
+}
+
+static void log_finalized(RtObject *self) { log_event(rt_int_value(rt_instance_get(self, 0))); }
+static void log_fired(RtObject *wr, RtObject *fin) { log_event(10 + rt_int_value(rt_instance_get(fin, 0))); }
+
+static const char weakref_release_script[] =
+    "import gc, weakref\n"
+    "order = []\n"
+    "class Fin:\n"
+    "    __slots__ = ('n',)\n"
+    "    def __del__(self): order.append(self.n)\n"
+    "    def fire(self, wr): order.append(10 + self.n)\n"
+    "class T: __slots__ = ('__weakref__',)\n"
+    "def callback(n):\n"
+    "    f = Fin(); f.n = n\n"
+    "    return f.fire\n"
+    "t = T(); w = weakref.ref(t, callback(1))\n"
+    "del t; order.append(0); del w\n"
+    "t = T(); w1 = weakref.ref(t, callback(1)); w2 = weakref.ref(t, callback(2))\n"
+    "del t; order.append(0); del w1, w2\n"
+    "print(*order)\n";
+
+static RtObject *
+weakref_firing(RtObject *t, RtType *fin, int n)
+{
+    RtObject *f = numbered(fin, n), *w = rt_weakref_new(t, log_fired, f);
+    rt_decref(f);
+    return w;
+}
+
+TEST(weakrefs_give_their_callback_up_in_cpythons_order)
+{
+    setup();
+    RtType *t_cls = rt_class_new("T", 0, RT_CLASS_WEAKREF, NULL), *fin = rt_class_new("Fin", 1, 0, log_finalized);
+    nwr_events = 0;
+    RtObject *t = rt_instance_new(t_cls), *w = weakref_firing(t, fin, 1);
+    rt_decref(t);
+    log_event(0);
+    rt_decref(w);
+    t = rt_instance_new(t_cls);
+    RtObject *w1 = weakref_firing(t, fin, 1), *w2 = weakref_firing(t, fin, 2);
+    rt_decref(t);
+    log_event(0);
+    rt_decref(w1);
+    rt_decref(w2);
+    CHECK_EQ(nwr_events, 8);
+    check_values(weakref_release_script, wr_events, (long[]){11, 1, 0, 12, 11, 1, 2, 0}, 8);
+    teardown();
+}
+
 int
 main(void)
 {
@@ -518,5 +580,6 @@ main(void)
     RUN(one_collection_untracks_nested_tuples_in_cpythons_order);
     RUN(finalizers_run_in_cpythons_order_after_a_list_revived_them);
     RUN(instances_die_in_cpythons_order);
+    RUN(weakrefs_give_their_callback_up_in_cpythons_order);
     return rt_test_summary();
 }

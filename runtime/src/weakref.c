@@ -55,39 +55,56 @@ rti_weakref_detach(RtObject *op)
 
 bool rti_weakref_has_callback(const RtObject *op) { return WR(op)->callback != NULL; }
 
+/* Run the callback, once: it is taken out first. */
 void
 rti_weakref_call(RtObject *op)
 {
-    RtWeakref *wr = WR(op);
-    RtWeakCallback cb = wr->callback;
+    RtWeakCallback cb = WR(op)->callback;
     if (cb == NULL)
         return;
-    wr->callback = NULL;
-    cb(op, wr->arg);
+    WR(op)->callback = NULL;
+    cb(op, WR(op)->arg);
 }
 
-/* Clear all, then call: a callback cannot see a half-cleared list.  The
- * weakrefs with a pending callback are chained through their (now unused)
- * next links and held by a reference until their callback ran. */
+/* A referent dying by reference count: CPython's PyObject_ClearWeakRefs.
+ * Every weakref is cleared first, so that no callback sees a half-cleared
+ * list; then the callbacks of those that have one run, in list order, each
+ * weakref held by a reference meanwhile.  A weakref gives its callback up,
+ * and its argument with it (CPython's weakref drops its callback object):
+ * with one weakref to call, right after the call; with several, after the
+ * last call, last first (CPython holds them in a tuple until then).  The
+ * weakrefs to call are chained through their prev and next links, unused
+ * once they left the list. */
 void
 rti_weakref_clear_all(RtObject *referent)
 {
     RtObject **head = rti_weaklist_slot(referent);
-    RtWeakref *to_call = NULL, **tail = &to_call;
+    RtWeakref *first = NULL, *last = NULL;
     while (*head != NULL) {
-        RtObject *op = *head;
-        rti_weakref_detach(op);
-        if (WR(op)->callback != NULL && rt_refcnt(op) > 0) {
-            rt_incref(op);
-            *tail = WR(op);
-            tail = &WR(op)->next;
-        }
+        RtWeakref *wr = WR(*head);
+        rti_weakref_detach((RtObject *)wr);
+        if (wr->callback == NULL)
+            continue;
+        rt_incref((RtObject *)wr);
+        wr->prev = last;
+        *(last != NULL ? &last->next : &first) = wr;
+        last = wr;
     }
-    while (to_call != NULL) {
-        RtWeakref *wr = to_call;
-        to_call = wr->next;
-        wr->next = NULL;
+    if (first != NULL && first == last) {
+        rti_weakref_call((RtObject *)first);
+        RtObject *arg = first->arg;
+        first->arg = NULL;
+        rt_decref((RtObject *)first);
+        rt_xdecref(arg);
+        return;
+    }
+    for (RtWeakref *wr = first; wr != NULL; wr = wr->next)
         rti_weakref_call((RtObject *)wr);
+    while (last != NULL) {
+        RtWeakref *wr = last;
+        last = wr->prev;
+        wr->prev = wr->next = NULL;
+        rt_clearref(&wr->arg);
         rt_decref((RtObject *)wr);
     }
 }

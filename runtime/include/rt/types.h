@@ -118,7 +118,10 @@ typedef void (*RtWeakCallback)(RtObject *weakref, RtObject *arg);
 /* A weak reference to referent (whose type must support weakrefs, else
  * RT_ERR_TYPE).  callback (may be NULL) is called once, with the cleared
  * weakref and arg, when the referent dies while the weakref lives; arg (may
- * be NULL) is held strongly by the weakref. */
+ * be NULL) is held strongly by the weakref, as a Python weakref holds its
+ * callback: until the weakref dies, or until the callback has run for a
+ * referent that died by reference count (then the weakref gives it up,
+ * as CPython's does; a collection leaves it to the weakref). */
 RtObject *rt_weakref_new(RtObject *referent, RtWeakCallback callback, RtObject *arg);
 RtObject *rt_weakref_get(RtObject *weakref);    /* borrowed; NULL once dead */
 intptr_t rt_weakref_count(RtObject *referent);  /* weakrefs pointing at it */
