@@ -342,6 +342,81 @@ TEST(freeze_zeroes_every_count)
     teardown();
 }
 
+/* A full collection ends with count0 at 0, even when finalizers allocated
+ * during it: CPython empties its free lists there, and each object freed
+ * from them takes one off count0 (down to 0).  How far that goes depends
+ * on what the free lists hold, which in a running program is plenty; the
+ * script puts two tuples there first (a bare interpreter that just
+ * collected holds none).  A younger collection leaves the count as the
+ * finalizers made it. */
+static const char full_count_script[] =
+    "import gc, array\n"
+    "A = array.array('q')\n"
+    "class G:\n"
+    "    __slots__ = ('s',)\n"
+    "class Fin:\n"
+    "    __slots__ = ('s',)\n"
+    "    def __del__(self):\n"
+    "        g = G(); g.s = g\n"
+    "        g = G(); g.s = g\n"
+    "def make():\n"
+    "    f = Fin(); f.s = f\n"
+    "def count():\n"
+    "    c = gc.get_count()\n"
+    "    A.append(c[0])\n"
+    "stash = [(i, i, i) for i in range(10)]\n"
+    "gc.freeze()\n"
+    "gc.collect()\n"
+    "stash.pop(); stash.pop()\n"
+    "make()\n"
+    "gc.collect(2)\n"
+    "count()\n"
+    "gc.collect(2)\n"
+    "make()\n"
+    "gc.collect(1)\n"
+    "count()\n"
+    "print(*A)\n";
+
+static RtType *garbage_cls;
+
+static void
+make_two_garbage(RtObject *self)
+{
+    for (int i = 0; i < 2; i++) {
+        RtObject *g = rt_instance_new(garbage_cls);
+        rt_instance_set(g, 0, g);
+        rt_decref(g);
+    }
+}
+
+static long
+count0_after_a_finalizer_allocated(int generation)
+{
+    RtType *fin = rt_class_new("Fin", 1, 0, make_two_garbage);
+    RtObject *f = rt_instance_new(fin);
+    rt_instance_set(f, 0, f);
+    rt_decref(f);
+    rt_gc_collect(generation);
+    intptr_t count[3];
+    rt_gc_get_count(count);
+    return (long)count[0];
+}
+
+TEST(a_full_collection_ends_with_count0_at_zero)
+{
+    setup();
+    garbage_cls = rt_class_new("G", 1, 0, NULL);
+    rt_gc_freeze();
+    rt_gc_collect(2);
+    long got[2];
+    got[0] = count0_after_a_finalizer_allocated(2);
+    rt_gc_collect(2);
+    got[1] = count0_after_a_finalizer_allocated(1);
+    check_values(full_count_script, got, (long[]){0, 1}, 2);
+    rt_gc_unfreeze();
+    teardown();
+}
+
 /* ==== 4. children are visited last to first ============================= */
 
 /* Only t3 is held from outside, so the collection finds t1 and t2 through
@@ -577,6 +652,7 @@ main(void)
     RUN(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once);
     RUN(collected_counts_what_finalizers_left_unreachable);
     RUN(freeze_zeroes_every_count);
+    RUN(a_full_collection_ends_with_count0_at_zero);
     RUN(one_collection_untracks_nested_tuples_in_cpythons_order);
     RUN(finalizers_run_in_cpythons_order_after_a_list_revived_them);
     RUN(instances_die_in_cpythons_order);

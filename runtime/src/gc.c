@@ -151,6 +151,15 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
     }
     m += left;
     rti_gc_delete_garbage(&final_unreachable, old);
+    if (young == old) {
+        /* CPython ends a full collection by emptying its free lists, and
+         * each object freed from them takes one off count0 (as every
+         * deallocation does, down to 0).  Its free lists hold tens of
+         * tuples and dicts at the least, so count0 ends at 0, even when
+         * finalizers allocated during the collection.  rtbench has no free
+         * lists; it ends at 0 too. */
+        gc->gen[0].count = 0;
+    }
 
     RtGcGenStats *st = &gc->stats[generation];
     st->collections++;
