@@ -451,15 +451,16 @@ TEST(one_collection_untracks_nested_tuples_in_cpythons_order)
     teardown();
 }
 
-/* Two objects found through a list come back in the list's reverse order,
- * and keep that order in the next generation: once they are garbage, their
- * finalizers run in that order. */
-static int finalized_order[2], nfinalized;
+/* Two objects found through a container come back in the order the
+ * container visits them (a list's items last to first, a dict's value
+ * before its key), and keep that order in the next generation: once they
+ * are garbage, their finalizers run in that order. */
+static int finalized_order[4], nfinalized;
 
 static void
 record_finalized(RtObject *self)
 {
-    if (nfinalized < 2)
+    if (nfinalized < 4)
         finalized_order[nfinalized++] = (int)rt_int_value(rt_instance_get(self, 1));
 }
 
@@ -469,39 +470,55 @@ static const char finalizer_order_script[] =
     "class Fin:\n"
     "    __slots__ = ('s', 'n')\n"
     "    def __del__(self): order.append(self.n)\n"
-    "gc.collect()\n"
-    "f1 = Fin(); f1.n = 1\n"
-    "f2 = Fin(); f2.n = 2\n"
-    "r = [f1, f2]\n"
-    "del f1, f2\n"
-    "gc.collect(0)\n"
-    "r[0].s = r[0]; r[1].s = r[1]\n"
-    "r.clear()\n"
-    "gc.collect(1)\n"
+    "def revive(as_dict):\n"
+    "    gc.collect()\n"
+    "    f1 = Fin(); f1.n = 1\n"
+    "    f2 = Fin(); f2.n = 2\n"
+    "    r = {f1: f2} if as_dict else [f1, f2]\n"
+    "    del f1, f2\n"
+    "    gc.collect(0)\n"
+    "    for f in (list(r.items())[0] if as_dict else r): f.s = f\n"
+    "    del f\n"
+    "    r.clear()\n"
+    "    gc.collect(1)\n"
+    "revive(False)\n"
+    "revive(True)\n"
     "print(*order)\n";
 
-TEST(finalizers_run_in_cpythons_order_after_a_list_revived_them)
+static void
+revive(RtType *fin, bool as_dict)
 {
-    setup();
     rt_gc_collect(2);
-    RtType *fin = rt_class_new("Fin", 2, 0, record_finalized);
     RtObject *f1 = rt_instance_new(fin), *f2 = rt_instance_new(fin);
     rt_instance_set(f1, 1, rt_int_from(1));
     rt_instance_set(f2, 1, rt_int_from(2));
-    RtObject *r = rt_list_new(0);
-    rt_list_append(r, f1);
-    rt_list_append(r, f2);
+    RtObject *r = as_dict ? rt_dict_new() : rt_list_new(0);
+    if (as_dict) {
+        rt_dict_set(r, f1, f2);
+    } else {
+        rt_list_append(r, f1);
+        rt_list_append(r, f2);
+    }
     rt_decref(f1);
     rt_decref(f2);
     rt_gc_collect(0);
     rt_instance_set(f1, 0, f1);
     rt_instance_set(f2, 0, f2);
-    rt_list_clear(r);
-    nfinalized = 0;
+    as_dict ? rt_dict_clear(r) : rt_list_clear(r);
     rt_gc_collect(1);
-    CHECK_EQ(nfinalized, 2);
-    check_values(finalizer_order_script, (long[]){finalized_order[0], finalized_order[1]}, (long[]){2, 1}, 2);
     rt_decref(r);
+}
+
+TEST(finalizers_run_in_cpythons_order_after_a_container_revived_them)
+{
+    setup();
+    RtType *fin = rt_class_new("Fin", 2, 0, record_finalized);
+    nfinalized = 0;
+    revive(fin, false);
+    revive(fin, true);
+    CHECK_EQ(nfinalized, 4);
+    check_values(finalizer_order_script, (long[]){finalized_order[0], finalized_order[1], finalized_order[2],
+                 finalized_order[3]}, (long[]){2, 1, 2, 1}, 4);
     teardown();
 }
 
@@ -654,7 +671,7 @@ main(void)
     RUN(freeze_zeroes_every_count);
     RUN(a_full_collection_ends_with_count0_at_zero);
     RUN(one_collection_untracks_nested_tuples_in_cpythons_order);
-    RUN(finalizers_run_in_cpythons_order_after_a_list_revived_them);
+    RUN(finalizers_run_in_cpythons_order_after_a_container_revived_them);
     RUN(instances_die_in_cpythons_order);
     RUN(weakrefs_give_their_callback_up_in_cpythons_order);
     return rt_test_summary();
