@@ -103,20 +103,6 @@ setup(void)
 
 static void teardown(void) { rt_test_collect_and_finish(mark); }
 
-/* A list wrapping item depth times: [[[...[item]...]]]. */
-static RtObject *
-nest(RtObject *item, int depth)
-{
-    RtObject *inner = rt_newref(item);
-    for (int i = 0; i < depth; i++) {
-        RtObject *outer = rt_list_new(0);
-        rt_list_append(outer, inner);
-        rt_decref(inner);
-        inner = outer;
-    }
-    return inner;
-}
-
 /* ==== 1. a weakref deep in a structure being freed ====================== */
 
 static intptr_t finalizer_collect_result;
@@ -157,7 +143,7 @@ TEST(weakref_freed_inside_the_trashcan_leaves_its_referent_at_once)
     RtObject *a = rt_instance_new(cyc);
     rt_instance_set(a, 0, a);
     RtObject *wr = rt_weakref_new(a, count_callback, NULL);
-    RtObject *inner = nest(wr, 49);
+    RtObject *inner = rt_test_nest(rt_newref(wr), 49);
     rt_decref(wr);
     RtObject *outer = rt_list_new(0), *f = rt_instance_new(fin);
     rt_list_append(outer, f);
@@ -577,7 +563,7 @@ TEST(instances_die_in_cpythons_order)
     RtType *r_cls = rt_class_new("R", 1, 0, keep_self);
     ndeallocs = 0;
     RtObject *a = numbered(fin, 1), *b = numbered(fin, 2);
-    RtObject *inner = nest(b, 49), *outer = rt_list_new(0);
+    RtObject *inner = rt_test_nest(rt_newref(b), 49), *outer = rt_list_new(0);
     rt_list_append(outer, a);
     rt_list_append(outer, inner);
     rt_decref(a);

@@ -145,6 +145,20 @@ rt_test_read_fd(int fd, char *buf, size_t cap)
     return len;
 }
 
+/* bottom (a reference the caller gives away) in depth nested lists,
+ * [[...[bottom]...]]: the outermost list. */
+static inline RtObject *
+rt_test_nest(RtObject *bottom, long depth)
+{
+    for (long i = 0; i < depth; i++) {
+        RtObject *outer = rt_list_new(0);
+        rt_list_append(outer, bottom);
+        rt_decref(bottom);
+        bottom = outer;
+    }
+    return bottom;
+}
+
 /* Collect everything, check that exactly what was live at mark is live,
  * and stop the runtime: the end of a collector test. */
 static inline void
