@@ -274,6 +274,13 @@ fg_wr_callback(RtObject *wr, RtObject *arg)
         fg_fail("the callback of weakref entry %d got the wrong argument", i);
     if (!o->referent_dead && fg_world.reach_op[o->referent])
         fg_fail("the callback of weakref entry %d ran while its referent %d is reachable", i, o->referent);
+    /* A referent dying by reference count (its dealloc is running: a count
+     * of 0) makes the weakref give its argument up after the callback, as
+     * CPython's weakref gives its callback up; a collection leaves it. */
+    if (rt_refcnt(fg_world.obj[o->referent].op) == 0) {
+        o->edge[0] = -1;
+        fg_compute_reach(fg_world.reach_op);
+    }
     if (o->junk)
         make_junk();
 }
