@@ -50,6 +50,7 @@ typedef struct RtDictObject {
 } RtDictObject;
 
 #define DICT(op) ((RtDictObject *)(op))
+#define assert_dict(op) rti_assert_msg(rt_is_type((op), &rt_dict_type), "an rt_dict_* function on a non-dict")
 
 static inline size_t keys_size(const DictKeys *k) { return (size_t)1 << k->log2_size; }
 static inline DictEntry *
@@ -161,6 +162,52 @@ find_empty_slot(const DictKeys *k, uint64_t hash)
     return i;
 }
 
+/* The identity between the counts (cheap: checked after every change). */
+static inline bool
+counts_hold(const RtDictObject *d)
+{
+    const DictKeys *k = d->keys;
+    return k == NULL || (k->usable + k->nentries == USABLE_FRACTION((intptr_t)keys_size(k)) && d->used <= k->nentries);
+}
+#define assert_counts(d) rti_assert_msg(counts_hold(d), "a dict's usable + nentries no longer make two thirds of its table")
+
+#if RT_DEBUG >= 2
+/* Every invariant of the opening comment, by a walk of the whole table:
+ * the counts, the index slots (an entry number below nentries, EMPTY or
+ * DUMMY, at least one EMPTY), each live entry indexed exactly once, and
+ * found by a lookup of its key. */
+static void
+validate(RtDictObject *d)
+{
+    assert_counts(d);
+    DictKeys *k = d->keys;
+    if (k == NULL)
+        return;
+    DictEntry *e = keys_entries(k);
+    intptr_t indexed = 0, empty = 0, live = 0;
+    for (size_t i = 0; i < keys_size(k); i++) {
+        intptr_t ix = get_index(k, i);
+        rti_assert(ix >= DKIX_DUMMY && ix < k->nentries);
+        empty += ix == DKIX_EMPTY;
+        if (ix >= 0) {
+            rti_assert_msg(e[ix].key != NULL, "an index slot points at a deleted entry");
+            indexed++;
+        }
+    }
+    for (intptr_t i = 0; i < k->nentries; i++) {
+        if (e[i].key == NULL)
+            continue;
+        size_t slot;
+        live++;
+        rti_assert_msg(lookup(k, e[i].key, e[i].hash, &slot) == i, "a dict entry its key does not find");
+    }
+    rti_assert(empty > 0 && indexed == live && live == d->used);
+}
+#define validate_dict(d) validate(d)
+#else
+#define validate_dict(d) ((void)0)
+#endif
+
 /* Move the live entries into a table of at least minsize slots. */
 static int
 resize(RtDictObject *d, intptr_t minsize)
@@ -187,6 +234,7 @@ resize(RtDictObject *d, intptr_t minsize)
     k->usable -= n;
     d->keys = k;
     free_keys(old);
+    validate_dict(d);
     return 0;
 }
 
@@ -271,6 +319,7 @@ rt_dict_new(void)
 int
 rt_dict_set(RtObject *op, RtObject *key, RtObject *value)
 {
+    assert_dict(op);
     RtDictObject *d = DICT(op);
     if (d->keys == NULL && resize(d, 1 << LOG2_MINSIZE) < 0)
         return -1;
@@ -298,6 +347,7 @@ rt_dict_set(RtObject *op, RtObject *key, RtObject *value)
     k->nentries++;
     k->usable--;
     d->used++;
+    assert_counts(d);
     return 0;
 }
 
@@ -316,6 +366,7 @@ key_error(RtObject *key)
 RtObject *
 rt_dict_get(RtObject *op, RtObject *key)
 {
+    assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
     intptr_t ix = d->keys ? lookup(d->keys, key, rt_object_hash(key), &slot) : DKIX_EMPTY;
@@ -329,6 +380,7 @@ rt_dict_get(RtObject *op, RtObject *key)
 int
 rt_dict_contains(RtObject *op, RtObject *key)
 {
+    assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
     intptr_t ix = d->keys ? lookup(d->keys, key, rt_object_hash(key), &slot) : DKIX_EMPTY;
@@ -338,6 +390,7 @@ rt_dict_contains(RtObject *op, RtObject *key)
 int
 rt_dict_del(RtObject *op, RtObject *key)
 {
+    assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
     intptr_t ix = d->keys ? lookup(d->keys, key, rt_object_hash(key), &slot) : DKIX_EMPTY;
@@ -350,16 +403,23 @@ rt_dict_del(RtObject *op, RtObject *key)
     set_index(d->keys, slot, DKIX_DUMMY);
     e->key = e->value = NULL;
     d->used--;
+    assert_counts(d);
     rt_decref(old_key);
     rt_decref(old_value);
     return 0;
 }
 
-intptr_t rt_dict_size(const RtObject *op) { return DICT(op)->used; }
+intptr_t
+rt_dict_size(const RtObject *op)
+{
+    assert_dict(op);
+    return DICT(op)->used;
+}
 
 bool
 rt_dict_next(RtObject *op, intptr_t *pos, RtObject **key, RtObject **value)
 {
+    assert_dict(op);
     DictKeys *k = DICT(op)->keys;
     if (k == NULL)
         return false;
@@ -379,5 +439,6 @@ rt_dict_next(RtObject *op, intptr_t *pos, RtObject **key, RtObject **value)
 int
 rt_dict_clear(RtObject *op)
 {
+    assert_dict(op);
     return dict_clear(op);
 }

@@ -109,9 +109,22 @@ invoke_callbacks(RtGcState *gc, const char *phase, const RtGcInfo *info)
 
 /* Collect generation 'generation' and the younger ones; returns collected +
  * uncollectable (rt_gc_collect's value). */
+/* Every generation and the permanent one: well formed, nothing marked. */
+static void
+validate_generations(RtGcState *gc)
+{
+    for (int i = 0; i < RT_GC_GENERATIONS; i++) {
+        RTI_GC_VALIDATE(&gc->gen[i].head, false, false);
+        rti_assert(gc->gen[i].count >= 0);
+    }
+    RTI_GC_VALIDATE(&gc->permanent, false, false);
+    (void)gc;
+}
+
 static intptr_t
 collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncollectable)
 {
+    validate_generations(gc);
     if (generation + 1 < RT_GC_GENERATIONS)
         gc->gen[generation + 1].count += 1;
     for (int i = 0; i <= generation; i++)
@@ -161,6 +174,7 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
         gc->gen[0].count = 0;
     }
 
+    validate_generations(gc);
     RtGcGenStats *st = &gc->stats[generation];
     st->collections++;
     st->collected += (uint64_t)m;
@@ -217,6 +231,7 @@ rti_gc_on_alloc(RtGcState *gc)
 void
 rti_gc_on_free(RtGcState *gc)
 {
+    rti_assert(gc->gen[0].count >= 0);
     if (gc->gen[0].count > 0)
         gc->gen[0].count--;
 }
@@ -321,6 +336,7 @@ rt_gc_freeze(void)
         rti_gc_list_merge(&gc->gen[i].head, &gc->permanent);
         gc->gen[i].count = 0;
     }
+    validate_generations(gc);
 }
 
 void
@@ -328,6 +344,7 @@ rt_gc_unfreeze(void)
 {
     RtGcState *gc = state();
     rti_gc_list_merge(&gc->permanent, &gc->gen[RT_GC_GENERATIONS - 1].head);
+    validate_generations(gc);
 }
 
 intptr_t rt_gc_get_freeze_count(void) { return rti_gc_list_size(&state()->permanent); }
@@ -347,6 +364,7 @@ rt_gc_is_finalized(const RtObject *op)
 void
 rt_gc_track(RtObject *op)
 {
+    rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_track on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
     if (!rti_gc_tracked(g))
         rti_gc_list_append(g, &state()->gen[0].head);
@@ -355,6 +373,7 @@ rt_gc_track(RtObject *op)
 void
 rt_gc_untrack(RtObject *op)
 {
+    rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_untrack on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
     if (rti_gc_tracked(g))
         rti_gc_list_remove(g);

@@ -28,6 +28,7 @@
 #define RT_GC_INTERNAL_H
 
 #include "rt/gc.h"
+#include "debug.h"
 
 typedef struct RtGcHead {
     uintptr_t gc_next;
@@ -75,9 +76,18 @@ rti_gc_list_append(RtGcHead *node, RtGcHead *list)
     list->gc_prev = (uintptr_t)node;
 }
 
+/* A node's neighbours point back at it (cheap: every unlink checks). */
+static inline void
+rti_gc_assert_linked(const RtGcHead *node)
+{
+    rti_assert_msg(rti_gc_next(rti_gc_prev(node)) == node && rti_gc_prev(rti_gc_next(node)) == node,
+                   "a collector list is broken around this object: freed while tracked, or tracked twice");
+}
+
 static inline void
 rti_gc_list_remove(RtGcHead *node)
 {
+    rti_gc_assert_linked(node);
     RtGcHead *prev = rti_gc_prev(node), *next = rti_gc_next(node);
     rti_gc_set_next(prev, next);
     rti_gc_set_prev(next, prev);
@@ -89,6 +99,7 @@ rti_gc_list_remove(RtGcHead *node)
 static inline void
 rti_gc_list_move(RtGcHead *node, RtGcHead *list)
 {
+    rti_gc_assert_linked(node);
     RtGcHead *prev = rti_gc_prev(node), *next = rti_gc_next(node);
     rti_gc_set_next(prev, next);
     rti_gc_set_prev(next, prev);
@@ -103,6 +114,7 @@ rti_gc_list_move(RtGcHead *node, RtGcHead *list)
 static inline void
 rti_gc_list_merge(RtGcHead *from, RtGcHead *to)
 {
+    rti_assert(from != to);
     if (rti_gc_list_is_empty(from))
         return;
     RtGcHead *to_last = rti_gc_prev(to), *first = rti_gc_next(from), *last = rti_gc_prev(from);
@@ -181,6 +193,17 @@ typedef struct RtGcState {
     size_t ncallbacks;
     RtGcPauseLog pauses;
 } RtGcState;
+
+/* ---- invariants (RT_DEBUG >= 2: a walk of the whole list) ---- */
+#if RT_DEBUG >= 2
+/* CPython's validate_list: list is a well-formed circular list (each
+ * node's neighbours point back at it), and each node is a tracked object
+ * of a GC type whose COLLECTING flag and UNREACHABLE bit are as expected. */
+void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable);
+#define RTI_GC_VALIDATE(list, collecting, unreachable) rti_gc_validate_list((list), (collecting), (unreachable))
+#else
+#define RTI_GC_VALIDATE(list, collecting, unreachable) ((void)0)
+#endif
 
 /* ---- the passes (gc_passes.c), in the order a collection runs them ---- */
 void rti_gc_update_refs(RtGcHead *containers);

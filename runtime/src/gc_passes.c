@@ -127,6 +127,40 @@ lookahead_step(Lookahead *la)
     }
 }
 
+/* ==== invariants ========================================================= */
+
+#if RT_DEBUG >= 2
+void
+rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable)
+{
+    uintptr_t flag = unreachable ? RTI_GC_NEXT_UNREACHABLE : 0;
+    const RtGcHead *prev = list;
+    for (const RtGcHead *g = rti_gc_next(list); g != list; prev = g, g = (RtGcHead *)(g->gc_next & ~flag)) {
+        rti_assert_msg(g->gc_next != 0, "an untracked object on a collector list");
+        rti_assert_msg((g->gc_next & RTI_GC_NEXT_UNREACHABLE) == flag, "the UNREACHABLE bit is not as this list expects");
+        rti_assert_msg(rti_gc_prev(g) == prev, "a collector list's links do not match: an object freed while tracked?");
+        rti_assert_msg(rti_gc_is_collecting(g) == collecting, "the COLLECTING flag is not as this list expects");
+        rti_assert_msg(is_gc(RTI_FROM_GC(g)), "an object of a type without RT_TYPE_GC on a collector list");
+    }
+    rti_assert_msg(rti_gc_prev(list) == prev, "a collector list's head does not point back at its last object");
+}
+
+/* subtract_refs' postcondition: 0 <= gc_refs <= the count, everywhere. */
+static void
+assert_refs_subtracted(const RtGcHead *containers)
+{
+    for (const RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
+        intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
+        rti_assert_msg(rti_gc_is_collecting(g) && rti_gc_refs(g) <= (rc < 0 ? IMMORTAL_REFS : rc),
+                       "refcount is too small: an object has fewer references than the objects "
+                       "being collected hold to it (a traverse visits a reference its object does "
+                       "not own, or a reference was stored without its incref)");
+    }
+}
+#else
+#define assert_refs_subtracted(containers) ((void)0)
+#endif
+
 /* ==== 1-3: deduce the unreachable set ==================================== */
 
 /* Postcondition: every object of containers has COLLECTING set and gc_refs
@@ -134,8 +168,14 @@ lookahead_step(Lookahead *la)
 void
 rti_gc_update_refs(RtGcHead *containers)
 {
+    RTI_GC_VALIDATE(containers, false, false);
     for (RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
         intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
+        /* CPython's update_refs: the collector never sees a count of 0,
+         * since whatever reaches 0 is deallocated at once. */
+        rti_assert_msg(rc != 0, "a tracked object with a count of 0: a dealloc left its object tracked "
+                       "during its teardown and let something (a finalizer, a callback, an allocation) "
+                       "start a collection, which would free the object a second time");
         rti_gc_reset_refs(g, rc < 0 ? IMMORTAL_REFS : rc);
     }
 }
@@ -146,8 +186,11 @@ visit_decref(RtObject *op, void *parent)
     (void)parent;
     if (is_gc(op)) {
         RtGcHead *g = RTI_AS_GC(op);
-        if (rti_gc_is_collecting(g))
+        if (rti_gc_is_collecting(g)) {
+            rti_assert_msg(rti_gc_refs(g) > 0, "refcount is too small: more references from the objects "
+                           "being collected than the count says");
             rti_gc_decref(g);
+        }
     }
     return 0;
 }
@@ -161,6 +204,7 @@ rti_gc_subtract_refs(RtGcHead *containers)
         lookahead_step(&la);
         for_each_child(RTI_FROM_GC(g), visit_decref, NULL);
     }
+    assert_refs_subtracted(containers);
 }
 
 static int
@@ -234,6 +278,8 @@ rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable)
     }
     young->gc_prev = (uintptr_t)prev;
     unreachable->gc_next &= ~RTI_GC_NEXT_UNREACHABLE;
+    RTI_GC_VALIDATE(young, false, false);
+    RTI_GC_VALIDATE(unreachable, true, true);
     return scan;
 }
 
@@ -256,6 +302,7 @@ rti_gc_clear_unreachable_mask(RtGcHead *unreachable)
         g->gc_next &= ~RTI_GC_NEXT_UNREACHABLE;
         n++;
     }
+    RTI_GC_VALIDATE(unreachable, true, false);
     return n;
 }
 
@@ -301,6 +348,7 @@ rti_gc_untrack_tuples(RtGcHead *list)
         else
             kept++;
     }
+    RTI_GC_VALIDATE(list, false, false);
     return kept;
 }
 
@@ -325,6 +373,9 @@ rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old)
             continue;
         while (*head != NULL) {
             RtObject *wr = *head;
+            rti_assert_msg(rt_refcnt(wr) > 0 && rti_gc_tracked(RTI_AS_GC(wr)),
+                           "a dead weakref on its referent's list: a weakref must leave the list at "
+                           "once when it dies (weakref.c), never wait in the trashcan on it");
             rti_weakref_detach(wr);
             if (!rti_weakref_has_callback(wr) || rti_gc_is_collecting(RTI_AS_GC(wr)))
                 continue;
@@ -343,6 +394,8 @@ rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old)
         else
             num_freed++;
     }
+    RTI_GC_VALIDATE(unreachable, true, false);
+    RTI_GC_VALIDATE(old, false, false);
     return num_freed;
 }
 
@@ -362,6 +415,7 @@ rti_gc_finalize_garbage(RtGcHead *collectable)
         RtGcHead *g = rti_gc_next(collectable);
         RtObject *op = RTI_FROM_GC(g);
         rti_gc_list_move(g, &seen);
+        rti_assert_msg(rt_refcnt(op) != 0, "an object being collected has a count of 0");
         void (*finalize)(RtObject *) = RT_TYPE(op)->finalize;
         if (finalize != NULL && !rti_gc_finalized(g)) {
             rti_gc_set_finalized(g);
@@ -372,6 +426,7 @@ rti_gc_finalize_garbage(RtGcHead *collectable)
         }
     }
     rti_gc_list_merge(&seen, collectable);
+    RTI_GC_VALIDATE(collectable, true, false);
     return ran;
 }
 
@@ -385,6 +440,7 @@ rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, Rt
     rti_gc_deduce_unreachable(unreachable, still_unreachable);
     intptr_t left = rti_gc_clear_unreachable_mask(still_unreachable);
     rti_gc_list_merge(unreachable, old);
+    RTI_GC_VALIDATE(old, false, false);
     return left;
 }
 
@@ -400,6 +456,8 @@ rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old)
     while (!rti_gc_list_is_empty(collectable)) {
         RtGcHead *g = rti_gc_next(collectable);
         RtObject *op = RTI_FROM_GC(g);
+        rti_assert_msg(rt_refcnt(op) > 0, "refcount is too small: an object still unreachable after the "
+                       "finalizers has a count of 0");
         int (*clear)(RtObject *) = RT_TYPE(op)->clear;
         if (clear != NULL) {
             rt_incref(op);
@@ -411,4 +469,5 @@ rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old)
             rti_gc_list_move(g, old);
         }
     }
+    RTI_GC_VALIDATE(old, false, false);
 }

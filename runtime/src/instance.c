@@ -208,6 +208,7 @@ rt_instance_new(RtType *cls)
 RtObject *
 rt_instance_get(RtObject *inst, uint32_t slot)
 {
+    rti_assert_msg(rt_is_instance(inst), "an rt_instance_* function on an object that is not an instance");
     if (slot >= class_of(RT_TYPE(inst))->nslots) {
         rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
         return NULL;
@@ -218,6 +219,7 @@ rt_instance_get(RtObject *inst, uint32_t slot)
 int
 rt_instance_set(RtObject *inst, uint32_t slot, RtObject *value)
 {
+    rti_assert_msg(rt_is_instance(inst), "an rt_instance_* function on an object that is not an instance");
     if (slot >= class_of(RT_TYPE(inst))->nslots) {
         rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
         return -1;

@@ -15,6 +15,15 @@
 #include <string.h>
 
 #define LIST(op) ((RtListObject *)(op))
+#define assert_list(op) rti_assert_msg(rt_is_type((op), &rt_list_type), "an rt_list_* function on a non-list")
+
+/* The invariants above, cheap enough for every resize. */
+static inline void
+assert_list_shape(const RtListObject *l)
+{
+    rti_assert(0 <= RT_SIZE(l) && RT_SIZE(l) <= l->allocated);
+    rti_assert((l->items == NULL) == (l->allocated == 0));
+}
 
 static void
 set_capacity_bytes(RtListObject *l, intptr_t old_alloc, intptr_t new_alloc)
@@ -51,6 +60,7 @@ list_resize(RtListObject *l, intptr_t newsize)
     l->items = items;
     RT_SIZE(l) = newsize;
     set_capacity_bytes(l, allocated, (intptr_t)new_allocated);
+    assert_list_shape(l);
     return 0;
 }
 
@@ -147,6 +157,7 @@ index_error(const char *what, intptr_t i, intptr_t size)
 int
 rt_list_append(RtObject *op, RtObject *item)
 {
+    assert_list(op);
     RtListObject *l = LIST(op);
     intptr_t n = RT_SIZE(op);
     if (rt_likely(l->allocated > n)) {
@@ -163,6 +174,7 @@ rt_list_append(RtObject *op, RtObject *item)
 RtObject *
 rt_list_get(RtObject *op, intptr_t i)
 {
+    assert_list(op);
     if ((size_t)i >= (size_t)RT_SIZE(op)) {
         index_error("get", i, RT_SIZE(op));
         return NULL;
@@ -173,6 +185,7 @@ rt_list_get(RtObject *op, intptr_t i)
 int
 rt_list_set(RtObject *op, intptr_t i, RtObject *item)
 {
+    assert_list(op);
     if ((size_t)i >= (size_t)RT_SIZE(op))
         return index_error("assignment", i, RT_SIZE(op));
     rt_xincref(item);
@@ -183,6 +196,7 @@ rt_list_set(RtObject *op, intptr_t i, RtObject *item)
 int
 rt_list_insert(RtObject *op, intptr_t i, RtObject *item)
 {
+    assert_list(op);
     RtListObject *l = LIST(op);
     intptr_t n = RT_SIZE(op);
     if (i < 0)
@@ -199,6 +213,7 @@ rt_list_insert(RtObject *op, intptr_t i, RtObject *item)
 RtObject *
 rt_list_pop(RtObject *op, intptr_t i)
 {
+    assert_list(op);
     RtListObject *l = LIST(op);
     intptr_t n = RT_SIZE(op);
     if (i < 0)
@@ -221,5 +236,6 @@ rt_list_pop(RtObject *op, intptr_t i)
 int
 rt_list_clear(RtObject *op)
 {
+    assert_list(op);
     return list_clear(op);
 }

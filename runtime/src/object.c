@@ -194,6 +194,7 @@ rt_object_finalize_from_dealloc(RtObject *op)
     RtGcHead *g = RTI_AS_GC(op);
     if (rti_gc_finalized(g))
         return 0;
+    rti_assert(rt_refcnt(op) == 0);
     rti_gc_set_finalized(g);
     set_refcnt(op, 1);
     type->finalize(op);
@@ -306,6 +307,8 @@ bool
 rti_trash_begin(RtObject *op)
 {
     RtRuntime *rt = &rti_runtime;
+    rti_assert_msg(!rti_gc_tracked(RTI_AS_GC(op)) && rt_refcnt(op) == 0,
+                   "the trashcan takes dead, untracked objects: untrack in dealloc before rti_trash_begin");
     if (rt->trash_depth < RTI_TRASH_LIMIT) {
         rt->trash_depth++;
         return false;
@@ -320,6 +323,7 @@ void
 rti_trash_end(void)
 {
     RtRuntime *rt = &rti_runtime;
+    rti_assert(rt->trash_depth > 0);
     if (--rt->trash_depth != 0 || rt->trash == NULL)
         return;
     rt->trash_depth++;      /* destroy at depth 1: nested ends do not recurse here */

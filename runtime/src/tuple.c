@@ -114,9 +114,13 @@ rt_tuple_pack(intptr_t n, ...)
     return t;
 }
 
+#define assert_tuple(op) rti_assert_msg(rt_is_type((op), &rt_tuple_type), "an rt_tuple_* function on a non-tuple")
+
 void
 rt_tuple_init_item(RtObject *tuple, intptr_t i, RtObject *item)
 {
+    assert_tuple(tuple);
+    rti_assert_msg(0 <= i && i < RT_SIZE(tuple), "rt_tuple_init_item past the tuple's end");
     RtTupleObject *t = (RtTupleObject *)tuple;
     rt_xincref(item);
     rt_setref(&t->items[i], item);
@@ -128,6 +132,7 @@ rt_tuple_init_item(RtObject *tuple, intptr_t i, RtObject *item)
 RtObject *
 rt_tuple_get(RtObject *tuple, intptr_t i)
 {
+    assert_tuple(tuple);
     if (i < 0 || i >= RT_SIZE(tuple)) {
         rt_error_set(RT_ERR_INDEX, "tuple index %jd out of range (size %jd)", (intmax_t)i,
                      (intmax_t)RT_SIZE(tuple));

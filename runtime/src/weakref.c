@@ -43,6 +43,9 @@ rti_weakref_detach(RtObject *op)
     if (wr->referent == NULL)
         return;
     RtObject **head = rti_weaklist_slot(wr->referent);
+    rti_assert_msg(wr->prev != NULL ? wr->prev->next == wr : *head == op,
+                   "a weakref's place in its referent's list is broken");
+    rti_assert(wr->next == NULL || wr->next->prev == wr);
     if (wr->prev != NULL)
         wr->prev->next = wr->next;
     else
@@ -158,6 +161,7 @@ RtType rt_weakref_type = {
 RtObject *
 rt_weakref_new(RtObject *referent, RtWeakCallback callback, RtObject *arg)
 {
+    rti_assert_msg(rti_object_alive(referent), "a weak reference to a dead object");
     RtObject **head = rti_weaklist_slot(referent);
     if (head == NULL) {
         rt_error_set(RT_ERR_TYPE, "cannot create weak reference to '%s' object", RT_TYPE(referent)->name);
@@ -180,6 +184,7 @@ rt_weakref_new(RtObject *referent, RtWeakCallback callback, RtObject *arg)
 RtObject *
 rt_weakref_get(RtObject *op)
 {
+    rti_assert_msg(rt_is_type(op, &rt_weakref_type), "rt_weakref_get on a non-weakref");
     RtObject *r = WR(op)->referent;
     return r != NULL && rti_object_alive(r) ? r : NULL;
 }

@@ -102,6 +102,20 @@ struct RtType {
 /* Called when a count reaches zero; runs the type's dealloc. */
 void rt_dealloc(RtObject *op);
 
+/* The runtime's debug builds (RT_DEBUG >= 1 in its own translation units,
+ * runtime/src/debug.h) check that a mortal object's count never goes below
+ * zero; everywhere else this compiles to nothing. */
+#if defined(RT_DEBUG) && RT_DEBUG >= 1
+RT_COLD void rti_assert_fail(const char *expr, const char *why, const char *file, int line, const char *func)
+    __attribute__((noreturn));
+#define rti_assert_count(e)                                                                          \
+    (rt_likely(e) ? (void)0                                                                          \
+                  : rti_assert_fail(#e, "a decref without its incref: a mortal object's count would " \
+                                    "go below zero", __FILE__, __LINE__, __func__))
+#else
+#define rti_assert_count(e) ((void)0)
+#endif
+
 static inline intptr_t
 rt_refcnt(const RtObject *op)
 {
@@ -138,7 +152,9 @@ rt_decref(RtObject *op)
 #if RT_RC_ATOMIC
     if (rt_unlikely(atomic_load_explicit(&op->ob_refcnt, memory_order_relaxed) < 0))
         return;
-    if (atomic_fetch_sub_explicit(&op->ob_refcnt, 1, memory_order_release) == 1) {
+    intptr_t old = atomic_fetch_sub_explicit(&op->ob_refcnt, 1, memory_order_release);
+    rti_assert_count(old > 0);
+    if (old == 1) {
 #if RT_TSAN
         /* ThreadSanitizer does not model stand-alone fences; an acquire load
          * gives it (and the hardware) the same ordering. */
@@ -151,6 +167,7 @@ rt_decref(RtObject *op)
 #else
     if (rt_unlikely(op->ob_refcnt < 0))
         return;
+    rti_assert_count(op->ob_refcnt > 0);
     if (--op->ob_refcnt == 0)
         rt_dealloc(op);
 #endif
