@@ -29,11 +29,7 @@
 #define LOG2_MINSIZE 3
 #define USABLE_FRACTION(n) (((n) << 1) / 3)
 
-typedef struct DictEntry {
-    uint64_t hash;
-    RtObject *key;      /* NULL: deleted */
-    RtObject *value;
-} DictEntry;
+typedef RtDictEntry DictEntry;     /* internal.h: the collector reads them too */
 
 typedef struct DictKeys {
     uint8_t log2_size;
@@ -276,6 +272,14 @@ dict_traverse(RtObject *op, RtVisitProc visit, void *arg)
             return r;
     }
     return 0;
+}
+
+RtDictEntry *
+rti_dict_entries(RtObject *op, intptr_t *n)
+{
+    DictKeys *k = DICT(op)->keys;
+    *n = k ? k->nentries : 0;
+    return k ? keys_entries(k) : NULL;
 }
 
 /* Detach the table first, so deallocs the decrefs trigger see an empty

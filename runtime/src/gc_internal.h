@@ -206,14 +206,15 @@ void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachabl
 #endif
 
 /* ---- the passes (gc_passes.c), in the order a collection runs them ---- */
-void rti_gc_update_refs(RtGcHead *containers);
-void rti_gc_subtract_refs(RtGcHead *containers);
+intptr_t rti_gc_update_refs(RtGcHead *containers);     /* how many objects */
+/* prefetch: run a lookahead that prefetches children (large generations). */
+void rti_gc_subtract_refs(RtGcHead *containers, bool prefetch);
 /* What move_unreachable saw of the objects that stay reachable. */
 typedef struct RtGcScan {
     intptr_t survivors;
     intptr_t tuples;
 } RtGcScan;
-RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable);
+RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch);
 RtGcScan rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
 intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
 intptr_t rti_gc_untrack_tuples(RtGcHead *list);

@@ -154,6 +154,17 @@ rti_instance_slots(RtObject *op, size_t *n)
     return (RtObject **)(op + 1);
 }
 
+/* ---- dicts (dict.c) ---- */
+/* An entry of a dict's entry array; key == NULL: deleted. */
+typedef struct RtDictEntry {
+    uint64_t hash;
+    RtObject *key;
+    RtObject *value;
+} RtDictEntry;
+/* A dict's entry array and its length (deleted entries included), for the
+ * collector's passes to read inline; NULL and 0 for an empty dict. */
+RtDictEntry *rti_dict_entries(RtObject *op, intptr_t *n);
+
 /* ---- weakrefs (weakref.c) ---- */
 /* The weakref list head of an object, or NULL if its type has none. */
 RtObject **rti_weaklist_slot(RtObject *op);
