@@ -7,20 +7,37 @@
  *            object is not tracked.  During move_unreachable, bit 0 marks an
  *            object moved to the tentatively unreachable list, whose list is
  *            then walked by next pointers only (prev is busy, see below).
- *   gc_prev  the previous object, in the bits above the two lowest:
+ *   gc_prev  the previous object, in the bits above the three lowest:
  *              bit 0  FINALIZED   the finalizer has run (it never runs twice)
  *              bit 1  COLLECTING  the object is in the generation being
  *                                 collected (set by update_refs)
+ *              bit 2  PENDING     during move_unreachable only: the scan
+ *                                 must look at the object again when a
+ *                                 reference to it is found (see below)
  *            During a collection the pointer bits of gc_prev hold gc_refs,
  *            the copied reference count, instead of the link; the lists are
  *            singly linked then, and gc_prev links are restored before
- *            anything but the collector looks at them.
+ *            anything but the collector looks at them.  Links are at least
+ *            8-aligned (a list head is an RtGcHead, an object's header
+ *            starts a 16-aligned block), so the three bits are free.
  *
  * gc_refs values during a collection (for objects with COLLECTING):
  *   > 0  after subtract_refs: referenced from outside the generation
  *        (directly), so reachable;
  *   = 0  only referenced from inside: tentatively unreachable until
  *        something reachable is found to point at it.
+ *
+ * Departure from CPython's layout (which has gc_refs from bit 2 and marks
+ * an object of the tentatively unreachable list in gc_next alone):
+ * move_unreachable first sets PENDING on every object whose gc_refs is 0,
+ * keeps it on the objects it moves to the unreachable list, and clears it
+ * once an object is found reachable.  Then a reference from a reachable
+ * object needs one test, PENDING, to know that there is nothing to do --
+ * its target is of another generation, already scanned, or known
+ * reachable -- where CPython's visit_reachable tests COLLECTING, the
+ * unreachable mark and gc_refs in turn: gc_traversal's collections visit
+ * half a million such references.  The order of the lists, and so every
+ * result, is CPython's.
  *
  * Lists are circular, with a sentinel head (an RtGcHead that is no object).
  */
@@ -39,8 +56,9 @@ _Static_assert(sizeof(RtGcHead) == 16, "the GC header is two words, as CPython 3
 
 #define RTI_GC_FINALIZED ((uintptr_t)1)
 #define RTI_GC_COLLECTING ((uintptr_t)2)
-#define RTI_GC_FLAGS ((uintptr_t)3)
-#define RTI_GC_REFS_SHIFT 2
+#define RTI_GC_PENDING ((uintptr_t)4)
+#define RTI_GC_FLAGS ((uintptr_t)7)
+#define RTI_GC_REFS_SHIFT 3
 #define RTI_GC_NEXT_UNREACHABLE ((uintptr_t)1)
 
 #define RTI_AS_GC(op) ((RtGcHead *)(op) - 1)
@@ -136,10 +154,11 @@ rti_gc_list_size(const RtGcHead *list)
 
 /* ---- gc_refs (valid while COLLECTING) ---- */
 static inline intptr_t rti_gc_refs(const RtGcHead *g) { return (intptr_t)(g->gc_prev >> RTI_GC_REFS_SHIFT); }
+/* Set gc_refs (PENDING goes: the object is known reachable). */
 static inline void
 rti_gc_set_refs(RtGcHead *g, intptr_t refs)
 {
-    g->gc_prev = (g->gc_prev & RTI_GC_FLAGS) | ((uintptr_t)refs << RTI_GC_REFS_SHIFT);
+    g->gc_prev = (g->gc_prev & (RTI_GC_FINALIZED | RTI_GC_COLLECTING)) | ((uintptr_t)refs << RTI_GC_REFS_SHIFT);
 }
 /* Copy the count and mark the object as being collected. */
 static inline void
@@ -150,6 +169,7 @@ rti_gc_reset_refs(RtGcHead *g, intptr_t refs)
 static inline void rti_gc_decref(RtGcHead *g) { g->gc_prev -= (uintptr_t)1 << RTI_GC_REFS_SHIFT; }
 static inline bool rti_gc_is_collecting(const RtGcHead *g) { return (g->gc_prev & RTI_GC_COLLECTING) != 0; }
 static inline void rti_gc_clear_collecting(RtGcHead *g) { g->gc_prev &= ~RTI_GC_COLLECTING; }
+static inline bool rti_gc_pending(const RtGcHead *g) { return (g->gc_prev & RTI_GC_PENDING) != 0; }
 static inline bool rti_gc_finalized(const RtGcHead *g) { return (g->gc_prev & RTI_GC_FINALIZED) != 0; }
 static inline void rti_gc_set_finalized(RtGcHead *g) { g->gc_prev |= RTI_GC_FINALIZED; }
 
@@ -198,7 +218,8 @@ typedef struct RtGcState {
 #if RT_DEBUG >= 2
 /* CPython's validate_list: list is a well-formed circular list (each
  * node's neighbours point back at it), and each node is a tracked object
- * of a GC type whose COLLECTING flag and UNREACHABLE bit are as expected. */
+ * of a GC type whose COLLECTING flag is as expected, and its UNREACHABLE and
+ * PENDING bits both set (in move_unreachable's unreachable list) or clear. */
 void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable);
 #define RTI_GC_VALIDATE(list, collecting, unreachable) rti_gc_validate_list((list), (collecting), (unreachable))
 #else

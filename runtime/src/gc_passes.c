@@ -33,6 +33,8 @@
  *     are read inline (for_each_child), each pass's work on one reference
  *     inlined into the loop, a list's loop unrolled: no call per
  *     reference.  Other types go through traverse and a visit function.
+ *   - move_unreachable tests one bit per reference (PENDING, see
+ *     gc_internal.h) where CPython tests three.
  *   - On a generation of RTI_GC_PREFETCH_MIN objects or more, a lookahead
  *     pointer walks the list PREFETCH_DISTANCE objects ahead of the pass,
  *     prefetching the headers of that object's children, so that their
@@ -43,7 +45,7 @@
  *     2x slower collections up to 30,000 objects, 1.1x faster from
  *     100,000 and 1.5x from 300,000; rtbench-micro's gc_collect_live).
  *   gc_traversal's full collection (1,001 lists, 499,500 references) takes
- *   12.5 M instructions, 25 per reference for both passes (26.9 M before:
+ *   10.6 M instructions, 21 per reference for both passes (26.9 M before:
  *   a call per reference, and the lookahead always on).
  */
 #include "internal.h"
@@ -106,22 +108,24 @@ revive(RtGcHead *g, RtGcHead *young)
     rti_gc_set_refs(g, 1);
 }
 
-/* move_unreachable: a reference from an object known to be reachable. */
+/* move_unreachable: a reference from an object known to be reachable.
+ * Only a PENDING object needs anything (gc_internal.h): one with gc_refs
+ * 0 ahead of the scan is now known reachable; one the scan already moved
+ * to the unreachable list comes back.  Objects of other generations, those
+ * the scan passed as reachable, and those ahead of it known reachable are
+ * none of our business. */
 static ALWAYS_INLINE void
 reach_child(RtObject *op, RtGcHead *young)
 {
     if (!is_gc(op))
         return;
     RtGcHead *g = RTI_AS_GC(op);
-    /* Objects of other generations, and objects the scan already passed as
-     * reachable (their flag is cleared), are none of our business. */
-    if (!rti_gc_is_collecting(g))
+    if (rt_likely(!rti_gc_pending(g)))
         return;
-    if (rt_unlikely(g->gc_next & RTI_GC_NEXT_UNREACHABLE))
+    if (g->gc_next & RTI_GC_NEXT_UNREACHABLE)
         revive(g, young);
-    else if (g->gc_prev < ((uintptr_t)1 << RTI_GC_REFS_SHIFT))    /* gc_refs == 0 */
+    else
         rti_gc_set_refs(g, 1);      /* ahead of the scan: tell it */
-    /* Else gc_refs > 0: ahead of the scan and known reachable. */
 }
 
 /* The lookahead: bring a child's GC header and type word toward the
@@ -255,6 +259,7 @@ rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable)
     for (const RtGcHead *g = rti_gc_next(list); g != list; prev = g, g = (RtGcHead *)(g->gc_next & ~flag)) {
         rti_assert_msg(g->gc_next != 0, "an untracked object on a collector list");
         rti_assert_msg((g->gc_next & RTI_GC_NEXT_UNREACHABLE) == flag, "the UNREACHABLE bit is not as this list expects");
+        rti_assert_msg(rti_gc_pending(g) == unreachable, "the PENDING bit is not as this list expects");
         rti_assert_msg(rti_gc_prev(g) == prev, "a collector list's links do not match: an object freed while tracked?");
         rti_assert_msg(rti_gc_is_collecting(g) == collecting, "the COLLECTING flag is not as this list expects");
         rti_assert_msg(is_gc(RTI_FROM_GC(g)), "an object of a type without RT_TYPE_GC on a collector list");
@@ -323,6 +328,16 @@ rti_gc_subtract_refs(RtGcHead *containers, bool prefetch)
     assert_refs_subtracted(containers);
 }
 
+/* PENDING on every object of young with gc_refs 0: one test per reference
+ * in move_unreachable for one per object here. */
+static void
+mark_pending(RtGcHead *young)
+{
+    for (RtGcHead *g = rti_gc_next(young); g != young; g = rti_gc_next(g))
+        if (rti_gc_refs(g) == 0)
+            g->gc_prev |= RTI_GC_PENDING;
+}
+
 static ALWAYS_INLINE RtGcScan
 move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
 {
@@ -365,12 +380,14 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
  * COLLECTING cleared and proper prev links; objects in unreachable have
  * gc_refs == 0 (lost: prev is a link there) and the UNREACHABLE bit in
  * their next word.  Postcondition: young holds the reachable objects as a
- * normal list; unreachable holds the rest, flagged, COLLECTING still set.
+ * normal list; unreachable holds the rest, flagged (UNREACHABLE in next,
+ * PENDING in prev), COLLECTING still set.
  * Each object that stays in young is scanned exactly once as reachable,
  * which is where the scan counts survivors and tuples (RtGcScan). */
 RtGcScan
 rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
 {
+    mark_pending(young);
     RtGcScan scan = prefetch ? move_unreachable(young, unreachable, true)
                              : move_unreachable(young, unreachable, false);
     RTI_GC_VALIDATE(young, false, false);
@@ -389,14 +406,15 @@ rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable)
     return rti_gc_move_unreachable(base, unreachable, prefetch);
 }
 
-/* Drop the UNREACHABLE bits, making unreachable a normal list; returns its
- * length. */
+/* Drop the UNREACHABLE and PENDING bits, making unreachable a normal list;
+ * returns its length. */
 intptr_t
 rti_gc_clear_unreachable_mask(RtGcHead *unreachable)
 {
     intptr_t n = 0;
     for (RtGcHead *g = rti_gc_next(unreachable); g != unreachable; g = rti_gc_next(g)) {
         g->gc_next &= ~RTI_GC_NEXT_UNREACHABLE;
+        g->gc_prev &= ~RTI_GC_PENDING;
         n++;
     }
     RTI_GC_VALIDATE(unreachable, true, false);
