@@ -27,6 +27,11 @@
 
 #define PAUSE_LOG_INITIAL 1024
 
+/* The generation size, in objects, from which the passes prefetch
+ * (gc_passes.c, 'Speed'): between the sizes measured slower and faster
+ * with the lookahead. */
+#define RTI_GC_PREFETCH_MIN 65536
+
 static inline RtGcState *state(void) { return &rti_runtime.gc; }
 
 void
@@ -38,6 +43,7 @@ rti_gc_init(RtGcState *gc, const RtConfig *cfg)
         gc->gen[i].threshold = cfg->gc_threshold[i];
     }
     rti_gc_list_init(&gc->permanent);
+    gc->prefetch_min = RTI_GC_PREFETCH_MIN;
     gc->enabled = cfg->gc_enabled;
     gc->timing = cfg->gc_timing;
 }

@@ -29,15 +29,17 @@
  *
  * Departure from CPython's layout (which has gc_refs from bit 2 and marks
  * an object of the tentatively unreachable list in gc_next alone):
- * move_unreachable first sets PENDING on every object whose gc_refs is 0,
- * keeps it on the objects it moves to the unreachable list, and clears it
- * once an object is found reachable.  Then a reference from a reachable
- * object needs one test, PENDING, to know that there is nothing to do --
- * its target is of another generation, already scanned, or known
- * reachable -- where CPython's visit_reachable tests COLLECTING, the
- * unreachable mark and gc_refs in turn: gc_traversal's collections visit
- * half a million such references.  The order of the lists, and so every
- * result, is CPython's.
+ * move_unreachable sets PENDING on the objects it moves to the unreachable
+ * list, and, on a generation small enough for the cache, first on every
+ * object whose gc_refs is 0; it clears it once an object is found
+ * reachable.  Then a reference from a reachable object needs one test,
+ * PENDING, to know that there is nothing to do -- its target is of another
+ * generation, already scanned, or known reachable -- where CPython's
+ * visit_reachable tests COLLECTING, the unreachable mark and gc_refs in
+ * turn: gc_traversal's collections visit half a million such references.
+ * On a large generation the extra walk over every object would cost more
+ * than it saves, and the tests are CPython's.  The order of the lists, and
+ * so every result, is CPython's.
  *
  * Lists are circular, with a sentinel head (an RtGcHead that is no object).
  */
@@ -212,6 +214,10 @@ typedef struct RtGcState {
     RtGcCallbackSlot callbacks[RTI_GC_MAX_CALLBACKS];
     size_t ncallbacks;
     RtGcPauseLog pauses;
+    /* The generation size, in objects, from which the passes prefetch
+     * (gc_passes.c; RTI_GC_PREFETCH_MIN; the tests lower it to run both
+     * versions of the passes on small heaps). */
+    intptr_t prefetch_min;
 } RtGcState;
 
 /* ---- invariants (RT_DEBUG >= 2: a walk of the whole list) ---- */

@@ -33,8 +33,8 @@
  *     are read inline (for_each_child), each pass's work on one reference
  *     inlined into the loop, a list's loop unrolled: no call per
  *     reference.  Other types go through traverse and a visit function.
- *   - move_unreachable tests one bit per reference (PENDING, see
- *     gc_internal.h) where CPython tests three.
+ *   - On a generation the cache holds, move_unreachable tests one bit per
+ *     reference (PENDING, see gc_internal.h) where CPython tests three.
  *   - On a generation of RTI_GC_PREFETCH_MIN objects or more, a lookahead
  *     pointer walks the list PREFETCH_DISTANCE objects ahead of the pass,
  *     prefetching the headers of that object's children, so that their
@@ -57,13 +57,6 @@
 /* How far ahead of a pass its lookahead prefetches, in objects. */
 #define PREFETCH_DISTANCE 16
 
-/* The generation size, in objects, from which the passes prefetch (see
- * 'Speed' above): between the sizes measured slower and faster with the
- * lookahead. */
-#ifndef RTI_GC_PREFETCH_MIN
-#define RTI_GC_PREFETCH_MIN 65536
-#endif
-
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
 static ALWAYS_INLINE bool
@@ -77,7 +70,7 @@ is_gc(const RtObject *op)
 /* What a pass does with each reference it follows.  Every loop below takes
  * the pass as a constant, so the compiler makes one copy of the loop per
  * pass with the reference's work inlined: no call per reference. */
-typedef enum Pass { SUBTRACT, REACH, PREFETCH } Pass;
+typedef enum Pass { SUBTRACT, REACH, REACH_MARKED, PREFETCH } Pass;
 
 /* subtract_refs: a reference from inside the set. */
 static ALWAYS_INLINE void
@@ -109,23 +102,34 @@ revive(RtGcHead *g, RtGcHead *young)
 }
 
 /* move_unreachable: a reference from an object known to be reachable.
- * Only a PENDING object needs anything (gc_internal.h): one with gc_refs
- * 0 ahead of the scan is now known reachable; one the scan already moved
- * to the unreachable list comes back.  Objects of other generations, those
- * the scan passed as reachable, and those ahead of it known reachable are
- * none of our business. */
+ * An object of another generation, one the scan passed as reachable (no
+ * longer COLLECTING), or one ahead of the scan known reachable needs
+ * nothing; one with gc_refs 0 ahead of the scan is now known reachable;
+ * one the scan moved to the unreachable list (PENDING) comes back.  With
+ * 'marked' (mark_pending ran), every object that needs something is
+ * PENDING, and one test tells (gc_internal.h); without, the tests are
+ * CPython's. */
 static ALWAYS_INLINE void
-reach_child(RtObject *op, RtGcHead *young)
+reach_child(RtObject *op, RtGcHead *young, bool marked)
 {
     if (!is_gc(op))
         return;
     RtGcHead *g = RTI_AS_GC(op);
-    if (rt_likely(!rti_gc_pending(g)))
+    if (marked) {
+        if (rt_likely(!rti_gc_pending(g)))
+            return;
+        if (g->gc_next & RTI_GC_NEXT_UNREACHABLE)
+            revive(g, young);
+        else
+            rti_gc_set_refs(g, 1);      /* ahead of the scan: tell it */
         return;
-    if (g->gc_next & RTI_GC_NEXT_UNREACHABLE)
+    }
+    if (!rti_gc_is_collecting(g))
+        return;
+    if (rt_unlikely(rti_gc_pending(g)))
         revive(g, young);
-    else
-        rti_gc_set_refs(g, 1);      /* ahead of the scan: tell it */
+    else if (rti_gc_refs(g) == 0)
+        rti_gc_set_refs(g, 1);
 }
 
 /* The lookahead: bring a child's GC header and type word toward the
@@ -142,7 +146,8 @@ visit_child(Pass pass, RtObject *op, void *arg)
 {
     switch (pass) {
     case SUBTRACT: decref_child(op); break;
-    case REACH: reach_child(op, arg); break;
+    case REACH: reach_child(op, arg, false); break;
+    case REACH_MARKED: reach_child(op, arg, true); break;
     case PREFETCH: prefetch_child(op); break;
     }
 }
@@ -150,6 +155,7 @@ visit_child(Pass pass, RtObject *op, void *arg)
 /* For the traverse slots of the other types. */
 static int visit_decref(RtObject *op, void *arg) { visit_child(SUBTRACT, op, arg); return 0; }
 static int visit_reachable(RtObject *op, void *arg) { visit_child(REACH, op, arg); return 0; }
+static int visit_marked(RtObject *op, void *arg) { visit_child(REACH_MARKED, op, arg); return 0; }
 static int visit_prefetch(RtObject *op, void *arg) { visit_child(PREFETCH, op, arg); return 0; }
 
 static ALWAYS_INLINE void
@@ -205,7 +211,9 @@ for_each_child(Pass pass, RtObject *op, void *arg)
             }
         }
     } else {
-        t->traverse(op, pass == SUBTRACT ? visit_decref : pass == REACH ? visit_reachable : visit_prefetch, arg);
+        static RtVisitProc const visit[] = {[SUBTRACT] = visit_decref, [REACH] = visit_reachable,
+                                            [REACH_MARKED] = visit_marked, [PREFETCH] = visit_prefetch};
+        t->traverse(op, visit[pass], arg);
     }
 }
 
@@ -329,7 +337,9 @@ rti_gc_subtract_refs(RtGcHead *containers, bool prefetch)
 }
 
 /* PENDING on every object of young with gc_refs 0: one test per reference
- * in move_unreachable for one per object here. */
+ * in move_unreachable for one per object here.  Only for a generation that
+ * the cache holds: on a large one this walk would cost a cache miss per
+ * object, more than it saves. */
 static void
 mark_pending(RtGcHead *young)
 {
@@ -353,7 +363,7 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
             RtObject *op = RTI_FROM_GC(g);
             scan.survivors++;
             scan.tuples += rt_is_type(op, &rt_tuple_type);
-            for_each_child(REACH, op, young);
+            for_each_child(prefetch ? REACH : REACH_MARKED, op, young);
             rti_gc_set_prev(g, prev);   /* relink; gc_refs are done with */
             rti_gc_clear_collecting(g);
             prev = g;
@@ -366,6 +376,7 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
              * word too; that is repaired at the end. */
             last->gc_next = RTI_GC_NEXT_UNREACHABLE | (uintptr_t)g;
             rti_gc_set_prev(g, last);
+            g->gc_prev |= RTI_GC_PENDING;
             g->gc_next = RTI_GC_NEXT_UNREACHABLE | (uintptr_t)unreachable;
             unreachable->gc_prev = (uintptr_t)g;
         }
@@ -387,7 +398,8 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
 RtGcScan
 rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
 {
-    mark_pending(young);
+    if (!prefetch)
+        mark_pending(young);
     RtGcScan scan = prefetch ? move_unreachable(young, unreachable, true)
                              : move_unreachable(young, unreachable, false);
     RTI_GC_VALIDATE(young, false, false);
@@ -396,11 +408,11 @@ rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
 }
 
 /* 1-3.  The passes prefetch only for a generation too large for the
- * cache (RTI_GC_PREFETCH_MIN objects or more). */
+ * cache (RTI_GC_PREFETCH_MIN objects or more: gc.c). */
 RtGcScan
 rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable)
 {
-    bool prefetch = rti_gc_update_refs(base) >= RTI_GC_PREFETCH_MIN;
+    bool prefetch = rti_gc_update_refs(base) >= rti_runtime.gc.prefetch_min;
     rti_gc_subtract_refs(base, prefetch);
     rti_gc_list_init(unreachable);
     return rti_gc_move_unreachable(base, unreachable, prefetch);

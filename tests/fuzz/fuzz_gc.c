@@ -12,7 +12,8 @@
  * instances live, or arms fault injection around the next operation.  The format (make_corpus.py writes it):
  *
  *   header a b   backend (a >> 5) % 3, threshold0 {0,1,2,3,5,8,20,700}[a & 7],
- *                a & 8 disabled, a & 16 timed; threshold1 b & 3, threshold2 (b >> 2) & 3
+ *                a & 8 disabled, a & 16 timed; threshold1 b & 3, threshold2 (b >> 2) & 3,
+ *                b & 16 the passes as for a large generation (prefetching)
  *   0 create kind flags [items]     1 link container slot target
  *   2 unlink container slot         3 drop rooted      4 root reachable
  *   5 weakref referent flags [arg]  6 deref weakref flags
@@ -432,6 +433,8 @@ start(Reader *r)
     cfg.gc_timing = (a & 16) != 0;
     if (rt_init_ex(&cfg) != 0)
         fg_fail("rt_init_ex: %s", rt_error_message());
+    if (b & 16)
+        rti_runtime.gc.prefetch_min = 0;
     rti_type_register(&fg_tnode_type);
     memset(&fg_world, 0, sizeof fg_world);
     memset(fg_tnode_freed, 0, sizeof fg_tnode_freed);
