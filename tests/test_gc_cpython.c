@@ -649,6 +649,65 @@ TEST(weakrefs_give_their_callback_up_in_cpythons_order)
     teardown();
 }
 
+/* CPython's tuples have no clear: a garbage cycle's tuple waits while the
+ * other objects are cleared, so what the cycle holds dies in the order the
+ * list's clear drops it.  T = (L, o1), L = [T, o2], T first in the list of
+ * garbage (a container revived them in that order), o1 and o2 finalizable
+ * objects of an older generation: CPython finalizes o2, then o1. */
+static int older_order[2], nolder;
+
+static void
+record_older(RtObject *self)
+{
+    if (nolder < 2)
+        older_order[nolder++] = (int)rt_int_value(rt_instance_get(self, 0));
+}
+
+static const char tuple_clear_script[] =
+    "import gc\n"
+    "order = []\n"
+    "class Fin:\n"
+    "    __slots__ = ('n',)\n"
+    "    def __del__(self): order.append(self.n)\n"
+    "gc.collect()\n"
+    "o1 = Fin(); o1.n = 1; o2 = Fin(); o2.n = 2\n"
+    "gc.collect(1)\n"
+    "L = []\n"
+    "T = (L, o1)\n"
+    "L.append(T); L.append(o2)\n"
+    "C = [L, T]\n"
+    "del L, T, o1, o2\n"
+    "gc.collect(0)\n"
+    "C.clear()\n"
+    "gc.collect(1)\n"
+    "print(*order)\n";
+
+TEST(a_garbage_tuple_waits_for_the_rest_of_its_cycle)
+{
+    setup();
+    rt_gc_collect(2);
+    RtType *fin = rt_class_new("Fin", 1, 0, record_older);
+    RtObject *o1 = numbered(fin, 1), *o2 = numbered(fin, 2);
+    rt_gc_collect(1);           /* o1, o2: generation 2 */
+    RtObject *l = rt_list_new(0), *t = rt_tuple_pack(2, l, o1);
+    rt_list_append(l, t);
+    rt_list_append(l, o2);
+    RtObject *c = rt_list_new(0);
+    rt_list_append(c, l);
+    rt_list_append(c, t);
+    RtObject *drop[] = {l, t, o1, o2};
+    for (int i = 0; i < 4; i++)
+        rt_decref(drop[i]);
+    rt_gc_collect(0);           /* c revives t, then l: their order from now on */
+    rt_list_clear(c);
+    nolder = 0;
+    rt_gc_collect(1);
+    CHECK_EQ(nolder, 2);
+    check_values(tuple_clear_script, (long[]){older_order[0], older_order[1]}, (long[]){2, 1}, 2);
+    rt_decref(c);
+    teardown();
+}
+
 int
 main(void)
 {
@@ -660,5 +719,6 @@ main(void)
     RUN(finalizers_run_in_cpythons_order_after_a_container_revived_them);
     RUN(instances_die_in_cpythons_order);
     RUN(weakrefs_give_their_callback_up_in_cpythons_order);
+    RUN(a_garbage_tuple_waits_for_the_rest_of_its_cycle);
     return rt_test_summary();
 }
