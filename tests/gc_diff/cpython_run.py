@@ -14,10 +14,12 @@ What makes CPython's counts comparable, event for event:
   20; the items past the program's are None, which the collector ignores).
 - The interpreter allocates no other collector object while a program
   runs: each operation is a small function (no frame object, no closure),
-  its locals die when it returns, loops run over range() and never over a
-  list or tuple, tuples are indexed and never unpacked (3.11's unpacking
-  makes an iterator until the code is specialized), and the trace goes
-  into an array.array (no collector object).
+  its locals die when it returns (and an entry is stored only once the
+  locals that built its object are gone, as rtbench's are), loops run over
+  range() and never over a list or tuple, tuples are indexed and never
+  unpacked (3.11's unpacking makes an iterator until the code is
+  specialized), and the trace goes into an array.array (no collector
+  object).
 - A weakref's callback is a bound method, cb.fire, of a CB object that
   holds the callback's argument: a method is called without an argument
   tuple (a CB's own __call__ would take one, a tracked object alive while
@@ -248,10 +250,7 @@ def chain(depth, x):
 
 
 def op_chain(a):
-    x = entry(a[3])
-    if x is None:
-        x = L()
-    E[a[1] % NENTRIES] = chain(a[2], x)
+    E[a[1] % NENTRIES] = chain(a[2], L() if a[3] >= NENTRIES or E[a[3]] is None else E[a[3]])
 
 
 def deep(depth, fin_mode, cb_mode, arg_fin):
@@ -269,24 +268,36 @@ def tuple2(x, y):
             None, None, None, None, None, None, None, None, None, None, None, None)
 
 
-def op_tuples(a):
-    x = entry(a[3])
+# The builders return what they built, and the operation stores it once
+# their locals are gone: a local left holding an object would make it
+# directly reachable (a reference from outside) to a collection that the
+# store's release of the entry's old object starts, where rtbench's C
+# locals are gone by then.
+def tuples(n, x):
     y = (x, None, None, None, None, None, None, None, None, None, None, None,
          None, None, None, None, None, None, None, None, None, None, None, None)
-    for _ in range(a[2]):
+    for _ in range(n):
         z = tuple2(y, x)
         x = y
         y = z
-    E[a[1] % NENTRIES] = y
+    return y
+
+
+def op_tuples(a):
+    E[a[1] % NENTRIES] = tuples(a[2], entry(a[3]))
+
+
+def fins(n, modes):
+    lst = L()
+    for i in range(n):
+        f = new_fin((modes >> (3 * i)) & 7)
+        f.s0 = f
+        lst.append(f)
+    return lst
 
 
 def op_fins(a):
-    lst = L()
-    for i in range(a[2]):
-        f = new_fin((a[3] >> (3 * i)) & 7)
-        f.s0 = f
-        lst.append(f)
-    E[a[1] % NENTRIES] = lst
+    E[a[1] % NENTRIES] = fins(a[2], a[3])
 
 
 def op_drop(a):

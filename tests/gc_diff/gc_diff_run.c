@@ -248,9 +248,9 @@ deep(long depth, long fin_mode, long cb_mode, long arg_fin)
     RtObject *r = rt_instance_new(inst_cls);
     rt_instance_set(r, 0, r);
     rt_list_append(outer, r);
-    RtObject *arg = arg_fin ? numbered(fin_cls, 3, 0) : NULL;
-    RtObject *c = rt_test_nest(new_weakref(r, arg, cb_mode), depth);
-    rt_xdecref(arg);
+    RtObject *arg = arg_fin ? numbered(fin_cls, 3, 0) : NULL, *wr = new_weakref(r, arg, cb_mode);
+    rt_xdecref(arg);        /* the CB holds it now (cpython_run.py drops it there too) */
+    RtObject *c = rt_test_nest(wr, depth);
     rt_decref(r);
     rt_list_append(outer, c);
     rt_decref(c);
