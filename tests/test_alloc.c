@@ -3,7 +3,8 @@
  * Strategy: every backend gets the same functional checks (sizes, alignment,
  * contents, realloc, statistics returning to zero); the pool backend then
  * gets checks of its policy (size classes, most-used arenas first, arenas
- * unmapped when free, retained pools, the free queues, trim) through the
+ * retained when free (test_arena.c), retained pools, the free caches, trim)
+ * through the
  * internal validator;
  * the debug backend's reports are checked in forked children; the malloc
  * backend is checked to really be glibc's; fault injection and the options
@@ -170,71 +171,6 @@ TEST(pool_prefers_most_used_arena)
     rt_fini();
 }
 
-/* Allocate n 512-byte blocks, all alive at once, then free them in order. */
-static int
-fill_and_free_512(int n)
-{
-    void **b = malloc((size_t)n * sizeof *b);
-    if (b == NULL)
-        return -1;
-    for (int i = 0; i < n; i++)
-        b[i] = rt_malloc(512);
-    for (int i = 0; i < n; i++)
-        rt_free(b[i]);
-    free(b);
-    return 0;
-}
-
-/* Free three arenas' worth of blocks: the arenas go back to the OS as they
- * empty, but for one (CPython keeps the last usable arena, bpo-37257; here
- * it also holds the class's retained pool).  Trim returns that one too. */
-TEST(pool_unmaps_free_arenas)
-{
-    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
-    REQUIRE(fill_and_free_512(3 * PER_ARENA_512) == 0);
-    RtAllocStats st;
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.arenas.allocated, 3);
-    CHECK_EQ(st.arenas.current, 1);
-    CHECK_EQ(st.arenas.freed, 2);
-    CHECK_EQ(st.pools.current, 1);
-    rt_alloc_trim();
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.arenas.current, 0);
-    char err[200];
-    CHECK(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) == 0);
-    rt_fini();
-}
-
-/* A full collection trims too (as CPython clears its free lists then), but
- * keeps the one free arena, so that a program collecting in a loop does not
- * unmap and fault in the same arena every round; a young collection leaves
- * the retained pool alone. */
-TEST(full_collection_trims_but_keeps_one_arena)
-{
-    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
-    REQUIRE(fill_and_free_512(2 * PER_ARENA_512) == 0);
-    RtAllocStats st;
-    rt_gc_collect(0);
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.pools.current, 1);
-    rt_gc_collect(2);
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.pools.current, 0);
-    CHECK_EQ(st.arenas.current, 1);
-    uint64_t mapped = st.arenas.allocated;
-    rt_free(rt_malloc(512));
-    rt_gc_collect(2);
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.arenas.allocated, mapped);
-    char err[200];
-    CHECK(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) == 0);
-    rt_alloc_trim();
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.arenas.current, 0);
-    rt_fini();
-}
-
 /* An alloc/free pair in an otherwise empty class must not recycle the pool
  * through the arena every time: the pool is retained. */
 TEST(pool_retains_last_pool_of_a_class)
@@ -256,58 +192,51 @@ TEST(pool_retains_last_pool_of_a_class)
     rt_fini();
 }
 
-/* The free queue: first in, first out, and allocation takes from it only
- * once it holds RTI_QUEUE_LAG blocks; queued blocks are free to the user
+/* The free cache: last in, first out; cached blocks are free to the user
  * (the statistics) and go back to their pools on a trim. */
-TEST(pool_free_queue_is_fifo_after_a_lag)
+TEST(pool_free_cache_is_lifo)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     RtPoolHeap *ph = &rti_runtime.heap.pool;
-    enum { N = RTI_QUEUE_LAG };
+    enum { N = 4 };
     void *b[N];
     for (int i = 0; i < N; i++)
         b[i] = rt_malloc(96);
-    for (int i = 0; i < N - 1; i++)
+    void *kept = rt_malloc(96);
+    for (int i = 0; i < N; i++)
         rt_free(b[i]);
-    void *fresh = rt_malloc(96);        /* LAG - 1 queued: from the pool */
-    for (int i = 0; i < N - 1; i++)
-        CHECK(fresh != b[i]);
-    rt_free(b[N - 1]);
     RtAllocStats st;
     rt_alloc_stats(&st);
     CHECK_EQ(st.small.current, 1);
     CHECK_EQ(st.classes[5].blocks, 1);
-    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, N);
+    CHECK_EQ(ph->cache[5].n, N);
     char err[200];
     CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
-    CHECK(rt_malloc(96) == b[0]);       /* the oldest */
-    rt_free(b[0]);                      /* now the newest */
-    CHECK(rt_malloc(96) == b[1]);
-    void *again = rt_malloc(96);        /* LAG - 1 queued again: the pool */
-    for (int i = 0; i < N; i++)
-        CHECK(again != b[i]);
-    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, N - 1);
-    rt_free(again);
-    rt_free(b[1]);                      /* the two blocks still in use */
-    rt_free(fresh);
+    CHECK(rt_malloc(96) == b[N - 1]);   /* the newest */
+    CHECK(rt_malloc(96) == b[N - 2]);
+    rt_free(b[N - 1]);
+    CHECK(rt_malloc(96) == b[N - 1]);
+    CHECK_EQ(ph->cache[5].n, N - 2);
+    rt_free(b[N - 2]);
+    rt_free(b[N - 1]);
+    rt_free(kept);
     CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     rt_alloc_trim();
     rt_alloc_stats(&st);
-    CHECK_EQ(ph->queue[5].tail - ph->queue[5].head, 0);
+    CHECK_EQ(ph->cache[5].n, 0);
     CHECK_EQ(st.pools.current, 0);
     CHECK_EQ(st.arenas.current, 0);
     rt_fini();
 }
 
-/* A full queue sends frees straight to their pools; when a block given back
- * empties its pool the class is shrinking, and the queue steps aside so
- * that arenas drain: eight
- * arenas freed in random order, with no trim, leave nothing queued and at
- * most two arenas mapped: the free one bpo-37257 keeps and the one holding
- * the class's retained pool.  (Were the last 32 frees left queued, they
- * would pin most of the eight.)  The class's next new pool or refill makes
- * the queue work again. */
-TEST(pool_free_queue_steps_aside_while_a_class_shrinks)
+/* A full cache sends frees straight to their pools; when a block given back
+ * empties its pool the class is shrinking, and the cache steps aside so
+ * that arenas drain: eight arenas freed in random order, with no trim,
+ * leave nothing cached and every arena wholly free but the one holding the
+ * class's retained pool.  (Were the last 31 frees left cached, they would
+ * pin most of the eight.)  The class's next new pool or refill makes the
+ * cache work again. */
+TEST(pool_free_cache_steps_aside_while_a_class_shrinks)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     RtPoolHeap *ph = &rti_runtime.heap.pool;
@@ -325,33 +254,33 @@ TEST(pool_free_queue_steps_aside_while_a_class_shrinks)
         b[j] = t;
     }
     char err[200];
-    const RtFreeQueue *q = &ph->queue[31];
+    const RtFreeCache *c = &ph->cache[31];
     for (int i = 0; i < N; i++) {
         rt_free(b[i]);
-        CHECK(q->tail - q->head <= RTI_QUEUE_SIZE);
+        CHECK(c->n <= RTI_CACHE_SIZE);
         if (i % 997 == 0)
             CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     }
     free(b);
     RtAllocStats st;
     rt_alloc_stats(&st);
-    CHECK_EQ(q->tail - q->head, 0);
-    CHECK_EQ(q->limit, 0);
-    CHECK(st.arenas.current <= 2);
+    CHECK_EQ(c->n, 0);
+    CHECK_EQ(c->limit, 0);
+    CHECK(st.arenas.current - (int64_t)st.arenas_retained <= 1);
     CHECK(st.pools.current <= 1);
     CHECK_EQ(st.small.current, 0);
     CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     /* Growing again: a refill or a new pool restores the limit. */
-    void *c[PER_POOL_512 + 1];
+    void *more[PER_POOL_512 + 1];
     for (int i = 0; i <= PER_POOL_512; i++)
-        c[i] = rt_malloc(512);
-    CHECK_EQ(q->limit, RTI_QUEUE_SIZE);
+        more[i] = rt_malloc(512);
+    CHECK_EQ(c->limit, RTI_CACHE_SIZE);
     for (int i = 0; i < 8; i++)
-        rt_free(c[i]);
-    CHECK_EQ(q->tail - q->head, 8);
+        rt_free(more[i]);
+    CHECK_EQ(c->n, 8);
     CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     for (int i = 8; i <= PER_POOL_512; i++)
-        rt_free(c[i]);
+        rt_free(more[i]);
     CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
     rt_fini();
 }
@@ -495,7 +424,7 @@ TEST(fault_injection_fails_the_nth_allocation)
     CHECK(rt_calloc(2, 8) == NULL);
     CHECK_EQ(rt_fault_fired(), 3);
     rt_fault_inject(0, false);
-    CHECK(rti_runtime.heap.fast_pool);
+    CHECK(rti_runtime.heap.fast_small != 0);
     RtAllocStats st;
     rt_alloc_stats(&st);
     CHECK_EQ(st.faults_injected, 0);    /* re-arming resets the count */
@@ -526,6 +455,10 @@ TEST(calloc_overflow_and_uninitialized_runtime)
     cfg.gc_threshold[1] = -1;
     CHECK(rt_init_ex(&cfg) == -1);
     CHECK_EQ(rt_error(), RT_ERR_VALUE);
+    rt_config_default(&cfg);
+    cfg.arena_decay_ms = -1;
+    CHECK(rt_init_ex(&cfg) == -1);
+    CHECK_EQ(rt_error(), RT_ERR_VALUE);
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     CHECK(rt_test_init(RT_ALLOC_POOL) == -1);  /* already running */
     CHECK_EQ(rt_error(), RT_ERR_STATE);
@@ -550,7 +483,9 @@ TEST(options_table_parses_and_rejects)
     setenv("RT_GC_THRESHOLD", "100,5", 1);
     setenv("RT_GC", "off", 1);
     setenv("RT_FAIL_AFTER", "7+", 1);
+    setenv("RT_ARENA_DECAY_MS", "250", 1);
     CHECK_EQ(rt_config_from_env(&cfg, NULL), 0);
+    CHECK_EQ(cfg.arena_decay_ms, 250);
     CHECK_EQ(cfg.alloc, RT_ALLOC_MALLOC);
     CHECK(cfg.gc_threshold[0] == 100 && cfg.gc_threshold[1] == 5 && cfg.gc_threshold[2] == 10);
     CHECK(!cfg.gc_enabled);
@@ -559,16 +494,25 @@ TEST(options_table_parses_and_rejects)
     setenv("RT_GC_THRESHOLD", "x", 1);
     setenv("RT_GC", "maybe", 1);
     setenv("RT_FAIL_AFTER", "7-", 1);
+    setenv("RT_ARENA_DECAY_MS", "86400001", 1);     /* more than a day */
     char *text = NULL;
     size_t len = 0;
     FILE *warn = open_memstream(&text, &len);
-    CHECK_EQ(rt_config_from_env(&cfg, warn), 4);
+    CHECK_EQ(rt_config_from_env(&cfg, warn), 5);
     fclose(warn);
     CHECK(strstr(text, "RT_MALLOC has an invalid value 'tcmalloc' (accepted: pool|malloc|debug") != NULL);
     CHECK(strstr(text, "keeping the default") != NULL);
     free(text);
     CHECK_EQ(cfg.alloc, RT_ALLOC_MALLOC);   /* unchanged by the bad values */
     CHECK(cfg.gc_threshold[0] == 100 && !cfg.gc_enabled);
+    CHECK_EQ(cfg.arena_decay_ms, 250);
+    const char *bad_decay[] = {"-1", "1.5", "10ms", " 5"};
+    for (size_t i = 0; i < sizeof bad_decay / sizeof bad_decay[0]; i++) {
+        setenv("RT_ARENA_DECAY_MS", bad_decay[i], 1);
+        CHECK_EQ(rt_config_from_env(&cfg, NULL), 5);
+    }
+    CHECK_EQ(cfg.arena_decay_ms, 250);
+    unsetenv("RT_ARENA_DECAY_MS");
     unsetenv("RT_MALLOC");
     unsetenv("RT_GC_THRESHOLD");
     unsetenv("RT_GC");
@@ -604,11 +548,9 @@ main(void)
     RUN(every_backend_allocates_aligned_and_keeps_contents);
     RUN(pool_size_classes);
     RUN(pool_prefers_most_used_arena);
-    RUN(pool_unmaps_free_arenas);
     RUN(pool_retains_last_pool_of_a_class);
-    RUN(full_collection_trims_but_keeps_one_arena);
-    RUN(pool_free_queue_is_fifo_after_a_lag);
-    RUN(pool_free_queue_steps_aside_while_a_class_shrinks);
+    RUN(pool_free_cache_is_lifo);
+    RUN(pool_free_cache_steps_aside_while_a_class_shrinks);
     RUN(pool_statistics_per_class);
     RUN(malloc_backend_is_glibc);
     RUN(debug_backend_reports_misuse);

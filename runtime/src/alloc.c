@@ -22,12 +22,7 @@
 
 static void *pool_api_malloc(size_t n) { return rti_pool_alloc(&rti_runtime.heap.pool, n); }
 static void *pool_api_realloc(void *p, size_t n) { return rti_pool_realloc(&rti_runtime.heap.pool, p, n); }
-static void
-pool_api_free(void *p)
-{
-    if (p != NULL)
-        rti_pool_free(&rti_runtime.heap.pool, p);
-}
+static void pool_api_free(void *p) { rti_pool_free(&rti_runtime.heap.pool, p); }  /* NULL: see rt_free */
 
 const RtAllocator rti_pool_allocator = {"pool", pool_api_malloc, pool_api_realloc, pool_api_free};
 /* glibc's own functions: this file is never linked with an allocator that
@@ -109,11 +104,12 @@ void
 rti_heap_refresh_fast_path(RtHeap *heap)
 {
     heap->pool_free = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL;
-    heap->fast_pool = heap->pool_free && heap->fault.countdown == 0 && !heap->fault.firing;
+    bool fast = heap->pool_free && heap->fault.countdown == 0 && !heap->fault.firing;
+    heap->fast_small = fast ? RT_SMALL_REQUEST_THRESHOLD : 0;
 }
 
 int
-rti_heap_init(RtHeap *heap, RtAllocKind backend)
+rti_heap_init(RtHeap *heap, RtAllocKind backend, double arena_decay_s)
 {
     const RtAllocator *vt = rt_allocator(backend);
     if (vt == NULL) {
@@ -125,7 +121,7 @@ rti_heap_init(RtHeap *heap, RtAllocKind backend)
     memset(heap, 0, sizeof *heap);
     heap->backend = backend;
     heap->vt = vt;
-    if (rti_pool_init(&heap->pool) < 0) {
+    if (rti_pool_init(&heap->pool, arena_decay_s) < 0) {
         rt_error_set(RT_ERR_NOMEM, "cannot reserve the arena map");
         return -1;
     }
@@ -140,7 +136,8 @@ rti_heap_fini(RtHeap *heap)
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
     rti_pool_fini(&heap->pool);
-    heap->fast_pool = heap->pool_free = false;
+    heap->fast_small = 0;
+    heap->pool_free = false;
 }
 
 /* ==== fault injection =================================================== */
@@ -200,6 +197,8 @@ count_block(RtHeap *heap)
 static RT_NOINLINE void *
 alloc_slow(RtHeap *heap, size_t size)
 {
+    if (heap->fast_small != 0)
+        return rti_pool_alloc_large(&heap->pool, size);    /* 0 or more than 512 bytes */
     if (rt_unlikely(!rti_runtime.initialized)) {
         rt_error_set(RT_ERR_STATE, "rt_malloc called before rt_init()");
         return NULL;
@@ -213,12 +212,14 @@ alloc_slow(RtHeap *heap, size_t size)
     return p;
 }
 
+/* The fast path: 1..512 bytes from the pool backend with no fault armed,
+ * one compare (size - 1 wraps for 0). */
 void *
 rt_malloc(size_t size)
 {
     RtHeap *heap = &rti_runtime.heap;
-    if (rt_likely(heap->fast_pool))
-        return rti_pool_alloc(&heap->pool, size);  /* the pool sets NOMEM */
+    if (rt_likely(size - 1 < heap->fast_small))
+        return rti_pool_alloc_class(&heap->pool, RTI_SIZE_CLASS(size));   /* the pool sets NOMEM */
     return alloc_slow(heap, size);
 }
 
@@ -263,28 +264,29 @@ free_slow(RtHeap *heap, void *ptr)
     heap->blocks.current--;
 }
 
+/* NULL needs no test of its own on the pool's path: it is in no arena, so
+ * it takes the large path, which ignores it. */
 void
 rt_free(void *ptr)
 {
     RtHeap *heap = &rti_runtime.heap;
-    if (ptr == NULL)
-        return;
     if (rt_likely(heap->pool_free)) {
         rti_pool_free(&heap->pool, ptr);
         return;
     }
-    free_slow(heap, ptr);
+    if (ptr != NULL)
+        free_slow(heap, ptr);
 }
 
 void
-rti_alloc_trim(bool keep_one)
+rti_alloc_trim(bool by_rule)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (!rti_runtime.initialized)
         return;
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
-    rti_pool_trim(&heap->pool, keep_one);
+    rti_pool_trim(&heap->pool, by_rule);
 }
 
 void
@@ -315,7 +317,7 @@ fill_blocks(const RtHeap *heap, RtAllocStats *st)
 void
 rt_alloc_stats(RtAllocStats *st)
 {
-    const RtHeap *heap = &rti_runtime.heap;
+    RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
     rti_pool_stats(&heap->pool, st);
     fill_blocks(heap, st);
@@ -324,7 +326,7 @@ rt_alloc_stats(RtAllocStats *st)
 void
 rt_alloc_stats_counts(RtAllocStats *st)
 {
-    const RtHeap *heap = &rti_runtime.heap;
+    RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
     rti_pool_counts(&heap->pool, st);
     fill_blocks(heap, st);

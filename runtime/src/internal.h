@@ -55,7 +55,10 @@ typedef struct RtDebugHeap {
 
 typedef struct RtHeap {
     RtAllocKind backend;
-    bool fast_pool;         /* backend is pool and no fault is armed */
+    /* rt_malloc's fast path serves sizes 1..fast_small from the pool's
+     * classes: RT_SMALL_REQUEST_THRESHOLD when the backend is pool and no
+     * fault is armed, else 0 (one compare tests size and state at once). */
+    size_t fast_small;
     bool pool_free;         /* backend is pool (rt_free's fast path) */
     const RtAllocator *vt;  /* the backend's entry points */
     RtFault fault;
@@ -100,7 +103,7 @@ RtObject *rti_nomem(void);          /* set RT_ERR_NOMEM, return NULL */
 void rti_error_setv(RtError err, const char *fmt, va_list ap);
 
 /* ---- allocator (alloc.c, pool.c, alloc_debug.c, alloc_dl.c) ---- */
-int rti_heap_init(RtHeap *heap, RtAllocKind backend);
+int rti_heap_init(RtHeap *heap, RtAllocKind backend, double arena_decay_s);
 void rti_heap_fini(RtHeap *heap);
 void rti_heap_refresh_fast_path(RtHeap *heap);
 const RtAllocator *rti_dl_allocator(RtAllocKind kind);  /* NULL: unavailable */
@@ -111,7 +114,9 @@ extern const RtAllocator rti_pool_allocator;
 extern const RtAllocator rti_debug_allocator;
 int rti_debug_init(RtHeap *heap);
 void rti_debug_flush(RtHeap *heap);
-void rti_alloc_trim(bool keep_one);        /* keep_one: after a full collection */
+/* Trim the pool (rt_alloc_trim); by_rule: after a full collection, the
+ * retained arenas go by the retention rule instead of all at once. */
+void rti_alloc_trim(bool by_rule);
 
 /* ---- objects and types (object.c) ---- */
 void rti_types_init(RtRuntime *rt);

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#define RT_STR_(x) #x
+#define RT_STR(x) RT_STR_(x)
+
 typedef struct RtOption {
     const char *name;
     const char *accepted;
@@ -106,6 +109,18 @@ apply_fail_after(RtConfig *cfg, const char *v)
     return 0;
 }
 
+/* Milliseconds, up to a day (a larger value is surely a mistake). */
+static int
+apply_arena_decay(RtConfig *cfg, const char *v)
+{
+    long ms;
+    const char *end;
+    if (parse_count(v, &end, &ms) < 0 || *end != '\0' || ms > RT_ARENA_DECAY_MAX_MS)
+        return -1;
+    cfg->arena_decay_ms = ms;
+    return 0;
+}
+
 static const RtOption options[] = {
     {"RT_MALLOC", "pool|malloc|debug|mimalloc|jemalloc", apply_malloc,
      "allocator backend (default pool)"},
@@ -117,6 +132,8 @@ static const RtOption options[] = {
     {"RT_SHOW_STATS", "1|0", apply_stats, "print allocator, type and collector statistics at exit"},
     {"RT_FAIL_AFTER", "N or N+ (N >= 1)", apply_fail_after,
      "fault injection: fail the Nth allocation (N+: and every later)"},
+    {"RT_ARENA_DECAY_MS", "MS (0 to 86400000)", apply_arena_decay,
+     "keep free arenas mapped this long (default " RT_STR(RT_ARENA_DECAY_DEFAULT_MS) "; 0: not)"},
 };
 
 void
@@ -129,6 +146,7 @@ rt_config_default(RtConfig *cfg)
     cfg->gc_threshold[2] = 10;
     cfg->gc_enabled = true;
     cfg->gc_timing = true;
+    cfg->arena_decay_ms = RT_ARENA_DECAY_DEFAULT_MS;
 }
 
 int

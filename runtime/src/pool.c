@@ -2,8 +2,8 @@
  *
  * Layers, from the OS up:
  *
- *   arena   1 MiB, mapped with mmap at a 1 MiB-aligned address and unmapped
- *           as soon as it is wholly free (but see "keep one" below);
+ *   arena   1 MiB, mapped with mmap at a 1 MiB-aligned address; kept mapped
+ *           for reuse a while after it is wholly free (pool_arena.c);
  *   pool    16 KiB slice of an arena holding blocks of one size class;
  *           its 64-byte descriptor sits in a table in the arena's first
  *           slot (pool.h), not at the pool's start as in obmalloc;
@@ -18,29 +18,26 @@
  *     0, or more than 512: passed to malloc (the "large" path)
  *
  * Allocation strategy abstract:
+ *   - Free pushes the block onto its class's free cache (pool.h,
+ *     RtFreeCache; the arena map says whether the address is ours, the
+ *     arena's class map gives the class), and allocation pops the cache
+ *     first.  When the cache is full, or has stepped aside because its
+ *     class shrinks, the block goes back to its pool: onto the pool's local
+ *     free list (the pool's descriptor is found by masking the address).
  *   - usedpools[idx] lists the pools of class idx that have a free block;
- *     allocation pops the allocation list of its first pool (pool.h).  When
- *     that list runs dry it is refilled: with the blocks freed since the last
- *     refill, else with never-used blocks carved from the pool (4 KiB, at
- *     least 32 blocks, at a time); when there are neither, the pool is full
- *     and leaves the list.
+ *     allocation with an empty cache pops the allocation list of its first
+ *     pool (pool.h).  When that list runs dry it is refilled: with the
+ *     blocks freed since the last refill, else with never-used blocks
+ *     carved from the pool (4 KiB, at least 32 blocks, at a time); when
+ *     there are neither, the pool is full and leaves the list.
  *   - A class with no used pool takes an empty pool from the first arena of
  *     usable_arenas, which is kept in increasing order of free pools: the
- *     most used arenas serve first, so lightly used arenas tend to empty and
- *     can be returned to the OS.  No usable arena: map a new one.
- *   - Free appends the block to its class's free queue (pool.h,
- *     RtFreeQueue; the arena map says whether the address is ours, the
- *     arena's class map gives the class), and allocation takes the queue's
- *     oldest block once it holds a few.  When the queue is full, or has
- *     stepped aside because its class shrinks, the block goes back to its
- *     pool: onto the pool's local free list (the pool's descriptor is found
- *     by masking the address).
- *     A full pool goes back to the front of usedpools; an empty pool goes to
- *     its arena's freepools, and the arena moves right in usable_arenas to
- *     keep the order (O(1) with nfp2lasta, as bpo-37029 did).
- *   - A wholly free arena is unmapped, unless it is the last in
- *     usable_arenas: one free arena is kept so that a program hovering at an
- *     arena boundary does not map and unmap on every step (bpo-37257).
+ *     most used arenas serve first, so lightly used arenas tend to empty
+ *     (pool_arena.c).  No usable arena: map a new one.
+ *   - A full pool goes back to the front of usedpools; an empty pool goes
+ *     to its arena's freepools, and the arena moves right in usable_arenas
+ *     to keep the order; a wholly free arena is retained, then released by
+ *     the retention rule (pool_arena.c).
  *
  * Departures from obmalloc.
  *   - For the alloc/free pair's latency: split free lists (pool.h, RtPool),
@@ -49,9 +46,9 @@
  *     arena's freepools and takes it back on the next allocation, so an
  *     alloc/free pair in a class with nothing else alive pays both slow
  *     paths every time.
- *   - For frees and allocations in turn across a large heap: the free
- *     queues, a thread cache after jemalloc's and glibc's tcache, which
- *     touches neither the block nor its pool; a queue steps aside while its
+ *   - For frees and allocations in turn, and for the shortest pair: the
+ *     free caches, a thread cache after jemalloc's and glibc's tcache, which
+ *     touches neither the block nor its pool; a cache steps aside while its
  *     class shrinks, so that arenas still drain.
  *   - For frees across a large heap: pool descriptors live in a table in
  *     the arena's first 16 KiB slot instead of at each pool's start, so
@@ -62,11 +59,15 @@
  *     table's slot is mapped, but only its first page is touched).  The
  *     table's first entry, which would describe the table itself, is the
  *     arena's class map.
- * Retained pools and queued blocks pin their arenas; rti_pool_trim() gives
- * queued blocks back and releases retained pools and free arenas: all of
- * them when the user asks (rt_alloc_trim, rt_fini), all but the one
- * bpo-37257 keeps after a full collection, so that a program that collects
- * in a loop does not unmap and fault in the same arena on every round.
+ *   - For programs that drop and rebuild large structures: wholly free
+ *     arenas are retained for a while instead of unmapped at once
+ *     (pool_arena.c).
+ *   - For the fast paths' length: plain counters, the peak of blocks in use
+ *     taken at sample points (RtPoolHeap).
+ * Retained pools and cached blocks pin their arenas; rti_pool_trim() gives
+ * cached blocks back and releases retained pools, then retained arenas:
+ * all of them when the user asks (rt_alloc_trim, rt_fini), by the
+ * retention rule after a full collection.
  */
 
 #include "internal.h"
@@ -74,153 +75,33 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-#define INITIAL_ARENA_OBJECTS 16
-
-/* ==== the arena map ==================================================== */
-
-static int
-map_set(RtArenaMap *map, uintptr_t arena, bool used)
-{
-    uintptr_t bit = arena >> RTI_ARENA_BITS;
-    if (bit >> RTI_MAP_BITS)
-        return -1;      /* beyond 48 bits: never from mmap without a hint */
-    if (used)
-        map->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
-    else
-        map->bits[bit >> 6] &= ~((uint64_t)1 << (bit & 63));
-    return 0;
-}
 
 int
-rti_pool_init(RtPoolHeap *ph)
+rti_pool_init(RtPoolHeap *ph, double decay_s)
 {
-    void *bits = mmap(NULL, RTI_MAP_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (bits == MAP_FAILED)
+    if (rti_arenas_init(ph, decay_s) < 0)
         return -1;
-    ph->map.bits = bits;
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
-        ph->queue[idx].limit = RTI_QUEUE_SIZE;
+        ph->cache[idx].limit = RTI_CACHE_SIZE;
     return 0;
 }
 
-/* ==== statistics helpers ================================================ */
-
-static inline void
-stat_up(RtStatCount *c)
+void
+rti_pool_fini(RtPoolHeap *ph)
 {
-    c->allocated++;
-    if (++c->current > c->peak)
-        c->peak = c->current;
+    rti_arenas_fini(ph);
+    memset(ph, 0, sizeof *ph);
 }
 
-static inline void
-stat_down(RtStatCount *c)
+/* A sample point: the peak of blocks in use, and the object layer's. */
+void
+rti_pool_sample(RtPoolHeap *ph)
 {
-    c->freed++;
-    c->current--;
-}
-
-/* ==== arenas ============================================================ */
-
-/* Map ARENA_SIZE bytes at an ARENA_SIZE-aligned address.  Linux usually
- * places a new mapping right below the previous one, so the first try is
- * aligned whenever the previous arena was; otherwise over-map and trim. */
-static void *
-map_aligned_arena(void)
-{
-    int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
-    uint8_t *p = mmap(NULL, RT_ARENA_SIZE, prot, flags, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    if (((uintptr_t)p & (RT_ARENA_SIZE - 1)) == 0)
-        return p;
-    munmap(p, RT_ARENA_SIZE);
-    p = mmap(NULL, 2 * RT_ARENA_SIZE, prot, flags, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    uint8_t *aligned = (uint8_t *)(((uintptr_t)p + RT_ARENA_SIZE - 1) & ~(uintptr_t)(RT_ARENA_SIZE - 1));
-    size_t head = (size_t)(aligned - p), tail = RT_ARENA_SIZE - head;
-    if (head)
-        munmap(p, head);
-    if (tail)
-        munmap(aligned + RT_ARENA_SIZE, tail);
-    return aligned;
-}
-
-/* Grow the descriptor vector; the new slots go to the unused list.  This
- * runs only when every mapped arena is full (usable_arenas is empty) and no
- * slot is unused, so no list points into the vector that realloc may move;
- * pools name their arena by index, which survives the move. */
-static int
-grow_arena_vector(RtPoolHeap *ph)
-{
-    rti_assert(ph->usable_arenas == NULL && ph->unused_arena_objects == NULL);
-    uint32_t n = ph->maxarenas ? ph->maxarenas * 2 : INITIAL_ARENA_OBJECTS;
-    if (n <= ph->maxarenas)     /* 2^32 descriptors: 4 PiB of arenas */
-        return -1;
-    RtArena *v = realloc(ph->arenas, (size_t)n * sizeof(RtArena));
-    if (v == NULL)
-        return -1;
-    for (uint32_t i = ph->maxarenas; i < n; i++) {
-        v[i].address = 0;
-        v[i].nextarena = i + 1 < n ? &v[i + 1] : NULL;
-    }
-    ph->unused_arena_objects = &v[ph->maxarenas];
-    ph->arenas = v;
-    ph->maxarenas = n;
-    return 0;
-}
-
-/* Map a new arena and return its descriptor, with every pool free. */
-static RtArena *
-new_arena(RtPoolHeap *ph)
-{
-    if (ph->unused_arena_objects == NULL && grow_arena_vector(ph) < 0)
-        return NULL;
-    void *base = map_aligned_arena();
-    if (base == NULL)
-        return NULL;
-    if (map_set(&ph->map, (uintptr_t)base, true) < 0) {
-        munmap(base, RT_ARENA_SIZE);
-        return NULL;
-    }
-    RTI_POISON(base, RT_ARENA_SIZE);
-    RTI_UNPOISON(base, RTI_POOL_DESC_SIZE);     /* the class map */
-    RtArena *ao = ph->unused_arena_objects;
-    ph->unused_arena_objects = ao->nextarena;
-    ao->address = (uintptr_t)base;
-    ao->pool_address = (uint8_t *)base + RTI_FIRST_POOL * RT_POOL_SIZE;
-    ao->nfreepools = ao->ntotalpools = RTI_POOLS_PER_ARENA - RTI_FIRST_POOL;
-    ao->freepools = NULL;
-    ao->nextarena = ao->prevarena = NULL;
-    stat_up(&ph->arenas_stat);
-    return ao;
-}
-
-/* Unmap a wholly free arena that is on no list; its slot becomes unused. */
-static void
-release_arena(RtPoolHeap *ph, RtArena *ao)
-{
-    map_set(&ph->map, ao->address, false);
-    RTI_UNPOISON((void *)ao->address, RT_ARENA_SIZE);
-    munmap((void *)ao->address, RT_ARENA_SIZE);
-    ao->address = 0;
-    ao->nextarena = ph->unused_arena_objects;
-    ph->unused_arena_objects = ao;
-    stat_down(&ph->arenas_stat);
-}
-
-static void
-unlink_usable(RtPoolHeap *ph, RtArena *ao)
-{
-    if (ao->prevarena != NULL)
-        ao->prevarena->nextarena = ao->nextarena;
-    else
-        ph->usable_arenas = ao->nextarena;
-    if (ao->nextarena != NULL)
-        ao->nextarena->prevarena = ao->prevarena;
+    uint64_t in_use = ph->nalloc - ph->nfree;
+    if (in_use > ph->in_use_peak)
+        ph->in_use_peak = in_use;
+    if (ph->on_sample != NULL)
+        ph->on_sample();
 }
 
 /* ==== pools ============================================================= */
@@ -247,50 +128,9 @@ unlink_used(RtPoolHeap *ph, RtPool *pool)
         pool->nextpool->prevpool = pool->prevpool;
 }
 
-/* Take one free pool out of the first usable arena (mapping an arena when
- * there is none) and keep usable_arenas sorted. */
-static RtPool *
-take_free_pool(RtPoolHeap *ph)
-{
-    if (ph->usable_arenas == NULL) {
-        RtArena *ao = new_arena(ph);
-        if (ao == NULL)
-            return NULL;
-        ph->usable_arenas = ao;
-        rti_assert(ph->nfp2lasta[ao->nfreepools] == NULL);
-        ph->nfp2lasta[ao->nfreepools] = ao;
-    }
-    RtArena *ao = ph->usable_arenas;
-    rti_assert(ao->nfreepools > 0);
-    /* The head has the fewest free pools; after taking one it is the only
-     * arena with nfreepools - 1, so it becomes that count's last. */
-    if (ph->nfp2lasta[ao->nfreepools] == ao)
-        ph->nfp2lasta[ao->nfreepools] = NULL;
-    if (ao->nfreepools > 1)
-        ph->nfp2lasta[ao->nfreepools - 1] = ao;
-    RtPool *pool = ao->freepools;
-    if (pool != NULL) {
-        ao->freepools = pool->nextpool;
-    } else {
-        pool = RTI_POOL_OF(ao->pool_address);
-        RTI_UNPOISON(pool, sizeof *pool);
-        pool->arenaindex = (uint32_t)(ao - ph->arenas);
-        pool->szidx = RTI_NO_CLASS;
-        ao->pool_address += RT_POOL_SIZE;
-    }
-    if (--ao->nfreepools == 0) {
-        /* Now full: no longer usable. */
-        ph->usable_arenas = ao->nextarena;
-        if (ph->usable_arenas != NULL)
-            ph->usable_arenas->prevarena = NULL;
-        ao->nextarena = ao->prevarena = NULL;
-    }
-    stat_up(&ph->pools);
-    return pool;
-}
-
 /* Carve a batch of never-used blocks (pool.h) onto the (empty) allocation
- * list, linked in address order.  False when none are left. */
+ * list, linked in address order.  False when none are left.  (Each block
+ * costs a store and an add: about 3 instructions a block.) */
 static bool
 carve(RtPool *pool)
 {
@@ -302,27 +142,33 @@ carve(RtPool *pool)
         n = RTI_CARVE_MIN_BLOCKS;
     if (n > left)
         n = left;
-    uint8_t *base = RTI_POOL_MEM(pool) + pool->nextoffset;
-    for (uint32_t i = 0; i < n; i++) {
-        RtBlock *b = (RtBlock *)(base + (size_t)i * size);
-        RTI_UNPOISON(b, sizeof *b);
-        b->next = i + 1 < n ? (RtBlock *)(base + (size_t)(i + 1) * size) : NULL;
+    uint8_t *base = RTI_POOL_MEM(pool) + pool->nextoffset, *last = base + (size_t)(n - 1) * size;
+    for (uint8_t *b = base; b < last; b += size) {
+        RTI_UNPOISON(b, sizeof(RtBlock));
+        ((RtBlock *)b)->next = (RtBlock *)(b + size);
         RTI_POISON(b, size);
     }
+    RTI_UNPOISON(last, sizeof(RtBlock));
+    ((RtBlock *)last)->next = NULL;
+    RTI_POISON(last, size);
     pool->freeblock = (RtBlock *)base;
     pool->nextoffset += n * size;
     return true;
 }
 
-/* First block of a pool taken for class idx (usedpools[idx] was empty). */
+/* First block of a pool taken for class idx (usedpools[idx] was empty).
+ * The caller counted the block in the heap's nalloc: taken back while the
+ * arenas change, so that the heap validates in between. */
 void *
 rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
 {
-    RtPool *pool = take_free_pool(ph);
+    ph->nalloc--;
+    bool arena_changed;
+    RtPool *pool = rti_arena_take_pool(ph, &arena_changed);
     if (pool == NULL)
         return rti_nomem();
     RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] = (uint8_t)idx;
-    ph->queue[idx].limit = RTI_QUEUE_SIZE;      /* growing: see RtFreeQueue */
+    ph->cache[idx].limit = RTI_CACHE_SIZE;      /* growing: see RtFreeCache */
     if (pool->szidx == idx) {
         /* It last held this class: its free lists are still good. */
         if (pool->freeblock == NULL) {
@@ -331,23 +177,27 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
         }
     } else {
         pool->szidx = idx;
-        pool->nalloc = pool->nfree = 0;
+        pool->count = 0;
         pool->freeblock = pool->localfree = NULL;
         pool->nextoffset = 0;
         pool->maxnextoffset = (uint32_t)(RT_POOL_SIZE - RTI_CLASS_SIZE(idx));
         carve(pool);
     }
     link_used_front(ph, pool);
+    if (arena_changed)
+        rti_pool_check(ph);
+    rti_pool_sample(ph);
+    ph->nalloc++;
     return rti_pool_pop(ph, pool);
 }
 
 /* The allocation list of a used pool ran dry as bp was taken from it:
  * swap in the local free list, or carve never-used blocks, or retire the
- * pool as full.  Returns bp. */
+ * pool as full.  Returns bp.  A sample point (RtPoolHeap). */
 void *
 rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
 {
-    ph->queue[pool->szidx].limit = RTI_QUEUE_SIZE;      /* growing: see RtFreeQueue */
+    ph->cache[pool->szidx].limit = RTI_CACHE_SIZE;      /* growing: see RtFreeCache */
     if (pool->localfree != NULL) {
         pool->freeblock = pool->localfree;
         pool->localfree = NULL;
@@ -355,59 +205,8 @@ rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
         unlink_used(ph, pool);
         pool->nextpool = pool->prevpool = NULL;
     }
+    rti_pool_sample(ph);
     return bp;
-}
-
-/* An empty pool goes back to its arena; the arena moves right in
- * usable_arenas, or is unmapped when wholly free and not the last. */
-static void
-insert_to_freepool(RtPoolHeap *ph, RtPool *pool)
-{
-    RtArena *ao = &ph->arenas[pool->arenaindex];
-    pool->nextpool = ao->freepools;
-    ao->freepools = pool;
-    stat_down(&ph->pools);
-    uint32_t nf = ao->nfreepools;
-    RtArena *lastnf = ph->nfp2lasta[nf];
-    /* ao leaves the group of arenas with nf free pools. */
-    if (lastnf == ao) {
-        RtArena *p = ao->prevarena;
-        ph->nfp2lasta[nf] = (p != NULL && p->nfreepools == nf) ? p : NULL;
-    }
-    ao->nfreepools = ++nf;
-
-    /* Case 1: wholly free, and another arena follows it: unmap. */
-    if (nf == ao->ntotalpools && ao->nextarena != NULL) {
-        unlink_usable(ph, ao);
-        if (ph->nfp2lasta[nf] == ao)
-            ph->nfp2lasta[nf] = NULL;
-        release_arena(ph, ao);
-        return;
-    }
-    /* Case 2: it was full, so it was on no list: it has the fewest free
-     * pools of all, so it goes to the front. */
-    if (nf == 1) {
-        ao->nextarena = ph->usable_arenas;
-        ao->prevarena = NULL;
-        if (ph->usable_arenas != NULL)
-            ph->usable_arenas->prevarena = ao;
-        ph->usable_arenas = ao;
-        if (ph->nfp2lasta[1] == NULL)
-            ph->nfp2lasta[1] = ao;
-        return;
-    }
-    /* Case 3: move it right past the last arena with nf - 1 free pools
-     * (lastnf), unless it was that arena. */
-    if (ph->nfp2lasta[nf] == NULL)
-        ph->nfp2lasta[nf] = ao;
-    if (ao == lastnf)
-        return;
-    unlink_usable(ph, ao);
-    ao->prevarena = lastnf;
-    ao->nextarena = lastnf->nextarena;
-    if (ao->nextarena != NULL)
-        ao->nextarena->prevarena = ao;
-    lastnf->nextarena = ao;
 }
 
 /* A full pool got a free block back (it becomes used again), or a pool
@@ -426,18 +225,19 @@ rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
     if (ph->usedpools[pool->szidx] == pool && pool->nextpool == NULL)
         return;     /* retained */
     unlink_used(ph, pool);
-    insert_to_freepool(ph, pool);
+    rti_arena_give_pool(ph, pool);
 }
 
-/* ==== free queues ====================================================== */
+/* ==== free caches ====================================================== */
 
-/* Give every block of a queue back to its pool, oldest first. */
+/* Give every block of a class's cache back to its pool, the last freed
+ * first. */
 static void
-queue_give_back(RtPoolHeap *ph, uint32_t idx)
+cache_give_back(RtPoolHeap *ph, uint32_t idx)
 {
-    RtFreeQueue *q = &ph->queue[idx];
-    while (q->head != q->tail) {
-        void *p = ph->queued[idx][q->head++ % RTI_QUEUE_SIZE];
+    RtFreeCache *c = &ph->cache[idx];
+    while (c->n != 0) {
+        void *p = c->slots[--c->n];
         RTI_UNPOISON(p, sizeof(RtBlock));
         RtPool *pool = RTI_POOL_OF(p);
         if (rti_pool_push(pool, p))
@@ -445,26 +245,27 @@ queue_give_back(RtPoolHeap *ph, uint32_t idx)
     }
 }
 
-/* A free that found its class's queue full, or stepped aside, pushed the
+/* A free that found its class's cache full, or stepped aside, pushed the
  * block onto its pool, which was full or is now empty.  Empty: the class is
- * shrinking, so the queue steps aside (RtFreeQueue). */
+ * shrinking, so the cache steps aside (RtFreeCache). */
 void
-rti_pool_free_past_queue(RtPoolHeap *ph, RtPool *pool)
+rti_pool_free_past_cache(RtPoolHeap *ph, RtPool *pool)
 {
     uint32_t idx = pool->szidx;
     bool emptied = RTI_POOL_COUNT(pool) == 0;
-    rti_pool_free_slow(ph, pool);       /* may unmap the pool's arena */
-    if (emptied && ph->queue[idx].limit != 0) {
-        queue_give_back(ph, idx);
-        ph->queue[idx].limit = 0;
+    rti_pool_free_slow(ph, pool);       /* may retain the pool's arena */
+    if (emptied && ph->cache[idx].limit != 0) {
+        ph->cache[idx].limit = 0;
+        cache_give_back(ph, idx);
     }
 }
 
-static void
-flush_queues(RtPoolHeap *ph)
+/* Every cached block back to its pool. */
+void
+rti_pool_flush(RtPoolHeap *ph)
 {
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
-        queue_give_back(ph, idx);
+        cache_give_back(ph, idx);
 }
 
 /* ==== large blocks and realloc ========================================== */
@@ -475,14 +276,16 @@ rti_pool_alloc_large(RtPoolHeap *ph, size_t size)
     void *p = malloc(size ? size : 1);
     if (p == NULL)
         return rti_nomem();
-    stat_up(&ph->large);
+    rti_stat_up(&ph->large);
     return p;
 }
 
 void
 rti_pool_free_large(RtPoolHeap *ph, void *p)
 {
-    stat_down(&ph->large);
+    if (p == NULL)
+        return;
+    rti_stat_down(&ph->large);
     free(p);
 }
 
@@ -515,40 +318,23 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
     return q;
 }
 
-/* ==== trim, statistics, teardown ======================================== */
+/* ==== trim and statistics =============================================== */
 
-/* Give memory back, as malloc_trim does: the free queues' blocks return
- * to their pools, retained empty pools return to
- * their arenas, and every wholly free arena is unmapped; with keep_one, the
- * last of usable_arenas stays, as insert_to_freepool would keep it.
- * (Wholly free arenas sit at the tail of usable_arenas, the list being
- * sorted by free pools.) */
+/* Give memory back, as malloc_trim does (pool.h): the free caches' blocks
+ * return to their pools, retained empty pools to their arenas, then the
+ * arenas go by the retention rule or all of them (pool_arena.c). */
 void
-rti_pool_trim(RtPoolHeap *ph, bool keep_one)
+rti_pool_trim(RtPoolHeap *ph, bool by_rule)
 {
-    flush_queues(ph);
+    rti_pool_flush(ph);
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtPool *pool = ph->usedpools[idx];
         if (pool != NULL && RTI_POOL_COUNT(pool) == 0) {
             unlink_used(ph, pool);
-            insert_to_freepool(ph, pool);
+            rti_arena_give_pool(ph, pool);
         }
     }
-    RtArena *ao = ph->usable_arenas;
-    while (ao != NULL) {
-        RtArena *next = ao->nextarena;
-        if (keep_one && next == NULL)
-            break;
-        if (ao->nfreepools == ao->ntotalpools) {
-            if (ph->nfp2lasta[ao->nfreepools] == ao) {
-                RtArena *p = ao->prevarena;
-                ph->nfp2lasta[ao->nfreepools] = (p != NULL && p->nfreepools == ao->nfreepools) ? p : NULL;
-            }
-            unlink_usable(ph, ao);
-            release_arena(ph, ao);
-        }
-        ao = next;
-    }
+    rti_arenas_trim(ph, by_rule);
 }
 
 static void
@@ -564,10 +350,11 @@ add_pool_stats(const RtPool *pool, RtAllocStats *st)
     st->small_bytes += (uint64_t)count * size;
 }
 
-/* The counters: cheap, no walk. */
+/* The counters: cheap, no walk.  A sample point. */
 void
-rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st)
+rti_pool_counts(RtPoolHeap *ph, RtAllocStats *st)
 {
+    rti_pool_sample(ph);
     st->small.allocated = ph->nalloc;
     st->small.freed = ph->nfree;
     st->small.current = (int64_t)(ph->nalloc - ph->nfree);
@@ -576,6 +363,8 @@ rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st)
     st->pools = ph->pools;
     st->arenas = ph->arenas_stat;
     st->arena_bytes = (uint64_t)ph->arenas_stat.current * RT_ARENA_SIZE;
+    st->arenas_retained = ph->nretained;
+    st->arenas_reused = ph->arenas_reused;
 }
 
 /* The descriptors of an arena's carved pools: [first_pool, end_pool). */
@@ -595,7 +384,7 @@ end_pool(const RtArena *ao)
  * is in use when it is on usedpools (or full), i.e. not on its arena's
  * freepools list. */
 void
-rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
+rti_pool_stats(RtPoolHeap *ph, RtAllocStats *st)
 {
     rti_pool_counts(ph, st);
     for (uint32_t i = 0; i < RT_NB_SMALL_SIZE_CLASSES; i++)
@@ -613,27 +402,11 @@ rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st)
         }
     }
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
-        uint32_t queued = ph->queue[idx].tail - ph->queue[idx].head;    /* free to the user, in use to its pool */
-        st->classes[idx].blocks -= queued;
-        st->classes[idx].free_blocks += queued;
-        st->small_bytes -= (uint64_t)queued * RTI_CLASS_SIZE(idx);
+        uint32_t cached = ph->cache[idx].n;     /* free to the user, in use to its pool */
+        st->classes[idx].blocks -= cached;
+        st->classes[idx].free_blocks += cached;
+        st->small_bytes -= (uint64_t)cached * RTI_CLASS_SIZE(idx);
     }
-}
-
-void
-rti_pool_fini(RtPoolHeap *ph)
-{
-    for (uint32_t a = 0; a < ph->maxarenas; a++) {
-        RtArena *ao = &ph->arenas[a];
-        if (ao->address != 0) {
-            RTI_UNPOISON((void *)ao->address, RT_ARENA_SIZE);
-            munmap((void *)ao->address, RT_ARENA_SIZE);
-        }
-    }
-    free(ph->arenas);
-    if (ph->map.bits != NULL)
-        munmap(ph->map.bits, RTI_MAP_BYTES);
-    memset(ph, 0, sizeof *ph);
 }
 
 /* ==== validation (tests) ================================================ */
@@ -674,6 +447,31 @@ validate_pool(const RtPool *pool, char *err, size_t errlen)
           (const void *)pool, pool->szidx, RTI_POOL_COUNT(pool), nfree, virgin, capacity);
     CHECK(pool->freeblock != NULL || (pool->localfree == NULL && virgin == 0),
           "pool %p has free blocks but an empty allocation list", (const void *)pool);
+    return 0;
+}
+
+/* Retention (pool_arena.c): the retained arenas are exactly the wholly
+ * free ones, at the tail of usable_arenas, the most recently freed first;
+ * nretained counts them. */
+static int
+validate_retained(const RtPoolHeap *ph, char *err, size_t errlen)
+{
+    uint32_t n = 0;
+    double newer = 0;
+    for (const RtArena *a = ph->usable_arenas; a != NULL; a = a->nextarena) {
+        bool wholly_free = a->nfreepools == a->ntotalpools;
+        CHECK(wholly_free == (a->free_since != 0), "arena %p: %u of %u pools free, free since %g", (const void *)a,
+              a->nfreepools, a->ntotalpools, a->free_since);
+        if (wholly_free) {
+            CHECK(n == 0 || a->free_since <= newer, "retained arena %p is newer than the one before it",
+                  (const void *)a);
+            newer = a->free_since;
+            n++;
+        }
+    }
+    CHECK(n == ph->nretained, "%u retained arenas found, %u recorded", n, ph->nretained);
+    CHECK((int64_t)n <= ph->arenas_stat.current, "%u arenas retained of %lld mapped", n,
+          (long long)ph->arenas_stat.current);
     return 0;
 }
 
@@ -723,18 +521,28 @@ rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
             in_use += RTI_POOL_COUNT(pool);
         }
     }
-    int64_t queued = 0;
+    int64_t cached = 0;
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
-        const RtFreeQueue *q = &ph->queue[idx];
-        CHECK(q->tail - q->head <= RTI_QUEUE_SIZE, "free queue %u holds %u blocks", idx, q->tail - q->head);
-        CHECK(q->limit == 0 || q->limit == RTI_QUEUE_SIZE, "free queue %u has limit %u", idx, q->limit);
-        for (uint32_t i = q->head; i != q->tail; i++, queued++) {
-            const void *p = ph->queued[idx][i % RTI_QUEUE_SIZE];
+        const RtFreeCache *c = &ph->cache[idx];
+        CHECK(c->limit == 0 || c->limit == RTI_CACHE_SIZE, "free cache %u has limit %u", idx, c->limit);
+        CHECK(c->n <= c->limit, "free cache %u holds %u blocks, limit %u", idx, c->n, c->limit);
+        for (uint32_t i = 0; i < c->n; i++, cached++) {
+            const void *p = c->slots[i];
             CHECK(rti_arena_map_contains(&ph->map, p) && RTI_POOL_OF(p)->szidx == idx,
-                  "free queue %u holds %p, not a block of its class", idx, p);
+                  "free cache %u holds %p, not a block of its class", idx, p);
         }
     }
-    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree) + queued, "%lld blocks in pools, %lld recorded + %lld queued",
-          (long long)in_use, (long long)(ph->nalloc - ph->nfree), (long long)queued);
-    return 0;
+    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree) + cached, "%lld blocks in pools, %lld recorded + %lld cached",
+          (long long)in_use, (long long)(ph->nalloc - ph->nfree), (long long)cached);
+    return validate_retained(ph, err, errlen);
 }
+
+#if RT_DEBUG >= 2
+void
+rti_pool_check(const RtPoolHeap *ph)
+{
+    char err[256];
+    if (rti_pool_validate(ph, err, sizeof err) < 0)
+        rti_assert_fail("rti_pool_validate(ph) == 0", err, __FILE__, __LINE__, __func__);
+}
+#endif

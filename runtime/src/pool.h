@@ -1,24 +1,28 @@
 /* pool.h -- the pooled small-object allocator: layout and fast paths.
  *
  * The model is CPython's obmalloc (see pool.c for the whole design).  This
- * header holds the data structures and the two hot paths, inlined into
- * rt_malloc and rt_free:
+ * header holds the data structures and the hot paths, inlined into
+ * rt_malloc and rt_free and into the object layer's allocation of objects
+ * of a known size (object.c):
  *
- *   free        read the block's class from its arena's class map and
- *               append the block to the class's free queue (RtFreeQueue);
- *   allocation  take the oldest block of the class's free queue when it
- *               holds a few, else pop the allocation list of the first used
- *               pool of the class (mimalloc's split lists: see RtPool).
+ *   allocation  pop the class's free cache (RtFreeCache) when it holds a
+ *               block, else pop the allocation list of the first used pool
+ *               of the class (mimalloc's split lists: see RtPool);
+ *   free        read the block's class from its arena's class map (or take
+ *               it from the caller, who knows the object's size) and push
+ *               the block onto the class's free cache, or onto its pool's
+ *               local list when the cache is full or has stepped aside.
  *
- * A block goes straight back to its pool when the queue is full or has
- * stepped aside; everything else (a queue stepping aside, refilling the
- * allocation list, new pools, new arenas, full and empty pools) is in
- * pool.c's slow paths.
+ * Everything else (refilling an allocation list, new pools, new arenas,
+ * full and empty pools, a cache stepping aside, retained arenas) is in
+ * pool.c's and pool_arena.c's slow paths, each reached by a tail call so
+ * that the fast paths need no stack frame.
  */
 #ifndef RT_POOL_H
 #define RT_POOL_H
 
 #include "rt/alloc.h"
+#include "debug.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -29,6 +33,26 @@
 #else
 #define RTI_POISON(p, n) ((void)(p), (void)(n))
 #define RTI_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Make the compiler forget where a pointer into the heap came from, so that
+ * it addresses a cache's fields from the cache's own address (one register)
+ * instead of recomputing each from the heap's base and the class index --
+ * two instructions more on every allocation and free.  Generates nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RTI_OPAQUE(ptr) __asm__("" : "+r"(ptr))
+#else
+#define RTI_OPAQUE(ptr) ((void)0)
+#endif
+
+/* Tell the compiler what cannot happen (a block popped from a list is never
+ * NULL), so that callers skip their test; checked under RT_DEBUG. */
+#if RT_DEBUG >= 1
+#define RTI_ASSUME(e) rti_assert(e)
+#elif defined(__GNUC__) || defined(__clang__)
+#define RTI_ASSUME(e) (rt_likely(e) ? (void)0 : __builtin_unreachable())
+#else
+#define RTI_ASSUME(e) ((void)0)
 #endif
 
 /* -- Main tunable settings section -- (CPython 3.12's values, 64-bit)
@@ -58,11 +82,22 @@
  * and refills the allocation list (a slow-path call) once per batch. */
 #define RTI_CARVE_BYTES 4096
 #define RTI_CARVE_MIN_BLOCKS 32
-/* The free queues (RtFreeQueue): each holds up to RTI_QUEUE_SIZE freed
- * blocks (a power of two); allocation takes from one only when it holds at
- * least RTI_QUEUE_LAG. */
-#define RTI_QUEUE_SIZE 32u
-#define RTI_QUEUE_LAG 4u
+/* The free caches (RtFreeCache): each holds up to RTI_CACHE_SIZE freed
+ * blocks, so that the whole cache is 256 bytes and a class's cache is
+ * found by a shift. */
+#define RTI_CACHE_SIZE 31u
+/* Arena retention (pool_arena.c): a wholly free arena stays mapped for
+ * reuse until it has been unused for the decay (RtConfig.arena_decay_ms,
+ * RT_ARENA_DECAY_MS), and while the free arenas kept number at most
+ * max(RTI_RETAIN_MIN, recent peak of arenas in use / RTI_RETAIN_PEAK_DIV):
+ *   RTI_RETAIN_MIN 64: a program that drops and rebuilds a structure of up
+ *     to 64 MiB (list_append's 32 MiB of ints a round) refaults nothing;
+ *     64 MiB is what glibc's malloc keeps untrimmed at most (twice its
+ *     largest mmap threshold), and what the issue's experiment kept;
+ *   RTI_RETAIN_PEAK_DIV 8: a larger heap keeps an eighth of its recent peak
+ *     (mimalloc's segment cache kept the same share of its peak). */
+#define RTI_RETAIN_MIN 64u
+#define RTI_RETAIN_PEAK_DIV 8u
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -72,8 +107,8 @@
 #if RT_ARENA_SIZE % RT_POOL_SIZE != 0
 #error "arena size not an exact multiple of pool size"
 #endif
-#if (RTI_QUEUE_SIZE & (RTI_QUEUE_SIZE - 1)) || RTI_QUEUE_LAG == 0 || RTI_QUEUE_LAG > RTI_QUEUE_SIZE
-#error "free queue settings: the size is a power of two, the lag between 1 and the size"
+#if RTI_CACHE_SIZE < 1 || RTI_RETAIN_PEAK_DIV < 1
+#error "free cache and retention settings: at least 1 each"
 #endif
 
 /* A free block holds the link to the next free block of its pool. */
@@ -103,30 +138,35 @@ typedef struct RtBlock {
  * hands out.
  * Invariant: a used pool's 'freeblock' is never NULL between calls.
  *
- * Two counts instead of one that goes up and down, for the same reason:
- * blocks in use = nalloc - nfree (modulo 2^32). */
+ * One count of blocks in use: a push decrements it and tests for zero
+ * (two instructions).  (An earlier design kept two monotonic counts so
+ * that a LIFO alloc/free pair did not chain through one; the free caches
+ * take those pairs now, and pools see the bulk frees, where the shorter
+ * test pays.) */
 typedef struct RtPool {
-    uint32_t nalloc;            /* blocks handed out */
-    uint32_t nfree;             /* blocks given back */
+    uint32_t count;             /* blocks handed out and not given back */
+    uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
     RtBlock *freeblock;         /* allocation list; NULL when full */
     RtBlock *localfree;         /* blocks freed since the last swap */
     struct RtPool *nextpool;    /* usedpools list, or the arena's freepools */
     struct RtPool *prevpool;    /* usedpools list only */
     uint32_t arenaindex;        /* index into the heap's arena vector */
-    uint32_t szidx;             /* size class index; RTI_NO_CLASS if never used */
     uint32_t nextoffset;        /* offset of the next never-used block */
     uint32_t maxnextoffset;     /* largest valid nextoffset */
-    uint64_t unused;            /* pad to RTI_POOL_DESC_SIZE */
+    uint32_t unused[3];         /* pad to RTI_POOL_DESC_SIZE */
 } RtPool;
 _Static_assert(sizeof(RtPool) == RTI_POOL_DESC_SIZE, "pool descriptor size");
 _Static_assert(RTI_POOLS_PER_ARENA * RTI_POOL_DESC_SIZE <= RT_POOL_SIZE, "descriptor table fits slot 0");
 #define RTI_NO_CLASS 0xffffffffu
-#define RTI_POOL_COUNT(pool) ((uint32_t)((pool)->nalloc - (pool)->nfree))
+#define RTI_POOL_COUNT(pool) ((pool)->count)
 
-/* An arena descriptor (the arena's memory holds its pools' table and pools).  Descriptors of
- * mapped arenas with a free pool form 'usable_arenas', a doubly linked list
- * in increasing order of nfreepools: allocation takes pools from the most
- * used arena first, which lets nearly empty arenas drain and be unmapped. */
+/* An arena descriptor (the arena's memory holds its pools' table and
+ * pools).  Descriptors of mapped arenas with a free pool form
+ * 'usable_arenas', a doubly linked list in increasing order of nfreepools:
+ * allocation takes pools from the most used arena first, which lets nearly
+ * empty arenas drain.  The wholly free arenas, kept for reuse (retained),
+ * are the list's tail, the most recently freed first: allocation reuses the
+ * warmest, and the oldest, at the very end, are the first released. */
 typedef struct RtArena {
     uintptr_t address;          /* base of the mapping; 0 if the slot is unused */
     uint8_t *pool_address;      /* next never-used pool */
@@ -135,60 +175,62 @@ typedef struct RtArena {
     RtPool *freepools;          /* empty pools, singly linked by nextpool */
     struct RtArena *nextarena;  /* usable_arenas, or the unused slot list */
     struct RtArena *prevarena;
+    double free_since;          /* retained: when it became wholly free (rt_monotonic_s); else 0 */
 } RtArena;
 
-/* Which addresses belong to an arena: one bit per 1 MiB of the 48-bit
- * address space, 2^28 bits = 32 MiB reserved with MAP_NORESERVE when the
- * heap starts.  Only the words for addresses where arenas live are ever
- * touched (one 4 KiB page covers 32 GiB of address space), so the map
- * costs a page or two of memory, and the lookup is one load.  Arenas are
- * mapped 1 MiB-aligned, so an address's bit is its arena's bit. */
-#define RTI_MAP_BITS (48 - RTI_ARENA_BITS)
-#define RTI_MAP_BYTES (((size_t)1 << RTI_MAP_BITS) / 8)
+/* Which addresses belong to an arena: one byte per 1 MiB of the 48-bit
+ * address space, 2^28 bytes = 256 MiB reserved with MAP_NORESERVE when the
+ * heap starts.  Only the pages for addresses where arenas live are ever
+ * touched (one 4 KiB page covers 4 GiB of address space), so the map costs
+ * a page or two of memory, and the lookup is a shift and a byte load -- a
+ * bitmap would be eight times smaller, and three instructions longer on
+ * every free.  Arenas are mapped 1 MiB-aligned, so an address's byte is its
+ * arena's byte. */
+#define RTI_MAP_ENTRIES ((size_t)1 << (48 - RTI_ARENA_BITS))
 typedef struct RtArenaMap {
-    uint64_t *bits;         /* NULL until the heap starts */
+    uint8_t *used;          /* [address >> RTI_ARENA_BITS]: 1 for an arena; NULL until the heap starts */
 } RtArenaMap;
 
-/* A class's free queue: the blocks freed last, oldest first, in a ring of
- * RTI_QUEUE_SIZE pointers (jemalloc's and glibc's thread caches are the
- * model).  A free appends the block after reading its class from the arena's
- * class map, a byte per pool and a line per MiB, and writes nothing into the
- * block or its pool; an allocation takes the oldest block back.  So a
- * program that frees and allocates in turn across a large heap touches one
- * dense line per operation instead of the pool's descriptor and the block.
+
+/* A class's free cache: the blocks freed last, in a stack of RTI_CACHE_SIZE
+ * pointers (jemalloc's and glibc's thread caches are the model).  A free
+ * pushes the block after reading its class from the arena's class map, a
+ * byte per pool and a line per MiB (or from its caller), and writes nothing
+ * into the block or its pool; an allocation pops it back.  So a program
+ * that frees and allocates in turn across a large heap touches one dense
+ * line per operation instead of the pool's descriptor and the block, and a
+ * LIFO alloc/free pair is a push and a pop of one stack.
  *
- * First in, first out, and allocation waits until the queue holds
- * RTI_QUEUE_LAG blocks: the block it takes was freed several frees ago, so
- * an alloc/free pair never reads a slot the preceding free has just
- * written (the store-to-load chain that also shapes RtPool's split lists).
- *
- * When the queue is full, a free gives its block straight back to the
+ * When the cache is full, a free gives its block straight back to the
  * pool.  When a block given back leaves its pool empty, the class is
- * shrinking: the queue gives back every block it holds and steps aside
+ * shrinking: the cache gives back every block it holds and steps aside
  * ('limit' drops to 0), so that frees go straight to their pools and
- * arenas can drain and be unmapped; the class's next refill or new pool
- * (it is growing again) sets 'limit' back to RTI_QUEUE_SIZE.
+ * arenas can drain; the class's next refill or new pool (it is growing
+ * again) sets 'limit' back to RTI_CACHE_SIZE.
  *
- * Invariants: tail - head <= RTI_QUEUE_SIZE (modulo 2^32); each queued block
- * belongs to the class, is free to the user (the heap's counts) and in use
- * to its pool (the pool's counts), and is poisoned under ASan.  Queued
- * blocks pin their pools until a trim, which empties every queue. */
-typedef struct RtFreeQueue {
-    uint32_t head;              /* the oldest block: queued[class][head % SIZE] */
-    uint32_t tail;              /* where the next freed block goes */
-    uint32_t limit;             /* blocks a free may leave queued */
-    uint32_t unused;            /* pad to 16 bytes: indexing is a shift */
-} RtFreeQueue;
+ * Invariants: n <= limit <= RTI_CACHE_SIZE, limit is 0 or RTI_CACHE_SIZE;
+ * each cached block belongs to the class, is free to the user (the heap's
+ * counts) and in use to its pool (the pool's counts), and is poisoned under
+ * ASan.  Cached blocks pin their pools until a trim, which empties every
+ * cache. */
+typedef struct RtFreeCache {
+    uint32_t n;                 /* blocks cached: slots[0..n) */
+    uint32_t limit;             /* blocks a free may leave cached */
+    void *slots[RTI_CACHE_SIZE];
+} RtFreeCache;
+_Static_assert(sizeof(RtFreeCache) == 256, "a class's cache is found by a shift");
 
 typedef struct RtPoolHeap {
     RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
-    /* Small-block counts.  Two monotonic counters rather than one that goes
-     * up and down: an alloc/free pair then updates each once, so neither
-     * joins the free list's chain of store-to-load forwards that bounds
-     * the pair's latency; blocks in use = nalloc - nfree. */
+    /* Small-block counts: plain counters, each updated once per operation
+     * (blocks in use = nalloc - nfree).  The peak of blocks in use is taken
+     * at sample points (every slow path that refills an allocation list or
+     * takes a pool, every statistics call), not on every allocation. */
     uint64_t nalloc;
     uint64_t nfree;
     uint64_t in_use_peak;
+    /* Called at the same sample points, for the object layer's peaks. */
+    void (*on_sample)(void);
     RtArena *arenas;            /* vector of descriptors */
     uint32_t maxarenas;
     RtArena *unused_arena_objects;  /* free descriptor slots */
@@ -196,12 +238,16 @@ typedef struct RtPoolHeap {
     /* nfp2lasta[n]: the last arena in usable_arenas with n free pools,
      * which makes keeping the list sorted O(1) (bpo-37029). */
     RtArena *nfp2lasta[RTI_POOLS_PER_ARENA + 1];
+    /* Retention (pool_arena.c). */
+    double decay_s;             /* keep a free arena this long; 0: release at once but one */
+    uint32_t nretained;         /* wholly free arenas kept mapped */
+    uint32_t recent_peak;       /* arenas in use at most since the last release by age */
+    uint64_t arenas_reused;     /* retained arenas taken back into use */
     RtStatCount pools;
     RtStatCount arenas_stat;
     RtStatCount large;          /* requests passed to malloc */
     RtArenaMap map;
-    RtFreeQueue queue[RT_NB_SMALL_SIZE_CLASSES];
-    void *queued[RT_NB_SMALL_SIZE_CLASSES][RTI_QUEUE_SIZE];    /* the queues' rings */
+    RtFreeCache cache[RT_NB_SMALL_SIZE_CLASSES];
 } RtPoolHeap;
 
 /* The arena of an address, the descriptor of the pool holding a block, and
@@ -215,14 +261,18 @@ typedef struct RtPoolHeap {
     ((uint8_t *)(RTI_ARENA_BASE(pool) + ((((uintptr_t)(pool) & RTI_ARENA_MASK) / RTI_POOL_DESC_SIZE) << RTI_POOL_BITS)))
 #define RTI_CLASS_SIZE(idx) (((uint32_t)(idx) + 1) << RTI_ALIGNMENT_SHIFT)
 #define RTI_POOL_CAPACITY(idx) ((uint32_t)(RT_POOL_SIZE / RTI_CLASS_SIZE(idx)))
+/* The class of a request of 1..RT_SMALL_REQUEST_THRESHOLD bytes. */
+#define RTI_SIZE_CLASS(size) ((size_t)(((size) - 1) >> RTI_ALIGNMENT_SHIFT))
 
+/* Whether p lies in an arena.  No bounds check: user-space addresses have
+ * 47 bits on x86-64 and 48 on AArch64, and mmap and malloc hand out higher
+ * ones (la57) only when asked with a hint above 2^47, which nothing in the
+ * process does; the assert says so. */
 static inline bool
 rti_arena_map_contains(const RtArenaMap *map, const void *p)
 {
-    uintptr_t bit = (uintptr_t)p >> RTI_ARENA_BITS;
-    if (rt_unlikely(bit >> RTI_MAP_BITS))
-        return false;
-    return (map->bits[bit >> 6] >> (bit & 63)) & 1;
+    rti_assert(((uintptr_t)p >> RTI_ARENA_BITS) < RTI_MAP_ENTRIES);
+    return map->used[(uintptr_t)p >> RTI_ARENA_BITS] != 0;
 }
 
 /* Slow paths (pool.c). */
@@ -230,63 +280,101 @@ void *rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx);
 void *rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp);
 void *rti_pool_alloc_large(RtPoolHeap *ph, size_t size);
 void rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool);
+void rti_pool_free_past_cache(RtPoolHeap *ph, RtPool *pool);
 void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
-void rti_pool_trim(RtPoolHeap *ph, bool keep_one);
-void rti_pool_free_past_queue(RtPoolHeap *ph, RtPool *pool);
-int rti_pool_init(RtPoolHeap *ph);
+void rti_pool_flush(RtPoolHeap *ph);
+int rti_pool_init(RtPoolHeap *ph, double decay_s);
 void rti_pool_fini(RtPoolHeap *ph);
-void rti_pool_stats(const RtPoolHeap *ph, RtAllocStats *st);
-void rti_pool_counts(const RtPoolHeap *ph, RtAllocStats *st);
+void rti_pool_stats(RtPoolHeap *ph, RtAllocStats *st);
+void rti_pool_counts(RtPoolHeap *ph, RtAllocStats *st);
+void rti_pool_sample(RtPoolHeap *ph);
 int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
+/* Give memory back: the cached blocks to their pools, the retained pools
+ * to their arenas, then the retained arenas by the retention rule
+ * (by_rule: a full collection) or all of them (rt_alloc_trim). */
+void rti_pool_trim(RtPoolHeap *ph, bool by_rule);
+/* Arenas and retention (pool_arena.c). */
+int rti_arenas_init(RtPoolHeap *ph, double decay_s);
+void rti_arenas_fini(RtPoolHeap *ph);
+RtPool *rti_arena_take_pool(RtPoolHeap *ph, bool *arena_changed);  /* NULL: no memory */
+void rti_arena_give_pool(RtPoolHeap *ph, RtPool *pool); /* an empty pool */
+void rti_arenas_trim(RtPoolHeap *ph, bool by_rule);
+/* The retention rule as if the clock said now (tests pass a time to come). */
+void rti_pool_decay(RtPoolHeap *ph, double now);
+/* RT_DEBUG >= 2: rti_pool_validate, aborting with its message; else nothing. */
+#if RT_DEBUG >= 2
+void rti_pool_check(const RtPoolHeap *ph);
+#else
+static inline void rti_pool_check(const RtPoolHeap *ph) { (void)ph; }
+#endif
 
-/* One more block in use, for the heap's counts and peak. */
+/* Statistics counts of pools and arenas (slow paths only). */
 static inline void
-rti_pool_count_alloc(RtPoolHeap *ph)
+rti_stat_up(RtStatCount *c)
 {
-    uint64_t in_use = ++ph->nalloc - ph->nfree;
-    if (rt_unlikely(in_use > ph->in_use_peak))
-        ph->in_use_peak = in_use;
+    c->allocated++;
+    if (++c->current > c->peak)
+        c->peak = c->current;
+}
+
+static inline void
+rti_stat_down(RtStatCount *c)
+{
+    c->freed++;
+    c->current--;
 }
 
 /* Take the first block of a used pool's allocation list (never empty
- * between calls), refilling the list when that empties it. */
+ * between calls), refilling the list when that empties it.  The heap's
+ * count is the caller's. */
 static inline void *
 rti_pool_pop(RtPoolHeap *ph, RtPool *pool)
 {
     RtBlock *bp = pool->freeblock;
+    RTI_ASSUME(bp != NULL);
     RTI_UNPOISON(bp, RTI_CLASS_SIZE(pool->szidx));
     pool->freeblock = bp->next;
-    pool->nalloc++;
-    rti_pool_count_alloc(ph);
+    pool->count++;
     if (rt_unlikely(pool->freeblock == NULL))
         return rti_pool_refill(ph, pool, bp);
     return bp;
 }
 
-/* Allocate a block; NULL when the OS refuses memory (the slow paths set
- * no runtime error: rt_malloc does).  Every slow path is a tail call, so the
- * fast path needs no stack frame. */
+/* Allocate a block of class idx; NULL when the OS refuses memory (the slow
+ * path sets RT_ERR_NOMEM).  With idx a constant, as in the object layer's
+ * allocation of a fixed-size object, this is a load and a test of the
+ * cache's count, a decrement, and a load of the block: about 8
+ * instructions. */
 static inline void *
-rti_pool_alloc(RtPoolHeap *ph, size_t size)
+rti_pool_alloc_class(RtPoolHeap *ph, size_t idx)
 {
-    if (rt_unlikely(size - 1 >= RT_SMALL_REQUEST_THRESHOLD))   /* 0 wraps too */
-        return rti_pool_alloc_large(ph, size);
-    size_t idx = (size - 1) >> RTI_ALIGNMENT_SHIFT;
-    RtFreeQueue *q = &ph->queue[idx];
-    uint32_t head = q->head;
-    if (q->tail - head >= RTI_QUEUE_LAG) {
-        void *kept = ph->queued[idx][head % RTI_QUEUE_SIZE];
-        q->head = head + 1;
-        RTI_UNPOISON(kept, RTI_CLASS_SIZE(idx));
-        rti_pool_count_alloc(ph);
-        return kept;
+    rti_assert(idx < RT_NB_SMALL_SIZE_CLASSES);
+    RtFreeCache *c = &ph->cache[idx];
+    RTI_OPAQUE(c);
+    size_t n = c->n;
+    rti_assert(n <= c->limit && c->limit <= RTI_CACHE_SIZE);
+    ph->nalloc++;       /* a failing slow path takes it back */
+    if (rt_likely(n != 0)) {
+        c->n = (uint32_t)(n - 1);
+        void *p = c->slots[n - 1];
+        RTI_ASSUME(p != NULL);
+        RTI_UNPOISON(p, RTI_CLASS_SIZE(idx));
+        return p;
     }
     RtPool *pool = ph->usedpools[idx];
     if (rt_unlikely(pool == NULL))
         return rti_pool_alloc_new_pool(ph, (uint32_t)idx);
     return rti_pool_pop(ph, pool);
+}
+
+static inline void *
+rti_pool_alloc(RtPoolHeap *ph, size_t size)
+{
+    if (rt_unlikely(size - 1 >= RT_SMALL_REQUEST_THRESHOLD))   /* 0 wraps too */
+        return rti_pool_alloc_large(ph, size);
+    return rti_pool_alloc_class(ph, RTI_SIZE_CLASS(size));
 }
 
 /* Push a block onto its pool's local free list (the heap's counts already
@@ -298,10 +386,36 @@ rti_pool_push(RtPool *pool, void *p)
     ((RtBlock *)p)->next = pool->localfree;
     RTI_POISON(p, RTI_CLASS_SIZE(pool->szidx));
     pool->localfree = (RtBlock *)p;
-    uint32_t nfree = ++pool->nfree;
-    return rt_unlikely(nfree == pool->nalloc || pool->freeblock == NULL);
+    return rt_unlikely(--pool->count == 0 || pool->freeblock == NULL);
 }
 
+/* Free a block of class idx (the caller knows p is a pool block: it found
+ * p in the arena map, or it allocated p of a small size from the pool
+ * backend).  The cache push is about 7 instructions. */
+static inline void
+rti_pool_free_class(RtPoolHeap *ph, void *p, size_t idx)
+{
+    rti_assert(idx < RT_NB_SMALL_SIZE_CLASSES && RTI_CLASS_MAP(p)[RTI_POOL_SLOT(p)] == idx);
+    ph->nfree++;
+    RtFreeCache *c = &ph->cache[idx];
+    RTI_OPAQUE(c);
+    size_t n = c->n;
+    rti_assert(n <= c->limit && c->limit <= RTI_CACHE_SIZE);
+    if (rt_unlikely(n >= c->limit)) {
+        /* Full, or stepped aside: straight to the pool (RtFreeCache).  Only
+         * tail calls here, so the fast path needs no stack frame. */
+        RtPool *pool = RTI_POOL_OF(p);
+        if (rti_pool_push(pool, p))
+            rti_pool_free_past_cache(ph, pool);
+        return;
+    }
+    RTI_POISON(p, RTI_CLASS_SIZE(idx));
+    c->slots[n] = p;
+    c->n = (uint32_t)(n + 1);
+}
+
+/* Free any block: a pool block's class comes from its arena's class map;
+ * an address outside every arena (NULL too) is the large path's. */
 static inline void
 rti_pool_free(RtPoolHeap *ph, void *p)
 {
@@ -309,21 +423,9 @@ rti_pool_free(RtPoolHeap *ph, void *p)
         rti_pool_free_large(ph, p);
         return;
     }
-    ph->nfree++;
-    uint32_t idx = RTI_CLASS_MAP(p)[RTI_POOL_SLOT(p)];
-    RtFreeQueue *q = &ph->queue[idx];
-    uint32_t tail = q->tail;
-    if (rt_unlikely(tail - q->head >= q->limit)) {
-        /* Full, or stepped aside: straight to the pool (RtFreeQueue).  Only
-         * tail calls here, so the fast path needs no stack frame. */
-        RtPool *pool = RTI_POOL_OF(p);
-        if (rti_pool_push(pool, p))
-            rti_pool_free_past_queue(ph, pool);
-        return;
-    }
-    RTI_POISON(p, RTI_CLASS_SIZE(idx));
-    ph->queued[idx][tail % RTI_QUEUE_SIZE] = p;
-    q->tail = tail + 1;
+    uint8_t *class_map = RTI_CLASS_MAP(p);
+    RTI_OPAQUE(class_map);      /* a base+index load, not an or and a load */
+    rti_pool_free_class(ph, p, class_map[RTI_POOL_SLOT(p)]);
 }
 
 #endif /* RT_POOL_H */

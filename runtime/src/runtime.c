@@ -110,7 +110,12 @@ rt_init_ex(const RtConfig *cfg)
         }
     }
     rt_error_clear();
-    if (rti_heap_init(&rt->heap, cfg->alloc) < 0)
+    if (cfg->arena_decay_ms < 0 || cfg->arena_decay_ms > RT_ARENA_DECAY_MAX_MS) {
+        rt_error_set(RT_ERR_VALUE, "arena decay %lld ms is outside 0..%d", (long long)cfg->arena_decay_ms,
+                     RT_ARENA_DECAY_MAX_MS);
+        return -1;
+    }
+    if (rti_heap_init(&rt->heap, cfg->alloc, (double)cfg->arena_decay_ms / 1000.0) < 0)
         return -1;
     rt->config = *cfg;
     rti_types_init(rt);

@@ -40,6 +40,8 @@ rt_alloc_print_stats(FILE *out)
     print_count(out, "large blocks", &st.large, false);
     print_count(out, "pools", &st.pools, false);
     print_count(out, "arenas", &st.arenas, false);
+    fprintf(out, "  arenas retained %llu (wholly free, kept for reuse), reused %llu times\n",
+            (unsigned long long)st.arenas_retained, (unsigned long long)st.arenas_reused);
     fprintf(out, "  %llu arenas * %zu bytes/arena = %llu bytes mapped; %llu bytes in small blocks\n",
             (unsigned long long)st.arenas.current, (size_t)RT_ARENA_SIZE,
             (unsigned long long)st.arena_bytes, (unsigned long long)st.small_bytes);

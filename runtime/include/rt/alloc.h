@@ -90,10 +90,15 @@ typedef struct RtAllocStats {
     RtStatCount blocks;     /* every rt_malloc'd block, any size (for the pool
                              * backend, peak is small.peak + large.peak: an
                              * upper bound of the true peak) */
-    RtStatCount small;      /* blocks served by pools (pool, debug) */
+    RtStatCount small;      /* blocks served by pools (pool, debug); the
+                             * peak is taken at sample points (each pool
+                             * refill or new pool, each statistics call) */
     RtStatCount large;      /* blocks passed to the system allocator */
     RtStatCount pools;      /* pools carved out of arenas */
-    RtStatCount arenas;     /* arenas mapped (freed = returned to the OS) */
+    RtStatCount arenas;     /* arenas mapped (allocated: ever mapped; freed:
+                             * released to the OS; current: mapped now) */
+    uint64_t arenas_retained; /* wholly free arenas kept mapped for reuse now */
+    uint64_t arenas_reused;   /* times a retained arena was taken back into use */
     uint64_t arena_bytes;   /* bytes mapped for arenas now */
     uint64_t small_bytes;   /* bytes in use in small blocks (block sizes) */
     RtSizeClassStats classes[RT_NB_SMALL_SIZE_CLASSES];
@@ -119,9 +124,13 @@ void rt_fault_inject(uint64_t nth, bool persistent);
 uint64_t rt_fault_countdown(void);
 uint64_t rt_fault_fired(void);
 
-/* Return free memory to the OS now (queued free blocks back to their pools,
- * retained pools, every wholly free arena), as malloc_trim does.  A full collection does the same but keeps
- * one free arena mapped, as the allocator itself does (bpo-37257). */
+/* Return free memory to the OS now, as malloc_trim does: cached free
+ * blocks back to their pools, retained pools to their arenas, every wholly
+ * free arena unmapped.  Without it, the pool keeps a wholly free arena
+ * mapped for reuse until it has been unused for RtConfig.arena_decay_ms
+ * (RT_ARENA_DECAY_MS), or beyond a cap tied to the recent peak; a full
+ * collection gives the cached blocks and retained pools back and applies
+ * that rule. */
 void rt_alloc_trim(void);
 
 #ifdef __cplusplus

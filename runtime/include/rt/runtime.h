@@ -15,6 +15,7 @@
  *   RT_GC_TIMING=1|0                                 time every collection
  *   RT_FAIL_AFTER=N[+]                               fail the Nth allocation
  *                                                    (with +, every later one)
+ *   RT_ARENA_DECAY_MS=MS                             keep free arenas this long
  * A bad value is reported on stderr and the default kept.
  */
 #ifndef RT_RUNTIME_H
@@ -45,9 +46,15 @@ typedef struct RtConfig {
     bool show_stats;
     uint64_t fail_after;    /* fault injection: 0 = off */
     bool fail_persistent;
+    /* Pool allocator: keep a wholly free arena mapped this long for reuse
+     * (0: release at once, keeping one, as obmalloc does). */
+    int64_t arena_decay_ms;
 } RtConfig;
 
-/* The built-in defaults (pool, 700/10/10, enabled, timing on). */
+/* The built-in defaults (pool, 700/10/10, enabled, timing on, arena
+ * decay RT_ARENA_DECAY_DEFAULT_MS). */
+#define RT_ARENA_DECAY_DEFAULT_MS 100
+#define RT_ARENA_DECAY_MAX_MS 86400000   /* a day */
 void rt_config_default(RtConfig *cfg);
 /* Apply the RT_* environment variables to cfg; each bad value is reported
  * on warn (when not NULL) and leaves that field as it was.  Returns the
