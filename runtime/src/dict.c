@@ -234,6 +234,9 @@ resize(RtDictObject *d, intptr_t minsize)
     return 0;
 }
 
+#define DICT_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_DICT)
+#define DICT_BLOCK (sizeof(RtGcHead) + sizeof(RtDictObject))
+
 static void
 dict_dealloc(RtObject *op)
 {
@@ -249,7 +252,7 @@ dict_dealloc(RtObject *op)
         }
         free_keys(k);
     }
-    rt_object_free(op);
+    rti_object_release(op, DICT_ROW, DICT_BLOCK, true);
     rti_trash_end();
 }
 
@@ -314,10 +317,13 @@ RtType rt_dict_type = {
 RtObject *
 rt_dict_new(void)
 {
-    RtObject *op = rt_object_new(&rt_dict_type);
-    if (op != NULL)
-        rt_gc_track(op);
-    return op;
+    RtDictObject *d = (RtDictObject *)rti_object_alloc(&rt_dict_type, DICT_ROW, DICT_BLOCK, true);
+    if (d == NULL)
+        return NULL;
+    d->used = 0;
+    d->keys = NULL;
+    rt_gc_track((RtObject *)d);
+    return (RtObject *)d;
 }
 
 int

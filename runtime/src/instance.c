@@ -54,6 +54,9 @@ rt_is_instance(const RtObject *op)
 
 static void destroy_class(RtClassList *c);
 
+/* An instance's block: GC header, object header, slots, weaklist. */
+static inline size_t instance_block(const RtType *t) { return sizeof(RtGcHead) + t->basic_size; }
+
 /* Slots are dropped first to last, as CPython's clear_slots does. */
 static void
 clear_slots(RtObject *op)
@@ -94,7 +97,9 @@ instance_dealloc(RtObject *op)
         rti_weakref_clear_all(op);
     clear_slots(op);
     RtClassList *c = class_of(t);
-    rt_object_free(op);
+    RtTypeCounters *row = rti_type_counters(t);
+    row->bytes -= (int64_t)instance_block(t);
+    rti_object_release(op, row, instance_block(t), true);
     if (--c->instances == 0 && c->released)
         destroy_class(c);
     rti_trash_end();
@@ -197,11 +202,14 @@ rti_classes_fini(RtRuntime *rt)
 RtObject *
 rt_instance_new(RtType *cls)
 {
-    RtObject *op = rt_object_new(cls);
-    if (op != NULL) {
-        class_of(cls)->instances++;
-        rt_gc_track(op);
-    }
+    RtTypeCounters *row = rti_type_counters(cls);
+    RtObject *op = rti_object_alloc(cls, row, instance_block(cls), true);
+    if (op == NULL)
+        return NULL;
+    row->bytes += (int64_t)instance_block(cls);
+    rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));  /* slots, weaklist */
+    class_of(cls)->instances++;
+    rt_gc_track(op);
     return op;
 }
 

@@ -26,14 +26,21 @@
 
 #define RT_ERROR_MESSAGE_MAX 160
 
-/* Per-runtime statistics of a type (RtType.id indexes them). */
+/* Per-runtime statistics of a type (RtType.id indexes them): plain
+ * counters, each updated once per allocation or free (live = allocated -
+ * freed); the peaks are taken at sample points (object.c).  The bytes of
+ * the live objects, GC headers and owned memory included, are
+ * live * unit + bytes: the rows of the fixed-size built-in types (int,
+ * list, dict, weakref) have a unit and count only owned memory in 'bytes',
+ * so that their objects' allocation and free update one counter each; the
+ * other rows (unit 0) add each object's size to 'bytes'. */
 typedef struct RtTypeCounters {
     RtType *type;           /* NULL when the slot is free */
     uint64_t allocated;
     uint64_t freed;
-    int64_t live;
-    int64_t live_peak;
     int64_t bytes;
+    int64_t unit;           /* bytes of each object, or 0 */
+    int64_t live_peak;
     int64_t bytes_peak;
 } RtTypeCounters;
 
@@ -75,6 +82,7 @@ typedef struct RtRuntime {
     RtError error;
     char error_message[RT_ERROR_MESSAGE_MAX];
     RtTypeCounters types[RT_MAX_TYPES];
+    uint32_t ntypes;                /* rows ever used: types[0..ntypes) */
     struct RtClassList *classes;    /* heap types made by rt_class_new */
     int trash_depth;                /* nested container deallocs */
     RtGcHead *trash;                /* deposited objects (object.c) */
@@ -141,6 +149,8 @@ rti_object_alive(const RtObject *op)
     return rc > 0 || (rc < 0 && !rti_is_pending(op));
 }
 static inline RtTypeCounters *rti_type_counters(const RtType *t) { return &rti_runtime.types[t->id]; }
+/* A built-in type's row, at an address the compiler knows. */
+#define RTI_BUILTIN_COUNTERS(id) (&rti_runtime.types[(id)])
 /* The start of an object's memory block (its GC header for GC types). */
 static inline void *rti_object_block(RtObject *op)
 {
@@ -189,5 +199,99 @@ void rti_gc_on_free(RtGcState *gc);
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);
+
+/* ---- the object path (inline: the types' constructors and deallocs) ----
+ *
+ * From a type's constructor to the pool and back, one inline step each
+ * way: a fixed-size object (its block size a constant, or the type's) is a
+ * pop of its class's free cache, a few header stores and two counter
+ * increments; its dealloc is two counter decrements and a push -- no call
+ * to recompute its size, no arena map lookup (the size gives the class),
+ * no memset.  Everything else takes rt_malloc and rt_free: another
+ * backend, an armed fault (rt_malloc then fails on purpose), a block too
+ * large for the pools. */
+
+/* Zero nwords words at p.  For the few words of a small object a call to
+ * memset costs more than the stores, and GCC turns a plain zeroing loop
+ * into such a call (-ftree-loop-distribute-patterns): RTI_OPAQUE on the
+ * index hides the pattern. */
+static inline void
+rti_zero_words(void *p, size_t nwords)
+{
+    uintptr_t *w = p;
+    for (size_t i = 0; i < nwords; i++) {
+        RTI_OPAQUE(i);
+        w[i] = 0;
+    }
+}
+
+/* A block of block bytes (1..) for a new object, or NULL with RT_ERR_NOMEM. */
+static inline void *
+rti_object_block_alloc(size_t block)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (rt_likely(block - 1 < heap->fast_small))
+        return rti_pool_alloc_class(&heap->pool, RTI_SIZE_CLASS(block));
+    return rt_malloc(block);
+}
+
+/* Give back a block rti_object_block_alloc(block) returned: with the pool
+ * backend, a small block's class is its size's. */
+static inline void
+rti_object_block_free(void *mem, size_t block)
+{
+    RtHeap *heap = &rti_runtime.heap;
+    if (rt_likely(heap->pool_free) && block <= RT_SMALL_REQUEST_THRESHOLD)
+        rti_pool_free_class(&heap->pool, mem, RTI_SIZE_CLASS(block));
+    else
+        rt_free(mem);
+}
+
+/* A new object of type: block bytes, GC header included when gc; count 1,
+ * the GC header zeroed (untracked), counted in its type's row c (a row
+ * without a unit: the caller adds the bytes) and, for GC types, toward
+ * generation 0 (which may collect).  The caller sets every other field.
+ * NULL with RT_ERR_NOMEM. */
+static inline RtObject *
+rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, bool gc)
+{
+    uint8_t *mem = rti_object_block_alloc(block);
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    RtObject *op = (RtObject *)mem;
+    if (gc) {
+        RtGcHead *g = (RtGcHead *)mem;
+        g->gc_next = 0;
+        g->gc_prev = 0;
+        op = RTI_FROM_GC(g);
+    }
+#if RT_RC_ATOMIC
+    atomic_store_explicit(&op->ob_refcnt, 1, memory_order_relaxed);
+#else
+    op->ob_refcnt = 1;
+#endif
+    op->ob_type = type;
+    c->allocated++;
+    if (gc)
+        rti_gc_on_alloc(&rti_runtime.gc);
+    return op;
+}
+
+/* The end of a dealloc: uncount the object (row c; a row without a unit:
+ * the caller takes its bytes off) and free its memory (block bytes).  A GC
+ * object must be untracked already. */
+static inline void
+rti_object_release(RtObject *op, RtTypeCounters *c, size_t block, bool gc)
+{
+    c->freed++;
+    void *mem = op;
+    if (gc) {
+        RtGcHead *g = RTI_AS_GC(op);
+        rti_assert(!rti_gc_tracked(g));
+        rti_gc_on_free(&rti_runtime.gc);
+        mem = g;
+    }
+    rti_object_block_free(mem, block);
+}
 
 #endif /* RT_INTERNAL_H */

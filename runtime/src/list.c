@@ -64,6 +64,9 @@ list_resize(RtListObject *l, intptr_t newsize)
     return 0;
 }
 
+#define LIST_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_LIST)
+#define LIST_BLOCK (sizeof(RtGcHead) + sizeof(RtListObject))
+
 static void
 list_dealloc(RtObject *op)
 {
@@ -77,7 +80,7 @@ list_dealloc(RtObject *op)
         rt_free(l->items);
         set_capacity_bytes(l, l->allocated, 0);
     }
-    rt_object_free(op);
+    rti_object_release(op, LIST_ROW, LIST_BLOCK, true);
     rti_trash_end();
 }
 
@@ -131,9 +134,12 @@ rt_list_new(intptr_t n)
         rt_error_set(RT_ERR_VALUE, "negative list size %jd", (intmax_t)n);
         return NULL;
     }
-    RtListObject *l = (RtListObject *)rt_object_new(&rt_list_type);
+    RtListObject *l = (RtListObject *)rti_object_alloc(&rt_list_type, LIST_ROW, LIST_BLOCK, true);
     if (l == NULL)
         return NULL;
+    RT_SIZE(l) = 0;
+    l->items = NULL;
+    l->allocated = 0;
     if (n > 0) {
         l->items = rt_calloc((size_t)n, sizeof(RtObject *));
         if (l->items == NULL) {
@@ -154,20 +160,29 @@ index_error(const char *what, intptr_t i, intptr_t size)
     return -1;
 }
 
+/* Append when the array is full: grow it first. */
+static RT_NOINLINE int
+append_resizing(RtListObject *l, RtObject *item)
+{
+    intptr_t n = RT_SIZE(l);
+    if (list_resize(l, n + 1) < 0)
+        return -1;
+    l->items[n] = rt_newref(item);
+    return 0;
+}
+
+/* The fast path has room and needs no stack frame: a store, an incref and
+ * the new size. */
 int
 rt_list_append(RtObject *op, RtObject *item)
 {
     assert_list(op);
     RtListObject *l = LIST(op);
     intptr_t n = RT_SIZE(op);
-    if (rt_likely(l->allocated > n)) {
-        l->items[n] = rt_newref(item);
-        RT_SIZE(op) = n + 1;
-        return 0;
-    }
-    if (list_resize(l, n + 1) < 0)
-        return -1;
+    if (rt_unlikely(l->allocated <= n))
+        return append_resizing(l, item);
     l->items[n] = rt_newref(item);
+    RT_SIZE(op) = n + 1;
     return 0;
 }
 

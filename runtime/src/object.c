@@ -1,10 +1,20 @@
 /* object.c -- allocating and freeing objects; deallocation; type statistics.
  *
- * An object's memory is one rt_malloc block: for GC types the 16-byte
- * collector header comes first and the object follows it.  Allocation counts
- * the object toward generation 0 (which may start a collection, as in
- * CPython 3.11 -- the new object is not tracked yet, so the collection
- * cannot see it) and into its type's statistics; rt_object_free undoes both.
+ * An object's memory is one block: for GC types the 16-byte collector
+ * header comes first and the object follows it.  Allocation counts the
+ * object toward generation 0 (which may start a collection, as in CPython
+ * 3.11 -- the new object is not tracked yet, so the collection cannot see
+ * it) and into its type's statistics; the free undoes both.  The fast half
+ * of both is inline (internal.h, "the object path"): the built-in types'
+ * constructors and deallocs reach the pool in one step each way; this file
+ * holds the generic entry points (any type, variable sizes) and the
+ * statistics.
+ *
+ * Type statistics are plain counters (allocated, freed, bytes); the peaks
+ * of live objects and bytes are taken at sample points -- each time the
+ * pool refills an allocation list or takes a pool (rti_pool_sample), and
+ * each rt_type_stats call -- so a peak is a lower bound, at most one pool
+ * refill's worth short for objects from the pools.
  *
  * Deallocation in the atomic variant: the thread that drops the last
  * reference may not be the runtime's owner, and the allocator and collector
@@ -19,23 +29,25 @@
 
 /* ==== type statistics =================================================== */
 
-static void
-counters_up(RtTypeCounters *c, size_t size)
+/* The block of an object: its size, and its collector header's. */
+static size_t
+block_size(const RtType *type, intptr_t nitems)
 {
-    c->allocated++;
-    if (++c->live > c->live_peak)
-        c->live_peak = c->live;
-    c->bytes += (int64_t)size;
-    if (c->bytes > c->bytes_peak)
-        c->bytes_peak = c->bytes;
+    return type->basic_size + (size_t)nitems * type->item_size + ((type->flags & RT_TYPE_GC) ? sizeof(RtGcHead) : 0);
 }
 
+/* A sample point (RtTypeCounters): every row's peaks. */
 static void
-counters_down(RtTypeCounters *c, size_t size)
+sample_peaks(void)
 {
-    c->freed++;
-    c->live--;
-    c->bytes -= (int64_t)size;
+    for (uint32_t id = 0; id < rti_runtime.ntypes; id++) {
+        RtTypeCounters *c = &rti_runtime.types[id];
+        int64_t live = (int64_t)(c->allocated - c->freed), bytes = live * c->unit + c->bytes;
+        if (live > c->live_peak)
+            c->live_peak = live;
+        if (bytes > c->bytes_peak)
+            c->bytes_peak = bytes;
+    }
 }
 
 int
@@ -46,6 +58,8 @@ rti_type_register(RtType *type)
             memset(&rti_runtime.types[id], 0, sizeof rti_runtime.types[id]);
             rti_runtime.types[id].type = type;
             type->id = id;
+            if (id >= rti_runtime.ntypes)
+                rti_runtime.ntypes = id + 1;
             return 0;
         }
     }
@@ -68,43 +82,52 @@ rti_types_init(RtRuntime *rt)
         &rt_int_type, &rt_str_type, &rt_tuple_type, &rt_list_type, &rt_dict_type, &rt_weakref_type,
     };
     memset(rt->types, 0, sizeof rt->types);
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        rt->types[builtins[i]->id].type = builtins[i];
+    rt->ntypes = RTI_TYPE_ID_FIRST_CLASS;
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        RtTypeCounters *c = &rt->types[builtins[i]->id];
+        c->type = builtins[i];
+        if (builtins[i]->item_size == 0)
+            c->unit = (int64_t)block_size(builtins[i], 0);
+    }
+    rt->heap.pool.on_sample = sample_peaks;
     rti_small_ints_init();
 }
 
 size_t
 rt_type_stats(RtTypeStats *out, size_t max)
 {
+    sample_peaks();
     size_t n = 0;
     for (uint32_t id = 0; id < RT_MAX_TYPES; id++) {
         const RtTypeCounters *c = &rti_runtime.types[id];
         if (c->allocated == 0)
             continue;
+        int64_t live = (int64_t)(c->allocated - c->freed);
         if (n < max)
-            out[n] = (RtTypeStats){c->type ? c->type->name : "other", c->allocated, c->freed,
-                                   c->live, c->live_peak, c->bytes, c->bytes_peak};
+            out[n] = (RtTypeStats){c->type ? c->type->name : "other", c->allocated, c->freed, live,
+                                   c->live_peak, live * c->unit + c->bytes, c->bytes_peak};
         n++;
     }
     return n;
 }
 
-/* ==== allocation ======================================================== */
-
-static size_t
-object_size(const RtType *type, intptr_t nitems)
+void
+rti_type_extra_bytes(const RtType *type, int64_t delta)
 {
-    return type->basic_size + (size_t)nitems * type->item_size;
+    rti_type_counters(type)->bytes += delta;
 }
+
+/* ==== allocation ======================================================== */
 
 size_t
 rt_object_sizeof(const RtObject *op)
 {
     const RtType *t = RT_TYPE(op);
-    size_t size = object_size(t, t->item_size ? RT_SIZE(op) : 0);
-    return size + ((t->flags & RT_TYPE_GC) ? sizeof(RtGcHead) : 0);
+    return block_size(t, t->item_size ? RT_SIZE(op) : 0);
 }
 
+/* The generic path, for any type and any size; the built-in types'
+ * constructors take rti_object_alloc directly. */
 RtObject *
 rt_object_new_var(RtType *type, intptr_t nitems)
 {
@@ -113,23 +136,20 @@ rt_object_new_var(RtType *type, intptr_t nitems)
         return NULL;
     }
     bool gc = (type->flags & RT_TYPE_GC) != 0;
-    size_t size = object_size(type, nitems), block = size + (gc ? sizeof(RtGcHead) : 0);
-    uint8_t *mem = rt_malloc(block);
-    if (mem == NULL)
+    size_t block = block_size(type, nitems), head = gc ? sizeof(RtGcHead) : 0;
+    RtTypeCounters *c = rti_type_counters(type);
+    RtObject *op = rti_object_alloc(type, c, block, gc);
+    if (op == NULL)
         return NULL;
-    memset(mem, 0, block);
-    RtObject *op = (RtObject *)(gc ? mem + sizeof(RtGcHead) : mem);
-    op->ob_type = type;
-#if RT_RC_ATOMIC
-    atomic_store_explicit(&op->ob_refcnt, 1, memory_order_relaxed);
-#else
-    op->ob_refcnt = 1;
-#endif
+    if (c->unit == 0)
+        c->bytes += (int64_t)block;
+    size_t rest = block - head - sizeof(RtObject);     /* every field after the header */
+    if (block <= 128 && rest % sizeof(uintptr_t) == 0)
+        rti_zero_words(op + 1, rest / sizeof(uintptr_t));
+    else
+        memset(op + 1, 0, rest);
     if (type->item_size)
         RT_SIZE(op) = nitems;
-    counters_up(rti_type_counters(type), block);
-    if (gc)
-        rti_gc_on_alloc(&rti_runtime.gc);
     return op;
 }
 
@@ -143,16 +163,14 @@ void
 rt_object_free(RtObject *op)
 {
     RtType *type = RT_TYPE(op);
-    counters_down(rti_type_counters(type), rt_object_sizeof(op));
-    if (type->flags & RT_TYPE_GC) {
-        RtGcHead *g = RTI_AS_GC(op);
-        if (rti_gc_tracked(g))
-            rti_gc_list_remove(g);
-        rti_gc_on_free(&rti_runtime.gc);
-        rt_free(g);
-    } else {
-        rt_free(op);
-    }
+    bool gc = (type->flags & RT_TYPE_GC) != 0;
+    if (gc && rti_gc_tracked(RTI_AS_GC(op)))
+        rti_gc_list_remove(RTI_AS_GC(op));
+    RtTypeCounters *c = rti_type_counters(type);
+    size_t block = rt_object_sizeof(op);
+    if (c->unit == 0)
+        c->bytes -= (int64_t)block;
+    rti_object_release(op, c, block, gc);
 }
 
 /* ==== reference counts ================================================== */
@@ -337,11 +355,3 @@ rti_trash_end(void)
     rt->trash_depth--;
 }
 
-void
-rti_type_extra_bytes(const RtType *type, int64_t delta)
-{
-    RtTypeCounters *c = rti_type_counters(type);
-    c->bytes += delta;
-    if (c->bytes > c->bytes_peak)
-        c->bytes_peak = c->bytes;
-}

@@ -26,7 +26,16 @@ rti_hash_bytes(const char *data, size_t len)
     return h ? h : 1;
 }
 
-static void str_dealloc(RtObject *op) { rt_object_free(op); }
+#define STR_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_STR)
+#define STR_BLOCK(len) (offsetof(RtStrObject, data) + 1 + (size_t)(len))
+
+static void
+str_dealloc(RtObject *op)
+{
+    size_t block = STR_BLOCK(RT_SIZE(op));
+    STR_ROW->bytes -= (int64_t)block;
+    rti_object_release(op, STR_ROW, block, false);
+}
 
 static uint64_t
 str_hash(RtObject *op)
@@ -55,6 +64,20 @@ RtType rt_str_type = {
     .id = RTI_TYPE_ID_STR,
 };
 
+/* A string of len bytes, NUL-terminated, the bytes to fill. */
+static RtStrObject *
+new_str(size_t len)
+{
+    RtStrObject *s = (RtStrObject *)rti_object_alloc(&rt_str_type, STR_ROW, STR_BLOCK(len), false);
+    if (s == NULL)
+        return NULL;
+    STR_ROW->bytes += (int64_t)STR_BLOCK(len);
+    RT_SIZE(s) = (intptr_t)len;
+    s->hash = 0;
+    s->data[len] = '\0';
+    return s;
+}
+
 RtObject *
 rt_str_from(const char *bytes, size_t len)
 {
@@ -62,11 +85,10 @@ rt_str_from(const char *bytes, size_t len)
         rt_error_set(RT_ERR_VALUE, "string of %zu bytes is too long", len);
         return NULL;
     }
-    RtStrObject *s = (RtStrObject *)rt_object_new_var(&rt_str_type, (intptr_t)len);
+    RtStrObject *s = new_str(len);
     if (s == NULL)
         return NULL;
     memcpy(s->data, bytes, len);
-    s->data[len] = '\0';
     return (RtObject *)s;
 }
 
@@ -90,7 +112,7 @@ rt_str_printf(const char *fmt, ...)
     }
     if ((size_t)n < sizeof small)
         return rt_str_from(small, (size_t)n);
-    RtStrObject *s = (RtStrObject *)rt_object_new_var(&rt_str_type, n);
+    RtStrObject *s = new_str((size_t)n);
     if (s == NULL)
         return NULL;
     va_start(ap, fmt);

@@ -99,7 +99,9 @@ struct RtType {
 #define RT_TYPE(op) (((RtObject *)(op))->ob_type)
 #define RT_SIZE(op) (((RtVarObject *)(op))->ob_size)
 
-/* Called when a count reaches zero; runs the type's dealloc. */
+/* Called when a count reaches zero; runs the type's dealloc (in the
+ * atomic variant, on the owner thread).  The nonatomic rt_decref calls the
+ * type's dealloc itself, one call from zero to the type. */
 void rt_dealloc(RtObject *op);
 
 /* The runtime's debug builds (RT_DEBUG >= 1 in its own translation units,
@@ -169,7 +171,7 @@ rt_decref(RtObject *op)
         return;
     rti_assert_count(op->ob_refcnt > 0);
     if (--op->ob_refcnt == 0)
-        rt_dealloc(op);
+        op->ob_type->dealloc(op);   /* rt_dealloc, inline: one call to the type */
 #endif
 }
 
