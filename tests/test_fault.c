@@ -35,6 +35,10 @@ script_scalars(void)
     TRYP(a, rt_int_from(1 << 20));
     TRYP(b, rt_str_from_cstr("hello, world"));
     TRYP(c, rt_str_printf("%0200d", 7));   /* past the small buffer */
+    rt_clearref(&c);
+    TRYP(c, rt_str_printf("k%d", 7));       /* without stdio */
+    rt_clearref(&c);
+    TRYP(c, rt_str_from_int("key", 1234567));
     TRYP(d, rt_int_from(5));                /* small: no allocation */
     rt_decref(a);
     rt_decref(b);

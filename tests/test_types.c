@@ -82,6 +82,77 @@ TEST(strs_hold_bytes_and_hash)
     teardown();
 }
 
+/* Integers formatted without stdio (rt_str_from_int, and rt_str_printf's
+ * fast path for one %d-like conversion) give what snprintf gives. */
+static bool
+str_is(RtObject *s, const char *want)
+{
+    bool ok = s != NULL && rt_str_len(s) == strlen(want) && strcmp(rt_str_data(s), want) == 0;
+    if (!ok)
+        fprintf(stderr, "  got '%s', want '%s'\n", s ? rt_str_data(s) : "(null)", want);
+    rt_xdecref(s);
+    return ok;
+}
+
+TEST(strs_format_integers_as_printf_does)
+{
+    setup();
+    const long long values[] = {0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 4294967295LL, 4294967296LL,
+                                123456789012345LL, 9999999999999999LL, INT64_MAX, -1, -10, -100, -4294967296LL,
+                                INT64_MIN};
+    char want[128];
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        long long v = values[i];
+        snprintf(want, sizeof want, "%lld", v);
+        CHECK(str_is(rt_str_from_int("", v), want));
+        snprintf(want, sizeof want, "k%lld", v);
+        CHECK(str_is(rt_str_from_int("k", v), want));
+        CHECK(str_is(rt_str_printf("k%lld", v), want));
+        snprintf(want, sizeof want, "a rather long prefix, past sixteen bytes %lli and a suffix of more than 16", v);
+        CHECK(str_is(rt_str_printf("a rather long prefix, past sixteen bytes %lli and a suffix of more than 16", v),
+                     want));
+        snprintf(want, sizeof want, "<%ld>", (long)v);
+        CHECK(str_is(rt_str_printf("<%ld>", (long)v), want));
+        snprintf(want, sizeof want, "%d:", (int)v);
+        CHECK(str_is(rt_str_printf("%d:", (int)v), want));
+        snprintf(want, sizeof want, "prefix of 16 b %i", (int)v);
+        CHECK(str_is(rt_str_printf("prefix of 16 b %i", (int)v), want));
+    }
+    /* Not the fast path's shape: vsnprintf formats them. */
+    CHECK(str_is(rt_str_printf("%05d", 42), "00042"));
+    CHECK(str_is(rt_str_printf("%d-%d", 1, 2), "1-2"));
+    CHECK(str_is(rt_str_printf("100%% %d", 7), "100% 7"));
+    CHECK(str_is(rt_str_printf("%u", 4294967295u), "4294967295"));
+    CHECK(str_is(rt_str_printf("%lu", 7ul), "7"));
+    CHECK(str_is(rt_str_printf("no conversion"), "no conversion"));
+    /* The key a twin would make hashes and compares as any equal string. */
+    RtObject *a = rt_str_from_int("k", 12345), *b = rt_str_from_cstr("k12345");
+    CHECK_EQ(rt_object_eq(a, b), 1);
+    CHECK_EQ(rt_object_hash(a), rt_object_hash(b));
+    rt_decref(a);
+    rt_decref(b);
+    teardown();
+}
+
+/* The word-at-a-time hash reads every byte: strings that differ in any one
+ * byte, at any length up to a few words, hash apart; lengths matter too. */
+TEST(str_hash_sees_every_byte)
+{
+    char buf[40];
+    for (size_t len = 0; len <= sizeof buf; len++) {
+        memset(buf, 'a', sizeof buf);
+        uint64_t base = rti_hash_bytes(buf, len);
+        CHECK(len == 0 || base != rti_hash_bytes(buf, len - 1));
+        for (size_t i = 0; i < len; i++) {
+            buf[i] = 'b';
+            if (rti_hash_bytes(buf, len) == base)
+                fprintf(stderr, "  length %zu: byte %zu does not change the hash\n", len, i);
+            CHECK(rti_hash_bytes(buf, len) != base);
+            buf[i] = 'a';
+        }
+    }
+}
+
 TEST(tuples_pack_get_and_release)
 {
     setup();
@@ -474,6 +545,8 @@ main(void)
 {
     RUN(ints_small_are_immortal_and_shared);
     RUN(strs_hold_bytes_and_hash);
+    RUN(strs_format_integers_as_printf_does);
+    RUN(str_hash_sees_every_byte);
     RUN(tuples_pack_get_and_release);
     RUN(lists_grow_like_cpython);
     RUN(lists_get_set_insert_pop_clear);

@@ -15,7 +15,8 @@
 
 enum { P_KEYS, P_N };
 
-/* d["k%d" % j] = [j, j] -- in CPython's order: the value, then the key. */
+/* d["k%d" % j] = [j, j] -- in CPython's order: the value, then the key
+ * ("k" and j's digits: rt_str_from_int, no stdio). */
 static int
 put(RtObject *d, int64_t j)
 {
@@ -25,7 +26,7 @@ put(RtObject *d, int64_t j)
         goto done;
     if (rt_list_set(value, 0, box) < 0 || rt_list_set(value, 1, box) < 0)
         goto done;
-    if ((key = rt_str_printf("k%lld", (long long)j)) == NULL)
+    if ((key = rt_str_from_int("k", j)) == NULL)
         goto done;
     status = rt_dict_set(d, key, value);
 done:
@@ -39,7 +40,7 @@ done:
 static int
 del(RtObject *d, int64_t j)
 {
-    RtObject *key = rt_str_printf("k%lld", (long long)j);
+    RtObject *key = rt_str_from_int("k", j);
     if (key == NULL)
         return -1;
     int status = rt_dict_del(d, key);

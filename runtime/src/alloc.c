@@ -228,9 +228,14 @@ rt_calloc(size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size)
         return rti_nomem();
-    void *p = rt_malloc(count * size);
-    if (p != NULL)
-        memset(p, 0, count * size);
+    size_t n = count * size;
+    void *p = rt_malloc(n);
+    if (p == NULL)
+        return NULL;
+    if (n <= 64 && n % sizeof(uintptr_t) == 0)
+        rti_zero_words(p, n / sizeof(uintptr_t));     /* a list's few items: no call */
+    else
+        memset(p, 0, n);
     return p;
 }
 

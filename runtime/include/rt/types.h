@@ -47,7 +47,12 @@ typedef struct RtStrObject {
 } RtStrObject;
 RtObject *rt_str_from(const char *bytes, size_t len);
 RtObject *rt_str_from_cstr(const char *s);
+/* printf into a new string; a format of literal text around one %d, %i,
+ * %ld, %li, %lld or %lli (no flags, no width) is formatted without stdio. */
 RtObject *rt_str_printf(const char *fmt, ...) RT_PRINTF(1, 2);
+/* prefix (may be "") followed by the decimal text of value, without
+ * stdio: str(value), or a dict key such as "k%lld" makes. */
+RtObject *rt_str_from_int(const char *prefix, int64_t value);
 static inline const char *rt_str_data(const RtObject *op) { return ((const RtStrObject *)op)->data; }
 static inline size_t rt_str_len(const RtObject *op) { return (size_t)RT_SIZE(op); }
 
