@@ -252,7 +252,7 @@ dict_dealloc(RtObject *op)
         }
         free_keys(k);
     }
-    rti_object_release(op, DICT_ROW, DICT_BLOCK, true);
+    rti_object_release(op, DICT_ROW, DICT_BLOCK, 0, true);
     rti_trash_end();
 }
 
@@ -317,7 +317,7 @@ RtType rt_dict_type = {
 RtObject *
 rt_dict_new(void)
 {
-    RtDictObject *d = (RtDictObject *)rti_object_alloc(&rt_dict_type, DICT_ROW, DICT_BLOCK, true);
+    RtDictObject *d = (RtDictObject *)rti_object_alloc(&rt_dict_type, DICT_ROW, DICT_BLOCK, 0, true);
     if (d == NULL)
         return NULL;
     d->used = 0;

@@ -97,9 +97,8 @@ instance_dealloc(RtObject *op)
         rti_weakref_clear_all(op);
     clear_slots(op);
     RtClassList *c = class_of(t);
-    RtTypeCounters *row = rti_type_counters(t);
-    row->bytes -= (int64_t)instance_block(t);
-    rti_object_release(op, row, instance_block(t), true);
+    size_t block = instance_block(t);
+    rti_object_release(op, rti_type_counters(t), block, (int64_t)block, true);
     if (--c->instances == 0 && c->released)
         destroy_class(c);
     rti_trash_end();
@@ -202,11 +201,10 @@ rti_classes_fini(RtRuntime *rt)
 RtObject *
 rt_instance_new(RtType *cls)
 {
-    RtTypeCounters *row = rti_type_counters(cls);
-    RtObject *op = rti_object_alloc(cls, row, instance_block(cls), true);
+    size_t block = instance_block(cls);
+    RtObject *op = rti_object_alloc(cls, rti_type_counters(cls), block, (int64_t)block, true);
     if (op == NULL)
         return NULL;
-    row->bytes += (int64_t)instance_block(cls);
     rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));  /* slots, weaklist */
     class_of(cls)->instances++;
     rt_gc_track(op);

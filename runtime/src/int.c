@@ -9,7 +9,7 @@
 #define INT_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_INT)
 #define INT_BLOCK sizeof(RtIntObject)
 
-static void int_dealloc(RtObject *op) { rti_object_release(op, INT_ROW, INT_BLOCK, false); }
+static void int_dealloc(RtObject *op) { rti_object_release(op, INT_ROW, INT_BLOCK, 0, false); }
 
 static uint64_t
 int_hash(RtObject *op)
@@ -49,7 +49,7 @@ rt_int_from(int64_t value)
     if (value >= RT_SMALL_INT_MIN && value <= RT_SMALL_INT_MAX) {
         return &small_ints[value - RT_SMALL_INT_MIN].ob_base;
     }
-    RtIntObject *op = (RtIntObject *)rti_object_alloc(&rt_int_type, INT_ROW, INT_BLOCK, false);
+    RtIntObject *op = (RtIntObject *)rti_object_alloc(&rt_int_type, INT_ROW, INT_BLOCK, 0, false);
     if (op != NULL)
         op->value = value;
     return (RtObject *)op;

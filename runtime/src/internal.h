@@ -42,6 +42,7 @@ typedef struct RtTypeCounters {
     int64_t unit;           /* bytes of each object, or 0 */
     int64_t live_peak;
     int64_t bytes_peak;
+    int64_t unused;         /* pad to 64 bytes: a row is found by a shift */
 } RtTypeCounters;
 
 typedef struct RtFault {
@@ -248,12 +249,12 @@ rti_object_block_free(void *mem, size_t block)
 }
 
 /* A new object of type: block bytes, GC header included when gc; count 1,
- * the GC header zeroed (untracked), counted in its type's row c (a row
- * without a unit: the caller adds the bytes) and, for GC types, toward
- * generation 0 (which may collect).  The caller sets every other field.
- * NULL with RT_ERR_NOMEM. */
+ * the GC header zeroed (untracked), counted in its type's row c (bytes: the
+ * object's size for a row without a unit, else 0) and, for GC types,
+ * toward generation 0 (which may collect).  The caller sets every other
+ * field.  NULL with RT_ERR_NOMEM. */
 static inline RtObject *
-rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, bool gc)
+rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
     uint8_t *mem = rti_object_block_alloc(block);
     if (rt_unlikely(mem == NULL))
@@ -272,18 +273,20 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, bool gc)
 #endif
     op->ob_type = type;
     c->allocated++;
+    c->bytes += bytes;
     if (gc)
         rti_gc_on_alloc(&rti_runtime.gc);
     return op;
 }
 
-/* The end of a dealloc: uncount the object (row c; a row without a unit:
- * the caller takes its bytes off) and free its memory (block bytes).  A GC
- * object must be untracked already. */
+/* The end of a dealloc: uncount the object (row c, bytes as for
+ * rti_object_alloc) and free its memory (block bytes).  A GC object must be
+ * untracked already. */
 static inline void
-rti_object_release(RtObject *op, RtTypeCounters *c, size_t block, bool gc)
+rti_object_release(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
     c->freed++;
+    c->bytes -= bytes;
     void *mem = op;
     if (gc) {
         RtGcHead *g = RTI_AS_GC(op);

@@ -80,7 +80,7 @@ list_dealloc(RtObject *op)
         rt_free(l->items);
         set_capacity_bytes(l, l->allocated, 0);
     }
-    rti_object_release(op, LIST_ROW, LIST_BLOCK, true);
+    rti_object_release(op, LIST_ROW, LIST_BLOCK, 0, true);
     rti_trash_end();
 }
 
@@ -134,7 +134,7 @@ rt_list_new(intptr_t n)
         rt_error_set(RT_ERR_VALUE, "negative list size %jd", (intmax_t)n);
         return NULL;
     }
-    RtListObject *l = (RtListObject *)rti_object_alloc(&rt_list_type, LIST_ROW, LIST_BLOCK, true);
+    RtListObject *l = (RtListObject *)rti_object_alloc(&rt_list_type, LIST_ROW, LIST_BLOCK, 0, true);
     if (l == NULL)
         return NULL;
     RT_SIZE(l) = 0;

@@ -138,11 +138,9 @@ rt_object_new_var(RtType *type, intptr_t nitems)
     bool gc = (type->flags & RT_TYPE_GC) != 0;
     size_t block = block_size(type, nitems), head = gc ? sizeof(RtGcHead) : 0;
     RtTypeCounters *c = rti_type_counters(type);
-    RtObject *op = rti_object_alloc(type, c, block, gc);
+    RtObject *op = rti_object_alloc(type, c, block, c->unit ? 0 : (int64_t)block, gc);
     if (op == NULL)
         return NULL;
-    if (c->unit == 0)
-        c->bytes += (int64_t)block;
     size_t rest = block - head - sizeof(RtObject);     /* every field after the header */
     if (block <= 128 && rest % sizeof(uintptr_t) == 0)
         rti_zero_words(op + 1, rest / sizeof(uintptr_t));
@@ -168,9 +166,7 @@ rt_object_free(RtObject *op)
         rti_gc_list_remove(RTI_AS_GC(op));
     RtTypeCounters *c = rti_type_counters(type);
     size_t block = rt_object_sizeof(op);
-    if (c->unit == 0)
-        c->bytes -= (int64_t)block;
-    rti_object_release(op, c, block, gc);
+    rti_object_release(op, c, block, c->unit ? 0 : (int64_t)block, gc);
 }
 
 /* ==== reference counts ================================================== */

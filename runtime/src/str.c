@@ -53,8 +53,7 @@ static void
 str_dealloc(RtObject *op)
 {
     size_t block = STR_BLOCK(RT_SIZE(op));
-    STR_ROW->bytes -= (int64_t)block;
-    rti_object_release(op, STR_ROW, block, false);
+    rti_object_release(op, STR_ROW, block, (int64_t)block, false);
 }
 
 static uint64_t
@@ -88,10 +87,10 @@ RtType rt_str_type = {
 static inline RtStrObject *
 new_str(size_t len)
 {
-    RtStrObject *s = (RtStrObject *)rti_object_alloc(&rt_str_type, STR_ROW, STR_BLOCK(len), false);
+    size_t block = STR_BLOCK(len);
+    RtStrObject *s = (RtStrObject *)rti_object_alloc(&rt_str_type, STR_ROW, block, (int64_t)block, false);
     if (s == NULL)
         return NULL;
-    STR_ROW->bytes += (int64_t)STR_BLOCK(len);
     RT_SIZE(s) = (intptr_t)len;
     s->hash = 0;
     s->data[len] = '\0';
