@@ -7,7 +7,11 @@
  * arena only when empty, an arena to the OS only when all its pools are.
  * The marks record the RSS after each stage beside the bytes still held in
  * strings; the collector has nothing to do here (one list is the only GC
- * object), so its collection is only a stage of the measurement.
+ * object), so its collection is only a stage of the measurement.  Once the
+ * list is dropped every arena is free, and the pool keeps some mapped for
+ * reuse until they have been free for the arena decay (RT_ARENA_DECAY_MS);
+ * the last stage, an explicit trim (rt_alloc_trim), gives them back at
+ * once, so the RSS at "trimmed" is where it started.
  *
  * Twin: python/fragmentation.py.
  */
@@ -79,6 +83,8 @@ run_fragmentation(RtWorkloadCtx *ctx, const int64_t *params)
     rt_workload_mark(ctx, "collected", kept);
     rt_decref(objs);
     rt_workload_mark(ctx, "dropped", 0);
+    rt_alloc_trim();
+    rt_workload_mark(ctx, "trimmed", 0);
     rt_workload_result_int(ctx, "check", held);
     rt_workload_result_int(ctx, "allocated_bytes", allocated);
     rt_workload_result_int(ctx, "kept_bytes", kept);

@@ -227,7 +227,8 @@ class TestWorkloads(SchemaMixin, unittest.TestCase):
                                   'kept_bytes': kept})
         marks = [(m['name'], m['live_bytes']) for m in report['marks']]
         self.assertEqual(marks, [('allocated', allocated), ('freed', kept),
-                                 ('collected', kept), ('dropped', 0)])
+                                 ('collected', kept), ('dropped', 0),
+                                 ('trimmed', 0)])
         # The workload's gc.collect() and the final one.
         self.assertEqual(report['gc']['collections'], [0, 0, 2])
 
