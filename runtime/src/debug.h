@@ -3,7 +3,7 @@
  *   RT_DEBUG=0  release: every check compiles to nothing (the fast paths'
  *               instruction counts must not move; scripts/callgrind-lifo)
  *   RT_DEBUG=1  cheap checks on every fast path: O(1) each -- a size class
- *               or queue index in bounds, a mortal's count never negative,
+ *               or free cache index in bounds, a mortal's count never negative,
  *               the right container type in rt_list_* / rt_dict_*
  *   RT_DEBUG=2  full validation as well: O(n) walks -- each generation's
  *               list and flags around every collector pass (validate_list),

@@ -93,7 +93,7 @@
  *   RTI_RETAIN_MIN 64: a program that drops and rebuilds a structure of up
  *     to 64 MiB (list_append's 32 MiB of ints a round) refaults nothing;
  *     64 MiB is what glibc's malloc keeps untrimmed at most (twice its
- *     largest mmap threshold), and what the issue's experiment kept;
+ *     largest mmap threshold);
  *   RTI_RETAIN_PEAK_DIV 8: a larger heap keeps an eighth of its recent peak
  *     (mimalloc's segment cache kept the same share of its peak). */
 #define RTI_RETAIN_MIN 64u
@@ -190,7 +190,6 @@ typedef struct RtArena {
 typedef struct RtArenaMap {
     uint8_t *used;          /* [address >> RTI_ARENA_BITS]: 1 for an arena; NULL until the heap starts */
 } RtArenaMap;
-
 
 /* A class's free cache: the blocks freed last, in a stack of RTI_CACHE_SIZE
  * pointers (jemalloc's and glibc's thread caches are the model).  A free
