@@ -132,8 +132,8 @@ static const RtOption options[] = {
     {"RT_SHOW_STATS", "1|0", apply_stats, "print allocator, type and collector statistics at exit"},
     {"RT_FAIL_AFTER", "N or N+ (N >= 1)", apply_fail_after,
      "fault injection: fail the Nth allocation (N+: and every later)"},
-    {"RT_ARENA_DECAY_MS", "MS (0 to 86400000)", apply_arena_decay,
-     "keep free arenas mapped this long (default " RT_STR(RT_ARENA_DECAY_DEFAULT_MS) "; 0: not)"},
+    {"RT_ARENA_DECAY_MS", "MS, 0 to 86400000 (0: release at once)", apply_arena_decay,
+     "keep free arenas mapped this long (default " RT_STR(RT_ARENA_DECAY_DEFAULT_MS) " ms)"},
 };
 
 void
