@@ -16,7 +16,8 @@
 
 static const RtbOptDef run_options[] = {
     {"threshold", true, RTB_OPT_THRESHOLD}, {"gc", true, RTB_OPT_GC}, {"rc", true, RTB_OPT_RC},
-    {"alloc", true, RTB_OPT_ALLOC}, {"repeat", true, RTB_OPT_REPEAT}, {"runs", true, RTB_OPT_REPEAT},
+    {"alloc", true, RTB_OPT_ALLOC}, {"arena-decay", true, RTB_OPT_ARENA_DECAY}, {"repeat", true, RTB_OPT_REPEAT},
+    {"runs", true, RTB_OPT_REPEAT},
     {"warmup", true, RTB_OPT_WARMUP}, {"precision", true, RTB_OPT_PRECISION}, {"max-repeat", true, RTB_OPT_MAX_REPEAT},
     {"max-time", true, RTB_OPT_MAX_TIME}, {"seed", true, RTB_OPT_SEED}, {"cpu", true, RTB_OPT_CPU},
     {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE}, {"resume", false, RTB_OPT_RESUME},
@@ -27,8 +28,8 @@ static const RtbOptDef run_options[] = {
     {NULL, false, 0},
 };
 
-/* No --rc, --alloc, --no-gc-timing: CPython has one variant and its own
- * allocator; --gc-timing on|off says whether run.py times collections. */
+/* No --rc, --alloc, --arena-decay, --no-gc-timing: CPython has one variant and
+ * its own allocator; --gc-timing on|off says whether run.py times collections. */
 static const RtbOptDef cpython_options[] = {
     {"threshold", true, RTB_OPT_THRESHOLD}, {"gc", true, RTB_OPT_GC}, {"python", true, RTB_OPT_PYTHON},
     {"repeat", true, RTB_OPT_REPEAT}, {"runs", true, RTB_OPT_REPEAT}, {"warmup", true, RTB_OPT_WARMUP},
@@ -104,7 +105,10 @@ help(bool cpy)
     else
         printf("  --rc nonatomic|atomic     reference counting variant (default nonatomic)\n"
                "  --alloc BACKEND           allocator backend (default pool)\n"
-               "  --no-gc-timing            do not time collections (no pause statistics)\n");
+               "  --arena-decay MS          the pool keeps a wholly free arena mapped this long\n"
+               "                            for reuse (default %d; 0: release at once)\n"
+               "  --no-gc-timing            do not time collections (no pause statistics)\n",
+               RT_ARENA_DECAY_DEFAULT_MS);
     printf("  --out FILE                result file (default\n"
            "                            results/%s-WORKLOAD-TIMESTAMP.json); the CSV\n"
            "                            goes beside it\n", cpy ? "cpython" : "run");
@@ -117,7 +121,7 @@ help(bool cpy)
            "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
            "result (nothing is run or written), 130 interrupted (continue with --resume).\n",
            cpy ? "RT_GC_THRESHOLD and RT_GC set\nthe defaults of --threshold and --gc; the other RT_* variables do not apply\nto CPython and are refused"
-               : "RT_MALLOC, RT_GC_THRESHOLD,\nRT_GC and RT_GC_TIMING set the defaults of --alloc, --threshold, --gc and\n--no-gc-timing; RT_FAIL_AFTER and RT_SHOW_STATS reach each sample's runtime");
+               : "RT_MALLOC, RT_GC_THRESHOLD,\nRT_GC, RT_GC_TIMING and RT_ARENA_DECAY_MS set the defaults of --alloc,\n--threshold, --gc, --no-gc-timing and --arena-decay; RT_FAIL_AFTER and\nRT_SHOW_STATS reach each sample's runtime");
 }
 
 /* --python NAME is looked up in PATH; the twins must be there too. */
@@ -176,7 +180,8 @@ refuse_rtbench_options(const char *cmd, int first, int argc, char **argv)
 {
     for (int i = first; i < argc; i++)
         if (strcmp(argv[i], "--rc") == 0 || strncmp(argv[i], "--rc=", 5) == 0 || strcmp(argv[i], "--alloc") == 0
-            || strncmp(argv[i], "--alloc=", 8) == 0 || strcmp(argv[i], "--no-gc-timing") == 0)
+            || strncmp(argv[i], "--alloc=", 8) == 0 || strcmp(argv[i], "--no-gc-timing") == 0
+            || strcmp(argv[i], "--arena-decay") == 0 || strncmp(argv[i], "--arena-decay=", 14) == 0)
             return rtb_usage_error(cmd, "%s is rtbench's, not CPython's (the twin runs CPython's own refcounting and "
                                    "allocator); drop it", argv[i]);
     return 0;

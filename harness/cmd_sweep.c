@@ -1,8 +1,8 @@
 /* cmd_sweep.c -- rtbench sweep: the cross product of the axes given,
  * through the sample driver (driver.c).
  *
- * Axes: --threshold0/1/2 (values and log ranges), --rc, --alloc, --gc, and
- * any workload parameter given as a list.  At least one axis must have
+ * Axes: --threshold0/1/2 (values and log ranges), --rc, --alloc,
+ * --arena-decay, --gc, and any workload parameter given as a list.  At least one axis must have
  * more than one value, else this is a run.  The samples go round-robin
  * across the configurations, in a seeded random order per round, and each
  * is journaled in DIR as it finishes: a sweep killed in any way is
@@ -20,7 +20,8 @@
 static const RtbOptDef options[] = {
     {"threshold", true, RTB_OPT_THRESHOLD}, {"threshold0", true, RTB_OPT_THRESHOLD0},
     {"threshold1", true, RTB_OPT_THRESHOLD1}, {"threshold2", true, RTB_OPT_THRESHOLD2}, {"gc", true, RTB_OPT_GC},
-    {"rc", true, RTB_OPT_RC}, {"alloc", true, RTB_OPT_ALLOC}, {"repeat", true, RTB_OPT_REPEAT},
+    {"rc", true, RTB_OPT_RC}, {"alloc", true, RTB_OPT_ALLOC}, {"arena-decay", true, RTB_OPT_ARENA_DECAY},
+    {"repeat", true, RTB_OPT_REPEAT},
     {"runs", true, RTB_OPT_REPEAT}, {"warmup", true, RTB_OPT_WARMUP}, {"precision", true, RTB_OPT_PRECISION},
     {"max-repeat", true, RTB_OPT_MAX_REPEAT}, {"max-time", true, RTB_OPT_MAX_TIME}, {"seed", true, RTB_OPT_SEED},
     {"cpu", true, RTB_OPT_CPU}, {"out", true, RTB_OPT_OUT}, {"force", false, RTB_OPT_FORCE},
@@ -46,6 +47,7 @@ help(void)
            "  --threshold1 LIST, --threshold2 LIST    (FROM:TO:logN is N values from FROM\n"
            "                            to TO, log-spaced; the list is sorted, once each)\n"
            "  --rc LIST, --alloc LIST, --gc LIST    comma lists of names\n"
+           "  --arena-decay LIST        the pool's arena decay in ms, e.g. 0,100,1000\n"
            "  --PARAM LIST              any workload parameter\n"
            "--threshold T0[,T1[,T2]] sets the base the axes vary from.\n\n"
            "Samples go round-robin across the configurations, shuffled per round (the\n"

@@ -563,6 +563,7 @@ init_runs(Driver *d)
         r->gc = c->gc;
         r->rc = r->cpython ? NULL : rtb_strdup(rtb_rc_name(c->rc));
         r->alloc = r->cpython ? NULL : rtb_strdup(rt_alloc_name(c->alloc));
+        r->arena_decay_ms = r->cpython ? RTB_NONE : c->arena_decay_ms;
         r->python = r->cpython ? rtb_strdup(c->python) : NULL;
         r->gc_timing = c->gc_timing;
         if (c->program != NULL)

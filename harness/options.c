@@ -157,6 +157,7 @@ rtb_config_defaults(RtbConfig *c, const RtWorkload *w)
     c->gc = true;
     c->rc = RTB_RC_NONATOMIC;
     c->alloc = RT_ALLOC_POOL;
+    c->arena_decay_ms = RT_ARENA_DECAY_DEFAULT_MS;
     c->python = RTB_DEFAULT_PYTHON;
     c->gc_timing = true;
 }
@@ -186,6 +187,8 @@ rtb_config_name(const RtbConfig *c)
         fputs("/timing:off", f);
     if (c->python_label != NULL)
         fprintf(f, "/python:%s", c->python_label);
+    if (c->impl != RTB_IMPL_CPYTHON && c->arena_decay_ms != RT_ARENA_DECAY_DEFAULT_MS)
+        fprintf(f, "/decay:%lld", (long long)c->arena_decay_ms);
     fclose(f);
     return buf;
 }
@@ -377,6 +380,19 @@ param_axis(RtbAxes *ax, const char *cmd, int p, const char *val, bool lists)
     return 1;
 }
 
+/* --arena-decay MS (a list for sweep): the pool's RT_ARENA_DECAY_MS. */
+static int
+decay_axis(RtbAxes *ax, const char *cmd, const char *val, bool lists)
+{
+    int n = rtb_parse_list(val, 0, ax->decay, lists ? 64 : 1);
+    if (n < 0 || (!lists && n != 1) || ax->decay[n - 1] > RT_ARENA_DECAY_MAX_MS)
+        return rtb_usage_error(cmd, "--arena-decay expects %s from 0 to %d (milliseconds); got '%s'",
+                               lists ? "an integer or a list of integers" : "an integer", RT_ARENA_DECAY_MAX_MS, val);
+    ax->ndecay = n;
+    ax->base.arena_decay_ms = ax->decay[0];
+    return 1;
+}
+
 /* "0,2-3" -> {0, 2, 3}; each an online CPU of this machine. */
 static int
 cpu_list(RtbMeasure *m, const char *cmd, const char *val)
@@ -503,6 +519,8 @@ rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists)
         return enum_axis(ax, cmd, g->id, v, lists);
     case RTB_OPT_FREEZE_AFTER_IMPORT: case RTB_OPT_FORK_WORKERS:
         return program_option(ax, cmd, g->id, v);
+    case RTB_OPT_ARENA_DECAY:
+        return decay_axis(ax, cmd, v, lists);
     case RTB_OPT_REPEAT:
         return apply_repeat(m, cmd, v);
     case RTB_OPT_METRIC:
@@ -568,6 +586,7 @@ static const struct {
 } env_vars[] = {
     {"RT_MALLOC", false}, {"RT_GC_THRESHOLD", true}, {"RT_GC", true},
     {"RT_GC_TIMING", false}, {"RT_SHOW_STATS", false}, {"RT_FAIL_AFTER", false},
+    {"RT_ARENA_DECAY_MS", false},
 };
 
 int
@@ -606,6 +625,8 @@ rtb_env_apply(const char *cmd, RtbAxes *ax, RtbMeasure *m, bool cpython, RtbEnv 
                                    rt_alloc_unavailable_reason(cfg.alloc));
         ax->base.alloc = cfg.alloc;
     }
+    if (!cpython && getenv("RT_ARENA_DECAY_MS") && *getenv("RT_ARENA_DECAY_MS"))
+        ax->base.arena_decay_ms = cfg.arena_decay_ms;
     if (getenv("RT_GC_THRESHOLD") && *getenv("RT_GC_THRESHOLD")) {
         memcpy(ax->base.threshold, cfg.gc_threshold, sizeof cfg.gc_threshold);
         ax->threshold_set[0] = ax->threshold_set[1] = ax->threshold_set[2] = true;
@@ -638,7 +659,8 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
     int n0 = ax->nt0 ? ax->nt0 : 1, n1 = ax->nt1 ? ax->nt1 : 1, n2 = ax->nt2 ? ax->nt2 : 1;
     int nrc = ax->nrc ? ax->nrc : 1, nal = ax->nalloc ? ax->nalloc : 1, ngc = ax->ngc ? ax->ngc : 1;
     int nfr = ax->nfreeze ? ax->nfreeze : 1, nti = ax->ntiming ? ax->ntiming : 1, npy = ax->npython ? ax->npython : 1;
-    long total = (long)n0 * n1 * n2 * nrc * nal * ngc * nfr * nti * npy;
+    int nde = ax->ndecay ? ax->ndecay : 1;
+    long total = (long)n0 * n1 * n2 * nrc * nal * nde * ngc * nfr * nti * npy;
     for (int p = 0; p < np; p++)
         total *= ax->npvals[p] ? ax->npvals[p] : 1;
     RtbConfig *out = rtb_xcalloc((size_t)total, sizeof *out);
@@ -660,6 +682,8 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
         r /= nfr;
         if (ax->ntiming) c.gc_timing = ax->timing[r % nti];
         r /= nti;
+        if (ax->ndecay) c.arena_decay_ms = ax->decay[r % nde];
+        r /= nde;
         if (ax->nalloc) c.alloc = ax->alloc[r % nal];
         r /= nal;
         if (ax->nrc) c.rc = ax->rc[r % nrc];

@@ -63,6 +63,9 @@ typedef struct RtbAllocStats {
     char *backend;
     int64_t blocks_allocated, blocks_peak, small_peak, large_peak, pools_peak;
     int64_t arenas_allocated, arenas_peak, arenas_released, arenas_current, faults_injected;
+    /* The pool's arena retention: retained arenas taken back into use, and
+     * wholly free arenas kept mapped at the end (RTB_NONE: an older file). */
+    int64_t arenas_reused, arenas_retained;
 } RtbAllocStats;
 
 typedef struct RtbTypeRow {
@@ -225,6 +228,7 @@ typedef struct RtbRun {
     long threshold[3];
     bool gc;
     char *rc, *alloc, *python;          /* rc, alloc NULL for CPython; python NULL for rtbench */
+    int64_t arena_decay_ms;             /* RTB_NONE for CPython (and in files from before the option) */
     /* A Python program (rtbench cpython --script): */
     char *program_kind;                 /* "script" | "module"; NULL: a workload */
     char *program_target;               /* the path or the module, as given */

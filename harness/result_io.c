@@ -85,11 +85,12 @@ csv_int(FILE *f, int64_t v)
 }
 
 static const char csv_header[] =
-    "name,implementation,workload,params,t0,t1,t2,gc,rc,alloc,sample,round,status,wall_s,cpu_s,process_wall_s,"
+    "name,implementation,workload,params,t0,t1,t2,gc,rc,alloc,arena_decay_ms,sample,round,status,wall_s,cpu_s,"
+    "process_wall_s,"
     "user_s,sys_s,peak_rss_bytes,final_rss_bytes,minflt,majflt,load_before,load_after,instructions,"
     "gc_collections_0,gc_collections_1,gc_collections_2,gc_collected_0,gc_collected_1,gc_collected_2,"
     "gc_uncollectable_0,gc_uncollectable_1,gc_uncollectable_2,gc_pauses_count,gc_pauses_total_s,gc_pauses_p50_s,"
-    "gc_pauses_p90_s,gc_pauses_p99_s,gc_pauses_max_s,error\n";
+    "gc_pauses_p90_s,gc_pauses_p99_s,gc_pauses_max_s,arenas_allocated,arenas_reused,arenas_released,error\n";
 
 static void
 csv_sample(FILE *f, const RtbRun *r, const char *params, const RtbSample *s)
@@ -100,6 +101,7 @@ csv_sample(FILE *f, const RtbRun *r, const char *params, const RtbSample *s)
     fprintf(f, ",%ld,%ld,%ld,%s", r->threshold[0], r->threshold[1], r->threshold[2], r->gc ? "on" : "off");
     csv_field(f, r->rc);
     csv_field(f, r->alloc);
+    csv_int(f, r->arena_decay_ms);
     fprintf(f, ",%d,%d,%s", s->index, s->round, rtb_status_name(s->status));
     double nums[] = {s->wall_s, s->cpu_s, s->process_wall_s, s->user_s, s->sys_s};
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
@@ -119,6 +121,10 @@ csv_sample(FILE *f, const RtbRun *r, const char *params, const RtbSample *s)
     double pz[] = {g->pauses.total_s, g->pauses.p50_s, g->pauses.p90_s, g->pauses.p99_s, g->pauses.max_s};
     for (size_t k = 0; k < 5; k++)
         csv_num(f, g->present ? pz[k] : NAN);
+    const RtbAllocStats *a = &s->alloc;
+    csv_int(f, a->present ? a->arenas_allocated : RTB_NONE);
+    csv_int(f, a->present ? a->arenas_reused : RTB_NONE);
+    csv_int(f, a->present ? a->arenas_released : RTB_NONE);
     csv_field(f, s->error);
     fputc('\n', f);
 }

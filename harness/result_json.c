@@ -109,6 +109,8 @@ alloc_json(const RtbAllocStats *a)
     rtb_put_int(o, "arenas_released", a->arenas_released);
     rtb_put_int(o, "arenas_current", a->arenas_current);
     rtb_put_int(o, "faults_injected", a->faults_injected);
+    rtb_put_int(o, "arenas_reused", a->arenas_reused);
+    rtb_put_int(o, "arenas_retained", a->arenas_retained);
     return o;
 }
 
@@ -267,6 +269,7 @@ rtb_run_to_json(const RtbRun *r)
     rtj_set(c, "gc", rtj_boolean(r->gc));
     rtb_put_str(c, "rc", r->rc);
     rtb_put_str(c, "alloc", r->alloc);
+    rtb_put_int(c, "arena_decay_ms", r->arena_decay_ms);
     rtb_put_str(c, "python", r->python);
     rtj_set(c, "gc_timing", rtj_boolean(r->gc_timing));
     rtb_program_config_to_json(c, r);
@@ -493,6 +496,8 @@ read_alloc(RtbReader *rd, const Rtj *o, RtbAllocStats *a)
     a->arenas_released = rtb_rd_int(rd, o, "arenas_released");
     a->arenas_current = rtb_rd_int(rd, o, "arenas_current");
     a->faults_injected = rtb_rd_int(rd, o, "faults_injected");
+    a->arenas_reused = rtb_rd_int(rd, o, "arenas_reused");
+    a->arenas_retained = rtb_rd_int(rd, o, "arenas_retained");
 }
 
 static void
@@ -619,6 +624,7 @@ read_run(RtbReader *rd, const Rtj *j, RtbRun *r)
     r->gc = rtj_bool(rtj_get(c, "gc"), true);
     r->rc = rtb_rd_str(rd, c, "rc");
     r->alloc = rtb_rd_str(rd, c, "alloc");
+    r->arena_decay_ms = rtb_rd_int(rd, c, "arena_decay_ms");
     r->python = rtb_rd_str(rd, c, "python");
     r->gc_timing = rtj_bool(rtj_get(c, "gc_timing"), true);
     rtb_program_config_from_json(rd, c, r);

@@ -72,6 +72,7 @@ typedef struct RtbConfig {
     bool gc;
     RtbRc rc;
     RtAllocKind alloc;
+    int64_t arena_decay_ms;     /* the pool's arena retention (RT_ARENA_DECAY_MS) */
     const char *python;         /* interpreter, for CPython */
     const char *build;          /* another build folder whose worker runs this
                                  * configuration (suite --baseline); NULL: ours */
@@ -132,7 +133,9 @@ const char *rtb_rc_name(RtbRc rc);
 bool rtb_parse_rc(const char *s, RtbRc *rc);
 int rtb_param_index(const RtWorkload *w, const char *name);
 void rtb_config_defaults(RtbConfig *c, const RtWorkload *w);
-/* "cycle_storm/n:100000/ring:8/rounds:3/t0:700/t1:10/t2:10/gc:on/rc:nonatomic/alloc:pool" */
+/* "cycle_storm/n:100000/ring:8/rounds:3/t0:700/t1:10/t2:10/gc:on/rc:nonatomic/alloc:pool",
+ * then "/decay:MS" when the arena decay is not the runtime's default (so
+ * that names of runs without the axis stay as they were). */
 char *rtb_config_name(const RtbConfig *c);
 void rtb_measure_defaults(RtbMeasure *m);
 void rtb_measure_help(void);              /* the measuring options, for --help */
@@ -147,7 +150,7 @@ enum {
     RTB_OPT_SHARD, RTB_OPT_QUICK, RTB_OPT_TINY, RTB_OPT_NO_CPYTHON, RTB_OPT_NO_MICRO, RTB_OPT_NO_HYPERFINE,
     RTB_OPT_NO_PLOTS, RTB_OPT_METRIC, RTB_OPT_ALPHA, RTB_OPT_TABLE_FORMAT, RTB_OPT_TO, RTB_OPT_FILTER,
     RTB_OPT_REPETITIONS, RTB_OPT_MIN_TIME, RTB_OPT_JSON, RTB_OPT_ALLOW_MIXED, RTB_OPT_FAIL_ABOVE, RTB_OPT_CI,
-    RTB_OPT_BASELINE,
+    RTB_OPT_BASELINE, RTB_OPT_ARENA_DECAY,
     RTB_OPT_GC_TIMING, RTB_OPT_FREEZE, RTB_OPT_FREEZE_AFTER_IMPORT, RTB_OPT_FORK_WORKERS, RTB_OPT_OBJECTIVE,
     RTB_OPT_BUDGET,
     RTB_OPT_PARAM = 2000        /* + the parameter's index */
@@ -184,6 +187,8 @@ typedef struct RtbAxes {
     int nalloc;
     bool gc[2], freeze[2], timing[2];
     int ngc, nfreeze, ntiming;
+    int64_t decay[64];
+    int ndecay;
     int64_t pvals[RT_WORKLOAD_MAX_PARAMS][64];
     int npvals[RT_WORKLOAD_MAX_PARAMS];
     /* --python A,B (sweep); each one's own default thresholds for a

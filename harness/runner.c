@@ -188,6 +188,8 @@ build_argv(Argv *a, const RtbConfig *c)
     add_config_args(a, c);
     arg_add(a, "--alloc");
     arg_add(a, "%s", rt_alloc_name(c->alloc));
+    arg_add(a, "--arena-decay");
+    arg_add(a, "%lld", (long long)c->arena_decay_ms);
     arg_add(a, "--gc-timing");
     arg_add(a, "%s", c->gc_timing ? "on" : "off");
 }

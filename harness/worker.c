@@ -16,7 +16,7 @@
  * the peak, without a hook on every allocation.
  *
  *   rtbench __worker WORKLOAD --result-fd N [--PARAM V ...] [--threshold T0,T1,T2]
- *                    [--gc on|off] [--alloc BACKEND] [--gc-timing on|off]
+ *                    [--gc on|off] [--alloc BACKEND] [--arena-decay MS] [--gc-timing on|off]
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -192,7 +192,8 @@ read_alloc(RtbAllocStats *a)
     rt_alloc_stats(&st);
     *a = (RtbAllocStats){true, rtb_strdup(rt_alloc_name(st.backend)), (int64_t)st.blocks.allocated, st.blocks.peak,
                          st.small.peak, st.large.peak, st.pools.peak, (int64_t)st.arenas.allocated, st.arenas.peak,
-                         (int64_t)st.arenas.freed, st.arenas.current, (int64_t)st.faults_injected};
+                         (int64_t)st.arenas.freed, st.arenas.current, (int64_t)st.faults_injected,
+                         (int64_t)st.arenas_reused, (int64_t)st.arenas_retained};
 }
 
 /* After the run, failed or not: is every object and block gone?  (A fault
@@ -269,6 +270,8 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
             wa->cfg.gc_timing = on;
         else if (strcmp(opt, "--alloc") == 0 && rt_alloc_parse(val, &wa->cfg.alloc) == 0)
             continue;
+        else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)
+            wa->cfg.arena_decay_ms = v;
         else
             return rtb_usage_error("__worker", "bad option %s %s", opt, val);
     }
@@ -319,8 +322,8 @@ rtb_worker_main(int argc, char **argv)
     int r = parse_worker_args(argc, argv, &wa);
     if (r != 0)
         return r;
-    /* The parent resolved RT_MALLOC, RT_GC_THRESHOLD, RT_GC and RT_GC_TIMING
-     * into the command line; the environment adds fault injection
+    /* The parent resolved RT_MALLOC, RT_GC_THRESHOLD, RT_GC, RT_GC_TIMING and
+     * RT_ARENA_DECAY_MS into the command line; the environment adds fault injection
      * (RT_FAIL_AFTER) and statistics (RT_SHOW_STATS). */
     RtConfig env = wa.cfg;
     rt_config_from_env(&env, stderr);

@@ -108,6 +108,8 @@ def check_sample(t, s, implementation):
     t.assertIsInstance(s['result']['check'], int)
     if implementation == 'rtbench':
         t.assertIsInstance(s['profile']['types'], list)
+        for key in ('arenas_allocated', 'arenas_reused', 'arenas_released', 'arenas_retained'):
+            t.assertIsInstance(s['alloc'][key], int, key)
         t.assertTrue(s['heap_clean'])
 
 
@@ -323,6 +325,11 @@ class BadInput(Base):
         ('micro', '--filter'),
         ('run', 'cycle_storm', '--metric', 'cycles'),
         ('suite', '--baseline', '/no/such/build'),
+        ('run', 'cycle_storm', '--arena-decay', '-1'),
+        ('run', 'cycle_storm', '--arena-decay', '86400001'),
+        ('run', 'cycle_storm', '--arena-decay', '0,1000'),               # a list is a sweep's
+        ('sweep', 'cycle_storm', '--arena-decay', '0,soon'),
+        ('cpython', 'cycle_storm', '--arena-decay', '0'),
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
@@ -392,6 +399,42 @@ class Sweep(Base):
         self.assertEqual(seen, {(t, rc) for t in (100, 1000, 10000) for rc in ('nonatomic', 'atomic')})
         self.assertFalse(os.path.exists(os.path.join(out, '.journal.jsonl')))
         check_csv_matches(self, os.path.join(out, 'sweep.json'))
+
+    def test_arena_decay_is_an_axis_that_reaches_the_pool(self):
+        # list_append drops and rebuilds ~7 MiB of ints a round.  With a decay
+        # of 0 the pool unmaps each wholly free arena at once (keeping one), so
+        # at most one arena a round comes back from the retained ones; with a
+        # day's decay nothing is unmapped, and the next round reuses the
+        # arenas that emptied (all but the few that a class's last pool or a
+        # free cache pins; those are reused in place).
+        out = self.path('decay')
+        status, _, err = rtbench('sweep', 'list_append', '--n', '200000', '--rounds', '3',
+                                 '--arena-decay', '0,86400000', '--repeat', '1', '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        doc = load_result(self, os.path.join(out, 'sweep.json'), 'sweep')
+        by_decay = {r['config']['arena_decay_ms']: r for r in doc['runs']}
+        self.assertEqual(set(by_decay), {0, 86400000})
+        self.assertTrue(by_decay[0]['name'].endswith('/alloc:pool/decay:0'), by_decay[0]['name'])
+        alloc = {d: r['samples'][0]['alloc'] for d, r in by_decay.items()}
+        for d, a in alloc.items():
+            with self.subTest(decay=d):
+                self.assertEqual(a['arenas_allocated'] - a['arenas_released'], a['arenas_current'])
+                self.assertLessEqual(a['arenas_retained'], a['arenas_current'])
+        day = alloc[86400000]
+        self.assertLessEqual(alloc[0]['arenas_reused'], 3)
+        self.assertGreaterEqual(alloc[0]['arenas_released'], 2 * (alloc[0]['arenas_peak'] - 2))
+        self.assertEqual(day['arenas_released'], 0)
+        self.assertEqual(day['arenas_allocated'], day['arenas_peak'])
+        self.assertGreaterEqual(day['arenas_reused'], 2 * (day['arenas_peak'] - 3))
+        check_csv_matches(self, os.path.join(out, 'sweep.json'))
+        # The environment sets the default; the run records it, CPython's none.
+        single = self.path('decay.json')
+        status, _, err = rtbench('run', 'list_append', *TINY['list_append'], '--repeat', '1', '--out', single,
+                                 '--quiet', env=dict(os.environ, RT_ARENA_DECAY_MS='5'))
+        self.assertEqual(status, 0, err)
+        run = load_result(self, single)['runs'][0]
+        self.assertEqual(run['config']['arena_decay_ms'], 5)
+        self.assertTrue(run['name'].endswith('/decay:5'), run['name'])
 
     def test_killed_sweep_resumes_without_redoing_or_losing_samples(self):
         out = self.path('sw')
@@ -667,7 +710,8 @@ class Defects(Base):
         status, _, err = rtbench('run', 'cycle_storm', *TINY['cycle_storm'], '--repeat', '1', '--alloc', 'pool',
                                  '--out', out, '--force', '--quiet', env=env)
         self.assertEqual(load_result(self, out)['runs'][0]['config']['alloc'], 'pool')
-        for name, value in (('RT_MALLOC', 'tcmalloc'), ('RT_GC_THRESHOLD', 'abc'), ('RT_GC', 'maybe')):
+        for name, value in (('RT_MALLOC', 'tcmalloc'), ('RT_GC_THRESHOLD', 'abc'), ('RT_GC', 'maybe'),
+                            ('RT_ARENA_DECAY_MS', 'soon')):
             with self.subTest(variable=name):
                 bad = self.path('bad.json')
                 status, text, err = rtbench('run', 'cycle_storm', '--out', bad, env=dict(os.environ, **{name: value}))
