@@ -15,6 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The plots tell a run at the default decay by results/schema.json's
+ * default; the runtime keeps its own, and the two must agree. */
+#if RTB_DEFAULT_ARENA_DECAY_MS != RT_ARENA_DECAY_DEFAULT_MS
+#error "results/schema.json's x-rtbench-defaults.arena_decay_ms differs from RT_ARENA_DECAY_DEFAULT_MS"
+#endif
+
 int
 rtb_usage_error(const char *cmd, const char *fmt, ...)
 {

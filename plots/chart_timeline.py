@@ -8,6 +8,9 @@ labelled where their measured extents leave room; and below, on the same time
 axis, each GC pause as a dot at its start, its length on a log scale, coloured
 by generation.  A run too short for the sampling interval to draw a curve
 (MIN_POINTS samples) is not drawn, and the report says so.
+
+``arena_decay_<workload>``, where a workload ran at two arena decays or more
+(``rtbench sweep --arena-decay``): the RSS over time of each, with the marks.
 """
 
 from __future__ import annotations
@@ -173,8 +176,80 @@ def timeline_chart(results: rr.Results, key: tuple[str, str]) -> Optional[ck.Cha
     return chart
 
 
+def decay_runs(results: rr.Results, key: tuple[str, str]) -> list[rr.Run]:
+    """The rtbench runs of key that differ from its default run only in the
+    arena decay, one per decay (a run before a sweep), in increasing decay."""
+    base = rr.default_run(results, key)
+    if base is None:
+        return []
+
+    def axes_but_decay(run: rr.Run) -> tuple:
+        v = run.variant
+        return (v.rc, v.alloc, v.gc, v.threshold)
+
+    by_decay: dict[int, rr.Run] = {}
+    for run in sorted(results.runs, key=lambda r: rr.ROLE_RANK[r.role]):
+        if (run.key == key and run.role != "cpython" and run.ok_samples
+                and axes_but_decay(run) == axes_but_decay(base)):
+            decay = rr.DEFAULT_ARENA_DECAY_MS if run.variant.decay is None else run.variant.decay
+            by_decay.setdefault(decay, run)
+    return [by_decay[d] for d in sorted(by_decay)]
+
+
+def decay_chart(results: rr.Results, key: tuple[str, str]) -> Optional[ck.Chart]:
+    """``arena_decay_<workload>``: the RSS over time of the median sample at
+    each arena decay the workload ran with, and the workload's marks -- how
+    much memory the pool keeps mapped once a structure is dropped, and until
+    when.  Only where there are two decays or more (a sweep over
+    --arena-decay)."""
+    runs = [(run, pick_sample(run)[0]) for run in decay_runs(results, key)]
+    runs = [(run, sample) for run, sample in runs if sample is not None]
+    if len(runs) < 2:
+        return None
+    label = rr.key_label(results, key)
+    fig, axes = ck.new_figure(8.0, 4.5)
+    ax = axes[0, 0]
+    top = 0.0
+    for i, (run, sample) in enumerate(runs):
+        t, rss = timeline_of(sample)
+        decay = run.variant.decay
+        color = ck.SERIES_COLORS[i % len(ck.SERIES_COLORS)]
+        ms = rr.DEFAULT_ARENA_DECAY_MS if decay is None else decay
+        ax.plot(t, rss / rs.MIB, color=color, linewidth=1.3,
+                label=f"decay {ms} ms" + (" (default)" if decay is None else ""))
+        marks = [(m["t_s"], m["rss_bytes"] / rs.MIB) for m in sample.get("marks") or []
+                 if rs.is_number(m.get("t_s")) and rs.is_number(m.get("rss_bytes"))]
+        ax.plot([x for x, _ in marks], [y for _, y in marks], marker="o", markersize=4,
+                color=color, linestyle="none", zorder=4)
+        top = max(top, float(rss.max()) / rs.MIB)
+    ax.set_ylim(bottom=0, top=top * 1.12)
+    ax.set_xlabel("time since the workload started (s)")
+    ax.set_ylabel("RSS (MiB)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="arena decay")
+    ends = []
+    for run, sample in runs:
+        marks = [m for m in sample.get("marks") or [] if rs.is_number(m.get("rss_bytes"))]
+        if marks:
+            ms = rr.DEFAULT_ARENA_DECAY_MS if run.variant.decay is None else run.variant.decay
+            ends.append(f"{ms} ms: {rs.format_bytes(marks[-1]['rss_bytes'])} at "
+                        f"'{marks[-1].get('name', '?')}'")
+    v = runs[0][0].variant
+    caption = [f"{rr.Variant(v.rc, v.alloc, v.gc, v.threshold).label} but the arena decay "
+               "(--arena-decay); the median sample of each by wall time; points: the "
+               "workload's marks" + ("; at the last mark, " + ", ".join(ends) if ends else "")
+               + "."]
+    notes = [n for run, _ in runs if (n := run.problem("using"))]
+    name = f"arena_decay_{ck.slug(label.replace('=', '-'))}"
+    chart = ck.Chart(name, key[0], f"{label}: RSS over time by arena decay",
+                     caption=caption + notes, figure=fig,
+                     sources=sorted({run.source.name for run, _ in runs}))
+    chart.foot = [rr.machines_line([run for run, _ in runs])] + caption + ck.notes_line(notes)
+    return chart
+
+
 def charts(results: rr.Results) -> list[ck.Chart]:
     out = [chart for key in rr.main_keys(results)
-           if (chart := timeline_chart(results, key)) is not None]
+           for chart in (timeline_chart(results, key), decay_chart(results, key))
+           if chart is not None]
     return out or [ck.not_drawn("rss_timeline", "overview", "RSS over time",
                                 "no rtbench run with an ok sample in this folder")]

@@ -10,6 +10,8 @@ Writes, for whichever inputs DIR holds (CHARTDIR defaults to DIR/charts):
                                     collections, as ratios to the default (chart_tuning)
     pauses_<workload>               GC pause percentile spectrum per threshold0 (chart_pauses)
     rss_timeline_<workload>         RSS over time with every GC pause (chart_timeline)
+    arena_decay_<workload>          RSS over time at each arena decay, where a workload
+                                    ran at two or more (chart_timeline)
     vs_cpython, variants, backends  ratios with intervals (chart_compare)
     micro_alloc, micro_refcount,    Google Benchmark microbenchmarks (chart_micro)
     micro_gc

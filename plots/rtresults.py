@@ -56,6 +56,7 @@ with open(Path(__file__).resolve().parent.parent / "results" / "schema.json", en
 DEFAULT_THRESHOLD = tuple(_DEFAULTS["threshold"])
 DEFAULT_RC = "nonatomic"
 DEFAULT_ALLOC = "pool"
+DEFAULT_ARENA_DECAY_MS = _DEFAULTS["arena_decay_ms"]
 
 # Display order of the variant axes; unknown values sort after these, by name.
 RC_ORDER = ("nonatomic", "atomic")
@@ -116,16 +117,23 @@ class Variant:
     alloc: Optional[str]
     gc: bool
     threshold: tuple
+    decay: Optional[int] = None     # the arena decay (ms); None: the default, or not recorded
+
+    @staticmethod
+    def decay_of(config: dict) -> Optional[int]:
+        """A run's ``arena_decay_ms``, or None when it is the default or absent."""
+        value = config.get("arena_decay_ms")
+        return value if isinstance(value, int) and value != DEFAULT_ARENA_DECAY_MS else None
 
     @property
     def sort_key(self) -> tuple:
         return (axis_order(self.rc, RC_ORDER), axis_order(self.alloc, ALLOC_ORDER),
-                not self.gc, self.threshold)
+                not self.gc, self.threshold, -1 if self.decay is None else self.decay)
 
     @property
     def is_default(self) -> bool:
         return (self.rc == DEFAULT_RC and self.alloc == DEFAULT_ALLOC and self.gc
-                and self.threshold == DEFAULT_THRESHOLD)
+                and self.threshold == DEFAULT_THRESHOLD and self.decay is None)
 
     @property
     def label(self) -> str:
@@ -135,6 +143,8 @@ class Variant:
             text += " gc:off"
         if self.threshold != DEFAULT_THRESHOLD:
             text += " t:" + "/".join(str(t) for t in self.threshold)
+        if self.decay is not None:
+            text += f" decay:{self.decay}"
         return text
 
     def distance_from_default(self) -> int:
@@ -142,7 +152,7 @@ class Variant:
         t0 = self.threshold[0] if self.threshold else None
         return ((self.rc != DEFAULT_RC) + (self.alloc != DEFAULT_ALLOC)
                 + (not self.gc) + 2 * (t0 != DEFAULT_THRESHOLD[0])
-                + (self.threshold[1:] != DEFAULT_THRESHOLD[1:]))
+                + (self.threshold[1:] != DEFAULT_THRESHOLD[1:]) + (self.decay is not None))
 
 
 class Run:
@@ -167,7 +177,7 @@ class Run:
         threshold = self.config.get("threshold") or []
         self.variant = Variant(self.config.get("rc"), self.config.get("alloc"),
                                self.config.get("gc", True) is not False,
-                               tuple(threshold))
+                               tuple(threshold), Variant.decay_of(self.config))
         self.name: str = data.get("name") or self._build_name()
 
     def _build_name(self) -> str:
@@ -617,6 +627,8 @@ def _group_label(group: SweepGroup, siblings: list[SweepGroup]) -> str:
         parts.append("gc:on" if v.gc else "gc:off")
     if len({g.variant.threshold[1:] for g in siblings}) > 1:
         parts.append("t1,t2:" + ",".join(str(t) for t in v.threshold[1:]))
+    if len({g.variant.decay for g in siblings}) > 1:
+        parts.append(f"decay:{DEFAULT_ARENA_DECAY_MS if v.decay is None else v.decay}")
     return " ".join(parts) or group.workload
 
 
@@ -625,7 +637,7 @@ def sweeps(results: Results) -> dict[str, list[SweepGroup]]:
     groups: dict[tuple, SweepGroup] = {}
     for run in results.select("sweep"):
         fixed = Variant(run.variant.rc, run.variant.alloc, run.variant.gc,
-                        (DEFAULT_THRESHOLD[0],) + run.variant.threshold[1:])
+                        (DEFAULT_THRESHOLD[0],) + run.variant.threshold[1:], run.variant.decay)
         ident = (run.key, fixed)
         groups.setdefault(ident, SweepGroup(run.key, fixed, [])).runs.append(run)
     by_workload: dict[str, list[SweepGroup]] = {}

@@ -380,6 +380,51 @@ class TestOddRuns(unittest.TestCase):
         self.assertIn("timed out after 60 s", text)
 
 
+class TestArenaDecay(unittest.TestCase):
+    """A sweep of fragmentation over the arena decay: one chart with a line per
+    decay, the default's named as such; the default run stays the one charted
+    alone."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="rtbench-plots-")
+        cls.dir = Path(cls.tmp.name)
+        rng = random.Random(5)
+        _, wall, peak = WORKLOADS["fragmentation"]
+        runs = []
+        for decay in (0, rtresults.DEFAULT_ARENA_DECAY_MS, 86400000):
+            run = make_run("fragmentation", _config(), rng, wall=wall, peak=peak)
+            run["config"]["arena_decay_ms"] = decay
+            if decay != rtresults.DEFAULT_ARENA_DECAY_MS:
+                run["name"] += f"/decay:{decay}"
+            runs.append(run)
+        (cls.dir / "sweep.json").write_text(json.dumps(_file("sweep", ["rtbench"], runs)))
+        (cls.dir / "lone.json").write_text(json.dumps(_file("run", ["rtbench"], [
+            make_run("cycle_storm", _config(), rng)])))
+        cls.plot = run_script("plot.py", cls.dir, "--format", "svg")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_one_chart_with_a_line_per_decay(self):
+        self.assertEqual(self.plot.returncode, 0, self.plot.stderr)
+        names = {p.name for p in (self.dir / "charts").iterdir()}
+        self.assertIn("arena_decay_fragmentation.svg", names)
+        self.assertNotIn("arena_decay_cycle_storm.svg", names)     # one decay only
+        svg = (self.dir / "charts" / "arena_decay_fragmentation.svg").read_text()
+        for label in ("decay 0 ms", "decay 1000 ms (default)", "decay 86400000 ms"):
+            self.assertIn(label, svg)
+
+    def test_labels_and_default(self):
+        variants = [rtresults.Variant("nonatomic", "pool", True, rtresults.DEFAULT_THRESHOLD,
+                                      rtresults.Variant.decay_of({"arena_decay_ms": d}))
+                    for d in (0, rtresults.DEFAULT_ARENA_DECAY_MS)]
+        self.assertEqual([v.label for v in variants], ["nonatomic/pool decay:0", "nonatomic/pool"])
+        self.assertEqual([v.is_default for v in variants], [False, True])
+        self.assertIsNone(rtresults.Variant.decay_of({}))           # files from before the option
+
+
 class TestResultsModule(unittest.TestCase):
     """The shared loading code on its own."""
 
