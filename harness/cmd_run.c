@@ -87,7 +87,7 @@ help(bool cpy)
                "exit) is a failed sample, its exit status and stderr's tail kept.\n\n");
     else
         printf("         [--gc on|off] [--rc nonatomic|atomic]\n"
-               "         [--alloc pool|malloc|debug|mimalloc|jemalloc]\n"
+               "         [--alloc pool|malloc|debug|mimalloc|jemalloc] [--arena-decay MS]\n"
                "         [--repeat K|auto] [--out FILE] [options]\n\n"
                "Run one workload, each sample in a fresh child process, and record wall and\n"
                "CPU time, peak and final RSS, an RSS timeline, GC collections and pauses,\n"

@@ -201,7 +201,7 @@ class ListAndHelp(Base):
         self.assertIn('--ring', out)
 
     def test_every_command_has_help(self):
-        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot', 'system'):
+        for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot', 'system', 'tune'):
             status, out, err = rtbench(cmd, '--help')
             self.assertEqual(status, 0, cmd)
             self.assertIn('usage: rtbench ' + cmd, out)
