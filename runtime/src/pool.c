@@ -255,8 +255,10 @@ rti_pool_free_past_cache(RtPoolHeap *ph, RtPool *pool)
     bool emptied = RTI_POOL_COUNT(pool) == 0;
     rti_pool_free_slow(ph, pool);       /* may retain the pool's arena */
     if (emptied && ph->cache[idx].limit != 0) {
-        ph->cache[idx].limit = 0;
+        /* Emptied first, then closed: n <= limit holds at every step, also
+         * for the heap checks the pools' slow paths run meanwhile. */
         cache_give_back(ph, idx);
+        ph->cache[idx].limit = 0;
     }
 }
 
