@@ -30,6 +30,7 @@
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
+#include "stats.h"
 #include "rt/bench.h"
 
 #include <errno.h>
@@ -311,15 +312,6 @@ journal_load(Driver *d, char *err, size_t errlen)
 
 /* ==== scheduling ========================================================= */
 
-static uint64_t
-splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* The permutation of every configuration for one round: a function of the
  * seed and the round alone (Fisher-Yates). */
 static void
@@ -329,7 +321,7 @@ round_order(uint64_t seed, int round, int *perm, int n)
     for (int k = 0; k < n; k++)
         perm[k] = k;
     for (int k = n - 1; k > 0; k--) {
-        int j = (int)(splitmix64(&state) % (uint64_t)(k + 1));
+        int j = (int)(rtb_splitmix64(&state) % (uint64_t)(k + 1));
         int t = perm[k];
         perm[k] = perm[j];
         perm[j] = t;

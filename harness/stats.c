@@ -158,8 +158,8 @@ rtb_normal_isf(double p)
     return (lo + hi) / 2;
 }
 
-static uint64_t
-splitmix64(uint64_t *x)
+uint64_t
+rtb_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -171,7 +171,7 @@ void
 rtb_rng_seed(RtbRng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
+        r->s[i] = rtb_splitmix64(&seed);
 }
 
 static uint64_t

@@ -128,6 +128,9 @@ double rtb_median_ci(const double *v, size_t n, double level, double *lo, double
 double rtb_log_choose(size_t n, size_t k);
 /* The standard normal's upper quantile: z with P(Z > z) = p, 0 < p < 1. */
 double rtb_normal_isf(double p);
+/* SplitMix64: advances *x and returns the next value (the seeder below,
+ * and the driver's shuffle of a round's sample order). */
+uint64_t rtb_splitmix64(uint64_t *x);
 /* xoshiro256** seeded by splitmix64 from one 64-bit seed. */
 typedef struct RtbRng {
     uint64_t s[4];
