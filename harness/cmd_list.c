@@ -46,6 +46,7 @@ rtb_cmd_list(int argc, char **argv)
     Rtj *rc = rtj_set(doc, "rc", rtj_array()), *backends = rtj_set(doc, "alloc", rtj_array());
     rtj_append(rc, rtj_string("nonatomic"));
     rtj_append(rc, rtj_string("atomic"));
+    rtj_append(rc, rtj_string("biased"));
     for (int k = 0; k < RT_ALLOC_KIND_COUNT; k++) {
         Rtj *b = rtj_append(backends, rtj_object());
         rtj_set(b, "name", rtj_string(rt_alloc_name((RtAllocKind)k)));
@@ -69,7 +70,7 @@ rtb_cmd_list(int argc, char **argv)
                    rtj_str(rtj_get(po, "help"), ""));
         }
     }
-    printf("\nRefcount variants (--rc): nonatomic (default), atomic\n\nAllocator backends (--alloc):\n");
+    printf("\nRefcount variants (--rc): nonatomic (default), atomic, biased\n\nAllocator backends (--alloc):\n");
     for (size_t k = 0; k < rtj_len(backends); k++) {
         const Rtj *b = rtj_at(backends, k);
         if (rtj_bool(rtj_get(b, "available"), false))

@@ -86,7 +86,7 @@ help(bool cpy)
                "compared side by side.  A program's failing sample (an exception, a non-zero\n"
                "exit) is a failed sample, its exit status and stderr's tail kept.\n\n");
     else
-        printf("         [--gc on|off] [--rc nonatomic|atomic]\n"
+        printf("         [--gc on|off] [--rc nonatomic|atomic|biased]\n"
                "         [--alloc pool|malloc|debug|mimalloc|jemalloc] [--arena-decay MS]\n"
                "         [--repeat K|auto] [--out FILE] [options]\n\n"
                "Run one workload, each sample in a fresh child process, and record wall and\n"
@@ -103,7 +103,8 @@ help(bool cpy)
         printf("  --python PATH|NAME        the interpreter (default %s;\n"
                "                            a NAME is looked up in PATH)\n", RTB_DEFAULT_PYTHON);
     else
-        printf("  --rc nonatomic|atomic     reference counting variant (default nonatomic)\n"
+        printf("  --rc nonatomic|atomic|biased\n"
+               "                            reference counting variant (default nonatomic)\n"
                "  --alloc BACKEND           allocator backend (default pool)\n"
                "  --arena-decay MS          the pool keeps a wholly free arena mapped this long\n"
                "                            for reuse (default %d; 0: release at once)\n"

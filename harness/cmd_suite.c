@@ -102,7 +102,7 @@ help(void)
            "                     [--python PATH] [--shard I/N] [--resume] [--force]\n"
            "                     [--no-cpython] [--no-micro] [--no-hyperfine] [--no-plots]\n"
            "                     [--metric time|instructions] [--baseline BUILD_DIR]\n\n"
-           "The main job: every workload under both refcount variants and every allocator\n"
+           "The main job: every workload under each refcount variant and every allocator\n"
            "backend built, a threshold0 sweep per workload (100 to 100000, log-spaced, and\n"
            "700), the CPython twins beside rtbench, the microbenchmarks and hyperfine\n"
            "comparisons, then the charts and summary.md, all in results/<UTC timestamp>/\n"
@@ -180,9 +180,9 @@ add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 {
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nk = count_backends(kinds), nw = nworkloads(), n = 0;
-    RtbConfig *configs = rtb_xcalloc((size_t)(nw * 2 * nk), sizeof *configs);
+    RtbConfig *configs = rtb_xcalloc((size_t)(nw * RTB_RC_COUNT * nk), sizeof *configs);
     for (int w = 0; w < nw; w++)
-        for (int rc = 0; rc < 2; rc++)
+        for (int rc = 0; rc < RTB_RC_COUNT; rc++)
             for (int k = 0; k < nk; k++) {
                 configs[n] = base_config(rt_workloads[w], o);
                 configs[n].build = build;
@@ -239,7 +239,7 @@ static void
 part_micro(const SuiteOptions *o, int *failures)
 {
     char *out = rtb_asprintf("%s/micro.json", o->dir);
-    const char *filter = o->tiny ? "^(alloc_free/(pool|malloc)/(16|512)|incref_decref/(nonatomic|atomic)|gc_young/700)$"
+    const char *filter = o->tiny ? "^(alloc_free/(pool|malloc)/(16|512)|incref_decref/(nonatomic|atomic|biased)|gc_young/700)$"
                          : o->quick ? "^(alloc_free/|incref_decref/|gc_collect_live/100000|gc_collect_cycles/100000|gc_young/700$)"
                          : "^(alloc_free|incref_decref/|incref_decref_private/.*threads:[12]$|gc_)";
     char *args[] = {"micro", "--filter", (char *)filter, "--out", out, "--force", "--repetitions", o->quick ? "1" : "3",
@@ -250,7 +250,8 @@ part_micro(const SuiteOptions *o, int *failures)
     free(out);
 }
 
-/* hyperfine over the worker itself: {bin} is rtbench or rtbench-atomic,
+/* hyperfine over the worker itself: {bin} is rtbench, rtbench-atomic or
+ * rtbench-biased,
  * {alloc} every backend; one file per workload. */
 static void
 part_hyperfine(const SuiteOptions *o, int *failures)
@@ -276,7 +277,7 @@ part_hyperfine(const SuiteOptions *o, int *failures)
                                  c.workload->name, params);
         char *out = rtb_asprintf("%s/hyperfine-%s.json", o->dir, c.workload->name);
         char *args[] = {"hyperfine", "--warmup", o->tiny ? "0" : "1", "--runs", o->tiny ? "2" : o->quick ? "3" : "5",
-                        "--style", "basic", "-N", "-L", "bin", "rtbench,rtbench-atomic", "-L", "alloc", allocs,
+                        "--style", "basic", "-N", "-L", "bin", "rtbench,rtbench-atomic,rtbench-biased", "-L", "alloc", allocs,
                         "--export-json", out, cmd, NULL};
         rtb_say("rtbench suite: hyperfine %s", c.workload->name);
         if (rtb_spawn(args, o->quick) != 0) {

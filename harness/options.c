@@ -126,7 +126,18 @@ rtb_parse_list(const char *s, int64_t min, int64_t *out, int max)
     return count > 0 && unique <= max ? unique : -1;
 }
 
-const char *rtb_rc_name(RtbRc rc) { return rc == RTB_RC_ATOMIC ? "atomic" : "nonatomic"; }
+const char *
+rtb_rc_name(RtbRc rc)
+{
+    return rc == RTB_RC_ATOMIC ? "atomic" : rc == RTB_RC_BIASED ? "biased" : "nonatomic";
+}
+
+/* The worker binary of a variant, beside rtbench. */
+const char *
+rtb_rc_binary(RtbRc rc)
+{
+    return rc == RTB_RC_ATOMIC ? "rtbench-atomic" : rc == RTB_RC_BIASED ? "rtbench-biased" : "rtbench";
+}
 
 bool
 rtb_parse_rc(const char *s, RtbRc *rc)
@@ -135,6 +146,8 @@ rtb_parse_rc(const char *s, RtbRc *rc)
         *rc = RTB_RC_NONATOMIC;
     else if (strcmp(s, "atomic") == 0)
         *rc = RTB_RC_ATOMIC;
+    else if (strcmp(s, "biased") == 0)
+        *rc = RTB_RC_BIASED;
     else
         return false;
     return true;
@@ -348,9 +361,9 @@ enum_axis(RtbAxes *ax, const char *cmd, int id, const char *val, bool lists)
         if (++n > 1 && !lists) {
             status = rtb_usage_error(cmd, "%s expects one value (a list is for 'rtbench sweep'); got '%s'", opt, val);
         } else if (id == RTB_OPT_RC) {
-            if (!rtb_parse_rc(it, &ax->rc[ax->nrc < 2 ? ax->nrc : 1]))
-                status = rtb_usage_error(cmd, "unknown refcount variant '%s' (accepted: nonatomic, atomic)", it);
-            else if (ax->nrc < 2)
+            if (!rtb_parse_rc(it, &ax->rc[ax->nrc < RTB_RC_COUNT ? ax->nrc : RTB_RC_COUNT - 1]))
+                status = rtb_usage_error(cmd, "unknown refcount variant '%s' (accepted: nonatomic, atomic, biased)", it);
+            else if (ax->nrc < RTB_RC_COUNT)
                 ax->nrc++;
         } else if (id == RTB_OPT_ALLOC) {
             RtAllocKind kind;

@@ -46,7 +46,7 @@
 #error "RTB_NOISE_CI comes from results/schema.json through CMake"
 #endif
 
-typedef enum RtbRc { RTB_RC_NONATOMIC, RTB_RC_ATOMIC } RtbRc;
+typedef enum RtbRc { RTB_RC_NONATOMIC, RTB_RC_ATOMIC, RTB_RC_BIASED, RTB_RC_COUNT } RtbRc;
 typedef enum RtbImpl { RTB_IMPL_RTBENCH, RTB_IMPL_CPYTHON } RtbImpl;
 
 /* A Python program measured by run.py (rtbench cpython/sweep/tune --script
@@ -130,6 +130,7 @@ bool rtb_parse_double(const char *s, double min, double *out);
  * log-spaced, rounded); sorted, duplicates dropped; the count or -1. */
 int rtb_parse_list(const char *s, int64_t min, int64_t *out, int max);
 const char *rtb_rc_name(RtbRc rc);
+const char *rtb_rc_binary(RtbRc rc);
 bool rtb_parse_rc(const char *s, RtbRc *rc);
 int rtb_param_index(const RtWorkload *w, const char *name);
 void rtb_config_defaults(RtbConfig *c, const RtWorkload *w);
@@ -181,7 +182,7 @@ typedef struct RtbAxes {
     RtbConfig base;
     int64_t t0[64], t1[64], t2[64];
     int nt0, nt1, nt2;
-    RtbRc rc[2];
+    RtbRc rc[RTB_RC_COUNT];
     int nrc;
     RtAllocKind alloc[RT_ALLOC_KIND_COUNT];
     int nalloc;

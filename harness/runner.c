@@ -180,7 +180,7 @@ build_argv(Argv *a, const RtbConfig *c)
         }
         return;
     }
-    arg_add(a, "%s/%s", c->build ? c->build : rtb_self_dir(), c->rc == RTB_RC_ATOMIC ? "rtbench-atomic" : "rtbench");
+    arg_add(a, "%s/%s", c->build ? c->build : rtb_self_dir(), rtb_rc_binary(c->rc));
     arg_add(a, "__worker");
     arg_add(a, "%s", c->workload->name);
     arg_add(a, "--result-fd");

@@ -59,7 +59,7 @@ DEFAULT_ALLOC = "pool"
 DEFAULT_ARENA_DECAY_MS = _DEFAULTS["arena_decay_ms"]
 
 # Display order of the variant axes; unknown values sort after these, by name.
-RC_ORDER = ("nonatomic", "atomic")
+RC_ORDER = ("nonatomic", "atomic", "biased")
 ALLOC_ORDER = ("pool", "malloc", "debug", "mimalloc", "jemalloc")
 
 # The median's 95% interval reaching further than this from it (a fraction

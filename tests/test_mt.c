@@ -1,5 +1,5 @@
-/* test_mt.c -- the atomic variant under threads (built for rt_atomic only,
- * run under ThreadSanitizer by scripts/test).
+/* test_mt.c -- the threaded variants under threads (built for rt_atomic and
+ * rt_biased, run under ThreadSanitizer by scripts/test).
  *
  * The runtime's contract (rt/runtime.h): the allocator and the collector
  * belong to the thread that called rt_init (the owner); any thread may take
@@ -21,8 +21,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#if !RT_RC_ATOMIC
-#error "test_mt runs the atomic variant: build it against rt_atomic"
+#if !RT_RC_THREADED
+#error "test_mt runs a threaded variant: build it against rt_atomic or rt_biased"
 #endif
 
 #define THREADS 4
@@ -175,10 +175,115 @@ TEST(every_object_is_freed_exactly_once)
     rt_fini();
 }
 
+#if RT_RC_BIASED
+/* ==== biased counts: the merge queue and a departed owner ================= */
+
+static RtObject *given;
+
+static void *
+drop_given(void *arg)
+{
+    rt_decref(given);     /* shared 0 -> queued to the owner */
+    return arg;
+}
+
+/* A reference the owner took and another thread drops: the shared count
+ * would go below zero, so the object goes to the owner's queue holding that
+ * reference, and the owner's merge frees it once its own is gone. */
+TEST(biased_queue_hands_back_to_the_owner)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    given = rt_object_new(&shared_type);
+    REQUIRE(given != NULL);
+    ((Shared *)given)->id = 0;
+    atomic_store(&deallocs[0], 0);
+    rt_incref(given);                       /* local 2 */
+    pthread_t t;
+    pthread_create(&t, NULL, drop_given, NULL);
+    pthread_join(t, NULL);
+    CHECK_EQ(atomic_load_explicit(&given->ob_ref_shared, memory_order_relaxed), RT_REF_QUEUED);
+    CHECK_EQ(rt_refcnt(given), 2);          /* true count 1; the queue holds 1 */
+    CHECK_EQ(rt_drain_pending(), 0);        /* merged: local 2 + 0 - 1 */
+    CHECK_EQ(rt_refcnt(given), 1);
+    CHECK_EQ(atomic_load_explicit(&given->ob_tid, memory_order_relaxed), 0);
+    CHECK_EQ(atomic_load(&deallocs[0]), 0);
+    rt_decref(given);                       /* merged: any thread may free */
+    CHECK_EQ(atomic_load(&deallocs[0]), 1);
+    rt_fini();
+}
+
+/* Objects owned by a thread that detached and exited: their last
+ * references, dropped elsewhere, merge in place (nobody writes the local
+ * count any more) and free them. */
+#define ORPHANS 64
+static RtObject *orphans[ORPHANS];
+
+static void *
+adopt_then_leave(void *arg)
+{
+    if (rt_thread_attach() != 0)
+        return arg;
+    for (int i = 0; i < ORPHANS; i++)
+        rt_refcnt_init(orphans[i], 1);      /* as if this thread had made them */
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(biased_owner_gone_merges_in_place)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    for (int i = 0; i < ORPHANS; i++) {
+        orphans[i] = rt_object_new(&shared_type);
+        REQUIRE(orphans[i] != NULL);
+        ((Shared *)orphans[i])->id = i;
+        atomic_store(&deallocs[i], 0);
+    }
+    pthread_t t;
+    pthread_create(&t, NULL, adopt_then_leave, orphans);
+    void *failed;
+    pthread_join(t, &failed);
+    REQUIRE(failed == NULL);
+    CHECK_EQ(rt_thread_count(), 1);
+    for (int i = 0; i < ORPHANS; i++) {
+        CHECK(!rt_is_owned_by_me(orphans[i]));
+        rt_decref(orphans[i]);
+    }
+    int once = 0;
+    for (int i = 0; i < ORPHANS; i++)
+        once += atomic_load(&deallocs[i]) == 1;
+    CHECK_EQ(once, ORPHANS);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.blocks.current, 0);
+    rt_fini();
+}
+
+TEST(biased_attach_rules)
+{
+    CHECK_EQ(rt_thread_attach(), -1);       /* no runtime */
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    CHECK(rt_thread_is_attached());
+    CHECK_EQ(rt_thread_attach(), -1);       /* rt_init attached us */
+    CHECK_EQ(rt_error(), RT_ERR_STATE);
+    CHECK_EQ(rt_thread_count(), 1);
+    rt_fini();
+    CHECK(!rt_thread_is_attached());
+}
+#endif
+
 int
 main(void)
 {
     RUN(shared_count_is_exact);
     RUN(every_object_is_freed_exactly_once);
+#if RT_RC_BIASED
+    RUN(biased_queue_hands_back_to_the_owner);
+    RUN(biased_owner_gone_merges_in_place);
+    RUN(biased_attach_rules);
+#endif
     return rt_test_summary();
 }

@@ -396,7 +396,7 @@ TEST(instances_slots_and_finalizer)
     CHECK_EQ(rt_error(), RT_ERR_INDEX);
     CHECK_EQ(rt_instance_set(p, 2, NULL), 0);
     CHECK_EQ(rt_getrefcount(v), 1);
-    CHECK_EQ(rt_object_sizeof(p), 16 + 16 + 3 * 8);    /* GC header + header + slots */
+    CHECK_EQ(rt_object_sizeof(p), 16 + sizeof(RtObject) + 3 * 8);    /* GC header + header + slots */
     finalized = 0;
     rt_decref(p);
     CHECK_EQ(finalized, 1);

@@ -8,7 +8,8 @@
  *   alloc_free_random/<backend>/<size>   free+alloc at a random slot of a
  *                                        working set of 1M live blocks
  *   incref_decref/<variant>              one incref+decref pair, private object
- *   incref_decref_shared/atomic/threads:<n>  all threads on one object
+ *   incref_decref_shared/<variant>/threads:<n>  all threads on one object
+ *                                        (atomic, biased)
  *   gc_collect_live/<n>                  full collection of a live heap
  *   gc_collect_cycles/<n>                collecting n objects in 2-cycles
  *   gc_young/<threshold0>                tracked allocation with young collections
@@ -21,6 +22,7 @@
 void rt_micro_register_alloc(void);
 void rt_micro_register_rc_nonatomic(void);
 void rt_micro_register_rc_atomic(void);
+void rt_micro_register_rc_biased(void);
 void rt_micro_register_gc(void);
 
 #endif /* RT_MICRO_H */

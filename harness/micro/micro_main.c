@@ -32,6 +32,7 @@ main(int argc, char **argv)
     rt_micro_register_alloc();
     rt_micro_register_rc_nonatomic();
     rt_micro_register_rc_atomic();
+    rt_micro_register_rc_biased();
     rt_micro_register_gc();
     int status = rt_bench_main(argc, argv);
     rt_fini();

@@ -16,11 +16,13 @@
 #include "debug.h"
 #include "pool.h"
 #include "gc_internal.h"
+#include "thread.h"
+#include "brc_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-#if RT_RC_ATOMIC
+#if RT_RC_THREADED
 #include <pthread.h>
 #endif
 
@@ -75,7 +77,8 @@ typedef struct RtHeap {
     RtDebugHeap debug;
 } RtHeap;
 
-typedef struct RtRuntime {
+typedef struct RtRuntime RtRuntime;
+struct RtRuntime {
     bool initialized;
     RtConfig config;
     RtHeap heap;
@@ -87,11 +90,12 @@ typedef struct RtRuntime {
     struct RtClassList *classes;    /* heap types made by rt_class_new */
     int trash_depth;                /* nested container deallocs */
     RtGcHead *trash;                /* deposited objects (object.c) */
-#if RT_RC_ATOMIC
+#if RT_RC_THREADED
     pthread_t owner;
     _Atomic(RtObject *) pending;    /* objects freed on other threads */
+    RtThreads threads;              /* attached threads (thread.c) */
 #endif
-} RtRuntime;
+};
 
 extern RtRuntime rti_runtime;
 
@@ -266,11 +270,7 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, b
         g->gc_prev = 0;
         op = RTI_FROM_GC(g);
     }
-#if RT_RC_ATOMIC
-    atomic_store_explicit(&op->ob_refcnt, 1, memory_order_relaxed);
-#else
-    op->ob_refcnt = 1;
-#endif
+    rt_refcnt_init(op, 1);
     op->ob_type = type;
     c->allocated++;
     c->bytes += bytes;

@@ -178,20 +178,20 @@ rt_getrefcount(RtObject *op)
     return n < 0 ? RT_IMMORTAL_REPORTED : n;
 }
 
-static inline void
-set_refcnt(RtObject *op, intptr_t n)
-{
-#if RT_RC_ATOMIC
-    atomic_store_explicit(&op->ob_refcnt, n, memory_order_relaxed);
-#else
-    op->ob_refcnt = n;
-#endif
-}
+/* Set the count of an object no other thread can see (a dead one, or one
+ * being made). */
+static inline void set_refcnt(RtObject *op, intptr_t n) { rt_refcnt_init(op, n); }
 
 void
 rt_set_immortal(RtObject *op)
 {
+#if RT_RC_BIASED
+    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_IMMORTAL, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
+#else
     set_refcnt(op, RT_IMMORTAL_REFCNT);
+#endif
 }
 
 /* PEP 442 from dealloc: the object is at count 0.  Give it a temporary
@@ -243,14 +243,48 @@ rt_object_eq(RtObject *a, RtObject *b)
 
 /* ==== deallocation ====================================================== */
 
+#if RT_RC_THREADED
+/* While an object waits on the pending stack it looks immortal, so that
+ * any stray incref or decref leaves it alone, and its count field holds the
+ * link to the next one, so that rti_is_pending tells it from a real
+ * immortal (and rt_weakref_get sees it dead).
+ *   atomic: the count, encoded below RT_IMMORTAL_REFCNT;
+ *   biased: local = immortal, shared = the link | 1 (an immortal's is 0). */
 #if RT_RC_ATOMIC
-/* While an object waits on the pending stack its count field holds the link
- * to the next one, encoded below RT_IMMORTAL_REFCNT: a negative count, so
- * that any stray incref or decref leaves it alone, and distinct from every
- * immortal, so that rt_weakref_get sees the object as dead. */
 #define PENDING_BASE INTPTR_MIN
 static inline intptr_t pending_link(RtObject *next) { return PENDING_BASE + (intptr_t)((uintptr_t)next >> 4); }
 static inline RtObject *pending_next(intptr_t link) { return (RtObject *)((uintptr_t)(link - PENDING_BASE) << 4); }
+static inline void set_link(RtObject *op, RtObject *next)
+{
+    atomic_store_explicit(&op->ob_refcnt, pending_link(next), memory_order_relaxed);
+}
+static inline RtObject *get_link(RtObject *op) { return pending_next(rt_refcnt(op)); }
+
+bool
+rti_is_pending(const RtObject *op)
+{
+    return rt_refcnt(op) < RT_IMMORTAL_REFCNT;
+}
+#else
+static inline void
+set_link(RtObject *op, RtObject *next)
+{
+    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_IMMORTAL, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_shared, (intptr_t)next | 1, memory_order_relaxed);
+}
+static inline RtObject *
+get_link(RtObject *op)
+{
+    return (RtObject *)(atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed) & ~(intptr_t)1);
+}
+
+bool
+rti_is_pending(const RtObject *op)
+{
+    return rt_is_immortal(op) && (atomic_load_explicit(&((RtObject *)op)->ob_ref_shared, memory_order_relaxed) & 1);
+}
+#endif
 
 static void
 push_pending(RtObject *op)
@@ -258,32 +292,43 @@ push_pending(RtObject *op)
     RtRuntime *rt = &rti_runtime;
     RtObject *head = atomic_load_explicit(&rt->pending, memory_order_relaxed);
     do {
-        atomic_store_explicit(&op->ob_refcnt, pending_link(head), memory_order_relaxed);
+        set_link(op, head);
     } while (!atomic_compare_exchange_weak_explicit(&rt->pending, &head, op, memory_order_release,
                                                     memory_order_relaxed));
 }
 
-bool
-rti_is_pending(const RtObject *op)
+static size_t
+drain_pending_stack(RtRuntime *rt)
 {
-    return rt_refcnt(op) < RT_IMMORTAL_REFCNT;
-}
-
-size_t
-rt_drain_pending(void)
-{
-    RtRuntime *rt = &rti_runtime;
     size_t n = 0;
     RtObject *op;
     while ((op = atomic_exchange_explicit(&rt->pending, NULL, memory_order_acquire)) != NULL) {
         while (op != NULL) {
-            RtObject *next = pending_next(rt_refcnt(op));
+            RtObject *next = get_link(op);
             set_refcnt(op, 0);
             RT_TYPE(op)->dealloc(op);
             op = next;
             n++;
         }
     }
+    return n;
+}
+
+/* On the owner: free what other threads dropped, and (biased) merge what
+ * they handed back, until neither has anything left. */
+size_t
+rt_drain_pending(void)
+{
+    RtRuntime *rt = &rti_runtime;
+    size_t n = 0, step;
+    do {
+        step = drain_pending_stack(rt);
+#if RT_RC_BIASED
+        if (rti_tstate != NULL)
+            step += rti_brc_merge_queue(rti_tstate);
+#endif
+        n += step;
+    } while (step != 0);
     return n;
 }
 

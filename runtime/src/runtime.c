@@ -120,9 +120,16 @@ rt_init_ex(const RtConfig *cfg)
     rt->config = *cfg;
     rti_types_init(rt);
     rti_gc_init(&rt->gc, cfg);
-#if RT_RC_ATOMIC
+#if RT_RC_THREADED
     rt->owner = pthread_self();
     atomic_store_explicit(&rt->pending, NULL, memory_order_relaxed);
+    rti_threads_init(&rt->threads);
+    if (rti_thread_attach(rt) < 0) {
+        rti_threads_fini(&rt->threads);
+        rti_gc_fini(&rt->gc);
+        rti_heap_fini(&rt->heap);
+        return -1;
+    }
 #endif
     rt->initialized = true;
     rti_heap_refresh_fast_path(&rt->heap);
@@ -138,6 +145,11 @@ rt_fini(void)
     if (!rt->initialized)
         return;
     rt_drain_pending();
+#if RT_RC_THREADED
+    rt_thread_detach();
+    rt_drain_pending();     /* what the merges freed on this thread */
+    rti_threads_fini(&rt->threads);
+#endif
     rt_fault_inject(0, false);
     if (rt->config.show_stats)
         rt_print_stats(stderr);

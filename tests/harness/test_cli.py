@@ -194,7 +194,7 @@ class ListAndHelp(Base):
         self.assertEqual(status, 0)
         doc = json.loads(out)
         self.assertEqual([w['name'] for w in doc['workloads']], list(TINY))
-        self.assertEqual(doc['rc'], ['nonatomic', 'atomic'])
+        self.assertEqual(doc['rc'], ['nonatomic', 'atomic', 'biased'])
         self.assertEqual([b['name'] for b in doc['alloc']], ['pool', 'malloc', 'debug', 'mimalloc', 'jemalloc'])
         status, out, _ = rtbench('list')
         self.assertEqual(status, 0)
@@ -229,7 +229,7 @@ class Run(Base):
     def test_variants_and_backends(self):
         doc = load_or_fail(self, 'list')
         backends = [b['name'] for b in doc['alloc'] if b['available']]
-        for rc in ('nonatomic', 'atomic'):
+        for rc in ('nonatomic', 'atomic', 'biased'):
             for alloc in backends:
                 with self.subTest(rc=rc, alloc=alloc):
                     out = self.path('v-%s-%s.json' % (rc, alloc))

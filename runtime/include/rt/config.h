@@ -1,10 +1,14 @@
 /* rt/config.h -- compile-time configuration of the rtbench runtime core.
  *
- * The one switch that changes code generation is RT_RC_ATOMIC: the build
- * compiles the whole runtime twice, once with plain reference counts
- * (librt_nonatomic) and once with C11 atomic ones (librt_atomic), so that the
- * refcount fast path stays an inline instruction or two in both.  Every
- * translation unit of one program must see the same value.
+ * The switches that change code generation are RT_RC_ATOMIC and
+ * RT_RC_BIASED: the build compiles the whole runtime three times, with plain
+ * reference counts (librt_nonatomic), with C11 atomic ones (librt_atomic)
+ * and with biased ones (librt_biased, PEP 703), so that the refcount fast
+ * path stays inline in each.  At most one of the two is 1.  Every
+ * translation unit of one program must see the same values.
+ *
+ * RT_RC_THREADED is 1 in the two variants where several threads may touch
+ * one object's count (atomic, biased).
  */
 #ifndef RT_CONFIG_H
 #define RT_CONFIG_H
@@ -16,8 +20,18 @@
 #define RT_RC_ATOMIC 0
 #endif
 
+#ifndef RT_RC_BIASED
+#define RT_RC_BIASED 0
+#endif
+#if RT_RC_ATOMIC && RT_RC_BIASED
+#error "RT_RC_ATOMIC and RT_RC_BIASED exclude each other"
+#endif
+#define RT_RC_THREADED (RT_RC_ATOMIC || RT_RC_BIASED)
+
 #if RT_RC_ATOMIC
 #define RT_RC_VARIANT "atomic"
+#elif RT_RC_BIASED
+#define RT_RC_VARIANT "biased"
 #else
 #define RT_RC_VARIANT "nonatomic"
 #endif

@@ -6,8 +6,8 @@
  * further 16-byte collector header in front of the RtObject (see rt/gc.h);
  * the header is invisible to code that only holds RtObject pointers.
  *
- * Reference counting comes in two variants fixed at compile time by
- * RT_RC_ATOMIC (rt/config.h):
+ * Reference counting comes in three variants fixed at compile time by
+ * RT_RC_ATOMIC and RT_RC_BIASED (rt/config.h):
  *   nonatomic  a plain add and subtract, as CPython with the GIL;
  *   atomic     C11 atomics: relaxed increment (taking a reference needs no
  *              ordering: the taker already holds one), release decrement so
@@ -27,7 +27,7 @@
 
 #include "rt/config.h"
 #include <stdbool.h>
-#if RT_RC_ATOMIC
+#if RT_RC_THREADED
 #include <stdatomic.h>
 #endif
 
@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#if RT_RC_ATOMIC
+#if RT_RC_ATOMIC || RT_RC_BIASED
 typedef _Atomic(intptr_t) RtRefcnt;
 #else
 typedef intptr_t RtRefcnt;
@@ -43,10 +43,23 @@ typedef intptr_t RtRefcnt;
 
 typedef struct RtType RtType;
 
+#if RT_RC_BIASED
+/* CPython 3.13t's layout (32 bytes): the owner's thread id (0 when merged or
+ * immortal), the owner's count (UINT32_MAX when immortal), and the shared
+ * count of the other threads, count << 2 | state (rt/brc.h). */
+typedef struct RtObject {
+    _Atomic(uintptr_t) ob_tid;
+    _Atomic(uint32_t) ob_ref_local;
+    uint32_t ob_flags;              /* unused: keeps ob_ref_shared aligned */
+    _Atomic(intptr_t) ob_ref_shared;
+    RtType *ob_type;
+} RtObject;
+#else
 typedef struct RtObject {
     RtRefcnt ob_refcnt;     /* strong references; < 0 means immortal */
     RtType *ob_type;
 } RtObject;
+#endif
 
 typedef struct RtVarObject {
     RtObject ob_base;
@@ -118,6 +131,9 @@ RT_COLD void rti_assert_fail(const char *expr, const char *why, const char *file
 #define rti_assert_count(e) ((void)0)
 #endif
 
+#if RT_RC_BIASED
+#include "rt/brc.h"
+#else
 static inline intptr_t
 rt_refcnt(const RtObject *op)
 {
@@ -125,6 +141,17 @@ rt_refcnt(const RtObject *op)
     return atomic_load_explicit((RtRefcnt *)&op->ob_refcnt, memory_order_relaxed);
 #else
     return op->ob_refcnt;
+#endif
+}
+
+/* Set the count of an object nobody else sees yet (a new or a static one). */
+static inline void
+rt_refcnt_init(RtObject *op, intptr_t n)
+{
+#if RT_RC_ATOMIC
+    atomic_store_explicit(&op->ob_refcnt, n, memory_order_relaxed);
+#else
+    op->ob_refcnt = n;
 #endif
 }
 
@@ -174,6 +201,7 @@ rt_decref(RtObject *op)
         op->ob_type->dealloc(op);   /* rt_dealloc, inline: one call to the type */
 #endif
 }
+#endif /* !RT_RC_BIASED */
 
 static inline void
 rt_xincref(RtObject *op)

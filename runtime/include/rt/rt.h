@@ -16,5 +16,6 @@
 #include "rt/runtime.h"
 #include "rt/types.h"
 #include "rt/gc.h"
+#include "rt/thread.h"
 
 #endif /* RT_RT_H */

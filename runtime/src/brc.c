@@ -1,0 +1,94 @@
+/* brc.c -- biased reference counting (PEP 703), the slow paths.
+ *
+ * The fast paths are inline in rt/brc.h.  Here: the owner's merge when its
+ * local count reaches zero, the other threads' decrement of the shared
+ * count, and the explicit merge; the merge queue that hands an object to
+ * its owner is in brc_queue.c.  This file needs nothing of the runtime but
+ * rt_dealloc and rti_brc_queue_object, so that the microbenchmarks compile
+ * it beside their biased copy of the fast path.  The
+ * orderings are CPython's (Objects/object.c, Python/brc.c), including the
+ * fixes of gh-117657 (acquire on the zero-local load), gh-119999 (local and
+ * tid stored before the merging CAS) and gh-121794 (tid only cleared when
+ * the object survives).
+ */
+
+#include "rt/object.h"
+#include "debug.h"
+#include "brc_internal.h"
+
+#if RT_RC_BIASED
+
+_Thread_local char rt_thread_anchor;
+
+static inline intptr_t shared_count(intptr_t shared) { return shared >> RT_REF_SHARED_SHIFT; }
+static inline intptr_t
+make_shared(intptr_t count, intptr_t state)
+{
+    return (intptr_t)((uintptr_t)count << RT_REF_SHARED_SHIFT) | state;
+}
+
+/* The owner dropped its last local reference. */
+void
+rt_brc_merge_zero_local(RtObject *op)
+{
+    rti_assert(atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed) == 0);
+    /* Acquire: every other thread's release of its shared references
+     * happens-before the deallocation (gh-117657). */
+    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
+    if (shared == 0) {
+        rt_dealloc(op);     /* no other thread ever held it: no RMW at all */
+        return;
+    }
+    /* Other threads hold references, or the object waits in our queue:
+     * from now on the shared count is the count (gh-121794: tid cleared
+     * only when the object survives this call). */
+    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    intptr_t merged;
+    do {
+        merged = (shared & ~(intptr_t)RT_REF_SHARED_FLAGS) | RT_REF_MERGED;
+    } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, merged, memory_order_acq_rel,
+                                                    memory_order_acquire));
+    if (merged == RT_REF_MERGED)
+        rt_dealloc(op);
+}
+
+/* Fold the local count (and extra) into the shared count; the object is
+ * merged afterwards.  Only the owner, or anyone once the owner is gone or
+ * stopped, may call this (it writes the local count). */
+intptr_t
+rti_brc_explicit_merge(RtObject *op, intptr_t extra)
+{
+    rti_assert(!rt_is_immortal(op));
+    intptr_t local = (intptr_t)atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    /* gh-119999: local and tid first, so that a thread that sees MERGED
+     * sees them cleared. */
+    atomic_store_explicit(&op->ob_ref_local, 0, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), count, merged;
+    do {
+        count = shared_count(shared) + local + extra;
+        merged = make_shared(count, RT_REF_MERGED);
+    } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, merged, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    rti_assert_msg(count >= 0, "a biased count merged below zero: a missing incref");
+    return count;
+}
+
+/* A decrement by a thread that does not own the object: a CAS loop. */
+void
+rt_brc_decref_shared(RtObject *op)
+{
+    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), next;
+    bool queue;
+    do {
+        queue = shared == 0;
+        next = queue ? RT_REF_QUEUED : shared - ((intptr_t)1 << RT_REF_SHARED_SHIFT);
+    } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, next, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    if (queue)
+        rti_brc_queue_object(op);
+    else if (next == RT_REF_MERGED)
+        rt_dealloc(op);
+}
+
+#endif /* RT_RC_BIASED */

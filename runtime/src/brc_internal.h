@@ -1,0 +1,16 @@
+/* brc_internal.h -- what brc.c and brc_queue.c share (biased variant). */
+#ifndef RT_BRC_INTERNAL_H
+#define RT_BRC_INTERNAL_H
+
+#include "rt/object.h"
+
+#if RT_RC_BIASED
+/* Fold the local count and extra into the shared count and mark the object
+ * merged; returns the count.  Only the owner may call it, or anyone once
+ * the owner is gone or stopped (it writes the local count). */
+intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra);
+/* Hand an object whose shared count would go below zero to its owner. */
+void rti_brc_queue_object(RtObject *op);
+#endif
+
+#endif /* RT_BRC_INTERNAL_H */
