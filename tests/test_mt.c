@@ -243,9 +243,11 @@ TEST(biased_owner_gone_merges_in_place)
         atomic_store(&deallocs[i], 0);
     }
     pthread_t t;
-    pthread_create(&t, NULL, adopt_then_leave, orphans);
     void *failed;
+    rt_thread_block_begin();    /* the worker's attach stops the world */
+    pthread_create(&t, NULL, adopt_then_leave, orphans);
     pthread_join(t, &failed);
+    rt_thread_block_end();
     REQUIRE(failed == NULL);
     CHECK_EQ(rt_thread_count(), 1);
     for (int i = 0; i < ORPHANS; i++) {

@@ -103,6 +103,10 @@ rt_alloc_current(void)
 void
 rti_heap_refresh_fast_path(RtHeap *heap)
 {
+    /* Once threads share the heap, every call takes the slow path, which
+     * locks (thread.h): the flags, read without a lock, stay false. */
+    if (rti_heap_shared())
+        return;
     heap->pool_free = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL;
     bool fast = heap->pool_free && heap->fault.countdown == 0 && !heap->fault.firing;
     heap->fast_small = fast ? RT_SMALL_REQUEST_THRESHOLD : 0;
@@ -173,11 +177,13 @@ void
 rt_fault_inject(uint64_t nth, bool persistent)
 {
     RtHeap *heap = &rti_runtime.heap;
+    bool held = rti_heap_lock();
     heap->fault.countdown = nth;
     heap->fault.persistent = persistent;
     heap->fault.firing = false;
     heap->fault.fired = 0;
     rti_heap_refresh_fast_path(heap);
+    rti_heap_unlock(held);
 }
 
 uint64_t rt_fault_countdown(void) { return rti_runtime.heap.fault.countdown; }
@@ -203,13 +209,15 @@ alloc_slow(RtHeap *heap, size_t size)
         rt_error_set(RT_ERR_STATE, "rt_malloc called before rt_init()");
         return NULL;
     }
-    if (fault_check(heap))
-        return rti_nomem();
-    void *p = heap->vt->malloc(size ? size : 1);
-    if (p == NULL)
-        return rti_nomem();
-    count_block(heap);
-    return p;
+    bool held = rti_heap_lock();
+    void *p = NULL;
+    if (!fault_check(heap)) {
+        p = heap->vt->malloc(size ? size : 1);
+        if (p != NULL)
+            count_block(heap);
+    }
+    rti_heap_unlock(held);
+    return p != NULL ? p : rti_nomem();
 }
 
 /* The fast path: 1..512 bytes from the pool backend with no fault armed,
@@ -249,14 +257,12 @@ rt_realloc(void *ptr, size_t size)
         rt_error_set(RT_ERR_STATE, "rt_realloc called before rt_init()");
         return NULL;
     }
-    if (fault_check(heap))
-        return rti_nomem();
+    bool held = rti_heap_lock();
     /* realloc(p, 0) may free p and return NULL: ask for one byte instead,
      * as PyMem_RawRealloc does. */
-    void *p = heap->vt->realloc(ptr, size ? size : 1);
-    if (p == NULL)
-        return rti_nomem();
-    return p;
+    void *p = fault_check(heap) ? NULL : heap->vt->realloc(ptr, size ? size : 1);
+    rti_heap_unlock(held);
+    return p != NULL ? p : rti_nomem();
 }
 
 static RT_NOINLINE void
@@ -264,9 +270,11 @@ free_slow(RtHeap *heap, void *ptr)
 {
     if (!rti_runtime.initialized)
         return;     /* nothing can have come from a heap not started */
+    bool held = rti_heap_lock();
     heap->vt->free(ptr);
     heap->blocks.freed++;
     heap->blocks.current--;
+    rti_heap_unlock(held);
 }
 
 /* NULL needs no test of its own on the pool's path: it is in no arena, so
@@ -289,9 +297,11 @@ rti_alloc_trim(bool by_rule)
     RtHeap *heap = &rti_runtime.heap;
     if (!rti_runtime.initialized)
         return;
+    bool held = rti_heap_lock();
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
     rti_pool_trim(&heap->pool, by_rule);
+    rti_heap_unlock(held);
 }
 
 void
@@ -324,8 +334,10 @@ rt_alloc_stats(RtAllocStats *st)
 {
     RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
+    bool held = rti_heap_lock();
     rti_pool_stats(&heap->pool, st);
     fill_blocks(heap, st);
+    rti_heap_unlock(held);
 }
 
 void
@@ -333,6 +345,8 @@ rt_alloc_stats_counts(RtAllocStats *st)
 {
     RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
+    bool held = rti_heap_lock();
     rti_pool_counts(&heap->pool, st);
     fill_blocks(heap, st);
+    rti_heap_unlock(held);
 }

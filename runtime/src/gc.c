@@ -17,6 +17,14 @@
  * the threshold, before the new object is tracked.  Every collection is
  * timed on the monotonic clock, logged for pause statistics, and reported to
  * the callbacks.  The passes themselves are in gc_passes.c.
+ *
+ * Threads (thread.h): once a second thread has attached, the counts and
+ * lists change under the heap lock, and a collection -- by whichever
+ * thread's allocation crossed the threshold -- stops the world first
+ * (stw.c).  Its pause is logged in two parts: the time the other threads
+ * took to reach a safepoint, and the collection itself.  With the world
+ * stopped, every thread's merge queue is merged before and after the
+ * passes, so that counts are exact and cycles die at once.
  */
 
 #include "internal.h"
@@ -54,6 +62,7 @@ rti_gc_fini(RtGcState *gc)
     free(gc->pauses.seconds);
     free(gc->pauses.start);
     free(gc->pauses.generation);
+    free(gc->pauses.safepoint);
     memset(&gc->pauses, 0, sizeof gc->pauses);
 }
 
@@ -71,12 +80,15 @@ rt_monotonic_s(void)
  * itself never allocates.  The log grows from the system allocator; if it
  * cannot, the pause still counts in count, total and max. */
 static void
-log_pause(RtGcPauseLog *log, int generation, double start, double seconds)
+log_pause(RtGcPauseLog *log, int generation, double start, double seconds, double safepoint)
 {
     log->count++;
     log->total += seconds;
     if (seconds > log->max)
         log->max = seconds;
+    log->safepoint_total += safepoint;
+    if (safepoint > log->safepoint_max)
+        log->safepoint_max = safepoint;
     if (log->n == log->capacity) {
         size_t cap = log->capacity ? log->capacity * 2 : PAUSE_LOG_INITIAL;
         double *s = realloc(log->seconds, cap * sizeof *s);
@@ -88,7 +100,10 @@ log_pause(RtGcPauseLog *log, int generation, double start, double seconds)
         uint8_t *g = t ? realloc(log->generation, cap) : NULL;
         if (g != NULL)
             log->generation = g;
-        if (s == NULL || t == NULL || g == NULL) {
+        double *sp = g ? realloc(log->safepoint, cap * sizeof *sp) : NULL;
+        if (sp != NULL)
+            log->safepoint = sp;
+        if (s == NULL || t == NULL || g == NULL || sp == NULL) {
             log->dropped++;
             return;
         }
@@ -97,6 +112,7 @@ log_pause(RtGcPauseLog *log, int generation, double start, double seconds)
     log->seconds[log->n] = seconds;
     log->start[log->n] = start;
     log->generation[log->n] = (uint8_t)generation;
+    log->safepoint[log->n] = safepoint;
     log->n++;
 }
 
@@ -198,7 +214,7 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
 }
 
 static intptr_t
-collect_with_callback(RtGcState *gc, int generation)
+collect_with_callback(RtGcState *gc, int generation, double safepoint)
 {
     RtGcInfo info = {generation, 0, 0, 0.0};
     if (gc->ncallbacks)
@@ -207,7 +223,7 @@ collect_with_callback(RtGcState *gc, int generation)
     intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
     if (gc->timing) {
         info.duration_s = rt_monotonic_s() - t0;
-        log_pause(&gc->pauses, generation, t0, info.duration_s);
+        log_pause(&gc->pauses, generation, t0, info.duration_s, safepoint);
     }
     if (generation == RT_GC_GENERATIONS - 1)
         rti_alloc_trim(true);   /* as CPython clears its free lists */
@@ -217,29 +233,68 @@ collect_with_callback(RtGcState *gc, int generation)
 }
 
 static void
-collect_generations(RtGcState *gc)
+collect_generations(RtGcState *gc, double safepoint)
 {
     for (int i = RT_GC_GENERATIONS - 1; i >= 0; i--) {
         if (gc->gen[i].count > gc->gen[i].threshold) {
             if (i == RT_GC_GENERATIONS - 1 && gc->long_lived_pending < gc->long_lived_total / 4)
                 continue;
-            collect_with_callback(gc, i);
+            collect_with_callback(gc, i, safepoint);
             break;
         }
     }
 }
 
-void
-rti_gc_on_alloc(RtGcState *gc)
+/* Run a collection (generation < 0: the one the thresholds pick) with the
+ * world stopped when threads share the heap; gc->collecting is set. */
+static intptr_t
+collect_stopped(RtGcState *gc, int generation)
+{
+    bool stop = rti_heap_shared();
+    double safepoint = stop ? rti_world_stop() : 0.0;
+    rti_drain_all();
+    intptr_t n = 0;
+    if (generation < 0)
+        collect_generations(gc, safepoint);
+    else
+        n = collect_with_callback(gc, generation, safepoint);
+    rti_drain_all();
+    if (stop)
+        rti_world_start();
+    bool held = rti_heap_lock();
+    gc->collecting = false;
+    rti_heap_unlock(held);
+    return n;
+}
+
+/* Count a GC allocation; true when the caller is to collect (and then
+ * gc->collecting is set).  Heap lock held when threads share the heap. */
+static inline bool
+count_alloc(RtGcState *gc)
 {
     gc->gen[0].count++;
     if (gc->gen[0].count > gc->gen[0].threshold && gc->enabled && gc->gen[0].threshold != 0
-        && !gc->collecting) {
+        && !gc->collecting && !rti_no_collect_here()) {
         gc->collecting = true;
-        rt_drain_pending();
-        collect_generations(gc);
-        gc->collecting = false;
+        return true;
     }
+    return false;
+}
+
+bool rti_gc_count_alloc(RtGcState *gc) { return count_alloc(gc); }
+
+void
+rti_gc_collect_scheduled(RtGcState *gc)
+{
+    collect_stopped(gc, -1);
+}
+
+/* The object path's call (internal.h), with no other thread about. */
+void
+rti_gc_on_alloc(RtGcState *gc)
+{
+    if (count_alloc(gc))
+        collect_stopped(gc, -1);
 }
 
 void
@@ -268,20 +323,22 @@ rt_gc_collect(int generation)
         rt_error_set(RT_ERR_STATE, "rt_gc_collect called before rt_init()");
         return -1;
     }
-    if (gc->collecting)
-        return 0;
+    bool held = rti_heap_lock();
+    bool busy = gc->collecting;
     gc->collecting = true;
-    rt_drain_pending();
-    intptr_t n = collect_with_callback(gc, generation);
-    gc->collecting = false;
-    return n;
+    rti_heap_unlock(held);
+    if (busy)
+        return 0;
+    return collect_stopped(gc, generation);
 }
 
 void
 rt_gc_get_count(intptr_t count[RT_GC_GENERATIONS])
 {
+    bool held = rti_heap_lock();
     for (int i = 0; i < RT_GC_GENERATIONS; i++)
         count[i] = state()->gen[i].count;
+    rti_heap_unlock(held);
 }
 
 void
@@ -380,8 +437,10 @@ rt_gc_track(RtObject *op)
 {
     rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_track on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
+    bool held = rti_heap_lock();
     if (!rti_gc_tracked(g))
         rti_gc_list_append(g, &state()->gen[0].head);
+    rti_heap_unlock(held);
 }
 
 void
@@ -389,8 +448,10 @@ rt_gc_untrack(RtObject *op)
 {
     rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_untrack on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
+    bool held = rti_heap_lock();
     if (rti_gc_tracked(g))
         rti_gc_list_remove(g);
+    rti_heap_unlock(held);
 }
 
 void
@@ -398,7 +459,7 @@ rt_gc_pauses(RtGcPauses *out)
 {
     const RtGcPauseLog *log = &state()->pauses;
     *out = (RtGcPauses){log->count, log->total, log->max, log->n, log->seconds, log->start, log->generation,
-                        log->dropped};
+                        log->dropped, log->safepoint, log->safepoint_total, log->safepoint_max};
 }
 
 void
@@ -408,4 +469,5 @@ rt_gc_pauses_reset(void)
     log->n = 0;
     log->count = log->dropped = 0;
     log->total = log->max = 0.0;
+    log->safepoint_total = log->safepoint_max = 0.0;
 }

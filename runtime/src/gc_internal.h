@@ -194,9 +194,11 @@ typedef struct RtGcPauseLog {
     double *seconds;
     double *start;          /* monotonic clock at the start of each pause */
     uint8_t *generation;
+    double *safepoint;      /* time the other threads took to stop, before each */
     size_t n, capacity;
     uint64_t count, dropped;
     double total, max;
+    double safepoint_total, safepoint_max;
 } RtGcPauseLog;
 
 typedef struct RtGcState {

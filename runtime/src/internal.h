@@ -83,13 +83,9 @@ struct RtRuntime {
     RtConfig config;
     RtHeap heap;
     RtGcState gc;
-    RtError error;
-    char error_message[RT_ERROR_MESSAGE_MAX];
     RtTypeCounters types[RT_MAX_TYPES];
     uint32_t ntypes;                /* rows ever used: types[0..ntypes) */
     struct RtClassList *classes;    /* heap types made by rt_class_new */
-    int trash_depth;                /* nested container deallocs */
-    RtGcHead *trash;                /* deposited objects (object.c) */
 #if RT_RC_THREADED
     pthread_t owner;
     _Atomic(RtObject *) pending;    /* objects freed on other threads */
@@ -98,6 +94,54 @@ struct RtRuntime {
 };
 
 extern RtRuntime rti_runtime;
+
+/* ---- threads: the heap lock and the safepoint (thread.h) ---- */
+#if RT_RC_THREADED
+/* Take the heap lock when a second thread ever attached; returns whether
+ * it was taken.  Cost with one thread: a relaxed load and a branch. */
+static inline bool
+rti_heap_lock(void)
+{
+    if (rt_likely(!atomic_load_explicit(&rti_runtime.threads.shared, memory_order_relaxed)))
+        return false;
+    pthread_mutex_lock(&rti_runtime.threads.heap_lock);
+    return true;
+}
+static inline void
+rti_heap_unlock(bool held)
+{
+    if (held)
+        pthread_mutex_unlock(&rti_runtime.threads.heap_lock);
+}
+static inline bool
+rti_heap_shared(void)
+{
+    return atomic_load_explicit(&rti_runtime.threads.shared, memory_order_relaxed);
+}
+/* A safepoint.  Cost when no stop is asked: a relaxed load and a branch. */
+static inline void
+rti_safepoint(void)
+{
+    if (rt_unlikely(atomic_load_explicit(&rti_runtime.threads.world.requested, memory_order_relaxed)))
+        rti_safepoint_slow();
+}
+#else
+static inline double rti_world_stop(void) { return 0.0; }
+static inline void rti_world_start(void) {}
+static inline bool rti_heap_lock(void) { return false; }
+static inline bool rti_heap_shared(void) { return false; }
+static inline void rti_heap_unlock(bool held) { (void)held; }
+static inline void rti_safepoint(void) {}
+#endif
+static inline bool
+rti_no_collect_here(void)
+{
+#if RT_RC_THREADED
+    return rti_no_collect;
+#else
+    return false;
+#endif
+}
 
 /* Fixed ids of the built-in types; classes get the ids after them. */
 enum {
@@ -198,8 +242,15 @@ void rti_weakref_call(RtObject *wr);        /* run the callback, once */
 /* ---- the collector (gc.c) ---- */
 void rti_gc_init(RtGcState *gc, const RtConfig *cfg);
 void rti_gc_fini(RtGcState *gc);
-void rti_gc_on_alloc(RtGcState *gc);        /* count and maybe collect */
+/* Count a GC allocation (heap lock held); true: call
+ * rti_gc_collect_scheduled (without the lock). */
+bool rti_gc_count_alloc(RtGcState *gc);
+void rti_gc_collect_scheduled(RtGcState *gc);
+void rti_gc_on_alloc(RtGcState *gc);        /* both, alone: count and maybe collect */
 void rti_gc_on_free(RtGcState *gc);
+/* Free what other threads dropped and merge every thread's queue: with the
+ * world stopped, or alone (object.c). */
+size_t rti_drain_all(void);
 
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
@@ -257,9 +308,21 @@ rti_object_block_free(void *mem, size_t block)
  * object's size for a row without a unit, else 0) and, for GC types,
  * toward generation 0 (which may collect).  The caller sets every other
  * field.  NULL with RT_ERR_NOMEM. */
+#if RT_RC_THREADED
+/* The threaded variants once threads share the heap: the same, under the
+ * heap lock (object.c). */
+RtObject *rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
+void rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
+#endif
+
 static inline RtObject *
 rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
+#if RT_RC_THREADED
+    rti_safepoint();    /* a collection on another thread may wait for us */
+    if (rt_unlikely(rti_heap_shared()))
+        return rti_object_alloc_shared(type, c, block, bytes, gc);
+#endif
     uint8_t *mem = rti_object_block_alloc(block);
     if (rt_unlikely(mem == NULL))
         return NULL;
@@ -285,6 +348,12 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, b
 static inline void
 rti_object_release(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
+#if RT_RC_THREADED
+    if (rt_unlikely(rti_heap_shared())) {
+        rti_object_release_shared(op, c, block, bytes, gc);
+        return;
+    }
+#endif
     c->freed++;
     c->bytes -= bytes;
     void *mem = op;

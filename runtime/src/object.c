@@ -53,6 +53,9 @@ sample_peaks(void)
 int
 rti_type_register(RtType *type)
 {
+    bool held = rti_heap_lock();
+    /* Out of slots: the type shares the 'other' row. */
+    type->id = RTI_TYPE_ID_OTHER;
     for (uint32_t id = RTI_TYPE_ID_FIRST_CLASS; id < RT_MAX_TYPES; id++) {
         if (rti_runtime.types[id].type == NULL) {
             memset(&rti_runtime.types[id], 0, sizeof rti_runtime.types[id]);
@@ -60,19 +63,20 @@ rti_type_register(RtType *type)
             type->id = id;
             if (id >= rti_runtime.ntypes)
                 rti_runtime.ntypes = id + 1;
-            return 0;
+            break;
         }
     }
-    /* Out of slots: the type shares the 'other' row. */
-    type->id = RTI_TYPE_ID_OTHER;
+    rti_heap_unlock(held);
     return 0;
 }
 
 void
 rti_type_unregister(RtType *type)
 {
+    bool held = rti_heap_lock();
     if (type->id >= RTI_TYPE_ID_FIRST_CLASS)
         rti_runtime.types[type->id].type = NULL;
+    rti_heap_unlock(held);
 }
 
 void
@@ -96,6 +100,7 @@ rti_types_init(RtRuntime *rt)
 size_t
 rt_type_stats(RtTypeStats *out, size_t max)
 {
+    bool held = rti_heap_lock();
     sample_peaks();
     size_t n = 0;
     for (uint32_t id = 0; id < RT_MAX_TYPES; id++) {
@@ -108,13 +113,16 @@ rt_type_stats(RtTypeStats *out, size_t max)
                                    c->live_peak, live * c->unit + c->bytes, c->bytes_peak};
         n++;
     }
+    rti_heap_unlock(held);
     return n;
 }
 
 void
 rti_type_extra_bytes(const RtType *type, int64_t delta)
 {
+    bool held = rti_heap_lock();
     rti_type_counters(type)->bytes += delta;
+    rti_heap_unlock(held);
 }
 
 /* ==== allocation ======================================================== */
@@ -162,12 +170,61 @@ rt_object_free(RtObject *op)
 {
     RtType *type = RT_TYPE(op);
     bool gc = (type->flags & RT_TYPE_GC) != 0;
-    if (gc && rti_gc_tracked(RTI_AS_GC(op)))
-        rti_gc_list_remove(RTI_AS_GC(op));
+    if (gc)
+        rt_gc_untrack(op);      /* the heap lock when threads share the heap */
     RtTypeCounters *c = rti_type_counters(type);
     size_t block = rt_object_sizeof(op);
     rti_object_release(op, c, block, c->unit ? 0 : (int64_t)block, gc);
 }
+
+#if RT_RC_THREADED
+/* rti_object_alloc and rti_object_release once threads share the heap
+ * (thread.h): the block from the allocator's locked path (its fast paths
+ * are off), the counters under the heap lock, a collection the allocation
+ * starts without it. */
+RtObject *
+rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+    uint8_t *mem = rt_malloc(block);
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    RtObject *op = (RtObject *)mem;
+    if (gc) {
+        RtGcHead *g = (RtGcHead *)mem;
+        g->gc_next = 0;
+        g->gc_prev = 0;
+        op = RTI_FROM_GC(g);
+    }
+    rt_refcnt_init(op, 1);
+    op->ob_type = type;
+    bool held = rti_heap_lock();
+    c->allocated++;
+    c->bytes += bytes;
+    bool collect = gc && rti_gc_count_alloc(&rti_runtime.gc);
+    rti_heap_unlock(held);
+    if (collect)
+        rti_gc_collect_scheduled(&rti_runtime.gc);
+    return op;
+}
+
+void
+rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+    (void)block;
+    void *mem = op;
+    bool held = rti_heap_lock();
+    c->freed++;
+    c->bytes -= bytes;
+    if (gc) {
+        RtGcHead *g = RTI_AS_GC(op);
+        rti_assert(!rti_gc_tracked(g));
+        rti_gc_on_free(&rti_runtime.gc);
+        mem = g;
+    }
+    rti_heap_unlock(held);
+    rt_free(mem);
+}
+#endif
 
 /* ==== reference counts ================================================== */
 
@@ -314,28 +371,55 @@ drain_pending_stack(RtRuntime *rt)
     return n;
 }
 
-/* On the owner: free what other threads dropped, and (biased) merge what
- * they handed back, until neither has anything left. */
-size_t
-rt_drain_pending(void)
+/* Merge the queues of the calling thread (all: of every thread -- with the
+ * world stopped their owners are parked, so writing their local counts is
+ * safe).  A snapshot of the registry, since a merge may push onto queues,
+ * which takes the registry lock. */
+static size_t
+merge_queues(RtRuntime *rt, bool all)
+{
+#if RT_RC_BIASED
+    if (!all)
+        return rti_tstate != NULL ? rti_brc_merge_queue(rti_tstate) : 0;
+    RtThreadState *snapshot[256];
+    size_t k = 0, n = 0;
+    pthread_mutex_lock(&rt->threads.lock);
+    for (RtThreadState *ts = rt->threads.head; ts != NULL && k < 256; ts = ts->next)
+        snapshot[k++] = ts;
+    pthread_mutex_unlock(&rt->threads.lock);
+    for (size_t i = 0; i < k; i++)
+        n += rti_brc_merge_queue(snapshot[i]);
+    return n;
+#else
+    (void)rt;
+    (void)all;
+    return 0;
+#endif
+}
+
+/* Free what other threads dropped and merge what they handed back, until
+ * neither has anything left. */
+static size_t
+drain(bool all)
 {
     RtRuntime *rt = &rti_runtime;
     size_t n = 0, step;
     do {
-        step = drain_pending_stack(rt);
-#if RT_RC_BIASED
-        if (rti_tstate != NULL)
-            step += rti_brc_merge_queue(rti_tstate);
-#endif
+        step = drain_pending_stack(rt) + merge_queues(rt, all);
         n += step;
     } while (step != 0);
     return n;
 }
 
+size_t rt_drain_pending(void) { return drain(false); }
+size_t rti_drain_all(void) { return drain(true); }
+
+/* An attached thread frees what it drops; any other thread hands it to
+ * the runtime's owner. */
 void
 rt_dealloc(RtObject *op)
 {
-    if (rt_unlikely(!pthread_equal(pthread_self(), rti_runtime.owner))) {
+    if (rt_unlikely(rti_tstate == NULL)) {
         push_pending(op);
         return;
     }
@@ -344,6 +428,7 @@ rt_dealloc(RtObject *op)
 #else
 bool rti_is_pending(const RtObject *op) { (void)op; return false; }
 size_t rt_drain_pending(void) { return 0; }
+size_t rti_drain_all(void) { return 0; }
 void rt_dealloc(RtObject *op) { RT_TYPE(op)->dealloc(op); }
 #endif
 
@@ -362,37 +447,43 @@ void rt_dealloc(RtObject *op) { RT_TYPE(op)->dealloc(op); }
  * itself from the object's weakref list, which is still there.  A weakref
  * is never deposited while on its referent's list (weakref.c): the
  * collector and the referent's dealloc walk that list. */
+typedef struct Trash {
+    int depth;              /* nested container deallocs */
+    RtGcHead *list;         /* deposited objects */
+} Trash;
+static _Thread_local Trash trash;   /* deallocs nest per thread */
+
 bool
 rti_trash_begin(RtObject *op)
 {
-    RtRuntime *rt = &rti_runtime;
+    Trash *t = &trash;
     rti_assert_msg(!rti_gc_tracked(RTI_AS_GC(op)) && rt_refcnt(op) == 0,
                    "the trashcan takes dead, untracked objects: untrack in dealloc before rti_trash_begin");
-    if (rt->trash_depth < RTI_TRASH_LIMIT) {
-        rt->trash_depth++;
+    if (t->depth < RTI_TRASH_LIMIT) {
+        t->depth++;
         return false;
     }
     RtGcHead *g = RTI_AS_GC(op);
-    g->gc_prev = (g->gc_prev & RTI_GC_FLAGS) | (uintptr_t)rt->trash;
-    rt->trash = g;
+    g->gc_prev = (g->gc_prev & RTI_GC_FLAGS) | (uintptr_t)t->list;
+    t->list = g;
     return true;
 }
 
 void
 rti_trash_end(void)
 {
-    RtRuntime *rt = &rti_runtime;
-    rti_assert(rt->trash_depth > 0);
-    if (--rt->trash_depth != 0 || rt->trash == NULL)
+    Trash *t = &trash;
+    rti_assert(t->depth > 0);
+    if (--t->depth != 0 || t->list == NULL)
         return;
-    rt->trash_depth++;      /* destroy at depth 1: nested ends do not recurse here */
-    while (rt->trash != NULL) {
-        RtGcHead *g = rt->trash;
-        rt->trash = rti_gc_prev(g);
+    t->depth++;      /* destroy at depth 1: nested ends do not recurse here */
+    while (t->list != NULL) {
+        RtGcHead *g = t->list;
+        t->list = rti_gc_prev(g);
         g->gc_prev &= RTI_GC_FLAGS;
         RtObject *op = RTI_FROM_GC(g);
         RT_TYPE(op)->dealloc(op);
     }
-    rt->trash_depth--;
+    t->depth--;
 }
 

@@ -15,6 +15,10 @@
 
 RtRuntime rti_runtime;
 
+/* The error slot is per thread, as CPython's exception state. */
+static _Thread_local RtError last_error;
+static _Thread_local char last_message[RT_ERROR_MESSAGE_MAX];
+
 /* ==== errors ============================================================ */
 
 static const char *const error_names[] = {
@@ -36,11 +40,11 @@ rt_error_name(RtError err)
 void
 rti_error_setv(RtError err, const char *fmt, va_list ap)
 {
-    rti_runtime.error = err;
+    last_error = err;
     if (fmt != NULL)
-        vsnprintf(rti_runtime.error_message, sizeof rti_runtime.error_message, fmt, ap);
+        vsnprintf(last_message, sizeof last_message, fmt, ap);
     else
-        snprintf(rti_runtime.error_message, sizeof rti_runtime.error_message, "%s", rt_error_name(err));
+        snprintf(last_message, sizeof last_message, "%s", rt_error_name(err));
 }
 
 void
@@ -52,19 +56,19 @@ rt_error_set(RtError err, const char *fmt, ...)
     va_end(ap);
 }
 
-RtError rt_error(void) { return rti_runtime.error; }
+RtError rt_error(void) { return last_error; }
 
 const char *
 rt_error_message(void)
 {
-    return rti_runtime.error == RT_OK ? "no error" : rti_runtime.error_message;
+    return last_error == RT_OK ? "no error" : last_message;
 }
 
 void
 rt_error_clear(void)
 {
-    rti_runtime.error = RT_OK;
-    rti_runtime.error_message[0] = '\0';
+    last_error = RT_OK;
+    last_message[0] = '\0';
 }
 
 void
@@ -145,16 +149,16 @@ rt_fini(void)
     if (!rt->initialized)
         return;
     rt_drain_pending();
-#if RT_RC_THREADED
-    rt_thread_detach();
-    rt_drain_pending();     /* what the merges freed on this thread */
-    rti_threads_fini(&rt->threads);
-#endif
     rt_fault_inject(0, false);
     if (rt->config.show_stats)
         rt_print_stats(stderr);
     rti_gc_fini(&rt->gc);
     rti_classes_fini(rt);
+#if RT_RC_THREADED
+    rt_thread_detach();
+    rt_drain_pending();     /* what the merge freed, handed to us */
+    rti_threads_fini(&rt->threads);
+#endif
     rt->initialized = false;
     rti_heap_fini(&rt->heap);
 }

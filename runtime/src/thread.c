@@ -1,5 +1,5 @@
 /* thread.c -- attaching threads to the runtime; the registry of thread
- * states (thread.h). */
+ * states (thread.h).  Stopping the world is in stw.c. */
 
 #include "internal.h"
 
@@ -11,19 +11,28 @@ _Thread_local RtThreadState *rti_tstate;
 #if RT_RC_ATOMIC
 _Thread_local char rt_thread_anchor;     /* brc.c defines it when biased */
 #endif
+/* Set while a detaching thread merges its queue: its deallocations must
+ * not start a collection (it holds the world lock). */
+_Thread_local bool rti_no_collect;
 
 void
 rti_threads_init(RtThreads *threads)
 {
     pthread_mutex_init(&threads->lock, NULL);
+    pthread_mutex_init(&threads->heap_lock, NULL);
     threads->head = NULL;
     threads->queue_oom = 0;
+    atomic_store_explicit(&threads->shared, false, memory_order_relaxed);
+    rti_world_init(&threads->world);
 }
 
 void
 rti_threads_fini(RtThreads *threads)
 {
     rti_assert_msg(threads->head == NULL, "rt_fini with threads still attached");
+    rti_world_fini(&threads->world);
+    atomic_store_explicit(&threads->shared, false, memory_order_relaxed);
+    pthread_mutex_destroy(&threads->heap_lock);
     pthread_mutex_destroy(&threads->lock);
 }
 
@@ -50,6 +59,29 @@ rt_thread_attach(void)
     return rti_thread_attach(&rti_runtime);
 }
 
+/* The first time a second thread attaches, the running threads are
+ * stopped once, so that none is half way through an operation that took no
+ * lock, and the heap lock goes on for good (thread.h).  World lock held. */
+static void
+share_the_heap_locked(RtThreads *threads)
+{
+    RtWorld *w = &threads->world;
+    if (atomic_load_explicit(&threads->shared, memory_order_relaxed) || threads->head == NULL)
+        return;
+    w->active = true;
+    atomic_store_explicit(&w->requested, true, memory_order_seq_cst);
+    while (rti_world_others_running(threads, NULL))
+        pthread_cond_wait(&w->parked, &w->lock);
+    /* The fast paths test these without a lock: they change only here,
+     * with every other thread parked. */
+    rti_runtime.heap.fast_small = 0;
+    rti_runtime.heap.pool_free = false;
+    atomic_store_explicit(&threads->shared, true, memory_order_seq_cst);
+    w->active = false;
+    atomic_store_explicit(&w->requested, false, memory_order_release);
+    pthread_cond_broadcast(&w->restarted);
+}
+
 int
 rti_thread_attach(RtRuntime *rt)
 {
@@ -59,22 +91,25 @@ rti_thread_attach(RtRuntime *rt)
         return -1;
     }
     ts->tid = rti_thread_id();
+    ts->status = RTI_THREAD_RUNNING;
     pthread_mutex_init(&ts->merge.lock, NULL);
+    RtWorld *w = &rt->threads.world;
+    pthread_mutex_lock(&w->lock);
+    while (w->active)       /* not registered yet: not waited for */
+        pthread_cond_wait(&w->restarted, &w->lock);
+    share_the_heap_locked(&rt->threads);
     pthread_mutex_lock(&rt->threads.lock);
     ts->next = rt->threads.head;
     rt->threads.head = ts;
     pthread_mutex_unlock(&rt->threads.lock);
+    pthread_mutex_unlock(&w->lock);
     rti_tstate = ts;
     return 0;
 }
 
-void
-rt_thread_detach(void)
+static void
+unregister(RtThreads *threads, RtThreadState *ts)
 {
-    RtThreadState *ts = rti_tstate;
-    if (ts == NULL)
-        return;
-    RtThreads *threads = &rti_runtime.threads;
     pthread_mutex_lock(&threads->lock);
     for (RtThreadState **p = &threads->head; *p != NULL; p = &(*p)->next) {
         if (*p == ts) {
@@ -83,12 +118,34 @@ rt_thread_detach(void)
         }
     }
     pthread_mutex_unlock(&threads->lock);
-    /* Out of the registry, nobody pushes to our queue any more: merge what
-     * was pushed before (we are still the owner of those objects). */
+}
+
+/* Leave the registry (no more pushes onto our queue), then merge what was
+ * pushed, holding the world lock so that no collection starts meanwhile:
+ * the merge writes counts and may free objects. */
+void
+rt_thread_detach(void)
+{
+    RtThreadState *ts = rti_tstate;
+    if (ts == NULL)
+        return;
+    RtThreads *threads = &rti_runtime.threads;
+    RtWorld *w = &threads->world;
+    pthread_mutex_lock(&w->lock);
+    while (w->active && ts->status == RTI_THREAD_RUNNING)
+        rti_world_park_locked(w, ts);
+    while (w->active)       /* blocked: wait for the restart */
+        pthread_cond_wait(&w->restarted, &w->lock);
+    ts->status = RTI_THREAD_RUNNING;
+    unregister(threads, ts);
 #if RT_RC_BIASED
+    rti_no_collect = true;
     rti_brc_merge_queue(ts);
+    rti_no_collect = false;
 #endif
     rti_tstate = NULL;
+    pthread_cond_broadcast(&w->parked);
+    pthread_mutex_unlock(&w->lock);
     pthread_mutex_destroy(&ts->merge.lock);
     free(ts->merge.items);
     free(ts);
@@ -111,6 +168,7 @@ rt_thread_count(void)
 void
 rt_thread_safepoint(void)
 {
+    rti_safepoint();
 #if RT_RC_BIASED
     if (rti_tstate != NULL)
         rti_brc_merge_queue(rti_tstate);

@@ -11,11 +11,27 @@
  *     what the biased variant's ob_tid records;
  *   - the biased variant's merge queue: objects whose shared count went
  *     below zero while this thread owned them (brc.c), each holding one
- *     reference, merged by this thread at its next drain.
+ *     reference, merged by this thread at its next drain;
+ *   - its status for stopping the world (stw.c): running, blocked (it
+ *     promised not to touch objects: rt_thread_block_begin), or parked at
+ *     a safepoint.
  *
- * Locking: the registry lock guards the list and every push onto a merge
- * queue (so that a thread that has left the registry gets no more pushes);
- * a thread's queue lock guards its queue against its own drain.
+ * Stopping the world: a thread that collects sets `requested`, and waits
+ * until every other attached thread is parked or blocked; each running
+ * thread parks at its next safepoint (object allocation, and
+ * rt_thread_safepoint) until the world starts again.
+ *
+ * The heap lock: while one thread is attached, the allocator, the type
+ * statistics and the collector's lists are used without a lock, as in the
+ * single-threaded build.  When a second thread attaches, the world is
+ * stopped once (so that no thread is half way through an unlocked
+ * operation), `shared` is set for good, and from then on those operations
+ * take the heap lock (rti_heap_lock).  Per-thread heaps will replace this.
+ *
+ * Locking order: world lock, then registry lock, then heap lock.  The
+ * registry lock guards the list and every push onto a merge queue (so that
+ * a thread that has left the registry gets no more pushes); a thread's
+ * queue lock guards its queue against its own drain.
  */
 #ifndef RT_THREAD_INTERNAL_H
 #define RT_THREAD_INTERNAL_H
@@ -33,19 +49,35 @@ typedef struct RtMergeQueue {
     atomic_bool nonempty;       /* a cheap test for the owner's drain */
 } RtMergeQueue;
 
+enum { RTI_THREAD_RUNNING, RTI_THREAD_BLOCKED, RTI_THREAD_PARKED };
+
 typedef struct RtThreadState {
     uintptr_t tid;
     struct RtThreadState *next;     /* the registry */
     RtMergeQueue merge;
+    int status;                     /* RTI_THREAD_*, under the world lock */
 } RtThreadState;
+
+typedef struct RtWorld {
+    pthread_mutex_t lock;
+    pthread_cond_t parked;          /* a thread parked or blocked */
+    pthread_cond_t restarted;       /* the world started again */
+    bool active;                    /* a stop is in progress */
+    atomic_bool requested;          /* the safepoint's test */
+    uint64_t stops;
+} RtWorld;
 
 typedef struct RtThreads {
     pthread_mutex_t lock;
     RtThreadState *head;
     uint64_t queue_oom;         /* pushes that found no memory (leaked counts) */
+    RtWorld world;
+    pthread_mutex_t heap_lock;
+    atomic_bool shared;         /* a second thread attached once: lock */
 } RtThreads;
 
 extern _Thread_local RtThreadState *rti_tstate;
+extern _Thread_local bool rti_no_collect;
 extern _Thread_local char rt_thread_anchor;
 static inline uintptr_t rti_thread_id(void) { return (uintptr_t)&rt_thread_anchor; }
 
@@ -62,6 +94,21 @@ RtThreadState *rti_thread_find_locked(RtThreads *threads, uintptr_t tid);
  * thread is stopped.  Returns how many were freed. */
 size_t rti_brc_merge_queue(RtThreadState *ts);
 #endif
+
+/* ---- stopping the world (stw.c) ---- */
+void rti_world_init(RtWorld *w);
+void rti_world_fini(RtWorld *w);
+/* Stop every other attached thread at a safepoint; returns the seconds it
+ * took them to get there.  The caller is attached (or alone). */
+double rti_world_stop(void);
+void rti_world_start(void);
+/* Park the calling thread if a stop is in progress (the safepoint's slow
+ * path). */
+void rti_safepoint_slow(void);
+/* Is any registered thread other than self running?  World lock held. */
+bool rti_world_others_running(RtThreads *threads, const RtThreadState *self);
+/* Park ts until the world starts; world lock held, ts running. */
+void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
 #endif
 
 #endif /* RT_THREAD_INTERNAL_H */

@@ -18,7 +18,8 @@
  *     (calling callbacks of live weakrefs), and breaks the cycles with
  *     clear; reference counting then frees the objects.
  *
- * The collector runs on the runtime's owner thread.
+ * In the threaded variants a collection stops every attached thread at a
+ * safepoint first (rt/thread.h).
  */
 #ifndef RT_GC_H
 #define RT_GC_H
@@ -95,6 +96,12 @@ typedef struct RtGcPauses {
     const double *start_s;  /* when each began, on CLOCK_MONOTONIC (rt/bench.h: rt_monotonic_s) */
     const uint8_t *generation;
     uint64_t dropped;
+    /* Threaded variants: the time the other threads took to reach a
+     * safepoint before each collection (0 with one thread); not part of
+     * seconds, which is the collection itself. */
+    const double *safepoint_s;
+    double safepoint_total_s;
+    double safepoint_max_s;
 } RtGcPauses;
 void rt_gc_pauses(RtGcPauses *out);
 void rt_gc_pauses_reset(void);

@@ -2,10 +2,23 @@
  *
  * In the threaded variants (atomic, biased) a thread other than the one
  * that called rt_init() attaches before it uses the runtime and detaches
- * before it exits; rt_init() and rt_fini() do this for their thread.  In
- * the biased variant, an attached thread owns the objects it makes (their
- * counts are biased towards it) and merges the objects other threads hand
- * back to it when it calls rt_thread_safepoint() or rt_drain_pending().
+ * before it exits; rt_init() and rt_fini() do this for their thread.  An
+ * attached thread may allocate, take and drop references, and collect.
+ * In the biased variant it owns the objects it makes (their counts are
+ * biased towards it) and merges the objects other threads hand back to it
+ * at its safepoints.
+ *
+ * Collections stop the world: the collecting thread waits until every
+ * other attached thread is parked at a safepoint -- each allocation of an
+ * object, and rt_thread_safepoint() -- or blocked.  So an attached thread
+ * that runs a long time without allocating calls rt_thread_safepoint() now
+ * and then, and one that waits for something (a join, a lock, a barrier)
+ * brackets the wait with rt_thread_block_begin()/_end() and touches no
+ * object in between (CPython's Py_BEGIN_ALLOW_THREADS).
+ *
+ * Shared containers are not locked: threads may share objects and read
+ * containers that nobody changes, but a container changed by one thread
+ * is that thread's alone.
  *
  * In the nonatomic variant there is one thread, and these calls do nothing.
  */
@@ -28,8 +41,14 @@ void rt_thread_detach(void);
 bool rt_thread_is_attached(void);
 /* The number of attached threads. */
 size_t rt_thread_count(void);
-/* A safepoint: merge the objects handed back to this thread. */
+/* A safepoint: park if a collection waits for this thread, and merge the
+ * objects handed back to it. */
 void rt_thread_safepoint(void);
+/* Around a wait: the thread counts as stopped, and touches no object. */
+void rt_thread_block_begin(void);
+void rt_thread_block_end(void);
+/* How many times the world was stopped since rt_init. */
+uint64_t rt_thread_stops(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,316 @@
+/* test_threads.c -- attached threads that allocate, share, free and collect
+ * (the threaded variants; run under ThreadSanitizer by scripts/test).
+ *
+ *   stress_eight_threads: 8 attached threads make GC nodes, pass them to
+ *     each other through mailboxes (a mutex-guarded array: C references),
+ *     drop them on the thread that received them, tie nodes made on two
+ *     threads into cycles that only the collector frees, and collect (by
+ *     thresholds and explicitly) with the world stopped.  Every node is
+ *     deallocated exactly once, the heap validates, nothing is left.
+ *   world_stop_waits_for_safepoints: a collection waits for a thread that
+ *     is running until it reaches a safepoint, and logs the wait apart from
+ *     the collection.
+ *   blocked_threads_do_not_hold_a_collection: a thread blocked in a wait
+ *     (rt_thread_block_begin) counts as stopped.
+ *
+ * No test sleeps: threads wait for each other on flags they spin on at a
+ * safepoint, or on joins.
+ */
+#include "testhelper.h"
+#include "../runtime/src/internal.h"
+#include "prng.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#if !RT_RC_THREADED
+#error "test_threads runs a threaded variant"
+#endif
+
+#define THREADS 8
+#define ROUNDS 3000
+#define MAX_NODES (THREADS * ROUNDS * 2)
+
+static atomic_int freed[MAX_NODES];
+static atomic_int next_id;
+
+typedef struct Node {
+    RtObject ob_base;
+    int id;
+    RtObject *slot[2];
+} Node;
+
+static void
+node_dealloc(RtObject *op)
+{
+    Node *n = (Node *)op;
+    rt_gc_untrack(op);
+    atomic_fetch_add(&freed[n->id], 1);
+    for (int i = 0; i < 2; i++)
+        rt_clearref(&n->slot[i]);
+    rt_object_free(op);
+}
+
+static int
+node_traverse(RtObject *op, RtVisitProc visit, void *arg)
+{
+    Node *n = (Node *)op;
+    for (int i = 0; i < 2; i++)
+        if (n->slot[i] != NULL) {
+            int r = visit(n->slot[i], arg);
+            if (r)
+                return r;
+        }
+    return 0;
+}
+
+static int
+node_clear(RtObject *op)
+{
+    for (int i = 0; i < 2; i++)
+        rt_clearref(&((Node *)op)->slot[i]);
+    return 0;
+}
+
+static RtType node_type = {
+    .name = "Node", .basic_size = sizeof(Node), .flags = RT_TYPE_GC,
+    .dealloc = node_dealloc, .traverse = node_traverse, .clear = node_clear,
+};
+
+static RtObject *
+node_new(void)
+{
+    Node *n = (Node *)rt_object_new(&node_type);
+    if (n == NULL)
+        return NULL;
+    n->id = atomic_fetch_add(&next_id, 1);
+    rt_gc_track((RtObject *)n);
+    return (RtObject *)n;
+}
+
+/* ==== mailboxes ========================================================== */
+
+#define MAILBOX 256
+typedef struct Mailbox {
+    pthread_mutex_t lock;
+    RtObject *items[MAILBOX];
+    int n;
+} Mailbox;
+static Mailbox boxes[THREADS];
+
+static bool
+post(int to, RtObject *op)
+{
+    Mailbox *b = &boxes[to];
+    pthread_mutex_lock(&b->lock);
+    bool ok = b->n < MAILBOX;
+    if (ok)
+        b->items[b->n++] = op;
+    pthread_mutex_unlock(&b->lock);
+    return ok;
+}
+
+static RtObject *
+take(int me)
+{
+    Mailbox *b = &boxes[me];
+    pthread_mutex_lock(&b->lock);
+    RtObject *op = b->n > 0 ? b->items[--b->n] : NULL;
+    pthread_mutex_unlock(&b->lock);
+    return op;
+}
+
+/* ==== the stress ========================================================= */
+
+static atomic_int failures;
+
+static void
+round_of(int me, RtPrng *r)
+{
+    RtObject *mine = node_new();
+    if (mine == NULL) {
+        atomic_fetch_add(&failures, 1);
+        return;
+    }
+    int to = (me + 1 + (int)rt_prng_below(r, THREADS - 1)) % THREADS;
+    if (!post(to, mine))
+        rt_decref(mine);            /* full: dies here, on its owner */
+    RtObject *got = take(me);
+    if (got == NULL)
+        return;
+    switch (rt_prng_below(r, 3)) {
+    case 0:                         /* freed on another thread than its maker */
+        rt_decref(got);
+        break;
+    case 1: {                       /* a cycle of nodes made on two threads */
+        RtObject *other = node_new();
+        if (other != NULL) {
+            ((Node *)got)->slot[0] = rt_newref(other);
+            ((Node *)other)->slot[0] = rt_newref(got);
+            rt_decref(other);
+        }
+        rt_decref(got);
+        break;
+    }
+    default:                        /* a self-cycle, made elsewhere */
+        ((Node *)got)->slot[1] = rt_newref(got);
+        rt_decref(got);
+        break;
+    }
+    if (rt_prng_below(r, 500) == 0)
+        rt_gc_collect(rt_prng_below(r, 2) ? 0 : 2);
+    rt_thread_safepoint();
+}
+
+static void *
+stress_worker(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    if (rt_thread_attach() != 0) {
+        atomic_fetch_add(&failures, 1);
+        return NULL;
+    }
+    RtPrng r;
+    rt_prng_seed(&r, (uint64_t)me * 7919 + 1);
+    for (int i = 0; i < ROUNDS; i++)
+        round_of(me, &r);
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(stress_eight_threads)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_set_threshold(200, 5, 5);
+    atomic_store(&next_id, 0);
+    atomic_store(&failures, 0);
+    for (int i = 0; i < MAX_NODES; i++)
+        atomic_store(&freed[i], 0);
+    for (int k = 0; k < THREADS; k++) {
+        pthread_mutex_init(&boxes[k].lock, NULL);
+        boxes[k].n = 0;
+    }
+    pthread_t t[THREADS];
+    rt_thread_block_begin();        /* the joins below wait */
+    for (int k = 0; k < THREADS; k++)
+        pthread_create(&t[k], NULL, stress_worker, (void *)(intptr_t)k);
+    for (int k = 0; k < THREADS; k++)
+        pthread_join(t[k], NULL);
+    rt_thread_block_end();
+    CHECK_EQ(atomic_load(&failures), 0);
+    for (int k = 0; k < THREADS; k++) {
+        RtObject *op;
+        while ((op = take(k)) != NULL)
+            rt_decref(op);
+        pthread_mutex_destroy(&boxes[k].lock);
+    }
+    rt_gc_collect(2);
+    int made = atomic_load(&next_id), once = 0, twice = 0;
+    for (int i = 0; i < made; i++) {
+        once += atomic_load(&freed[i]) == 1;
+        twice += atomic_load(&freed[i]) > 1;
+    }
+    CHECK_EQ(once, made);
+    CHECK_EQ(twice, 0);
+    CHECK(rt_thread_stops() > 0);
+    char err[200];
+    CHECK_EQ(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err), 0);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.blocks.current, 0);
+    printf("     %d nodes, %ju world stops\n", made, (uintmax_t)rt_thread_stops());
+    rt_fini();
+}
+
+/* ==== a stop waits for a running thread's safepoint ====================== */
+
+static atomic_int phase;
+
+static void *
+runs_until_told(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return arg;
+    atomic_store(&phase, 1);
+    /* Spin without allocating until the main thread asks to stop, then
+     * reach a safepoint: the stop cannot end before this. */
+    while (!atomic_load_explicit(&rti_runtime.threads.world.requested, memory_order_relaxed))
+        ;
+    atomic_store(&phase, 2);
+    rt_thread_safepoint();
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(world_stop_waits_for_safepoints)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    atomic_store(&phase, 0);
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, runs_until_told, NULL);
+    while (atomic_load(&phase) == 0)
+        ;
+    rt_thread_block_end();
+    rt_gc_pauses_reset();
+    CHECK(rt_gc_collect(0) >= 0);
+    CHECK_EQ(atomic_load(&phase), 2);   /* the worker got to its safepoint first */
+    RtGcPauses p;
+    rt_gc_pauses(&p);
+    CHECK_EQ(p.count, 1);
+    CHECK(p.nsamples == 1 && p.safepoint_s != NULL && p.safepoint_s[0] > 0.0);
+    CHECK(p.safepoint_total_s == p.safepoint_max_s);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    rt_fini();
+}
+
+/* ==== a blocked thread is stopped already ================================ */
+
+static atomic_int release_blocked;
+
+static void *
+blocks(void *arg)
+{
+    if (rt_thread_attach() != 0)
+        return arg;
+    rt_thread_block_begin();
+    atomic_store(&phase, 1);
+    while (!atomic_load(&release_blocked))
+        ;
+    rt_thread_block_end();
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(blocked_threads_do_not_hold_a_collection)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    atomic_store(&phase, 0);
+    atomic_store(&release_blocked, 0);
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, blocks, NULL);
+    while (atomic_load(&phase) == 0)
+        ;
+    rt_thread_block_end();
+    CHECK_EQ(rt_thread_count(), 2);
+    CHECK(rt_gc_collect(2) >= 0);           /* returns while the other is blocked */
+    atomic_store(&release_blocked, 1);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    CHECK_EQ(rt_thread_count(), 1);
+    rt_fini();
+}
+
+int
+main(void)
+{
+    RUN(stress_eight_threads);
+    RUN(world_stop_waits_for_safepoints);
+    RUN(blocked_threads_do_not_hold_a_collection);
+    return rt_test_summary();
+}
