@@ -60,6 +60,7 @@ static const SizeOverride quick_sizes[] = {
     {"fragmentation", "n", 100000},
     {"gc_collect", "loops", 20},
     {"gc_traversal", "levels", 300}, {"gc_traversal", "loops", 5},
+    {"shared_refs", "n", 1000000},
 };
 
 /* --tiny sizes, for the tests: the whole suite in seconds. */
@@ -72,6 +73,7 @@ static const SizeOverride tiny_sizes[] = {
     {"fragmentation", "n", 10000},
     {"gc_collect", "loops", 3},
     {"gc_traversal", "levels", 100}, {"gc_traversal", "loops", 2},
+    {"shared_refs", "keys", 100}, {"shared_refs", "n", 20000},
 };
 
 /* Sizes of the CPython comparisons in the full suite (both sides): CPython

@@ -19,7 +19,7 @@ import os
 import sys
 
 WORKLOADS = ['list_append', 'dict_churn', 'cycle_storm', 'binary_trees', 'long_lived',
-             'fragmentation', 'gc_collect', 'gc_traversal']
+             'fragmentation', 'gc_collect', 'gc_traversal', 'shared_refs']
 # Drawn whatever the sizes.
 PER_WORKLOAD_CHARTS = ['tuning', 'hyperfine']
 CHARTS = ['tuning_all', 'variants', 'backends', 'vs_cpython', 'micro_alloc', 'micro_refcount',

@@ -12,6 +12,9 @@
  *     the collection.
  *   blocked_threads_do_not_hold_a_collection: a thread blocked in a wait
  *     (rt_thread_block_begin) counts as stopped.
+ *   fault_walk_on_threads: the threaded workloads at --threads 2, failing
+ *     each allocation in turn (whichever thread makes it): each run ends
+ *     in success or RT_ERR_NOMEM, and the heap is clean after it.
  *
  * No test sleeps: threads wait for each other on flags they spin on at a
  * safepoint, or on joins.
@@ -19,6 +22,7 @@
 #include "testhelper.h"
 #include "../runtime/src/internal.h"
 #include "prng.h"
+#include "workload.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -306,11 +310,67 @@ TEST(blocked_threads_do_not_hold_a_collection)
     rt_fini();
 }
 
+/* ==== the fault walk on threaded paths ==================================== */
+
+static void ignore_mark(RtWorkloadCtx *c, const char *n, int64_t b) { (void)c; (void)n; (void)b; }
+static void ignore_int(RtWorkloadCtx *c, const char *k, int64_t v) { (void)c; (void)k; (void)v; }
+static void ignore_double(RtWorkloadCtx *c, const char *k, double v) { (void)c; (void)k; (void)v; }
+static const RtWorkloadOps ignore_ops = {ignore_mark, ignore_int, ignore_double};
+
+static const struct {
+    const char *name;
+    int64_t params[RT_WORKLOAD_MAX_PARAMS];
+} walks[] = {
+    {"list_append", {300, 4, 2}},
+    {"dict_churn", {10, 40, 2}},
+    {"cycle_storm", {60, 3, 4, 2}},
+    {"binary_trees", {4, 2}},
+    {"shared_refs", {8, 200, 4, 2}},
+};
+
+/* Fail allocation k, for k = 1, 2, ... until a run fails none. */
+static int
+walk(const RtWorkload *w, const int64_t *params)
+{
+    RtWorkloadCtx ctx = {&ignore_ops};
+    RtAllocStats st;
+    int sites = 0;
+    for (uint64_t k = 1; k < 100000; k++) {
+        rt_fault_inject(k, false);
+        int status = w->run(&ctx, params);
+        uint64_t fired = rt_fault_fired();
+        rt_fault_inject(0, false);
+        CHECK(status == 0 || rt_error() == RT_ERR_NOMEM);
+        rt_error_clear();
+        rt_gc_collect(2);
+        rt_alloc_stats(&st);
+        CHECK_EQ(st.blocks.current, 0);
+        if (fired == 0)
+            return sites;
+        sites++;
+    }
+    return -1;
+}
+
+TEST(fault_walk_on_threads)
+{
+    for (size_t i = 0; i < sizeof walks / sizeof walks[0]; i++) {
+        REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+        const RtWorkload *w = rt_workload_find(walks[i].name);
+        REQUIRE(w != NULL);
+        int sites = walk(w, walks[i].params);
+        CHECK(sites > 0);
+        printf("     %-13s %d allocation sites at 2 threads\n", walks[i].name, sites);
+        rt_fini();
+    }
+}
+
 int
 main(void)
 {
     RUN(stress_eight_threads);
     RUN(world_stop_waits_for_safepoints);
     RUN(blocked_threads_do_not_hold_a_collection);
+    RUN(fault_walk_on_threads);
     return rt_test_summary();
 }

@@ -13,9 +13,9 @@
  * Twin: python/binary_trees.py.  (`next` is the left child, `other` the
  * right one; a leaf has neither.)
  */
-#include "workload.h"
+#include "parallel.h"
 
-enum { P_DEPTH };
+enum { P_DEPTH, P_THREADS };
 
 /* The shallowest short-lived trees, and the step between depths. */
 #define MIN_DEPTH 4
@@ -56,12 +56,13 @@ check_tree(RtObject *node)
     return 1 + check_tree(left) + check_tree(rt_instance_get(node, RT_NODE_OTHER));
 }
 
-/* Build, count and drop the short-lived trees; add their Nodes to *check. */
+/* Build, count and drop this thread's share of the short-lived trees; add
+ * their Nodes to *check. */
 static int
-short_lived_trees(RtType *node_class, int64_t depth, int64_t *check)
+short_lived_trees(RtType *node_class, int64_t depth, int index, int threads, int64_t *check)
 {
     for (int64_t d = MIN_DEPTH; d <= depth; d += DEPTH_STEP) {
-        int64_t trees = (int64_t)1 << (depth - d + MIN_DEPTH);
+        int64_t trees = rt_workload_share((int64_t)1 << (depth - d + MIN_DEPTH), index, threads);
         for (int64_t t = 0; t < trees; t++) {
             RtObject *tree = make_tree(node_class, d);
             if (tree == NULL)
@@ -73,29 +74,39 @@ short_lived_trees(RtType *node_class, int64_t depth, int64_t *check)
     return 0;
 }
 
+/* One thread's part, with a Node class of its own: thread 0 also keeps the
+ * long-lived tree. */
 static int
-run_binary_trees(RtWorkloadCtx *ctx, const int64_t *params)
+trees_share(void *arg, int index, int threads, int64_t *check)
 {
-    const int64_t depth = params[P_DEPTH];
-    if (depth > MAX_DEPTH) {
-        rt_error_set(RT_ERR_VALUE, "binary_trees: depth %lld is more than %d", (long long)depth, MAX_DEPTH);
-        return -1;
-    }
+    const int64_t depth = *(const int64_t *)arg;
     RtType *node_class = rt_class_new("Node", RT_NODE_SLOTS, 0, NULL);
     if (node_class == NULL)
         return -1;
-    int64_t check = 0;
     int status = -1;
-    RtObject *long_lived = make_tree(node_class, depth);
-    if (long_lived != NULL && short_lived_trees(node_class, depth, &check) == 0) {
-        check += check_tree(long_lived);
+    RtObject *long_lived = index == 0 ? make_tree(node_class, depth) : NULL;
+    if ((index != 0 || long_lived != NULL) && short_lived_trees(node_class, depth, index, threads, check) == 0) {
+        if (long_lived != NULL)
+            *check += check_tree(long_lived);
         status = 0;
     }
     rt_xdecref(long_lived);
     rt_class_free(node_class);  /* no cycles: every Node is gone */
-    if (status == 0)
-        rt_workload_result_int(ctx, "check", check);
     return status;
+}
+
+static int
+run_binary_trees(RtWorkloadCtx *ctx, const int64_t *params)
+{
+    int64_t depth = params[P_DEPTH], check = 0;
+    if (depth > MAX_DEPTH) {
+        rt_error_set(RT_ERR_VALUE, "binary_trees: depth %lld is more than %d", (long long)depth, MAX_DEPTH);
+        return -1;
+    }
+    if (rt_workload_parallel(params[P_THREADS], trees_share, &depth, &check) < 0)
+        return -1;
+    rt_workload_result_int(ctx, "check", check);
+    return 0;
 }
 
 const RtWorkload rt_workload_binary_trees = {
@@ -103,6 +114,7 @@ const RtWorkload rt_workload_binary_trees = {
     .description = "benchmarks-game binary trees: many short-lived trees beside a long-lived one",
     .params = {
         {"depth", 16, 0, "depth of the long-lived tree and of the deepest short-lived ones"},
+        RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_binary_trees,
 };

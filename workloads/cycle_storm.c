@@ -13,9 +13,9 @@
  *
  * Twin: python/cycle_storm.py.
  */
-#include "workload.h"
+#include "parallel.h"
 
-enum { P_N, P_RING, P_ROUNDS };
+enum { P_N, P_RING, P_ROUNDS, P_THREADS };
 
 /* The cycles' sizes, by i % 3: a pair, a self-reference, a ring.  Each is
  * built as the twin builds it: a pair is a ring of two Nodes, a
@@ -70,10 +70,13 @@ fill(RtType *node, RtObject *holder, int64_t n, int64_t ring, int64_t *created)
     return 0;
 }
 
+/* One thread's share of the rounds, with a Node class of its own. */
 static int
-run_cycle_storm(RtWorkloadCtx *ctx, const int64_t *params)
+storm_share(void *arg, int index, int threads, int64_t *check)
 {
-    const int64_t n = params[P_N], ring = params[P_RING], rounds = params[P_ROUNDS];
+    const int64_t *params = arg;
+    const int64_t n = params[P_N], ring = params[P_RING];
+    const int64_t rounds = rt_workload_share(params[P_ROUNDS], index, threads);
     RtType *node = rt_class_new("Node", RT_NODE_SLOTS, 0, NULL);
     if (node == NULL)
         return -1;
@@ -90,9 +93,18 @@ run_cycle_storm(RtWorkloadCtx *ctx, const int64_t *params)
     }
     /* The last round's cycles wait for the harness's full collection. */
     rt_class_free(node);
-    if (status == 0)
-        rt_workload_result_int(ctx, "check", created);
+    *check += created;
     return status;
+}
+
+static int
+run_cycle_storm(RtWorkloadCtx *ctx, const int64_t *params)
+{
+    int64_t created = 0;
+    if (rt_workload_parallel(params[P_THREADS], storm_share, (void *)params, &created) < 0)
+        return -1;
+    rt_workload_result_int(ctx, "check", created);
+    return 0;
 }
 
 const RtWorkload rt_workload_cycle_storm = {
@@ -102,6 +114,7 @@ const RtWorkload rt_workload_cycle_storm = {
         {"n", 100000, 0, "cycles per round"},
         {"ring", 8, 1, "Nodes in each ring (every third cycle)"},
         {"rounds", 10, 0, "rounds, each with a fresh holder list"},
+        RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_cycle_storm,
 };

@@ -11,9 +11,9 @@
  *
  * Twin: python/dict_churn.py.
  */
-#include "workload.h"
+#include "parallel.h"
 
-enum { P_KEYS, P_N };
+enum { P_KEYS, P_N, P_THREADS };
 
 /* d["k%d" % j] = [j, j] -- in CPython's order: the value, then the key
  * ("k" and j's digits: rt_str_from_int, no stdio). */
@@ -75,18 +75,29 @@ sum_first_items(RtObject *d)
     return sum;
 }
 
+/* One thread's dict: keys entries, its share of the steps. */
 static int
-run_dict_churn(RtWorkloadCtx *ctx, const int64_t *params)
+churn_share(void *arg, int index, int threads, int64_t *check)
 {
+    const int64_t *params = arg;
     RtObject *d = rt_dict_new();
     if (d == NULL)
         return -1;
-    if (fill_and_churn(d, params[P_KEYS], params[P_N]) < 0) {
+    if (fill_and_churn(d, params[P_KEYS], rt_workload_share(params[P_N], index, threads)) < 0) {
         rt_decref(d);       /* no cycles: reference counting frees it all */
         return -1;
     }
-    int64_t check = sum_first_items(d);
+    *check += sum_first_items(d);
     rt_decref(d);
+    return 0;
+}
+
+static int
+run_dict_churn(RtWorkloadCtx *ctx, const int64_t *params)
+{
+    int64_t check = 0;
+    if (rt_workload_parallel(params[P_THREADS], churn_share, (void *)params, &check) < 0)
+        return -1;
     rt_workload_result_int(ctx, "check", check);
     return 0;
 }
@@ -97,6 +108,7 @@ const RtWorkload rt_workload_dict_churn = {
     .params = {
         {"keys", 10000, 0, "entries the dict holds"},
         {"n", 2000000, 0, "steps, each one insert and one delete"},
+        RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_dict_churn,
 };

@@ -11,9 +11,9 @@
  *
  * Twin: python/list_append.py.
  */
-#include "workload.h"
+#include "parallel.h"
 
-enum { P_N, P_ROUNDS };
+enum { P_N, P_ROUNDS, P_THREADS };
 
 /* Append the ints 0..n-1 to lst. */
 static int
@@ -31,11 +31,12 @@ append_ints(RtObject *lst, int64_t n)
     return 0;
 }
 
+/* One thread's share of the rounds; adds the items appended to *check. */
 static int
-run_list_append(RtWorkloadCtx *ctx, const int64_t *params)
+append_rounds(void *arg, int index, int threads, int64_t *check)
 {
-    const int64_t n = params[P_N], rounds = params[P_ROUNDS];
-    int64_t check = 0;      /* items appended, over all rounds */
+    const int64_t *params = arg;
+    const int64_t n = params[P_N], rounds = rt_workload_share(params[P_ROUNDS], index, threads);
     for (int64_t r = 0; r < rounds; r++) {
         RtObject *lst = rt_list_new(0);
         if (lst == NULL)
@@ -44,9 +45,18 @@ run_list_append(RtWorkloadCtx *ctx, const int64_t *params)
             rt_decref(lst);
             return -1;
         }
-        check += rt_list_size(lst);
+        *check += rt_list_size(lst);
         rt_decref(lst);     /* frees the list and its ints */
     }
+    return 0;
+}
+
+static int
+run_list_append(RtWorkloadCtx *ctx, const int64_t *params)
+{
+    int64_t check = 0;      /* items appended, over all rounds */
+    if (rt_workload_parallel(params[P_THREADS], append_rounds, (void *)params, &check) < 0)
+        return -1;
     rt_workload_result_int(ctx, "check", check);
     return 0;
 }
@@ -57,6 +67,7 @@ const RtWorkload rt_workload_list_append = {
     .params = {
         {"n", 1000000, 0, "ints appended per round"},
         {"rounds", 10, 0, "rounds, each with a fresh list"},
+        RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_list_append,
 };

@@ -16,6 +16,7 @@ extern const RtWorkload rt_workload_long_lived;
 extern const RtWorkload rt_workload_fragmentation;
 extern const RtWorkload rt_workload_gc_collect;
 extern const RtWorkload rt_workload_gc_traversal;
+extern const RtWorkload rt_workload_shared_refs;
 
 const RtWorkload *const rt_workloads[] = {
     &rt_workload_list_append,
@@ -26,6 +27,7 @@ const RtWorkload *const rt_workloads[] = {
     &rt_workload_fragmentation,
     &rt_workload_gc_collect,
     &rt_workload_gc_traversal,
+    &rt_workload_shared_refs,
     NULL,
 };
 

@@ -136,6 +136,18 @@ fragmentation_check(const int64_t *p)
     return fragmentation_draw(p, &(int64_t){0}, &(int64_t){0});
 }
 
+/* shared_refs on one thread: thread 0's stream (seed 1) picks n keys. */
+static int64_t
+shared_refs_check(const int64_t *p)
+{
+    RtPrng r;
+    rt_prng_seed(&r, 1);
+    int64_t sum = 0;
+    for (int64_t i = 0; i < p[1]; i++)
+        sum += 1000 + (int64_t)rt_prng_below(&r, (uint64_t)p[0]);
+    return sum;
+}
+
 /* What the collections find over a whole run: nothing where reference
  * counting frees it all, long_lived's pairs, and in cycle_storm and
  * gc_collect every Node the checksum counts. */
@@ -155,6 +167,7 @@ static const struct Case {
     {"fragmentation", fragmentation_check, no_garbage, {100, 30, 3}},
     {"gc_collect", gc_collect_check, gc_collect_check, {3, 2, 2}},
     {"gc_traversal", gc_traversal_check, no_garbage, {12, 2}},
+    {"shared_refs", shared_refs_check, no_garbage, {10, 200, 4}},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -154,8 +154,10 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
         .finalize = finalize,
     };
     rti_type_register(&c->type);
+    bool held = rti_heap_lock();
     c->next = rti_runtime.classes;
     rti_runtime.classes = c;
+    rti_heap_unlock(held);
     return &c->type;
 }
 
@@ -163,12 +165,16 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
 static void
 destroy_class(RtClassList *c)
 {
+    bool held = rti_heap_lock();
     RtClassList **pp = &rti_runtime.classes;
     while (*pp != NULL && *pp != c)
         pp = &(*pp)->next;
-    if (*pp == NULL)
+    bool found = *pp != NULL;
+    if (found)
+        *pp = c->next;
+    rti_heap_unlock(held);
+    if (!found)
         return;
-    *pp = c->next;
     rti_type_unregister(&c->type);
     free(c);
 }
@@ -177,9 +183,11 @@ void
 rt_class_free(RtType *cls)
 {
     RtClassList *c = NULL;
+    bool held = rti_heap_lock();
     for (RtClassList *k = rti_runtime.classes; k != NULL && c == NULL; k = k->next)
         if (&k->type == cls)
             c = k;
+    rti_heap_unlock(held);
     if (c == NULL)
         return;     /* not a live class (e.g. freed with the runtime) */
     if (c->instances > 0)

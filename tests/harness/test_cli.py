@@ -55,6 +55,7 @@ TINY = {
     'fragmentation': ['--n', '3000'],
     'gc_collect': ['--cycles', '10', '--links', '5', '--loops', '3'],
     'gc_traversal': ['--levels', '40', '--loops', '2'],
+    'shared_refs': ['--keys', '20', '--n', '3000'],
 }
 
 

@@ -53,6 +53,16 @@ def binary_trees_check(depth):
     return check
 
 
+def shared_refs_check(keys, n, threads=1):
+    """Each thread's stream (seed index + 1) picks its share of n keys."""
+    total = 0
+    for index in range(threads):
+        rng = prng.SplitMix64(index + 1)
+        for _ in range(n // threads + (1 if index < n % threads else 0)):
+            total += 1000 + rng.below(keys)
+    return total
+
+
 def long_lived_nodes(m, n):
     every = max(1, n // m)
     return 2 * n + min(m, -(-n // every))
@@ -78,6 +88,11 @@ CASES = [
      fragmentation_expected(2000, 10, 7)[0]),
     ('gc_collect', {'cycles': 10, 'links': 4, 'loops': 3}, 3 * 10 * 5),
     ('gc_traversal', {'levels': 60, 'loops': 3}, 60 * 59 // 2),
+    ('shared_refs', {'keys': 10, 'n': 500}, shared_refs_check(10, 500)),
+    ('shared_refs', {'keys': 10, 'n': 500, 'threads': 3}, shared_refs_check(10, 500, 3)),
+    ('cycle_storm', {'n': 300, 'ring': 4, 'rounds': 5, 'threads': 2},
+     cycle_storm_nodes(300, 4, 5)),
+    ('binary_trees', {'depth': 8, 'threads': 3}, binary_trees_check(8)),
 ]
 
 
@@ -207,7 +222,7 @@ class TestWorkloads(SchemaMixin, unittest.TestCase):
             for value in workload['params'].values():
                 self.assertCount(value, 'default')
         params = {w['name']: w['params'] for w in listing}
-        self.assertEqual(params['cycle_storm'], {'n': 100000, 'ring': 8, 'rounds': 10})
+        self.assertEqual(params['cycle_storm'], {'n': 100000, 'ring': 8, 'rounds': 10, 'threads': 1})
         self.assertEqual(params['gc_collect'], {'cycles': 100, 'links': 20, 'loops': 2000})
 
     def test_cycles_freed_by_the_collector(self):

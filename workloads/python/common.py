@@ -5,7 +5,9 @@ the C side's ``rt_class_new("Node", 2, 0, NULL)``, a class with two slots
 that start empty.
 """
 
-__all__ = ['Node']
+import threading
+
+__all__ = ['Node', 'share', 'parallel']
 
 
 class Node:
@@ -22,3 +24,37 @@ class Node:
     def __init__(self):
         self.next = None
         self.other = None
+
+
+def share(total, index, threads):
+    """Thread index's share of total, the first total % threads one more
+    (rt_workload_share in workloads/parallel.h)."""
+    return total // threads + (1 if index < total % threads else 0)
+
+
+def parallel(threads, body):
+    """Run body(index, threads) on ``threads`` threads, the caller being
+    thread 0, and return the sum of what they return (the --threads
+    parameter: each thread its share of the work).  Under CPython with a GIL
+    the threads take turns; a free-threaded build runs them at once.  An
+    exception in any thread is raised again here."""
+    if threads <= 1:
+        return body(0, 1)
+    results = [0] * threads
+    errors = []
+
+    def part(index):
+        try:
+            results[index] = body(index, threads)
+        except BaseException as e:      # re-raised on the caller's thread
+            errors.append(e)
+
+    workers = [threading.Thread(target=part, args=(i,)) for i in range(1, threads)]
+    for w in workers:
+        w.start()
+    part(0)
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
+    return sum(results)

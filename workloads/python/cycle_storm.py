@@ -3,15 +3,16 @@
 Each round makes ``n`` small reference cycles of Nodes, cycling through
 three shapes (a pair, a self-reference, a ring of ``ring`` Nodes), holds
 each cycle's first Node in a list, then drops the list: from then on only
-the cycle collector can free the cycles.
+the cycle collector can free the cycles.  With ``threads`` > 1 each thread
+does its share of the rounds.
 """
 
-from common import Node
+from common import Node, parallel, share
 
 NAME = 'cycle_storm'
 DESCRIPTION = 'rounds of n small cycles (pairs, self-references, rings), then dropped'
-PARAMS = {'n': 100000, 'ring': 8, 'rounds': 10}
-MINIMUM = {'ring': 1}           # a ring needs at least one Node
+PARAMS = {'n': 100000, 'ring': 8, 'rounds': 10, 'threads': 1}
+MINIMUM = {'ring': 1, 'threads': 1}    # a ring needs at least one Node
 
 
 def _fill(holder, n, ring):
@@ -48,10 +49,13 @@ def _fill(holder, n, ring):
 def run(params, ctx):
     n = params['n']
     ring = params['ring']
-    rounds = params['rounds']
-    created = 0
-    for _ in range(rounds):
-        holder = []
-        created += _fill(holder, n, ring)
-        del holder              # only the collector frees the cycles now
-    return {'check': created}
+
+    def part(index, threads):
+        created = 0
+        for _ in range(share(params['rounds'], index, threads)):
+            holder = []
+            created += _fill(holder, n, ring)
+            del holder          # only the collector frees the cycles now
+        return created
+
+    return {'check': parallel(params['threads'], part)}

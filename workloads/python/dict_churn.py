@@ -2,17 +2,25 @@
 
 Fill a dict with ``keys`` string keys mapping to ``[i, i]``, then for each
 of ``n`` steps insert the next key and delete the oldest one, so the dict
-keeps ``keys`` entries while its keys and values turn over.
+keeps ``keys`` entries while its keys and values turn over.  With
+``threads`` > 1 each thread churns a dict of its own for its share of the
+steps.
 """
+
+from common import parallel, share
 
 NAME = 'dict_churn'
 DESCRIPTION = 'a dict of keys entries; n steps each insert one key and delete the oldest'
-PARAMS = {'keys': 10000, 'n': 2000000}
+PARAMS = {'keys': 10000, 'n': 2000000, 'threads': 1}
+MINIMUM = {'threads': 1}
 
 
 def run(params, ctx):
-    keys = params['keys']
-    n = params['n']
+    return {'check': parallel(params['threads'],
+                              lambda index, threads: _churn(params['keys'], share(params['n'], index, threads)))}
+
+
+def _churn(keys, n):
     d = {}
     for i in range(keys):
         d['k%d' % i] = [i, i]
@@ -25,4 +33,4 @@ def run(params, ctx):
     for v in d.values():
         check += v[0]
     del d
-    return {'check': check}
+    return check

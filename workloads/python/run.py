@@ -177,7 +177,7 @@ from time import perf_counter, process_time
 
 WORKLOADS = (
     'list_append', 'dict_churn', 'cycle_storm', 'binary_trees',
-    'long_lived', 'fragmentation', 'gc_collect', 'gc_traversal',
+    'long_lived', 'fragmentation', 'gc_collect', 'gc_traversal', 'shared_refs',
 )
 
 MAX_PARAM = 2**63 - 1           # parameters are int64 on the C side

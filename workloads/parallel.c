@@ -1,0 +1,88 @@
+/* parallel.c -- rt_workload_parallel (parallel.h). */
+#include "parallel.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct Part {
+    pthread_t thread;
+    RtWorkloadBody body;
+    void *arg;
+    int index, threads;
+    int status;
+    int64_t check;
+    RtError error;
+    char message[160];
+} Part;
+
+static void
+keep_error(Part *p)
+{
+    p->error = rt_error();
+    snprintf(p->message, sizeof p->message, "%s", rt_error_message());
+}
+
+static void *
+part_main(void *arg)
+{
+    Part *p = arg;
+    if (rt_thread_attach() != 0) {
+        p->status = -1;
+        keep_error(p);
+        return NULL;
+    }
+    p->status = p->body(p->arg, p->index, p->threads, &p->check);
+    if (p->status < 0)
+        keep_error(p);
+    rt_thread_detach();
+    return NULL;
+}
+
+/* Start parts 1..n-1; returns how many started (the rest failed). */
+static int
+start_parts(Part *parts, int n)
+{
+    for (int i = 1; i < n; i++) {
+        if (pthread_create(&parts[i].thread, NULL, part_main, &parts[i]) != 0) {
+            rt_error_set(RT_ERR_NOMEM, "cannot start thread %d of %d", i, n);
+            return i;
+        }
+    }
+    return n;
+}
+
+int
+rt_workload_parallel(int64_t threads, RtWorkloadBody body, void *arg, int64_t *check)
+{
+    if (threads <= 1)
+        return body(arg, 0, 1, check);
+    if (!RT_RC_THREADED || threads > 1024) {
+        rt_error_set(RT_ERR_VALUE, RT_RC_THREADED ? "at most 1024 threads"
+                                                  : "threads > 1 needs a threaded refcount variant (--rc atomic or biased)");
+        return -1;
+    }
+    int n = (int)threads;
+    Part *parts = calloc((size_t)n, sizeof *parts);     /* not the runtime's heap */
+    if (parts == NULL) {
+        rt_error_set(RT_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        parts[i] = (Part){.body = body, .arg = arg, .index = i, .threads = n};
+    int started = start_parts(parts, n);
+    int status = started == n ? body(arg, 0, n, &parts[0].check) : -1;
+    rt_thread_block_begin();    /* the joins wait: a collection need not */
+    for (int i = 1; i < started; i++)
+        pthread_join(parts[i].thread, NULL);
+    rt_thread_block_end();
+    for (int i = 0; i < started; i++) {
+        *check += parts[i].check;
+        if (i > 0 && parts[i].status < 0 && status == 0) {
+            rt_error_set(parts[i].error, "%s", parts[i].message);
+            status = -1;
+        }
+    }
+    free(parts);
+    return status;
+}
