@@ -44,6 +44,9 @@ typedef struct RtbPauseStats {
 typedef struct RtbPauses {
     int64_t count;
     double total_s, p50_s, p90_s, p99_s, max_s;
+    /* Threaded variants: the time the other threads took to reach a
+     * safepoint, over all collections and at most (NAN: not recorded). */
+    double safepoint_total_s, safepoint_max_s;
     size_t n;               /* kept pauses (all, or a uniform subsample) */
     double *seconds, *t_s;
     int *generation;

@@ -88,6 +88,10 @@ gc_json(const RtbGc *g)
         for (int k = 0; k < 3; k++)
             rtj_append(bg, rtb_pause_stats_json(&ps->by_generation[k]));
     }
+    if (!isnan(ps->safepoint_total_s)) {
+        put_num(p, "safepoint_total_s", ps->safepoint_total_s);
+        put_num(p, "safepoint_max_s", ps->safepoint_max_s);
+    }
     rtj_set(o, "pauses", p);
     return o;
 }
@@ -459,6 +463,8 @@ read_gc(RtbReader *rd, const Rtj *o, RtbGc *g)
     ps->p90_s = rtb_rd_num(rd, p, "p90_s");
     ps->p99_s = rtb_rd_num(rd, p, "p99_s");
     ps->max_s = rtb_rd_num(rd, p, "max_s");
+    ps->safepoint_total_s = rtb_rd_num(rd, p, "safepoint_total_s");
+    ps->safepoint_max_s = rtb_rd_num(rd, p, "safepoint_max_s");
     const Rtj *sec = rtb_rd_kind(rd, p, "seconds", RTJ_ARRAY), *gen = rtb_rd_kind(rd, p, "generation", RTJ_ARRAY);
     const Rtj *at = rtb_rd_kind(rd, p, "t_s", RTJ_ARRAY);
     ps->n = rtj_len(sec);
