@@ -43,6 +43,7 @@ typedef struct SuiteOptions {
     const char *python;
     const char *shard;
     const char *baseline;       /* --baseline BUILD_DIR */
+    int nrc;                    /* refcount variants run: all, or those a baseline has */
 } SuiteOptions;
 
 typedef struct SizeOverride {
@@ -82,7 +83,7 @@ static const SizeOverride tiny_sizes[] = {
 static const SizeOverride cpython_sizes[] = {
     {"dict_churn", "n", 500000}, {"cycle_storm", "rounds", 3}, {"binary_trees", "depth", 14},
     {"long_lived", "m", 200000}, {"long_lived", "n", 1000000}, {"gc_collect", "loops", 200},
-    {"gc_traversal", "loops", 20},
+    {"gc_traversal", "loops", 20}, {"shared_refs", "n", 2000000},
 };
 
 static const RtbOptDef options[] = {
@@ -184,7 +185,7 @@ add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
     int nk = count_backends(kinds), nw = nworkloads(), n = 0;
     RtbConfig *configs = rtb_xcalloc((size_t)(nw * RTB_RC_COUNT * nk), sizeof *configs);
     for (int w = 0; w < nw; w++)
-        for (int rc = 0; rc < RTB_RC_COUNT; rc++)
+        for (int rc = 0; rc < o->nrc; rc++)
             for (int k = 0; k < nk; k++) {
                 configs[n] = base_config(rt_workloads[w], o);
                 configs[n].build = build;
@@ -192,6 +193,35 @@ add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
                 configs[n++].alloc = kinds[k];
             }
     rtb_plan_add_output(p, "run", rtb_asprintf("%s/runs.json", dir), configs, n, false);
+    free(configs);
+}
+
+/* Thread scaling: every workload with a threads parameter under the
+ * threaded variants at 1, 2, 4, .. threads up to the cores (at most 16;
+ * tiny: 1 and 2).  Each thread count does the same total work. */
+static void
+add_threads(RtbPlan *p, const SuiteOptions *o, const char *dir)
+{
+    int counts[8], nc = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int t = 1; t <= (o->tiny ? 2 : cores < 16 ? cores : 16) && nc < 8; t *= 2)
+        counts[nc++] = t;
+    if (nc < 2)
+        counts[nc++] = 2;
+    RtbConfig *configs = rtb_xcalloc((size_t)(nworkloads() * 2 * nc), sizeof *configs);
+    int n = 0;
+    for (int w = 0; rt_workloads[w] != NULL; w++) {
+        int tp = rtb_param_index(rt_workloads[w], "threads");
+        if (tp < 0)
+            continue;
+        for (RtbRc rc = RTB_RC_ATOMIC; rc <= RTB_RC_BIASED; rc++)
+            for (int k = 0; k < nc; k++) {
+                configs[n] = base_config(rt_workloads[w], o);
+                configs[n].rc = rc;
+                configs[n++].params[tp] = counts[k];
+            }
+    }
+    rtb_plan_add_output(p, "run", rtb_asprintf("%s/threads.json", dir), configs, n, false);
     free(configs);
 }
 
@@ -349,6 +379,8 @@ add_side(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
     int first = p->noutputs;
     add_runs(p, o, dir, build);
     add_sweeps(p, o, dir, build);
+    if (o->baseline == NULL)
+        add_threads(p, o, dir);     /* not part of --baseline's comparison */
     if (o->cpython && build == NULL)
         add_cpython(p, o);
     for (int k = first; build != NULL && k < p->noutputs; k++)
@@ -358,6 +390,15 @@ add_side(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 static void
 add_parts(RtbPlan *p, SuiteOptions *o)
 {
+    o->nrc = RTB_RC_COUNT;
+    if (o->baseline != NULL) {
+        /* A base built before the biased variant has no rtbench-biased:
+         * both sides then run the variants it has, so that they pair. */
+        char *path = rtb_asprintf("%s/%s", o->baseline, rtb_rc_binary(RTB_RC_BIASED));
+        if (access(path, X_OK) != 0)
+            o->nrc = RTB_RC_BIASED;
+        free(path);
+    }
     if (o->baseline == NULL) {
         add_side(p, o, o->dir, NULL);
         return;

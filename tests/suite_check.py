@@ -41,7 +41,7 @@ def check(folder):
             problems.append(f'{path}: {e}')
             return None
 
-    for name in ['runs.json', 'cpython.json'] + [f'sweep-{w}.json' for w in WORKLOADS]:
+    for name in ['runs.json', 'cpython.json', 'threads.json'] + [f'sweep-{w}.json' for w in WORKLOADS]:
         doc = load(name)
         if doc is None:
             continue
