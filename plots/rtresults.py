@@ -188,9 +188,14 @@ class Run:
 
     @property
     def role(self) -> str:
-        """``cpython``, ``sweep``, ``pair`` or ``run`` (see the module docstring)."""
+        """``cpython``, ``sweep``, ``pair``, ``run`` (see the module docstring) or
+        ``scaling``: an rtbench run at more than one thread (the suite's
+        threads.json), which the per-workload tables and charts leave out."""
         if self.implementation == "cpython":
             return "cpython"
+        threads = (self.params or {}).get("threads", 1)
+        if is_number(threads) and threads > 1:
+            return "scaling"
         return {"sweep": "sweep", "cpython": "pair"}.get(self.file_kind, "run")
 
     @property
@@ -504,7 +509,7 @@ def load_for_script(folder: Path, verb: str, warn: Callable[[str], None]) -> Opt
 # Questions asked of the runs
 
 
-ROLE_RANK = {"run": 0, "sweep": 1, "pair": 2, "cpython": 3}
+ROLE_RANK = {"run": 0, "sweep": 1, "pair": 2, "cpython": 3, "scaling": 4}
 
 
 def workload_keys(results: Results) -> list[tuple[str, str]]:
@@ -518,7 +523,7 @@ def main_keys(results: Results) -> list[tuple[str, str]]:
     by_role = sorted(results.runs, key=lambda r: ROLE_RANK[r.role])   # stable
     measured = [r.key for r in by_role if r.role in ("run", "sweep")]
     names = {k[0] for k in measured}
-    measured += [r.key for r in by_role if r.key[0] not in names]
+    measured += [r.key for r in by_role if r.key[0] not in names and r.role != "scaling"]
     return list(dict.fromkeys(measured))
 
 

@@ -239,7 +239,7 @@ runs_until_told(void *arg)
     atomic_store(&phase, 1);
     /* Spin without allocating until the main thread asks to stop, then
      * reach a safepoint: the stop cannot end before this. */
-    while (!atomic_load_explicit(&rti_runtime.threads.world.requested, memory_order_relaxed))
+    while (!(rti_mode() & RTI_MODE_STOP))
         ;
     atomic_store(&phase, 2);
     rt_thread_safepoint();

@@ -97,16 +97,24 @@ extern RtRuntime rti_runtime;
 
 /* ---- threads: the heap lock and the safepoint (thread.h) ---- */
 #if RT_RC_THREADED
-/* Take the heap lock when a second thread ever attached; returns whether
- * it was taken.  Cost with one thread: a relaxed load and a branch. */
-static inline bool
-rti_heap_lock(void)
+static inline unsigned
+rti_mode(void)
 {
-    if (rt_likely(!atomic_load_explicit(&rti_runtime.threads.shared, memory_order_relaxed)))
+    return atomic_load_explicit(&rti_runtime.threads.mode, memory_order_relaxed);
+}
+/* Take the heap lock if mode says threads share the heap; returns whether
+ * it was taken. */
+static inline bool
+rti_heap_lock_in(unsigned mode)
+{
+    if (rt_likely(!(mode & RTI_MODE_SHARED)))
         return false;
     pthread_mutex_lock(&rti_runtime.threads.heap_lock);
     return true;
 }
+/* Take the heap lock when a second thread ever attached.  Cost with one
+ * thread: a relaxed load and a branch. */
+static inline bool rti_heap_lock(void) { return rti_heap_lock_in(rti_mode()); }
 static inline void
 rti_heap_unlock(bool held)
 {
@@ -116,18 +124,21 @@ rti_heap_unlock(bool held)
 static inline bool
 rti_heap_shared(void)
 {
-    return atomic_load_explicit(&rti_runtime.threads.shared, memory_order_relaxed);
+    return (rti_mode() & RTI_MODE_SHARED) != 0;
 }
 /* A safepoint.  Cost when no stop is asked: a relaxed load and a branch. */
 static inline void
 rti_safepoint(void)
 {
-    if (rt_unlikely(atomic_load_explicit(&rti_runtime.threads.world.requested, memory_order_relaxed)))
+    if (rt_unlikely(rti_mode() & RTI_MODE_STOP))
         rti_safepoint_slow();
 }
 #else
 static inline double rti_world_stop(void) { return 0.0; }
 static inline void rti_world_start(void) {}
+static inline unsigned rti_mode(void) { return 0; }
+static inline void rti_safepoint_slow(void) {}
+static inline bool rti_heap_lock_in(unsigned mode) { (void)mode; return false; }
 static inline bool rti_heap_lock(void) { return false; }
 static inline bool rti_heap_shared(void) { return false; }
 static inline void rti_heap_unlock(bool held) { (void)held; }
@@ -308,21 +319,10 @@ rti_object_block_free(void *mem, size_t block)
  * object's size for a row without a unit, else 0) and, for GC types,
  * toward generation 0 (which may collect).  The caller sets every other
  * field.  NULL with RT_ERR_NOMEM. */
-#if RT_RC_THREADED
-/* The threaded variants once threads share the heap: the same, under the
- * heap lock (object.c). */
-RtObject *rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
-void rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
-#endif
-
+/* The body of rti_object_alloc with no other thread about. */
 static inline RtObject *
-rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
-#if RT_RC_THREADED
-    rti_safepoint();    /* a collection on another thread may wait for us */
-    if (rt_unlikely(rti_heap_shared()))
-        return rti_object_alloc_shared(type, c, block, bytes, gc);
-#endif
     uint8_t *mem = rti_object_block_alloc(block);
     if (rt_unlikely(mem == NULL))
         return NULL;
@@ -342,6 +342,30 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, b
     return op;
 }
 
+#if RT_RC_THREADED
+/* The threaded variants when the mode word is not 0 (thread.h): park first
+ * if a collection waits for us (a safepoint), then allocate under the heap
+ * lock if threads share the heap (object.c). */
+RtObject *rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
+void rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
+#endif
+
+/* A new object of type: block bytes, GC header included when gc; count 1,
+ * the GC header zeroed (untracked), counted in its type's row c (bytes: the
+ * object's size for a row without a unit, else 0) and, for GC types,
+ * toward generation 0 (which may collect).  The caller sets every other
+ * field.  NULL with RT_ERR_NOMEM.  The threaded variants test one mode
+ * word first (cost with one thread: a load and a branch). */
+static inline RtObject *
+rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+#if RT_RC_THREADED
+    if (rt_unlikely(rti_mode() != 0))
+        return rti_object_alloc_threaded(type, c, block, bytes, gc);
+#endif
+    return rti_object_alloc_alone(type, c, block, bytes, gc);
+}
+
 /* The end of a dealloc: uncount the object (row c, bytes as for
  * rti_object_alloc) and free its memory (block bytes).  A GC object must be
  * untracked already. */
@@ -349,7 +373,7 @@ static inline void
 rti_object_release(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
 #if RT_RC_THREADED
-    if (rt_unlikely(rti_heap_shared())) {
+    if (rt_unlikely(rti_mode() & RTI_MODE_SHARED)) {
         rti_object_release_shared(op, c, block, bytes, gc);
         return;
     }

@@ -178,12 +178,12 @@ rt_object_free(RtObject *op)
 }
 
 #if RT_RC_THREADED
-/* rti_object_alloc and rti_object_release once threads share the heap
- * (thread.h): the block from the allocator's locked path (its fast paths
- * are off), the counters under the heap lock, a collection the allocation
- * starts without it. */
-RtObject *
-rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+/* rti_object_alloc and rti_object_release in the threaded variants, out of
+ * line (internal.h).  Once threads share the heap (thread.h): the block
+ * from the allocator's locked path (its fast paths are off), the counters
+ * under the heap lock, a collection the allocation starts without it. */
+static RtObject *
+object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
     uint8_t *mem = rt_malloc(block);
     if (rt_unlikely(mem == NULL))
@@ -207,7 +207,17 @@ rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t b
     return op;
 }
 
-void
+RT_NOINLINE RtObject *
+rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+    if (rti_mode() & RTI_MODE_STOP)
+        rti_safepoint_slow();
+    if (rti_mode() & RTI_MODE_SHARED)
+        return object_alloc_shared(type, c, block, bytes, gc);
+    return rti_object_alloc_alone(type, c, block, bytes, gc);
+}
+
+RT_NOINLINE void
 rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
     (void)block;

@@ -4,7 +4,7 @@
  * parked at a safepoint or blocked, as CPython's free-threaded build does
  * (_PyEval_StopTheWorld).  Here with one mutex and two condition variables
  * rather than CPython's per-thread states and 1 ms polls: the stopping
- * thread sets `requested` (which every safepoint tests with one relaxed
+ * thread sets RTI_MODE_STOP (which every safepoint tests with one relaxed
  * load) and waits on `parked` until no other thread runs; parked threads
  * wait on `restarted`.  Only one stop runs at a time (`active`); a thread
  * that wants to stop the world while another does parks first.
@@ -21,7 +21,6 @@ rti_world_init(RtWorld *w)
     pthread_cond_init(&w->parked, NULL);
     pthread_cond_init(&w->restarted, NULL);
     w->active = false;
-    atomic_store_explicit(&w->requested, false, memory_order_relaxed);
     w->stops = 0;
 }
 
@@ -71,7 +70,7 @@ rti_world_stop(void)
     }
     w->active = true;
     w->stops++;
-    atomic_store_explicit(&w->requested, true, memory_order_seq_cst);
+    atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
     double t0 = rt_monotonic_s();
     while (rti_world_others_running(threads, self))
         pthread_cond_wait(&w->parked, &w->lock);
@@ -87,7 +86,7 @@ rti_world_start(void)
     pthread_mutex_lock(&w->lock);
     rti_assert(w->active);
     w->active = false;
-    atomic_store_explicit(&w->requested, false, memory_order_release);
+    atomic_fetch_and_explicit(&rti_runtime.threads.mode, ~RTI_MODE_STOP, memory_order_release);
     pthread_cond_broadcast(&w->restarted);
     pthread_mutex_unlock(&w->lock);
 }

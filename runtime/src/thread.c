@@ -22,7 +22,7 @@ rti_threads_init(RtThreads *threads)
     pthread_mutex_init(&threads->heap_lock, NULL);
     threads->head = NULL;
     threads->queue_oom = 0;
-    atomic_store_explicit(&threads->shared, false, memory_order_relaxed);
+    atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     rti_world_init(&threads->world);
 }
 
@@ -31,7 +31,7 @@ rti_threads_fini(RtThreads *threads)
 {
     rti_assert_msg(threads->head == NULL, "rt_fini with threads still attached");
     rti_world_fini(&threads->world);
-    atomic_store_explicit(&threads->shared, false, memory_order_relaxed);
+    atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     pthread_mutex_destroy(&threads->heap_lock);
     pthread_mutex_destroy(&threads->lock);
 }
@@ -66,19 +66,19 @@ static void
 share_the_heap_locked(RtThreads *threads)
 {
     RtWorld *w = &threads->world;
-    if (atomic_load_explicit(&threads->shared, memory_order_relaxed) || threads->head == NULL)
+    if ((atomic_load_explicit(&threads->mode, memory_order_relaxed) & RTI_MODE_SHARED) || threads->head == NULL)
         return;
     w->active = true;
-    atomic_store_explicit(&w->requested, true, memory_order_seq_cst);
+    atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
     while (rti_world_others_running(threads, NULL))
         pthread_cond_wait(&w->parked, &w->lock);
     /* The fast paths test these without a lock: they change only here,
      * with every other thread parked. */
     rti_runtime.heap.fast_small = 0;
     rti_runtime.heap.pool_free = false;
-    atomic_store_explicit(&threads->shared, true, memory_order_seq_cst);
+    atomic_fetch_or_explicit(&threads->mode, RTI_MODE_SHARED, memory_order_seq_cst);
     w->active = false;
-    atomic_store_explicit(&w->requested, false, memory_order_release);
+    atomic_fetch_and_explicit(&threads->mode, ~RTI_MODE_STOP, memory_order_release);
     pthread_cond_broadcast(&w->restarted);
 }
 

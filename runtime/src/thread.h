@@ -38,6 +38,9 @@
 
 #include "rt/rt.h"
 
+/* The bits of RtThreads.mode (zero in the nonatomic variant). */
+enum { RTI_MODE_SHARED = 1u, RTI_MODE_STOP = 2u };
+
 #if RT_RC_THREADED
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,7 +66,6 @@ typedef struct RtWorld {
     pthread_cond_t parked;          /* a thread parked or blocked */
     pthread_cond_t restarted;       /* the world started again */
     bool active;                    /* a stop is in progress */
-    atomic_bool requested;          /* the safepoint's test */
     uint64_t stops;
 } RtWorld;
 
@@ -73,8 +75,12 @@ typedef struct RtThreads {
     uint64_t queue_oom;         /* pushes that found no memory (leaked counts) */
     RtWorld world;
     pthread_mutex_t heap_lock;
-    atomic_bool shared;         /* a second thread attached once: lock */
+    /* What the object fast paths test, in one load: RTI_MODE_SHARED once a
+     * second thread attached (lock), RTI_MODE_STOP while a stop is asked
+     * (park at the next safepoint). */
+    atomic_uint mode;
 } RtThreads;
+
 
 extern _Thread_local RtThreadState *rti_tstate;
 extern _Thread_local bool rti_no_collect;

@@ -104,9 +104,10 @@ rt_incref(RtObject *op)
                                   memory_order_relaxed);
 }
 
-/* Cost: owner -- as rt_incref, plus the zero test (the merge at zero reads
- * shared once, with acquire, and deallocates when it is 0); others -- a CAS
- * loop on the shared count (brc.c). */
+/* Cost: owner -- as rt_incref, plus the zero test; at zero one acquire
+ * load of shared (a plain load on x86), and the deallocation when it is 0
+ * (no other thread ever held a reference: the common case, inline);
+ * others -- a CAS loop on the shared count (brc.c). */
 static inline void
 rt_decref(RtObject *op)
 {
@@ -115,8 +116,13 @@ rt_decref(RtObject *op)
         return;
     if (rt_likely(rt_is_owned_by_me(op))) {
         atomic_store_explicit(&op->ob_ref_local, --local, memory_order_relaxed);
-        if (local == 0)
-            rt_brc_merge_zero_local(op);
+        if (local == 0) {
+            /* Acquire: other threads' releases happen-before the free. */
+            if (atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire) == 0)
+                rt_dealloc(op);
+            else
+                rt_brc_merge_zero_local(op);
+        }
     } else {
         rt_brc_decref_shared(op);
     }
