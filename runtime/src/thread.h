@@ -85,7 +85,12 @@ typedef struct RtThreads {
 extern _Thread_local RtThreadState *rti_tstate;
 extern _Thread_local bool rti_no_collect;
 extern _Thread_local char rt_thread_anchor;
+#if RT_RC_BIASED
+/* The id objects record (rt/brc.h): the registry must use the same. */
+static inline uintptr_t rti_thread_id(void) { return rt_thread_id(); }
+#else
 static inline uintptr_t rti_thread_id(void) { return (uintptr_t)&rt_thread_anchor; }
+#endif
 
 struct RtRuntime;
 /* Attach the calling thread without the public checks (rt_init). */
