@@ -35,51 +35,10 @@
 #define ROUNDS 3000
 #define MAX_NODES (THREADS * ROUNDS * 2)
 
-static atomic_int freed[MAX_NODES];
+#define COUNTED_NODE_MAX MAX_NODES
+#include "counted_node.h"
+
 static atomic_int next_id;
-
-typedef struct Node {
-    RtObject ob_base;
-    int id;
-    RtObject *slot[2];
-} Node;
-
-static void
-node_dealloc(RtObject *op)
-{
-    Node *n = (Node *)op;
-    rt_gc_untrack(op);
-    atomic_fetch_add(&freed[n->id], 1);
-    for (int i = 0; i < 2; i++)
-        rt_clearref(&n->slot[i]);
-    rt_object_free(op);
-}
-
-static int
-node_traverse(RtObject *op, RtVisitProc visit, void *arg)
-{
-    Node *n = (Node *)op;
-    for (int i = 0; i < 2; i++)
-        if (n->slot[i] != NULL) {
-            int r = visit(n->slot[i], arg);
-            if (r)
-                return r;
-        }
-    return 0;
-}
-
-static int
-node_clear(RtObject *op)
-{
-    for (int i = 0; i < 2; i++)
-        rt_clearref(&((Node *)op)->slot[i]);
-    return 0;
-}
-
-static RtType node_type = {
-    .name = "Node", .basic_size = sizeof(Node), .flags = RT_TYPE_GC,
-    .dealloc = node_dealloc, .traverse = node_traverse, .clear = node_clear,
-};
 
 static RtObject *
 node_new(void)
@@ -189,7 +148,7 @@ TEST(stress_eight_threads)
     atomic_store(&next_id, 0);
     atomic_store(&failures, 0);
     for (int i = 0; i < MAX_NODES; i++)
-        atomic_store(&freed[i], 0);
+        atomic_store(&node_freed[i], 0);
     for (int k = 0; k < THREADS; k++) {
         pthread_mutex_init(&boxes[k].lock, NULL);
         boxes[k].n = 0;
@@ -211,8 +170,8 @@ TEST(stress_eight_threads)
     rt_gc_collect(2);
     int made = atomic_load(&next_id), once = 0, twice = 0;
     for (int i = 0; i < made; i++) {
-        once += atomic_load(&freed[i]) == 1;
-        twice += atomic_load(&freed[i]) > 1;
+        once += atomic_load(&node_freed[i]) == 1;
+        twice += atomic_load(&node_freed[i]) > 1;
     }
     CHECK_EQ(once, made);
     CHECK_EQ(twice, 0);

@@ -43,50 +43,8 @@
 #define MAX_NODES 256
 #define MAX_OPS 400
 
-typedef struct Node {
-    RtObject ob_base;
-    int id;
-    RtObject *slot[2];
-} Node;
-
-static atomic_int freed[MAX_NODES];
-
-static void
-node_dealloc(RtObject *op)
-{
-    Node *n = (Node *)op;
-    rt_gc_untrack(op);
-    atomic_fetch_add(&freed[n->id], 1);
-    for (int i = 0; i < 2; i++)
-        rt_clearref(&n->slot[i]);
-    rt_object_free(op);
-}
-
-static int
-node_traverse(RtObject *op, RtVisitProc visit, void *arg)
-{
-    Node *n = (Node *)op;
-    for (int i = 0; i < 2; i++)
-        if (n->slot[i] != NULL) {
-            int r = visit(n->slot[i], arg);
-            if (r)
-                return r;
-        }
-    return 0;
-}
-
-static int
-node_clear(RtObject *op)
-{
-    for (int i = 0; i < 2; i++)
-        rt_clearref(&((Node *)op)->slot[i]);
-    return 0;
-}
-
-static RtType node_type = {
-    .name = "SchedNode", .basic_size = sizeof(Node), .flags = RT_TYPE_GC,
-    .dealloc = node_dealloc, .traverse = node_traverse, .clear = node_clear,
-};
+#define COUNTED_NODE_MAX MAX_NODES
+#include "../counted_node.h"
 
 /* ==== the model =========================================================== */
 
@@ -138,7 +96,7 @@ check(int opno, bool collected)
     bool seen[MAX_NODES];
     reachable(seen);
     for (int i = 0; i < M.nnodes; i++) {
-        int f = atomic_load(&freed[i]);
+        int f = atomic_load(&node_freed[i]);
         if (f > 1)
             fail("freed more than once", i, opno);
         else if (seen[i] && f != 0)
@@ -283,7 +241,7 @@ run_program(const Op *ops, int n)
     memset(M.hand, -1, sizeof M.hand);
     memset(M.mail, -1, sizeof M.mail);
     for (int i = 0; i < MAX_NODES; i++)
-        atomic_store(&freed[i], 0);
+        atomic_store(&node_freed[i], 0);
     failures = 0;
     turn = -1;
     attached = 0;

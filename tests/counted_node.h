@@ -1,0 +1,64 @@
+/* counted_node.h -- a GC type with two slots that counts its deallocations
+ * per id, for the threaded tests (test_threads.c, fuzz/fuzz_sched.c).
+ *
+ * The including file defines COUNTED_NODE_MAX (how many ids) before
+ * including this; node_freed[id] counts the deallocations of the Node with
+ * that id, on whichever thread they happen.
+ */
+#ifndef RT_TESTS_COUNTED_NODE_H
+#define RT_TESTS_COUNTED_NODE_H
+
+#include "rt/rt.h"
+
+#include <stdatomic.h>
+
+#ifndef COUNTED_NODE_MAX
+#error "define COUNTED_NODE_MAX before including counted_node.h"
+#endif
+
+static atomic_int node_freed[COUNTED_NODE_MAX];
+
+typedef struct Node {
+    RtObject ob_base;
+    int id;
+    RtObject *slot[2];
+} Node;
+
+static void
+node_dealloc(RtObject *op)
+{
+    Node *n = (Node *)op;
+    rt_gc_untrack(op);
+    atomic_fetch_add(&node_freed[n->id], 1);
+    for (int i = 0; i < 2; i++)
+        rt_clearref(&n->slot[i]);
+    rt_object_free(op);
+}
+
+static int
+node_traverse(RtObject *op, RtVisitProc visit, void *arg)
+{
+    Node *n = (Node *)op;
+    for (int i = 0; i < 2; i++)
+        if (n->slot[i] != NULL) {
+            int r = visit(n->slot[i], arg);
+            if (r)
+                return r;
+        }
+    return 0;
+}
+
+static int
+node_clear(RtObject *op)
+{
+    for (int i = 0; i < 2; i++)
+        rt_clearref(&((Node *)op)->slot[i]);
+    return 0;
+}
+
+static RtType node_type = {
+    .name = "Node", .basic_size = sizeof(Node), .flags = RT_TYPE_GC,
+    .dealloc = node_dealloc, .traverse = node_traverse, .clear = node_clear,
+};
+
+#endif /* RT_TESTS_COUNTED_NODE_H */
