@@ -133,6 +133,27 @@ def headline(results: rr.Results) -> list[str]:
     return table(header, rows, align)
 
 
+def overhead_table(results: rr.Results) -> list[str]:
+    """The single-thread cost of the atomic and biased variants: each one's median
+    wall time over nonatomic's, pool backend and default thresholds (the runs are
+    interleaved by the sample driver).  Empty when no threaded variant ran."""
+    threaded = [rc for rc in rr.RC_ORDER if rc != rr.DEFAULT_RC]
+    rows = []
+    for key in rr.main_keys(results):
+        # Default in every axis but the refcount variant.
+        by_rc = {r.variant.rc: r for r in rr.configurations(results, key)
+                 if r.variant.distance_from_default() == (r.variant.rc != rr.DEFAULT_RC)}
+        base = by_rc.get(rr.DEFAULT_RC)
+        if base is None or not any(rc in by_rc for rc in threaded):
+            continue
+        rows.append([md(key[0]), value(base.stat("wall_s"), "wall_s")]
+                    + [ratio_cell(by_rc[rc], base, "wall_s") if rc in by_rc else DASH for rc in threaded])
+    if not rows:
+        return []
+    header = ["workload", f"{rr.DEFAULT_RC} (time)"] + [f"{rc} / {rr.DEFAULT_RC}" for rc in threaded]
+    return table(header, rows, ["l"] + ["r"] * (len(header) - 1))
+
+
 def python_label(run: rr.Run) -> str:
     """``/usr/bin/python3 3.11.2``: the interpreter of a CPython run's samples."""
     info = next((s.get("python") for s in run.ok_samples if isinstance(s.get("python"), dict)), {})
@@ -279,6 +300,12 @@ def document(results: rr.Results) -> str:
              inputs_line(results), ""]
     if rr.workload_keys(results):
         lines += ["## Configurations", ""] + headline(results) + [""] + legend(results)
+        overhead = overhead_table(results)
+        if overhead:
+            lines += ["", "## Single-thread cost of the threaded refcount variants", "",
+                      "Median wall time against nonatomic, one thread, pool backend (samples "
+                      "interleaved); thread scaling is in threads.json and scripts/scaling.", ""]
+            lines += overhead
         lines += ["", "## rtbench against CPython", ""] + cpython_table(results)
     else:
         lines.append("No rtbench or CPython runs in this folder.")
