@@ -89,8 +89,8 @@ gc_json(const RtbGc *g)
             rtj_append(bg, rtb_pause_stats_json(&ps->by_generation[k]));
     }
     if (!isnan(ps->safepoint_total_s)) {
-        put_num(p, "safepoint_total_s", ps->safepoint_total_s);
-        put_num(p, "safepoint_max_s", ps->safepoint_max_s);
+        rtb_put_num(p, "safepoint_total_s", ps->safepoint_total_s);
+        rtb_put_num(p, "safepoint_max_s", ps->safepoint_max_s);
     }
     rtj_set(o, "pauses", p);
     return o;
