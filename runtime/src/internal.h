@@ -314,12 +314,7 @@ rti_object_block_free(void *mem, size_t block)
         rt_free(mem);
 }
 
-/* A new object of type: block bytes, GC header included when gc; count 1,
- * the GC header zeroed (untracked), counted in its type's row c (bytes: the
- * object's size for a row without a unit, else 0) and, for GC types,
- * toward generation 0 (which may collect).  The caller sets every other
- * field.  NULL with RT_ERR_NOMEM. */
-/* The body of rti_object_alloc with no other thread about. */
+/* The body of rti_object_alloc (below) with no other thread about. */
 static inline RtObject *
 rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
