@@ -170,8 +170,13 @@ rt_object_free(RtObject *op)
 {
     RtType *type = RT_TYPE(op);
     bool gc = (type->flags & RT_TYPE_GC) != 0;
+#if RT_RC_THREADED
     if (gc)
-        rt_gc_untrack(op);      /* the heap lock when threads share the heap */
+        rt_gc_untrack(op);      /* under the heap lock once threads share the heap */
+#else
+    if (gc && rti_gc_tracked(RTI_AS_GC(op)))
+        rti_gc_list_remove(RTI_AS_GC(op));
+#endif
     RtTypeCounters *c = rti_type_counters(type);
     size_t block = rt_object_sizeof(op);
     rti_object_release(op, c, block, c->unit ? 0 : (int64_t)block, gc);
