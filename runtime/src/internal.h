@@ -314,13 +314,11 @@ rti_object_block_free(void *mem, size_t block)
         rt_free(mem);
 }
 
-/* The body of rti_object_alloc (below) with no other thread about. */
+/* The headers of a new object in the block mem: the GC header zeroed
+ * (untracked) when gc, count 1, the type.  Returns the object. */
 static inline RtObject *
-rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+rti_object_init_headers(uint8_t *mem, RtType *type, bool gc)
 {
-    uint8_t *mem = rti_object_block_alloc(block);
-    if (rt_unlikely(mem == NULL))
-        return NULL;
     RtObject *op = (RtObject *)mem;
     if (gc) {
         RtGcHead *g = (RtGcHead *)mem;
@@ -330,6 +328,17 @@ rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t by
     }
     rt_refcnt_init(op, 1);
     op->ob_type = type;
+    return op;
+}
+
+/* The body of rti_object_alloc (below) with no other thread about. */
+static inline RtObject *
+rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+    uint8_t *mem = rti_object_block_alloc(block);
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    RtObject *op = rti_object_init_headers(mem, type, gc);
     c->allocated++;
     c->bytes += bytes;
     if (gc)

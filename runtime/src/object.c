@@ -193,15 +193,7 @@ object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes
     uint8_t *mem = rt_malloc(block);
     if (rt_unlikely(mem == NULL))
         return NULL;
-    RtObject *op = (RtObject *)mem;
-    if (gc) {
-        RtGcHead *g = (RtGcHead *)mem;
-        g->gc_next = 0;
-        g->gc_prev = 0;
-        op = RTI_FROM_GC(g);
-    }
-    rt_refcnt_init(op, 1);
-    op->ob_type = type;
+    RtObject *op = rti_object_init_headers(mem, type, gc);
     bool held = rti_heap_lock();
     c->allocated++;
     c->bytes += bytes;
