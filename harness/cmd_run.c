@@ -24,7 +24,7 @@ static const RtbOptDef run_options[] = {
     {"rss-interval", true, RTB_OPT_RSS_INTERVAL}, {"no-rss", false, RTB_OPT_NO_RSS},
     {"no-gc-timing", false, RTB_OPT_NO_GC_TIMING}, {"timeout", true, RTB_OPT_TIMEOUT},
     {"heartbeat", true, RTB_OPT_HEARTBEAT}, {"quiet", false, RTB_OPT_QUIET},
-    {"metric", true, RTB_OPT_METRIC},
+    {"metric", true, RTB_OPT_METRIC}, {"baseline", true, RTB_OPT_BASELINE},
     {NULL, false, 0},
 };
 
@@ -88,7 +88,7 @@ help(bool cpy)
     else
         printf("         [--gc on|off] [--rc nonatomic|atomic|biased]\n"
                "         [--alloc pool|malloc|debug|mimalloc|jemalloc] [--arena-decay MS]\n"
-               "         [--repeat K|auto] [--out FILE] [options]\n\n"
+               "         [--repeat K|auto] [--out FILE] [--baseline BUILD_DIR] [options]\n\n"
                "Run one workload, each sample in a fresh child process, and record wall and\n"
                "CPU time, peak and final RSS, an RSS timeline, GC collections and pauses,\n"
                "allocator statistics and a memory profile at the peak.\n\n");
@@ -113,6 +113,12 @@ help(bool cpy)
     printf("  --out FILE                result file (default\n"
            "                            results/%s-WORKLOAD-TIMESTAMP.json); the CSV\n"
            "                            goes beside it\n", cpy ? "cpython" : "run");
+    if (!cpy)
+        printf("  --baseline BUILD_DIR      also run the same configuration with the build in\n"
+               "                            BUILD_DIR (e.g. the base commit's build/release),\n"
+               "                            interleaved in the same rounds, into FILE.base.json,\n"
+               "                            then print 'rtbench compare FILE.base.json FILE'\n"
+               "                            (the same BUILD_DIR as this one: an A/A check)\n");
     rtb_measure_help();
     if (cpy) {
         putchar('\n');
@@ -152,8 +158,14 @@ journal_of(const char *out)
     return j;
 }
 
+/* Where a command's files go and what it measures beside this build. */
+typedef struct RunTarget {
+    const char *out;            /* --out FILE */
+    const char *baseline;       /* --baseline BUILD_DIR (run only) */
+} RunTarget;
+
 static int
-parse(RtbGetopt *g, bool cpy, RtbAxes *ax, RtbPlan *p, const char **out)
+parse(RtbGetopt *g, bool cpy, RtbAxes *ax, RtbPlan *p, RunTarget *t)
 {
     const RtbOptDef *defs = cpy ? cpython_options : run_options;
     int r;
@@ -167,7 +179,8 @@ parse(RtbGetopt *g, bool cpy, RtbAxes *ax, RtbPlan *p, const char **out)
             continue;
         }
         switch (g->id) {
-        case RTB_OPT_OUT: *out = g->value; break;
+        case RTB_OPT_OUT: t->out = g->value; break;
+        case RTB_OPT_BASELINE: t->baseline = g->value; break;
         case RTB_OPT_FORCE: p->force = true; break;
         case RTB_OPT_RESUME: p->resume = true; break;
         default: return rtb_usage_error(g->cmd, "unknown option");
@@ -188,12 +201,33 @@ refuse_rtbench_options(const char *cmd, int first, int argc, char **argv)
     return 0;
 }
 
-/* Measure the plan's one configuration, into path (taken). */
+/* FILE.json -> FILE.base.json: where --baseline's samples go. */
+static char *
+base_path_of(const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 5 && strcmp(path + n - 5, ".json") == 0)
+        n -= 5;
+    return rtb_asprintf("%.*s.base.json", (int)n, path);
+}
+
+/* The plan's configuration into path (taken) -- and with a baseline, the
+ * same configuration run by the baseline build's worker into FILE.base.json,
+ * both in the same rounds and stopping together, then compared. */
 static int
-measure(RtbPlan *p, const char *cmd, char *path, const RtbConfig *c)
+measure(RtbPlan *p, const char *cmd, char *path, const RtbConfig *c, const char *baseline)
 {
     p->journal = journal_of(path);
     rtb_plan_add_output(p, cmd, path, c, 1, false);
+    char *base = NULL;
+    if (baseline != NULL) {
+        RtbConfig b = *c;
+        b.build = baseline;
+        base = base_path_of(path);
+        rtb_plan_add_output(p, cmd, rtb_strdup(base), &b, 1, false);
+        p->outputs[1].git_commit = rtb_build_dir_commit(baseline);
+        p->link[1] = 0;
+    }
     int status = rtb_plan_check(p);
     if (status == 0) {
         RtbDriveStatus st;
@@ -202,8 +236,14 @@ measure(RtbPlan *p, const char *cmd, char *path, const RtbConfig *c)
             rtb_say("rtbench %s: interrupted; the finished samples are in %s; continue with the same command and "
                     "--resume", cmd, path);
         else if (st.write_errors == 0)
-            printf("wrote %s\n", path);
+            printf(base ? "wrote %s and %s\n" : "wrote %s\n", path, base);
+        if (st.finished && st.write_errors == 0 && base != NULL) {
+            char *args[] = {"compare", base, path, "--metric", p->m.counter ? "instructions" : "wall_s", NULL};
+            fflush(stdout);
+            rtb_cmd_compare(5, args);
+        }
     }
+    free(base);
     rtb_plan_free(p);
     return status;
 }
@@ -232,9 +272,9 @@ program_command(int argc, char **argv, RtbProgram *prog, int full_argc, char **f
     rtb_measure_defaults(&p.m);
     if (rtb_env_apply(cmd, &ax, &p.m, true, &p.env) != 0)
         return RTB_EXIT_USAGE;
-    const char *out = NULL;
+    RunTarget t = {0};
     RtbGetopt g = {cmd, argc, argv, NULL, 0, NULL, NULL};     /* argv[0]: the command, as getopt wants */
-    int r = parse(&g, true, &ax, &p, &out);
+    int r = parse(&g, true, &ax, &p, &t);
     rtb_getopt_free(&g);
     if (r == 0)
         r = rtb_axes_resolve_pythons(cmd, &ax);
@@ -244,7 +284,7 @@ program_command(int argc, char **argv, RtbProgram *prog, int full_argc, char **f
     }
     int n;
     RtbConfig *c = rtb_axes_expand(&ax, &n);
-    int status = measure(&p, cmd, out ? rtb_strdup(out) : default_out(cmd, prog->name), c);
+    int status = measure(&p, cmd, t.out ? rtb_strdup(t.out) : default_out(cmd, prog->name), c, NULL);
     free(c);
     rtb_axes_free(&ax);
     return status;
@@ -284,9 +324,9 @@ run_command(int argc, char **argv, bool cpy)
     rtb_measure_defaults(&p.m);
     if (rtb_env_apply(cmd, &ax, &p.m, cpy, &p.env) != 0)
         return RTB_EXIT_USAGE;
-    const char *out = NULL;
+    RunTarget t = {0};
     RtbGetopt g = {cmd, argc - 1, argv + 1, NULL, 0, NULL, NULL};
-    int r = parse(&g, cpy, &ax, &p, &out);
+    int r = parse(&g, cpy, &ax, &p, &t);
     rtb_getopt_free(&g);
     RtbConfig c = ax.base;
     c.rc = ax.nrc ? ax.rc[0] : c.rc;
@@ -296,7 +336,9 @@ run_command(int argc, char **argv, bool cpy)
     char *python = NULL;
     if (r == 0 && cpy && check_python(cmd, &c, &python) != 0)
         r = RTB_EXIT_USAGE;
-    int status = r != 0 ? r : measure(&p, cmd, out ? rtb_strdup(out) : default_out(cmd, w->name), &c);
+    if (r == 0 && t.baseline != NULL)
+        r = rtb_check_build_dir(cmd, t.baseline);
+    int status = r != 0 ? r : measure(&p, cmd, t.out ? rtb_strdup(t.out) : default_out(cmd, w->name), &c, t.baseline);
     free(python);
     rtb_axes_free(&ax);
     return status;

@@ -63,6 +63,35 @@ rtb_build_commit(void)
     return RTB_GIT_COMMIT;
 }
 
+int
+rtb_check_build_dir(const char *cmd, const char *build)
+{
+    const char *exes[] = {"rtbench", "rtbench-atomic"};
+    for (size_t k = 0; k < sizeof exes / sizeof exes[0]; k++) {
+        char *path = rtb_asprintf("%s/%s", build, exes[k]);
+        bool ok = access(path, X_OK) == 0;
+        free(path);
+        if (!ok)
+            return rtb_usage_error(cmd, "--baseline %s: no %s there (give a build folder of the base, such as "
+                                   "its build/release)", build, exes[k]);
+    }
+    return 0;
+}
+
+char *
+rtb_build_dir_commit(const char *build)
+{
+    char *path = rtb_asprintf("%s/harness/build_info.h", build), line[256], commit[128] = "unknown";
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "#define RTB_GIT_COMMIT \"%127[^\"]\"", commit) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    free(path);
+    return rtb_strdup(commit);
+}
+
 double
 rtb_load1(void)
 {

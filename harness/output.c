@@ -185,19 +185,27 @@ cell(double v, double scale, const char *fmt, char *buf, size_t n)
     return buf;
 }
 
+/* The length of a run's "workload/params" part, before "/t0:". */
+static int
+params_len(const RtbRun *r)
+{
+    const char *t0 = strstr(r->name, "/t0:");
+    return t0 ? (int)(t0 - r->name) : (int)strlen(r->name);
+}
+
 void
 rtb_print_summary(const RtbResult *res, FILE *out)
 {
-    const char *last_workload = "";
+    /* One header per workload and parameters: a sweep over a parameter
+     * (--n 20000,21000) shows each size above its own rows. */
     for (size_t k = 0; k < res->nruns; k++) {
         const RtbRun *r = &res->runs[k];
-        if (strcmp(r->workload, last_workload) != 0) {
-            const char *t0 = strstr(r->name, "/t0:");      /* workload/params */
-            int len = t0 ? (int)(t0 - r->name) : (int)strlen(r->name);
+        int len = params_len(r);
+        const RtbRun *prev = k ? &res->runs[k - 1] : NULL;
+        if (prev == NULL || params_len(prev) != len || strncmp(prev->name, r->name, (size_t)len) != 0) {
             fprintf(out, "%s%.*s\n", k ? "\n" : "", len < 78 ? len : 78, r->name);
             fprintf(out, "  %-33s %7s %8s %8s %8s %9s\n", "configuration", "samples", "wall ms", "cpu ms", "peak MiB",
                     "p99 pause");
-            last_workload = r->workload;
         }
         const RtbSummary *s = &r->summary;
         char samples[32], label[128], a[32], b[32];

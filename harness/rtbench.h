@@ -315,6 +315,12 @@ int rtb_worker_main(int argc, char **argv);
 /* ---- machine.c ---- */
 double rtb_load1(void);         /* the 1-minute load average; NAN when unreadable */
 const char *rtb_build_commit(void); /* the git commit this binary was built from */
+/* --baseline BUILD_DIR: 0 when it holds the workers (rtbench, rtbench-atomic),
+ * else RTB_EXIT_USAGE after saying what is missing. */
+int rtb_check_build_dir(const char *cmd, const char *build);
+/* The git commit another build folder was made from (its build_info.h), or
+ * "unknown"; the caller frees it. */
+char *rtb_build_dir_commit(const char *build);
 /* The one load threshold: a load average above RTB_LOAD_PER_CORE runnable
  * tasks per core means other work competes with the samples.  'rtbench
  * system' warns about it, and a sample that starts or ends under it is

@@ -326,6 +326,8 @@ class BadInput(Base):
         ('micro', '--filter'),
         ('run', 'cycle_storm', '--metric', 'cycles'),
         ('suite', '--baseline', '/no/such/build'),
+        ('run', 'cycle_storm', '--baseline', '/no/such/build'),
+        ('cpython', 'cycle_storm', '--baseline', '.'),                   # run's, not cpython's
         ('run', 'cycle_storm', '--arena-decay', '-1'),
         ('run', 'cycle_storm', '--arena-decay', '86400001'),
         ('run', 'cycle_storm', '--arena-decay', '0,1000'),               # a list is a sweep's
@@ -400,6 +402,15 @@ class Sweep(Base):
         self.assertEqual(seen, {(t, rc) for t in (100, 1000, 10000) for rc in ('nonatomic', 'atomic')})
         self.assertFalse(os.path.exists(os.path.join(out, '.journal.jsonl')))
         check_csv_matches(self, os.path.join(out, 'sweep.json'))
+
+    def test_a_parameter_axis_gives_each_size_its_own_table(self):
+        status, report, err = rtbench('sweep', 'cycle_storm', '--n', '200,300', '--rounds', '1', '--repeat', '1',
+                                      '--out', self.path('sizes'), '--quiet')
+        self.assertEqual(status, 0, err)
+        headers = [line for line in report.splitlines() if line.startswith('cycle_storm/')]
+        self.assertEqual(len(headers), 2, report)
+        self.assertIn('/n:200/', headers[0])
+        self.assertIn('/n:300/', headers[1])
 
     def test_arena_decay_is_an_axis_that_reaches_the_pool(self):
         # list_append drops and rebuilds ~7 MiB of ints a round.  With a decay
@@ -991,6 +1002,21 @@ class Baseline(Base):
         self.assertEqual(status, 0, err)
         self.assertNotIn('\n    vs ', report, 'each pair has one name')
         self.assertNotIn('no counterpart', err, 'every configuration paired by name')
+
+    def test_run_baseline_measures_both_builds_in_the_same_rounds_and_compares(self):
+        out = self.path('aa.json')
+        status, report, err = rtbench('run', 'cycle_storm', '--n', '300', '--rounds', '1', '--repeat', '3', '--seed',
+                                      '2', '--baseline', BUILD, '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        base = self.path('aa.base.json')
+        self.assertIn('wrote %s and %s' % (out, base), report)
+        self.assertIn('A = %s, B = %s' % (base, out), report, 'the comparison follows, base first')
+        head_doc, base_doc = load_result(self, out), load_result(self, base)
+        self.assertEqual(head_doc['runs'][0]['name'], base_doc['runs'][0]['name'], 'the same configuration')
+        seqs = sorted([s['seq'] for s in head_doc['runs'][0]['samples']] + [s['seq'] for s in base_doc['runs'][0]['samples']])
+        self.assertEqual(seqs, list(range(6)), 'one plan: three rounds of both')
+        rounds = {s['round'] for d in (head_doc, base_doc) for s in d['runs'][0]['samples']}
+        self.assertEqual(rounds, {0, 1, 2})
 
     def test_a_shard_keeps_each_base_configuration_with_its_head_twin(self):
         out = self.path('shard')
