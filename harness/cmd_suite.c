@@ -1,13 +1,14 @@
 /* cmd_suite.c -- rtbench suite: the main job.
  *
  * Into results/<UTC timestamp>/ (results/latest points at it):
- *   runs.json            every workload at its default size, under both
- *                        refcount variants and every allocator backend built
+ *   runs.json            every workload at its default size, under each
+ *                        refcount variant (pool) and each allocator backend
+ *                        built (nonatomic)
  *   sweep-<w>.json       threshold0 from 100 to 100000, log-spaced, and the
  *                        default 700, per workload
  *   cpython.json         the Python twins and rtbench at the same sizes
  *   micro.json           the Google Benchmark microbenchmarks
- *   hyperfine-<w>.json   whole-process comparisons of variants and backends
+ *   hyperfine-<w>.json   whole-process comparisons of the refcount variants
  *   charts/, summary.md  by rtbench plot
  * Every configuration of the first three is one plan for the sample driver
  * (driver.c): samples go round-robin across all of them, rtbench beside
@@ -178,20 +179,32 @@ nworkloads(void)
 
 /* ==== the parts: one plan ================================================ */
 
+/* runs.json: per workload, each refcount variant with the pool, and each
+ * other allocator backend with the nonatomic variant -- the two families of
+ * ratios the charts draw (variants, backends), not their cross product,
+ * whose other cells no chart reads and whose samples the full suite's half
+ * hour cannot afford (15 configurations a workload against 7). */
 static void
 add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 {
     RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
     int nk = count_backends(kinds), nw = nworkloads(), n = 0;
-    RtbConfig *configs = rtb_xcalloc((size_t)(nw * RTB_RC_COUNT * nk), sizeof *configs);
-    for (int w = 0; w < nw; w++)
-        for (int rc = 0; rc < o->nrc; rc++)
-            for (int k = 0; k < nk; k++) {
+    RtbConfig *configs = rtb_xcalloc((size_t)(nw * (RTB_RC_COUNT + nk)), sizeof *configs);
+    for (int w = 0; w < nw; w++) {
+        for (int rc = 0; rc < o->nrc; rc++) {
+            configs[n] = base_config(rt_workloads[w], o);
+            configs[n].rc = (RtbRc)rc;
+            configs[n++].alloc = RT_ALLOC_POOL;
+        }
+        for (int k = 0; k < nk; k++)
+            if (kinds[k] != RT_ALLOC_POOL) {
                 configs[n] = base_config(rt_workloads[w], o);
-                configs[n].build = build;
-                configs[n].rc = (RtbRc)rc;
+                configs[n].rc = RTB_RC_NONATOMIC;
                 configs[n++].alloc = kinds[k];
             }
+    }
+    for (int k = 0; k < n; k++)
+        configs[k].build = build;
     rtb_plan_add_output(p, "run", rtb_asprintf("%s/runs.json", dir), configs, n, false);
     free(configs);
 }
@@ -282,9 +295,11 @@ part_micro(const SuiteOptions *o, int *failures)
     free(out);
 }
 
-/* hyperfine over the worker itself: {bin} is rtbench, rtbench-atomic or
- * rtbench-biased,
- * {alloc} every backend; one file per workload. */
+/* hyperfine over the worker itself, whole processes: {bin} is rtbench,
+ * rtbench-atomic or rtbench-biased, with the pool; one file per workload.
+ * (The backends are compared in runs.json, interleaved; hyperfine over
+ * every variant and backend, 15 commands a workload, took 25 minutes of the
+ * full suite's 30.) */
 static void
 part_hyperfine(const SuiteOptions *o, int *failures)
 {
@@ -294,23 +309,17 @@ part_hyperfine(const SuiteOptions *o, int *failures)
         (*failures)++;
         return;
     }
-    RtAllocKind kinds[RT_ALLOC_KIND_COUNT];
-    int nk = count_backends(kinds);
-    char allocs[128] = "";
-    for (int k = 0; k < nk; k++)
-        snprintf(allocs + strlen(allocs), sizeof allocs - strlen(allocs), "%s%s", k ? "," : "", rt_alloc_name(kinds[k]));
     for (int w = 0; rt_workloads[w] != NULL && !rtb_interrupted; w++) {
         RtbConfig c = base_config(rt_workloads[w], o);
         char params[256] = "";
         for (int p = 0; p < rt_workload_nparams(c.workload); p++)
             snprintf(params + strlen(params), sizeof params - strlen(params), " --%s %lld", c.workload->params[p].name,
                      (long long)c.params[p]);
-        char *cmd = rtb_asprintf("%s/{bin} __worker %s --result-fd 1 --alloc {alloc}%s", rtb_self_dir(),
+        char *cmd = rtb_asprintf("%s/{bin} __worker %s --result-fd 1 --alloc pool%s", rtb_self_dir(),
                                  c.workload->name, params);
         char *out = rtb_asprintf("%s/hyperfine-%s.json", o->dir, c.workload->name);
-        char *args[] = {"hyperfine", "--warmup", o->tiny ? "0" : "1", "--runs", o->tiny ? "2" : o->quick ? "3" : "5",
-                        "--style", "basic", "-N", "-L", "bin", "rtbench,rtbench-atomic,rtbench-biased", "-L", "alloc", allocs,
-                        "--export-json", out, cmd, NULL};
+        char *args[] = {"hyperfine", "--warmup", o->tiny ? "0" : "1", "--runs", o->tiny ? "2" : "3", "--style", "basic",
+                        "-N", "-L", "bin", "rtbench,rtbench-atomic,rtbench-biased", "--export-json", out, cmd, NULL};
         rtb_say("rtbench suite: hyperfine %s", c.workload->name);
         if (rtb_spawn(args, o->quick) != 0) {
             rtb_say("rtbench suite: hyperfine failed for %s", c.workload->name);

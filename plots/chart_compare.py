@@ -4,8 +4,8 @@
   medians written beside each dot.
 * ``backends``: each allocator backend ÷ pool (nonatomic), the debug backend in
   a panel of its own so that it does not set the scale of the others.
-* ``variants``: atomic ÷ nonatomic reference counting, per backend: what atomics
-  cost a single thread.
+* ``variants``: atomic and biased ÷ nonatomic reference counting (with the same
+  backend): what each threaded design costs a single thread.
 
 ``ratio_rows`` also feeds the report's headline table.
 """
@@ -75,15 +75,27 @@ def backend_ratios(results: rr.Results, metric: str) -> dict[str, list[Compariso
     return dict(sorted(out.items(), key=lambda kv: rr.axis_order(kv[0], rr.ALLOC_ORDER)))
 
 
+def variant_label(rc: str, alloc: str) -> str:
+    """``biased``, or ``atomic/malloc`` off the default backend."""
+    return rc if alloc == rr.DEFAULT_ALLOC else f"{rc}/{alloc}"
+
+
 def variant_ratios(results: rr.Results, metric: str) -> dict[str, list[Comparison]]:
-    """backend -> atomic ÷ nonatomic per workload."""
-    out: dict[str, list[Comparison]] = {}
+    """variant (``atomic``, ``biased``, ``atomic/malloc``...) -> its ratio to
+    nonatomic with the same backend, per workload."""
+    out: dict[tuple, tuple[str, list[Comparison]]] = {}
     for key, row in config_table(results).items():
         for (rc, alloc), run in row.items():
             plain = row.get((rr.DEFAULT_RC, alloc))
-            if rc == "atomic" and plain is not None:
-                out.setdefault(alloc, []).append(compare(key, run, plain, metric))
-    return dict(sorted(out.items(), key=lambda kv: rr.axis_order(kv[0], rr.ALLOC_ORDER)))
+            if rc != rr.DEFAULT_RC and plain is not None:
+                order = (rr.axis_order(alloc, rr.ALLOC_ORDER), rr.axis_order(rc, rr.RC_ORDER))
+                out.setdefault(order, (variant_label(rc, alloc), []))[1].append(compare(key, run, plain, metric))
+    return dict(out[k] for k in sorted(out))
+
+
+def variant_color(label: str):
+    rc, _, alloc = label.partition("/")
+    return ck.RC_COLORS.get(rc) if not alloc else ck.backend_color(alloc)
 
 
 def cpython_ratios(results: rr.Results, metric: str) -> list[Comparison]:
@@ -251,7 +263,7 @@ def backends_chart(results: rr.Results) -> ck.Chart:
 
 
 def variants_chart(results: rr.Results) -> ck.Chart:
-    name, title = "variants", "Atomic against plain reference counting, per backend"
+    name, title = "variants", "Atomic and biased against plain reference counting, one thread"
     per_metric, keys, labels = per_metric_rows(results, variant_ratios)
     if not keys:
         return ck.not_drawn(name, "overview", title,
@@ -259,14 +271,13 @@ def variants_chart(results: rr.Results) -> ck.Chart:
     fig, axes = ck.new_figure(10.0, 1.8 + 0.5 * len(keys), 1, 2, sharey=True)
     captions, handles = [], []
     for ax, (metric, what) in zip(axes[0], METRICS):
-        series = [(alloc, ck.backend_color(alloc), "D", cs)
-                  for alloc, cs in per_metric[metric].items()]
+        series = [(variant, variant_color(variant), ck.RC_MARKERS.get(variant.partition("/")[0], "D"), cs)
+                  for variant, cs in per_metric[metric].items()]
         handles = dot_panel(ax, keys, series, labels)
-        ax.set_title(f"{what}: atomic ÷ nonatomic (log scale)")
-        captions += [summarize(f"atomic {what} under {alloc}", cs,
-                               lambda k: rr.key_label(results, k))
-                     for alloc, cs in per_metric[metric].items()]
-    axes[0, -1].legend(handles=handles, title="backend", loc="upper left",
+        ax.set_title(f"{what}: variant ÷ nonatomic (log scale)")
+        captions += [summarize(f"{variant} {what}", cs, lambda k: rr.key_label(results, k))
+                     for variant, cs in per_metric[metric].items()]
+    axes[0, -1].legend(handles=handles, title="variant", loc="upper left",
                        bbox_to_anchor=(1.02, 1.0))
     comps = [c for cs in per_metric["wall_s"].values() for c in cs]
     runs = runs_of(comps)

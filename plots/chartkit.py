@@ -45,7 +45,8 @@ MOVABLE = "movable"          # gid of a label that may go to the axes' bottom to
 _TAB10 = matplotlib.colormaps["tab10"].colors
 BACKEND_COLORS = {"pool": _TAB10[0], "malloc": _TAB10[1], "debug": _TAB10[7],
                   "mimalloc": _TAB10[2], "jemalloc": _TAB10[4]}
-RC_MARKERS = {"nonatomic": "o", "atomic": "D"}
+RC_MARKERS = {"nonatomic": "o", "atomic": "D", "biased": "s"}
+RC_COLORS = {"atomic": _TAB10[3], "biased": _TAB10[2]}
 RTBENCH_COLOR, CPYTHON_COLOR = _TAB10[0], "#e0a000"
 # GC generations: three hues that differ in lightness too (readable in grey).
 GEN_COLORS = {0: "#8fb9e0", 1: "#e08a1e", 2: "#8b1a4a"}

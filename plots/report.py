@@ -176,7 +176,7 @@ def value_cell(run: Optional[rr.Run], metric: str) -> Cell:
 def headline_rows(results: rr.Results) -> tuple[list[str], list[list[Cell]]]:
     keys = rr.main_keys(results)
     by_key = {m: {c.key: c for c in cc.cpython_ratios(results, m)} for m, _ in cc.METRICS}
-    atomic = {c.key: c for c in cc.variant_ratios(results, "wall_s").get(rr.DEFAULT_ALLOC, [])}
+    atomic = {c.key: c for c in cc.variant_ratios(results, "wall_s").get("atomic", [])}
     backends = {alloc: {c.key: c for c in comps}            # debug last: its own scale
                 for alloc, comps in sorted(cc.backend_ratios(results, "wall_s").items(),
                                            key=lambda kv: kv[0] == cc.DEBUG)}

@@ -334,9 +334,13 @@ class TestCompare(unittest.TestCase):
         self.assertTrue(any(" ms vs " in t for t in texts(chart.figure)))
         self.assertRegex(chart.caption[0], r"^rtbench ÷ CPython, time: beyond noise lower on 1 of 1")
 
-    def test_variants_ratio_per_backend(self):
+    def test_variants_ratio_per_variant_and_backend(self):
+        # The fixture runs atomic under three backends: each against
+        # nonatomic with the same backend, the pool's by the variant's name.
         ratios = chart_compare.variant_ratios(self.results, "wall_s")
-        self.assertEqual(list(ratios), ["pool", "malloc", "debug"])
+        self.assertEqual(list(ratios), ["atomic", "atomic/malloc", "atomic/debug"])
+        self.assertTrue(all(c.b.variant.rc == "nonatomic" and c.a.variant.alloc == c.b.variant.alloc
+                            for cs in ratios.values() for c in cs))
 
 
 class TestMicroAndHyperfine(unittest.TestCase):
