@@ -606,6 +606,7 @@ rtb_plan_run(RtbPlan *p, RtbDriveStatus *st)
         rtb_install_signal_handlers();
         d.start = rt_monotonic_s();
         rtb_progress_start(&d.pr, p->cmd, planned_total(&d), p->m.quiet, p->m.heartbeat_s);
+        d.pr.budget_s = p->m.auto_repeat ? p->m.max_time_s : 0;
         st->finished = take_rounds(&d);
         rtb_progress_end(&d.pr);
         for (int o = 0; o < p->noutputs; o++) {

@@ -41,16 +41,29 @@ rtb_format_duration(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* --repeat auto has taken its minimum and adds rounds: no total to count to. */
+static bool
+past_plan(const RtbProgress *p)
+{
+    return p->budget_s > 0 && p->done > 0 && p->done >= p->total;
+}
+
 static void
 status_text(const RtbProgress *p, char *buf, size_t n)
 {
     double elapsed = rt_monotonic_s() - p->start;
-    char el[32], left[40] = "";
+    char el[32], left[64] = "";
     rtb_format_duration(elapsed, el, sizeof el);
     if (p->done > 0 && p->done < p->total) {
         char rem[32];
         rtb_format_duration(elapsed / p->done * (p->total - p->done), rem, sizeof rem);
         snprintf(left, sizeof left, ", ~%s left", rem);
+    } else if (past_plan(p)) {
+        /* --repeat auto past its minimum: rounds go on until each median is
+         * precise enough, within the time budget */
+        char rem[32];
+        rtb_format_duration(elapsed < p->budget_s ? p->budget_s - elapsed : 0, rem, sizeof rem);
+        snprintf(left, sizeof left, ", auto: at most ~%s more", rem);
     }
     snprintf(buf, n, "%s%s", el, left);
 }
@@ -63,7 +76,8 @@ draw(RtbProgress *p)
     char clock[80], line[512];
     status_text(p, clock, sizeof clock);
     int width = rtb_term_width() - 1;
-    int head = snprintf(line, sizeof line, "[%d/%d] ", p->done, p->total);
+    int head = past_plan(p) ? snprintf(line, sizeof line, "[%d] ", p->done)
+                            : snprintf(line, sizeof line, "[%d/%d] ", p->done, p->total);
     int room = width - head - (int)strlen(clock) - 2;
     if (room < 0)
         room = 0;
@@ -125,7 +139,10 @@ rtb_progress_tick(void)
         p->last_beat = now;
         char clock[80];
         status_text(p, clock, sizeof clock);
-        fprintf(stderr, "rtbench %s: %d of %d samples, %s\n", p->cmd, p->done, p->total, clock);
+        if (past_plan(p))
+            fprintf(stderr, "rtbench %s: %d samples, %s\n", p->cmd, p->done, clock);
+        else
+            fprintf(stderr, "rtbench %s: %d of %d samples, %s\n", p->cmd, p->done, p->total, clock);
         fflush(stderr);
     }
 }

@@ -349,6 +349,8 @@ typedef struct RtbProgress {
     double start, last_beat;
     bool tty, quiet;
     double heartbeat_s;
+    double budget_s;            /* --repeat auto's --max-time: past the planned
+                                 * total, what is left of it is the estimate */
     char label[160];
     bool drawn;
 } RtbProgress;

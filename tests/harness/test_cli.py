@@ -798,6 +798,18 @@ class Defects(Base):
         self.assertTrue(any(re.match(r'rtbench sweep: \d+ of \d+ samples', line) for line in lines), p.stdout)
         self.assertTrue(all(len(line) <= 80 for line in lines), p.stdout)
 
+    def test_7_auto_past_its_minimum_counts_samples_against_its_budget(self):
+        # --repeat auto past its 5 samples has no total to count to: the
+        # heartbeat says how many, and how much of --max-time is left.
+        p = subprocess.run([os.path.join(BUILD, 'rtbench'), 'run', 'cycle_storm', '--n', '3000', '--rounds', '1',
+                            '--repeat', 'auto', '--precision', '0.01', '--max-repeat', '40', '--max-time', '600',
+                            '--out', self.path('auto.json'), '--heartbeat', '0.001'],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        past = [line for line in p.stdout.splitlines() if re.match(r'rtbench run: \d+ samples, .*auto: at most ~', line)]
+        self.assertTrue(past, p.stdout)
+        self.assertFalse(any(re.match(r'rtbench run: (\d+) of \1 samples', line) for line in p.stdout.splitlines()))
+
     def test_7_progress_on_a_terminal_is_cleared_before_warnings(self):
         import pty
         out = self.path('t.json')
