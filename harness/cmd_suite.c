@@ -118,7 +118,7 @@ help(void)
            "  --repeat K|auto  samples per configuration (default auto: at least %d, until\n"
            "                 the median's 95%% interval is within --precision (2%%\n"
            "                 here), at most --max-repeat (30; quick 15) and\n"
-           "                 --max-time (1200 s; quick 120 s))\n"
+           "                 --max-time (1080 s; quick 120 s))\n"
            "  --shard I/N    only the I-th of N shares of the configurations (the\n"
            "                 microbenchmarks and hyperfine run in shard 1; no charts: run\n"
            "                 'rtbench merge' then 'rtbench plot' on the merged folder)\n"
@@ -470,7 +470,7 @@ suite_budget(RtbMeasure *m, const SuiteOptions *o, bool precision_given, bool ma
     if (!max_repeat_given)
         m->max_repeat = o->quick ? 15 : 30;
     if (!max_time_given)
-        m->max_time_s = o->quick ? 120 : 1200;
+        m->max_time_s = o->quick ? 120 : 1080;
 }
 
 int
