@@ -210,16 +210,18 @@ add_runs(RtbPlan *p, const SuiteOptions *o, const char *dir, const char *build)
 }
 
 /* Thread scaling: every workload with a threads parameter under the
- * threaded variants at 1, 2, 4, .. threads up to the cores (at most 16;
- * tiny: 1 and 2).  Each thread count does the same total work. */
+ * threaded variants at 2, 4, .. threads up to the cores (at least 2, at
+ * most 16; tiny: 2).  Each thread count does the same total work.  The
+ * one-thread points are runs.json's (each variant with the pool): measured
+ * again here they were the same configurations twice. */
 static void
 add_threads(RtbPlan *p, const SuiteOptions *o, const char *dir)
 {
     int counts[8], nc = 0;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    for (int t = 1; t <= (o->tiny ? 2 : cores < 16 ? cores : 16) && nc < 8; t *= 2)
+    for (int t = 2; t <= (o->tiny ? 2 : cores < 16 ? cores : 16) && nc < 8; t *= 2)
         counts[nc++] = t;
-    if (nc < 2)
+    if (nc == 0)
         counts[nc++] = 2;
     RtbConfig *configs = rtb_xcalloc((size_t)(nworkloads() * 2 * nc), sizeof *configs);
     int n = 0;
