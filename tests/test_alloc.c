@@ -119,7 +119,7 @@ TEST(pool_size_classes)
     rt_free(big);
     rt_free(zero);
     char err[200];
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     rt_fini();
 }
 
@@ -152,7 +152,7 @@ TEST(pool_prefers_most_used_arena)
         }
     }
     char err[200];
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     void *fresh = rt_malloc(256);
     CHECK_EQ(ARENA_OF(fresh), a1);
     rt_free(fresh);
@@ -162,12 +162,12 @@ TEST(pool_prefers_most_used_arena)
     for (int i = 0; i < N; i++)
         rt_free(b[i]);
     free(b);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     rt_alloc_trim();
     rt_alloc_stats(&st);
     CHECK_EQ(st.arenas.current, 0);
     CHECK_EQ(st.pools.current, 0);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     rt_fini();
 }
 
@@ -211,7 +211,7 @@ TEST(pool_free_cache_is_lifo)
     CHECK_EQ(st.classes[5].blocks, 1);
     CHECK_EQ(ph->cache[5].n, N);
     char err[200];
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     CHECK(rt_malloc(96) == b[N - 1]);   /* the newest */
     CHECK(rt_malloc(96) == b[N - 2]);
     rt_free(b[N - 1]);
@@ -220,7 +220,7 @@ TEST(pool_free_cache_is_lifo)
     rt_free(b[N - 2]);
     rt_free(b[N - 1]);
     rt_free(kept);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     rt_alloc_trim();
     rt_alloc_stats(&st);
     CHECK_EQ(ph->cache[5].n, 0);
@@ -259,7 +259,7 @@ TEST(pool_free_cache_steps_aside_while_a_class_shrinks)
         rt_free(b[i]);
         CHECK(c->n <= RTI_CACHE_SIZE);
         if (i % 997 == 0)
-            CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+            CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     }
     free(b);
     RtAllocStats st;
@@ -269,7 +269,7 @@ TEST(pool_free_cache_steps_aside_while_a_class_shrinks)
     CHECK(st.arenas.current - (int64_t)st.arenas_retained <= 1);
     CHECK(st.pools.current <= 1);
     CHECK_EQ(st.small.current, 0);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     /* Growing again: a refill or a new pool restores the limit. */
     void *more[PER_POOL_512 + 1];
     for (int i = 0; i <= PER_POOL_512; i++)
@@ -278,10 +278,10 @@ TEST(pool_free_cache_steps_aside_while_a_class_shrinks)
     for (int i = 0; i < 8; i++)
         rt_free(more[i]);
     CHECK_EQ(c->n, 8);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     for (int i = 8; i <= PER_POOL_512; i++)
         rt_free(more[i]);
-    CHECK(rti_pool_validate(ph, err, sizeof err) == 0);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
     rt_fini();
 }
 

@@ -112,7 +112,7 @@ stress(RtAllocKind kind, size_t iterations, size_t live, uint64_t seed)
                         (long long)st.blocks.current, (long long)shadow);
                 errors++;
             }
-            if (rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) != 0) {
+            if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) != 0) {
                 fprintf(stderr, "  %s: pool invariant broken: %s\n", rt_alloc_name(kind), err);
                 errors++;
             }

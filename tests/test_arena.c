@@ -6,7 +6,7 @@
  * kept but by a trim.  Time never passes in these tests: the decay is a day,
  * and rti_pool_decay() is told a time to come, so no test sleeps or depends
  * on the machine's speed.  After every step the heap is validated
- * (rti_pool_validate: the retained arenas are exactly the wholly free ones,
+ * (rti_pools_validate: the retained arenas are exactly the wholly free ones,
  * at the tail of usable_arenas, newest first, and counted).
  */
 #include "testhelper.h"
@@ -15,10 +15,10 @@
 #define PER_ARENA_512 ((RT_POOL_SIZE / 512) * (RTI_POOLS_PER_ARENA - RTI_FIRST_POOL))
 #define DAY_S 86400.0
 
-static RtPoolHeap *
+static RtArenas *
 heap(void)
 {
-    return &rti_runtime.heap.pool;
+    return &rti_runtime.heap.arenas;
 }
 
 static int
@@ -34,7 +34,7 @@ static bool
 valid(void)
 {
     char err[256];
-    if (rti_pool_validate(heap(), err, sizeof err) == 0)
+    if (rti_pools_validate(heap(), err, sizeof err) == 0)
         return true;
     fprintf(stderr, "  heap: %s\n", err);
     return false;

@@ -8,7 +8,7 @@
  * (transient) and from then on (persistent) -- and checks, each time, that:
  *   - the script either succeeded or failed with RT_ERR_NOMEM;
  *   - nothing leaked (live blocks and objects are back where they were);
- *   - the pool's invariants hold (rti_pool_validate);
+ *   - the pool's invariants hold (rti_pools_validate);
  *   - a full collection afterwards finds nothing (no half-built cycle).
  * In the style of SQLite's malloc tests.
  */
@@ -226,7 +226,7 @@ run_faulted(Script script, uint64_t n, bool persistent)
         ok = false;
     }
     char err[256];
-    if (rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) != 0) {
+    if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) != 0) {
         fprintf(stderr, "  N=%llu: %s\n", (unsigned long long)n, err);
         ok = false;
     }

@@ -54,34 +54,8 @@ node_new(void)
 /* ==== mailboxes ========================================================== */
 
 #define MAILBOX 256
-typedef struct Mailbox {
-    pthread_mutex_t lock;
-    RtObject *items[MAILBOX];
-    int n;
-} Mailbox;
-static Mailbox boxes[THREADS];
-
-static bool
-post(int to, RtObject *op)
-{
-    Mailbox *b = &boxes[to];
-    pthread_mutex_lock(&b->lock);
-    bool ok = b->n < MAILBOX;
-    if (ok)
-        b->items[b->n++] = op;
-    pthread_mutex_unlock(&b->lock);
-    return ok;
-}
-
-static RtObject *
-take(int me)
-{
-    Mailbox *b = &boxes[me];
-    pthread_mutex_lock(&b->lock);
-    RtObject *op = b->n > 0 ? b->items[--b->n] : NULL;
-    pthread_mutex_unlock(&b->lock);
-    return op;
-}
+#define MAILBOXES THREADS
+#include "mailbox.h"
 
 /* ==== the stress ========================================================= */
 
@@ -149,10 +123,7 @@ TEST(stress_eight_threads)
     atomic_store(&failures, 0);
     for (int i = 0; i < MAX_NODES; i++)
         atomic_store(&node_freed[i], 0);
-    for (int k = 0; k < THREADS; k++) {
-        pthread_mutex_init(&boxes[k].lock, NULL);
-        boxes[k].n = 0;
-    }
+    boxes_init();
     pthread_t t[THREADS];
     rt_thread_block_begin();        /* the joins below wait */
     for (int k = 0; k < THREADS; k++)
@@ -165,8 +136,8 @@ TEST(stress_eight_threads)
         RtObject *op;
         while ((op = take(k)) != NULL)
             rt_decref(op);
-        pthread_mutex_destroy(&boxes[k].lock);
     }
+    boxes_fini();
     rt_gc_collect(2);
     int made = atomic_load(&next_id), once = 0, twice = 0;
     for (int i = 0; i < made; i++) {
@@ -177,7 +148,7 @@ TEST(stress_eight_threads)
     CHECK_EQ(twice, 0);
     CHECK(rt_thread_stops() > 0);
     char err[200];
-    CHECK_EQ(rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err), 0);
+    CHECK_EQ(rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err), 0);
     RtAllocStats st;
     rt_alloc_stats(&st);
     CHECK_EQ(st.blocks.current, 0);

@@ -20,9 +20,9 @@
 
 /* ==== the backends' entry points ======================================== */
 
-static void *pool_api_malloc(size_t n) { return rti_pool_alloc(&rti_runtime.heap.pool, n); }
-static void *pool_api_realloc(void *p, size_t n) { return rti_pool_realloc(&rti_runtime.heap.pool, p, n); }
-static void pool_api_free(void *p) { rti_pool_free(&rti_runtime.heap.pool, p); }  /* NULL: see rt_free */
+static void *pool_api_malloc(size_t n) { return rti_pool_alloc(rti_pool_heap(), n); }
+static void *pool_api_realloc(void *p, size_t n) { return rti_pool_realloc(rti_pool_heap(), p, n); }
+static void pool_api_free(void *p) { rti_pool_free(&rti_runtime.heap.arenas.map, rti_pool_heap(), p); }  /* NULL: see rt_free */
 
 const RtAllocator rti_pool_allocator = {"pool", pool_api_malloc, pool_api_realloc, pool_api_free};
 /* glibc's own functions: this file is never linked with an allocator that
@@ -100,13 +100,11 @@ rt_alloc_current(void)
 
 /* ==== the heap ========================================================== */
 
+/* Threads read the flags without a lock: once they share the runtime,
+ * they change only with the world stopped (rt_fault_inject). */
 void
 rti_heap_refresh_fast_path(RtHeap *heap)
 {
-    /* Once threads share the heap, every call takes the slow path, which
-     * locks (thread.h): the flags, read without a lock, stay false. */
-    if (rti_heap_shared())
-        return;
     heap->pool_free = rti_runtime.initialized && heap->backend == RT_ALLOC_POOL;
     bool fast = heap->pool_free && heap->fault.countdown == 0 && !heap->fault.firing;
     heap->fast_small = fast ? RT_SMALL_REQUEST_THRESHOLD : 0;
@@ -125,7 +123,7 @@ rti_heap_init(RtHeap *heap, RtAllocKind backend, double arena_decay_s)
     memset(heap, 0, sizeof *heap);
     heap->backend = backend;
     heap->vt = vt;
-    if (rti_pool_init(&heap->pool, arena_decay_s) < 0) {
+    if (rti_pools_init(&heap->arenas, &heap->pool, arena_decay_s) < 0) {
         rt_error_set(RT_ERR_NOMEM, "cannot reserve the arena map");
         return -1;
     }
@@ -139,7 +137,7 @@ rti_heap_fini(RtHeap *heap)
 {
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
-    rti_pool_fini(&heap->pool);
+    rti_pools_fini(&heap->arenas, &heap->pool);
     heap->fast_small = 0;
     heap->pool_free = false;
 }
@@ -169,7 +167,8 @@ fault_check(RtHeap *heap)
     if (--f->countdown != 0)
         return false;
     fault_fire(f);
-    rti_heap_refresh_fast_path(heap);
+    if (!rti_heap_shared())     /* else off until the next rt_fault_inject */
+        rti_heap_refresh_fast_path(heap);
     return true;
 }
 
@@ -177,6 +176,7 @@ void
 rt_fault_inject(uint64_t nth, bool persistent)
 {
     RtHeap *heap = &rti_runtime.heap;
+    bool stopped = rti_world_stop_shared();
     bool held = rti_heap_lock();
     heap->fault.countdown = nth;
     heap->fault.persistent = persistent;
@@ -184,6 +184,7 @@ rt_fault_inject(uint64_t nth, bool persistent)
     heap->fault.fired = 0;
     rti_heap_refresh_fast_path(heap);
     rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
 }
 
 uint64_t rt_fault_countdown(void) { return rti_runtime.heap.fault.countdown; }
@@ -204,7 +205,7 @@ static RT_NOINLINE void *
 alloc_slow(RtHeap *heap, size_t size)
 {
     if (heap->fast_small != 0)
-        return rti_pool_alloc_large(&heap->pool, size);    /* 0 or more than 512 bytes */
+        return rti_pool_alloc_large(rti_pool_heap(), size);    /* 0 or more than 512 bytes */
     if (rt_unlikely(!rti_runtime.initialized)) {
         rt_error_set(RT_ERR_STATE, "rt_malloc called before rt_init()");
         return NULL;
@@ -227,7 +228,7 @@ rt_malloc(size_t size)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (rt_likely(size - 1 < heap->fast_small))
-        return rti_pool_alloc_class(&heap->pool, RTI_SIZE_CLASS(size));   /* the pool sets NOMEM */
+        return rti_pool_alloc_class(rti_pool_heap(), RTI_SIZE_CLASS(size));   /* the pool sets NOMEM */
     return alloc_slow(heap, size);
 }
 
@@ -284,24 +285,28 @@ rt_free(void *ptr)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (rt_likely(heap->pool_free)) {
-        rti_pool_free(&heap->pool, ptr);
+        rti_pool_free(&heap->arenas.map, rti_pool_heap(), ptr);
         return;
     }
     if (ptr != NULL)
         free_slow(heap, ptr);
 }
 
+/* Every heap is trimmed: with the world stopped when threads share the
+ * runtime (a full collection has stopped it already). */
 void
 rti_alloc_trim(bool by_rule)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (!rti_runtime.initialized)
         return;
+    bool stopped = rti_world_stop_shared();
     bool held = rti_heap_lock();
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
-    rti_pool_trim(&heap->pool, by_rule);
+    rti_pools_trim(&heap->arenas, by_rule);
     rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
 }
 
 void
@@ -329,24 +334,35 @@ fill_blocks(const RtHeap *heap, RtAllocStats *st)
     }
 }
 
-void
-rt_alloc_stats(RtAllocStats *st)
+/* The totals of every thread's heap, read with the world stopped when
+ * threads share the runtime. */
+static void
+stats(RtAllocStats *st, void (*pools)(RtArenas *, RtAllocStats *))
 {
     RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
+    if (!rti_runtime.initialized)
+        return;
+    bool stopped = rti_world_stop_shared();
     bool held = rti_heap_lock();
-    rti_pool_stats(&heap->pool, st);
+    pools(&heap->arenas, st);
     fill_blocks(heap, st);
     rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
 }
 
+void rt_alloc_stats(RtAllocStats *st) { stats(st, rti_pools_stats); }
+void rt_alloc_stats_counts(RtAllocStats *st) { stats(st, rti_pools_counts); }
+
 void
-rt_alloc_stats_counts(RtAllocStats *st)
+rt_alloc_stats_thread(RtAllocStats *st)
 {
     RtHeap *heap = &rti_runtime.heap;
     memset(st, 0, sizeof *st);
+    if (!rti_runtime.initialized || !rt_thread_is_attached())
+        return;
+    rti_pool_heap_counts(rti_pool_heap(), st);
     bool held = rti_heap_lock();
-    rti_pool_counts(&heap->pool, st);
     fill_blocks(heap, st);
     rti_heap_unlock(held);
 }

@@ -59,7 +59,7 @@ debug_malloc(size_t size)
     RtHeap *heap = &rti_runtime.heap;
     if (size > SIZE_MAX - sizeof(DebugHeader) - GUARD_SIZE)
         return NULL;
-    DebugHeader *h = rti_pool_alloc(&heap->pool, sizeof(DebugHeader) + size + GUARD_SIZE);
+    DebugHeader *h = rti_pool_alloc(rti_pool_heap(), sizeof(DebugHeader) + size + GUARD_SIZE);
     if (h == NULL)
         return NULL;
     h->size = size;
@@ -83,9 +83,9 @@ guard_damage(const uint8_t *guard)
 
 /* A header inside an arena must start a block of its pool. */
 static bool
-plausible_block(const RtPoolHeap *ph, const DebugHeader *h)
+plausible_block(const RtArenaMap *map, const DebugHeader *h)
 {
-    if (!rti_arena_map_contains(&ph->map, h))
+    if (!rti_arena_map_contains(map, h))
         return true;    /* a large block: only its header can tell */
     if (RTI_POOL_SLOT(h) < RTI_FIRST_POOL)
         return false;   /* the descriptor table */
@@ -97,7 +97,7 @@ plausible_block(const RtPoolHeap *ph, const DebugHeader *h)
 static void
 check_live(const DebugHeader *h, const void *user)
 {
-    if (!plausible_block(&rti_runtime.heap.pool, h))
+    if (!plausible_block(&rti_runtime.heap.arenas.map, h))
         report("free of a pointer that is not the start of a block", user, 0, NULL);
     if (h->state == STATE_FREED)
         report("double free", user, h->size, NULL);
@@ -123,7 +123,7 @@ release(RtHeap *heap, DebugHeader *h)
             snprintf(detail, sizeof detail, "byte %zu changed after the block was freed", i);
             report("write after free", user, h->size, detail);
         }
-    rti_pool_free(&heap->pool, h);
+    rti_pool_free(&heap->arenas.map, rti_pool_heap(), h);
 }
 
 static void

@@ -17,7 +17,7 @@
  *     rti_assert(count >= 0);
  *     rti_assert_msg(gc_refs != 0, "an object's count is lower than the references "
  *                    "other objects hold to it: a missing incref");
- *     rti_assert_expensive(rti_pool_validate(&heap->pool) == 0);
+ *     rti_assert_expensive(rti_pools_validate(&heap->arenas) == 0);
  *
  * The expression of a check must have no side effect the program relies on:
  * release builds do not evaluate it.

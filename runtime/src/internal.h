@@ -73,7 +73,11 @@ typedef struct RtHeap {
     const RtAllocator *vt;  /* the backend's entry points */
     RtFault fault;
     RtStatCount blocks;     /* blocks of non-pool backends */
-    RtPoolHeap pool;        /* pool state (used by pool and debug) */
+    RtArenas arenas;        /* the pools' arenas, shared by every heap */
+    /* The first heap of the pools (pool and debug backends): the only one
+     * in the nonatomic variant; in the threaded ones, the first attached
+     * thread's, and each thread's is rti_theap (pool_heap.c). */
+    RtPoolHeap pool;
     RtDebugHeap debug;
 } RtHeap;
 
@@ -94,6 +98,22 @@ struct RtRuntime {
 };
 
 extern RtRuntime rti_runtime;
+
+/* The calling thread's pool heap (pool_heap.c): the runtime's one in the
+ * nonatomic variant, at an address the compiler knows; the attached
+ * thread's own in the threaded ones (NULL on a thread not attached, which
+ * must not allocate or free blocks: it only takes and drops references). */
+#if RT_RC_THREADED
+extern _Thread_local RtPoolHeap *rti_theap;
+static inline RtPoolHeap *
+rti_pool_heap(void)
+{
+    rti_assert_msg(rti_theap != NULL, "a thread not attached (rt_thread_attach) allocates or frees");
+    return rti_theap;
+}
+#else
+static inline RtPoolHeap *rti_pool_heap(void) { return &rti_runtime.heap.pool; }
+#endif
 
 /* ---- threads: the heap lock and the safepoint (thread.h) ---- */
 #if RT_RC_THREADED
@@ -126,6 +146,22 @@ rti_heap_shared(void)
 {
     return (rti_mode() & RTI_MODE_SHARED) != 0;
 }
+/* Stop the world if threads share the runtime (a stop nests: a thread
+ * that stopped it may stop it again); returns whether to start it. */
+static inline bool
+rti_world_stop_shared(void)
+{
+    if (!rti_heap_shared())
+        return false;
+    rti_world_stop();
+    return true;
+}
+static inline void
+rti_world_start_shared(bool stopped)
+{
+    if (stopped)
+        rti_world_start();
+}
 /* A safepoint.  Cost when no stop is asked: a relaxed load and a branch. */
 static inline void
 rti_safepoint(void)
@@ -141,6 +177,8 @@ static inline void rti_safepoint_slow(void) {}
 static inline bool rti_heap_lock_in(unsigned mode) { (void)mode; return false; }
 static inline bool rti_heap_lock(void) { return false; }
 static inline bool rti_heap_shared(void) { return false; }
+static inline bool rti_world_stop_shared(void) { return false; }
+static inline void rti_world_start_shared(bool stopped) { (void)stopped; }
 static inline void rti_heap_unlock(bool held) { (void)held; }
 static inline void rti_safepoint(void) {}
 #endif
@@ -263,6 +301,7 @@ void rti_gc_on_free(RtGcState *gc);
  * world stopped, or alone (object.c). */
 size_t rti_drain_all(void);
 
+
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);
@@ -298,7 +337,7 @@ rti_object_block_alloc(size_t block)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (rt_likely(block - 1 < heap->fast_small))
-        return rti_pool_alloc_class(&heap->pool, RTI_SIZE_CLASS(block));
+        return rti_pool_alloc_class(rti_pool_heap(), RTI_SIZE_CLASS(block));
     return rt_malloc(block);
 }
 
@@ -309,7 +348,7 @@ rti_object_block_free(void *mem, size_t block)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (rt_likely(heap->pool_free) && block <= RT_SMALL_REQUEST_THRESHOLD)
-        rti_pool_free_class(&heap->pool, mem, RTI_SIZE_CLASS(block));
+        rti_pool_free_class(rti_pool_heap(), mem, RTI_SIZE_CLASS(block));
     else
         rt_free(mem);
 }

@@ -36,7 +36,7 @@ block_size(const RtType *type, intptr_t nitems)
     return type->basic_size + (size_t)nitems * type->item_size + ((type->flags & RT_TYPE_GC) ? sizeof(RtGcHead) : 0);
 }
 
-/* A sample point (RtTypeCounters): every row's peaks. */
+/* Every row's peaks (the heap lock held once threads share the heap). */
 static void
 sample_peaks(void)
 {
@@ -48,6 +48,16 @@ sample_peaks(void)
         if (bytes > c->bytes_peak)
             c->bytes_peak = bytes;
     }
+}
+
+/* A sample point of the pools (RtTypeCounters): the peaks -- but once
+ * threads share the heap, only at rt_type_stats (the counters change under
+ * the heap lock, which a pool's slow path does not take). */
+static void
+sample_point(void)
+{
+    if (!rti_heap_shared())
+        sample_peaks();
 }
 
 int
@@ -93,7 +103,7 @@ rti_types_init(RtRuntime *rt)
         if (builtins[i]->item_size == 0)
             c->unit = (int64_t)block_size(builtins[i], 0);
     }
-    rt->heap.pool.on_sample = sample_peaks;
+    rt->heap.arenas.on_sample = sample_point;
     rti_small_ints_init();
 }
 
@@ -185,8 +195,8 @@ rt_object_free(RtObject *op)
 #if RT_RC_THREADED
 /* rti_object_alloc and rti_object_release in the threaded variants, out of
  * line (internal.h).  Once threads share the heap (thread.h): the block
- * from the allocator's locked path (its fast paths are off), the counters
- * under the heap lock, a collection the allocation starts without it. */
+ * from the thread's own heap (no lock), the counters under the heap lock, a
+ * collection the allocation starts without it. */
 static RtObject *
 object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {

@@ -64,7 +64,11 @@
  *     (pool_arena.c).
  *   - For the fast paths' length: plain counters, the peak of blocks in use
  *     taken at sample points (RtPoolHeap).
- * Retained pools and cached blocks pin their arenas; rti_pool_trim() gives
+ *   - For threads (the threaded variants): a heap of pools and caches per
+ *     thread over shared arenas (pool_heap.c), as mimalloc's; a block
+ *     that goes back to another heap's pool takes that heap's delayed list
+ *     (rti_pool_delay_free below), collected by the owner at its refills.
+ * Retained pools and cached blocks pin their arenas; rti_pools_trim() gives
  * cached blocks back and releases retained pools, then retained arenas:
  * all of them when the user asks (rt_alloc_trim, rt_fini), by the
  * retention rule after a full collection.
@@ -75,34 +79,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-rti_pool_init(RtPoolHeap *ph, double decay_s)
-{
-    if (rti_arenas_init(ph, decay_s) < 0)
-        return -1;
-    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
-        ph->cache[idx].limit = RTI_CACHE_SIZE;
-    return 0;
-}
-
-void
-rti_pool_fini(RtPoolHeap *ph)
-{
-    rti_arenas_fini(ph);
-    memset(ph, 0, sizeof *ph);
-}
-
-/* A sample point: the peak of blocks in use, and the object layer's. */
-void
-rti_pool_sample(RtPoolHeap *ph)
-{
-    uint64_t in_use = ph->nalloc - ph->nfree;
-    if (in_use > ph->in_use_peak)
-        ph->in_use_peak = in_use;
-    if (ph->on_sample != NULL)
-        ph->on_sample();
-}
 
 /* ==== pools ============================================================= */
 
@@ -163,12 +139,22 @@ void *
 rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
 {
     ph->nalloc--;
+    ph->cache[idx].limit = RTI_CACHE_SIZE;      /* growing: see RtFreeCache */
+#if RT_RC_THREADED
+    /* Blocks other threads gave back may make a pool of the class used
+     * again. */
+    rti_pool_collect_delayed(ph);
+    if (ph->usedpools[idx] != NULL) {
+        ph->nalloc++;
+        return rti_pool_pop(ph, ph->usedpools[idx]);
+    }
+#endif
     bool arena_changed;
-    RtPool *pool = rti_arena_take_pool(ph, &arena_changed);
+    RtPool *pool = rti_arena_take_pool(ph->ar, &arena_changed);
     if (pool == NULL)
         return rti_nomem();
     RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] = (uint8_t)idx;
-    ph->cache[idx].limit = RTI_CACHE_SIZE;      /* growing: see RtFreeCache */
+    pool->heap = ph;
     if (pool->szidx == idx) {
         /* It last held this class: its free lists are still good. */
         if (pool->freeblock == NULL) {
@@ -205,6 +191,12 @@ rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
         unlink_used(ph, pool);
         pool->nextpool = pool->prevpool = NULL;
     }
+#if RT_RC_THREADED
+    /* Only now: a block given back to the pool while it was half way
+     * through the refill (on usedpools with an empty list) would link it
+     * twice. */
+    rti_pool_collect_delayed(ph);
+#endif
     rti_pool_sample(ph);
     return bp;
 }
@@ -225,10 +217,44 @@ rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
     if (ph->usedpools[pool->szidx] == pool && pool->nextpool == NULL)
         return;     /* retained */
     unlink_used(ph, pool);
-    rti_arena_give_pool(ph, pool);
+    rti_arena_give_pool(ph->ar, pool);
 }
 
 /* ==== free caches ====================================================== */
+
+#if RT_RC_THREADED
+/* A block of another heap's pool goes onto that heap's delayed list, a
+ * lock-free stack (pool_heap.c collects it).  The block is poisoned before
+ * it is published: its owner may take it at once. */
+void
+rti_pool_delay_free(RtPool *pool, void *p)
+{
+    RtPoolHeap *owner = pool->heap;
+    RtBlock *b = p, *head = atomic_load_explicit(&owner->delayed, memory_order_relaxed);
+    do {
+        RTI_UNPOISON(b, sizeof *b);
+        b->next = head;
+        RTI_POISON(b, RTI_CLASS_SIZE(pool->szidx));
+    } while (!atomic_compare_exchange_weak_explicit(&owner->delayed, &head, b, memory_order_release,
+                                                    memory_order_relaxed));
+}
+#endif
+
+/* Give a cached block back to its pool (the caller unpoisoned its link) --
+ * or, in the threaded variants, to the pool's heap when that is another. */
+static void
+give_back(RtPoolHeap *ph, void *p)
+{
+    RtPool *pool = RTI_POOL_OF(p);
+#if RT_RC_THREADED
+    if (pool->heap != ph) {
+        rti_pool_delay_free(pool, p);
+        return;
+    }
+#endif
+    if (rti_pool_push(pool, p))
+        rti_pool_free_slow(ph, pool);
+}
 
 /* Give every block of a class's cache back to its pool, the last freed
  * first. */
@@ -239,9 +265,7 @@ cache_give_back(RtPoolHeap *ph, uint32_t idx)
     while (c->n != 0) {
         void *p = c->slots[--c->n];
         RTI_UNPOISON(p, sizeof(RtBlock));
-        RtPool *pool = RTI_POOL_OF(p);
-        if (rti_pool_push(pool, p))
-            rti_pool_free_slow(ph, pool);
+        give_back(ph, p);
     }
 }
 
@@ -294,7 +318,7 @@ rti_pool_free_large(RtPoolHeap *ph, void *p)
 size_t
 rti_pool_block_size(const RtPoolHeap *ph, const void *p)
 {
-    if (p == NULL || !rti_arena_map_contains(&ph->map, p))
+    if (p == NULL || !rti_arena_map_contains(&ph->ar->map, p))
         return 0;
     return RTI_CLASS_SIZE(RTI_POOL_OF(p)->szidx);
 }
@@ -316,235 +340,27 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < have ? size : have);
-    rti_pool_free(ph, p);
+    rti_pool_free(&ph->ar->map, ph, p);
     return q;
 }
 
-/* ==== trim and statistics =============================================== */
+/* ==== trim ============================================================= */
 
-/* Give memory back, as malloc_trim does (pool.h): the free caches' blocks
- * return to their pools, retained empty pools to their arenas, then the
- * arenas go by the retention rule or all of them (pool_arena.c). */
+/* Give a heap's memory back to the arenas (pool.h): the blocks other
+ * threads freed and the free caches' blocks return to their pools, the
+ * retained empty pools to their arenas. */
 void
-rti_pool_trim(RtPoolHeap *ph, bool by_rule)
+rti_pool_trim_heap(RtPoolHeap *ph)
 {
+#if RT_RC_THREADED
+    rti_pool_collect_delayed(ph);
+#endif
     rti_pool_flush(ph);
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtPool *pool = ph->usedpools[idx];
         if (pool != NULL && RTI_POOL_COUNT(pool) == 0) {
             unlink_used(ph, pool);
-            rti_arena_give_pool(ph, pool);
+            rti_arena_give_pool(ph->ar, pool);
         }
     }
-    rti_arenas_trim(ph, by_rule);
 }
-
-static void
-add_pool_stats(const RtPool *pool, RtAllocStats *st)
-{
-    RtSizeClassStats *c = &st->classes[pool->szidx];
-    uint32_t size = RTI_CLASS_SIZE(pool->szidx);
-    uint32_t capacity = RTI_POOL_CAPACITY(pool->szidx);
-    uint32_t count = RTI_POOL_COUNT(pool);
-    c->pools++;
-    c->blocks += count;
-    c->free_blocks += capacity - count;
-    st->small_bytes += (uint64_t)count * size;
-}
-
-/* The counters: cheap, no walk.  A sample point. */
-void
-rti_pool_counts(RtPoolHeap *ph, RtAllocStats *st)
-{
-    rti_pool_sample(ph);
-    st->small.allocated = ph->nalloc;
-    st->small.freed = ph->nfree;
-    st->small.current = (int64_t)(ph->nalloc - ph->nfree);
-    st->small.peak = (int64_t)ph->in_use_peak;
-    st->large = ph->large;
-    st->pools = ph->pools;
-    st->arenas = ph->arenas_stat;
-    st->arena_bytes = (uint64_t)ph->arenas_stat.current * RT_ARENA_SIZE;
-    st->arenas_retained = ph->nretained;
-    st->arenas_reused = ph->arenas_reused;
-}
-
-/* The descriptors of an arena's carved pools: [first_pool, end_pool). */
-static const RtPool *
-first_pool(const RtArena *ao)
-{
-    return (const RtPool *)ao->address + RTI_FIRST_POOL;
-}
-
-static const RtPool *
-end_pool(const RtArena *ao)
-{
-    return (const RtPool *)ao->address + ((uintptr_t)ao->pool_address - ao->address) / RT_POOL_SIZE;
-}
-
-/* Per-class figures: walk every carved pool of every mapped arena; a pool
- * is in use when it is on usedpools (or full), i.e. not on its arena's
- * freepools list. */
-void
-rti_pool_stats(RtPoolHeap *ph, RtAllocStats *st)
-{
-    rti_pool_counts(ph, st);
-    for (uint32_t i = 0; i < RT_NB_SMALL_SIZE_CLASSES; i++)
-        st->classes[i].size = RTI_CLASS_SIZE(i);
-    for (uint32_t a = 0; a < ph->maxarenas; a++) {
-        const RtArena *ao = &ph->arenas[a];
-        if (ao->address == 0)
-            continue;
-        for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            bool is_free = false;
-            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
-                is_free = (f == pool);
-            if (!is_free && pool->szidx != RTI_NO_CLASS)
-                add_pool_stats(pool, st);
-        }
-    }
-    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
-        uint32_t cached = ph->cache[idx].n;     /* free to the user, in use to its pool */
-        st->classes[idx].blocks -= cached;
-        st->classes[idx].free_blocks += cached;
-        st->small_bytes -= (uint64_t)cached * RTI_CLASS_SIZE(idx);
-    }
-}
-
-/* ==== validation (tests) ================================================ */
-
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (!(cond)) {                                  \
-            snprintf(err, errlen, __VA_ARGS__);         \
-            return -1;                                  \
-        }                                               \
-    } while (0)
-
-static uint32_t
-list_length(RtBlock *b)
-{
-    uint32_t n = 0;
-    while (b != NULL) {
-        RTI_UNPOISON(b, sizeof *b);
-        RtBlock *next = b->next;
-        RTI_POISON(b, sizeof *b);
-        b = next;
-        n++;
-    }
-    return n;
-}
-
-/* Check one used or full pool: blocks in use + both free lists + the
- * never-used blocks must equal its capacity. */
-static int
-validate_pool(const RtPool *pool, char *err, size_t errlen)
-{
-    uint32_t size = RTI_CLASS_SIZE(pool->szidx);
-    uint32_t capacity = RTI_POOL_CAPACITY(pool->szidx);
-    uint32_t virgin = pool->nextoffset <= pool->maxnextoffset
-                          ? (pool->maxnextoffset - pool->nextoffset) / size + 1 : 0;
-    uint32_t nfree = list_length(pool->freeblock) + list_length(pool->localfree);
-    CHECK(RTI_POOL_COUNT(pool) + nfree + virgin == capacity, "pool %p (class %u): %u used + %u free + %u virgin != %u",
-          (const void *)pool, pool->szidx, RTI_POOL_COUNT(pool), nfree, virgin, capacity);
-    CHECK(pool->freeblock != NULL || (pool->localfree == NULL && virgin == 0),
-          "pool %p has free blocks but an empty allocation list", (const void *)pool);
-    return 0;
-}
-
-/* Retention (pool_arena.c): the retained arenas are exactly the wholly
- * free ones, at the tail of usable_arenas, the most recently freed first;
- * nretained counts them. */
-static int
-validate_retained(const RtPoolHeap *ph, char *err, size_t errlen)
-{
-    uint32_t n = 0;
-    double newer = 0;
-    for (const RtArena *a = ph->usable_arenas; a != NULL; a = a->nextarena) {
-        bool wholly_free = a->nfreepools == a->ntotalpools;
-        CHECK(wholly_free == (a->free_since != 0), "arena %p: %u of %u pools free, free since %g", (const void *)a,
-              a->nfreepools, a->ntotalpools, a->free_since);
-        if (wholly_free) {
-            CHECK(n == 0 || a->free_since <= newer, "retained arena %p is newer than the one before it",
-                  (const void *)a);
-            newer = a->free_since;
-            n++;
-        }
-    }
-    CHECK(n == ph->nretained, "%u retained arenas found, %u recorded", n, ph->nretained);
-    CHECK((int64_t)n <= ph->arenas_stat.current, "%u arenas retained of %lld mapped", n,
-          (long long)ph->arenas_stat.current);
-    return 0;
-}
-
-/* Check every invariant the allocator relies on; 0, or -1 with a message.
- * Expensive (walks every pool and free list): for tests only. */
-int
-rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen)
-{
-    int64_t in_use = 0;
-    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
-        const RtPool *prev = NULL;
-        for (const RtPool *p = ph->usedpools[idx]; p != NULL; prev = p, p = p->nextpool) {
-            CHECK(p->szidx == idx, "used pool %p of class %u claims class %u", (const void *)p, idx, p->szidx);
-            CHECK(p->prevpool == prev, "used pool %p has a broken prev link", (const void *)p);
-            CHECK(p->freeblock != NULL, "used pool %p of class %u has no free block", (const void *)p, idx);
-        }
-    }
-    /* usable_arenas: sorted by nfreepools, nfp2lasta consistent. */
-    const RtArena *prev = NULL;
-    for (const RtArena *a = ph->usable_arenas; a != NULL; prev = a, a = a->nextarena) {
-        CHECK(a->prevarena == prev, "arena %p has a broken prev link", (const void *)a);
-        CHECK(a->nfreepools > 0, "usable arena %p has no free pool", (const void *)a);
-        CHECK(prev == NULL || prev->nfreepools <= a->nfreepools, "usable_arenas not sorted at %p", (const void *)a);
-        bool last = a->nextarena == NULL || a->nextarena->nfreepools != a->nfreepools;
-        CHECK((ph->nfp2lasta[a->nfreepools] == a) == last, "nfp2lasta[%u] is wrong", a->nfreepools);
-    }
-    for (uint32_t a = 0; a < ph->maxarenas; a++) {
-        const RtArena *ao = &ph->arenas[a];
-        if (ao->address == 0)
-            continue;
-        CHECK(rti_arena_map_contains(&ph->map, (void *)ao->address), "arena %u is not in the map", a);
-        uint32_t nfree = (uint32_t)((ao->address + RT_ARENA_SIZE - (uintptr_t)ao->pool_address) / RT_POOL_SIZE);
-        for (const RtPool *f = ao->freepools; f != NULL; f = f->nextpool)
-            nfree++;
-        CHECK(nfree == ao->nfreepools, "arena %u: %u free pools found, %u recorded", a, nfree, ao->nfreepools);
-        for (const RtPool *pool = first_pool(ao); pool < end_pool(ao); pool++) {
-            bool is_free = false;
-            for (const RtPool *f = ao->freepools; f != NULL && !is_free; f = f->nextpool)
-                is_free = (f == pool);
-            if (is_free)
-                continue;
-            CHECK(pool->arenaindex == a, "pool %p names arena %u, not %u", (const void *)pool, pool->arenaindex, a);
-            CHECK(RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] == pool->szidx, "pool %p: the class map says %u, the pool %u",
-                  (const void *)pool, RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)], pool->szidx);
-            if (validate_pool(pool, err, errlen) < 0)
-                return -1;
-            in_use += RTI_POOL_COUNT(pool);
-        }
-    }
-    int64_t cached = 0;
-    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
-        const RtFreeCache *c = &ph->cache[idx];
-        CHECK(c->limit == 0 || c->limit == RTI_CACHE_SIZE, "free cache %u has limit %u", idx, c->limit);
-        CHECK(c->n <= c->limit, "free cache %u holds %u blocks, limit %u", idx, c->n, c->limit);
-        for (uint32_t i = 0; i < c->n; i++, cached++) {
-            const void *p = c->slots[i];
-            CHECK(rti_arena_map_contains(&ph->map, p) && RTI_POOL_OF(p)->szidx == idx,
-                  "free cache %u holds %p, not a block of its class", idx, p);
-        }
-    }
-    CHECK(in_use == (int64_t)(ph->nalloc - ph->nfree) + cached, "%lld blocks in pools, %lld recorded + %lld cached",
-          (long long)in_use, (long long)(ph->nalloc - ph->nfree), (long long)cached);
-    return validate_retained(ph, err, errlen);
-}
-
-#if RT_DEBUG >= 2
-void
-rti_pool_check(const RtPoolHeap *ph)
-{
-    char err[256];
-    if (rti_pool_validate(ph, err, sizeof err) < 0)
-        rti_assert_fail("rti_pool_validate(ph) == 0", err, __FILE__, __LINE__, __func__);
-}
-#endif

@@ -17,6 +17,11 @@
  * full and empty pools, a cache stepping aside, retained arenas) is in
  * pool.c's and pool_arena.c's slow paths, each reached by a tail call so
  * that the fast paths need no stack frame.
+ *
+ * Threads: the pools and caches are a heap's (RtPoolHeap), one per thread
+ * in the threaded variants, over shared arenas (RtArenas); the fast paths
+ * are the same on the calling thread's heap, and a block that goes back to
+ * a pool another heap owns takes that heap's delayed list (pool_heap.c).
  */
 #ifndef RT_POOL_H
 #define RT_POOL_H
@@ -25,6 +30,11 @@
 #include "debug.h"
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#if RT_RC_THREADED
+#include <pthread.h>
+#include <stdatomic.h>
+#endif
 
 #if RT_ASAN
 #include <sanitizer/asan_interface.h>
@@ -150,10 +160,11 @@ typedef struct RtPool {
     RtBlock *localfree;         /* blocks freed since the last swap */
     struct RtPool *nextpool;    /* usedpools list, or the arena's freepools */
     struct RtPool *prevpool;    /* usedpools list only */
-    uint32_t arenaindex;        /* index into the heap's arena vector */
+    uint32_t arenaindex;        /* index into the arenas' descriptor vector */
     uint32_t nextoffset;        /* offset of the next never-used block */
+    struct RtPoolHeap *heap;    /* the owning heap (set when the pool is taken) */
     uint32_t maxnextoffset;     /* largest valid nextoffset */
-    uint32_t unused[3];         /* pad to RTI_POOL_DESC_SIZE */
+    uint32_t unused;            /* pad to RTI_POOL_DESC_SIZE */
 } RtPool;
 _Static_assert(sizeof(RtPool) == RTI_POOL_DESC_SIZE, "pool descriptor size");
 _Static_assert(RTI_POOLS_PER_ARENA * RTI_POOL_DESC_SIZE <= RT_POOL_SIZE, "descriptor table fits slot 0");
@@ -219,17 +230,12 @@ typedef struct RtFreeCache {
 } RtFreeCache;
 _Static_assert(sizeof(RtFreeCache) == 256, "a class's cache is found by a shift");
 
-typedef struct RtPoolHeap {
-    RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
-    /* Small-block counts: plain counters, each updated once per operation
-     * (blocks in use = nalloc - nfree).  The peak of blocks in use is taken
-     * at sample points (every slow path that refills an allocation list or
-     * takes a pool, every statistics call), not on every allocation. */
-    uint64_t nalloc;
-    uint64_t nfree;
-    uint64_t in_use_peak;
-    /* Called at the same sample points, for the object layer's peaks. */
-    void (*on_sample)(void);
+/* The arenas: shared by every heap (RtPoolHeap), which take pools from
+ * them and give empty pools back (pool_arena.c).  In the threaded variants
+ * every field is guarded by 'lock' but the map, which changes only while
+ * its arena is mapped or unmapped and is read without a lock (an address
+ * a thread holds is in an arena that stays mapped meanwhile). */
+typedef struct RtArenas {
     RtArena *arenas;            /* vector of descriptors */
     uint32_t maxarenas;
     RtArena *unused_arena_objects;  /* free descriptor slots */
@@ -244,8 +250,46 @@ typedef struct RtPoolHeap {
     uint64_t arenas_reused;     /* retained arenas taken back into use */
     RtStatCount pools;
     RtStatCount arenas_stat;
-    RtStatCount large;          /* requests passed to malloc */
     RtArenaMap map;
+    /* Every heap, linked by next_heap (pool_heap.c): one in the nonatomic
+     * variant. */
+    struct RtPoolHeap *heaps;
+    /* The peak of small blocks in use over all heaps (threaded variants:
+     * sampled when the heaps are read together, pool_heap.c). */
+    uint64_t in_use_peak;
+    /* Called at every heap's sample points (RtPoolHeap), for the object
+     * layer's peaks. */
+    void (*on_sample)(void);
+#if RT_RC_THREADED
+    pthread_mutex_t lock;
+    struct RtPoolHeap *abandoned;   /* heaps of detached threads, by next_abandoned */
+#endif
+} RtArenas;
+
+/* A heap: the size-class pools and free caches of one thread (pool_heap.c
+ * says how threads own heaps; the nonatomic variant has one).  Only its
+ * owner touches it, but for 'delayed': blocks of its pools that other
+ * threads freed, pushed without a lock (mimalloc's thread_delayed_free),
+ * which the owner gives back to their pools at its next slow path. */
+typedef struct RtPoolHeap {
+    RtPool *usedpools[RT_NB_SMALL_SIZE_CLASSES];  /* first used pool per class */
+    /* Small-block counts: plain counters, each updated once per operation
+     * (blocks in use = nalloc - nfree).  The peak of blocks in use is taken
+     * at sample points (every slow path that refills an allocation list or
+     * takes a pool, every statistics call), not on every allocation.  In
+     * the threaded variants they count this heap's operations: a block
+     * allocated here and freed by another thread's heap counts there. */
+    uint64_t nalloc;
+    uint64_t nfree;
+    uint64_t in_use_peak;
+    RtArenas *ar;
+    RtStatCount large;          /* requests passed to malloc */
+    struct RtPoolHeap *next_heap;   /* ar->heaps */
+#if RT_RC_THREADED
+    _Atomic(RtBlock *) delayed;     /* freed by other threads: linked by next */
+    struct RtPoolHeap *next_abandoned;
+    bool owned;                 /* a thread owns it (else: abandoned) */
+#endif
     RtFreeCache cache[RT_NB_SMALL_SIZE_CLASSES];
 } RtPoolHeap;
 
@@ -284,29 +328,70 @@ void rti_pool_free_large(RtPoolHeap *ph, void *p);
 void *rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size);
 size_t rti_pool_block_size(const RtPoolHeap *ph, const void *p); /* 0: not a pool block */
 void rti_pool_flush(RtPoolHeap *ph);
-int rti_pool_init(RtPoolHeap *ph, double decay_s);
-void rti_pool_fini(RtPoolHeap *ph);
-void rti_pool_stats(RtPoolHeap *ph, RtAllocStats *st);
-void rti_pool_counts(RtPoolHeap *ph, RtAllocStats *st);
-void rti_pool_sample(RtPoolHeap *ph);
-int rti_pool_validate(const RtPoolHeap *ph, char *err, size_t errlen);
 /* Give memory back: the cached blocks to their pools, the retained pools
- * to their arenas, then the retained arenas by the retention rule
- * (by_rule: a full collection) or all of them (rt_alloc_trim). */
-void rti_pool_trim(RtPoolHeap *ph, bool by_rule);
+ * to their arenas (pool.c), then -- rti_pools_trim, every heap at rest --
+ * the retained arenas by the retention rule (by_rule: a full collection)
+ * or all of them (rt_alloc_trim). */
+void rti_pool_trim_heap(RtPoolHeap *ph);
+#if RT_RC_THREADED
+/* A block of a pool another heap owns goes onto that heap's delayed list
+ * (pool.c). */
+void rti_pool_delay_free(RtPool *pool, void *p);
+#endif
+
+/* The heaps (pool_heap.c). */
+int rti_pools_init(RtArenas *ar, RtPoolHeap *first, double decay_s);
+void rti_pools_fini(RtArenas *ar, RtPoolHeap *first);
+void rti_pool_heap_init(RtPoolHeap *ph, RtArenas *ar);
+void rti_pool_sample(RtPoolHeap *ph);
+void rti_pools_trim(RtArenas *ar, bool by_rule);
+/* Statistics: the total of every heap (every heap at rest), or one heap's
+ * own counts (its owner calls) beside the shared figures. */
+void rti_pools_stats(RtArenas *ar, RtAllocStats *st);
+void rti_pools_counts(RtArenas *ar, RtAllocStats *st);
+void rti_pool_heap_counts(RtPoolHeap *ph, RtAllocStats *st);
+/* Check every invariant of every heap and the arenas; 0, or -1 with a
+ * message.  Expensive (walks every pool and free list), every heap at
+ * rest: for tests. */
+int rti_pools_validate(const RtArenas *ar, char *err, size_t errlen);
+#if RT_RC_THREADED
+/* Give the blocks other threads freed back to their pools (ph's owner, or
+ * any thread while ph is abandoned and the world stopped, or at rest). */
+void rti_pool_collect_delayed(RtPoolHeap *ph);
+/* A thread attaches: adopt an abandoned heap, or make one (NULL: no
+ * memory).  It detaches: its heap is abandoned, blocks still live. */
+RtPoolHeap *rti_pool_heap_adopt(RtArenas *ar);
+void rti_pool_heap_abandon(RtPoolHeap *ph);
+#endif
 /* Arenas and retention (pool_arena.c). */
-int rti_arenas_init(RtPoolHeap *ph, double decay_s);
-void rti_arenas_fini(RtPoolHeap *ph);
-RtPool *rti_arena_take_pool(RtPoolHeap *ph, bool *arena_changed);  /* NULL: no memory */
-void rti_arena_give_pool(RtPoolHeap *ph, RtPool *pool); /* an empty pool */
-void rti_arenas_trim(RtPoolHeap *ph, bool by_rule);
+int rti_arenas_init(RtArenas *ar, double decay_s);
+void rti_arenas_fini(RtArenas *ar);
+RtPool *rti_arena_take_pool(RtArenas *ar, bool *arena_changed);  /* NULL: no memory */
+void rti_arena_give_pool(RtArenas *ar, RtPool *pool); /* an empty pool */
+void rti_arenas_trim(RtArenas *ar, bool by_rule);
 /* The retention rule as if the clock said now (tests pass a time to come). */
-void rti_pool_decay(RtPoolHeap *ph, double now);
-/* RT_DEBUG >= 2: rti_pool_validate, aborting with its message; else nothing. */
+void rti_pool_decay(RtArenas *ar, double now);
+/* The arenas' own invariants (the arena lock held, or alone); 0 or -1. */
+int rti_arenas_validate(const RtArenas *ar, char *err, size_t errlen);
+/* The validators' test: on failure, the message into err[errlen] and
+ * return -1. */
+#define RTI_POOL_CHECK(cond, ...)                       \
+    do {                                                \
+        if (!(cond)) {                                  \
+            snprintf(err, errlen, __VA_ARGS__);         \
+            return -1;                                  \
+        }                                               \
+    } while (0)
+/* RT_DEBUG >= 2: check, aborting with the message; else nothing.
+ * rti_pool_check: the heap's own lists and caches (its owner calls), and
+ * in the nonatomic variant everything; rti_arenas_check: the arenas (lock
+ * held), and in the nonatomic variant everything. */
 #if RT_DEBUG >= 2
 void rti_pool_check(const RtPoolHeap *ph);
+void rti_arenas_check(const RtArenas *ar);
 #else
 static inline void rti_pool_check(const RtPoolHeap *ph) { (void)ph; }
+static inline void rti_arenas_check(const RtArenas *ar) { (void)ar; }
 #endif
 
 /* Statistics counts of pools and arenas (slow paths only). */
@@ -401,9 +486,17 @@ rti_pool_free_class(RtPoolHeap *ph, void *p, size_t idx)
     size_t n = c->n;
     rti_assert(n <= c->limit && c->limit <= RTI_CACHE_SIZE);
     if (rt_unlikely(n >= c->limit)) {
-        /* Full, or stepped aside: straight to the pool (RtFreeCache).  Only
-         * tail calls here, so the fast path needs no stack frame. */
+        /* Full, or stepped aside: straight to the pool (RtFreeCache) -- in
+         * the threaded variants if ph owns it, else onto its heap's delayed
+         * list.  Only tail calls here, so the fast path needs no stack
+         * frame. */
         RtPool *pool = RTI_POOL_OF(p);
+#if RT_RC_THREADED
+        if (rt_unlikely(pool->heap != ph)) {
+            rti_pool_delay_free(pool, p);
+            return;
+        }
+#endif
         if (rti_pool_push(pool, p))
             rti_pool_free_past_cache(ph, pool);
         return;
@@ -414,11 +507,13 @@ rti_pool_free_class(RtPoolHeap *ph, void *p, size_t idx)
 }
 
 /* Free any block: a pool block's class comes from its arena's class map;
- * an address outside every arena (NULL too) is the large path's. */
+ * an address outside every arena (NULL too) is the large path's.  The map
+ * is the arenas' (a separate argument, so that a caller that knows where
+ * it is reads it in one load). */
 static inline void
-rti_pool_free(RtPoolHeap *ph, void *p)
+rti_pool_free(const RtArenaMap *map, RtPoolHeap *ph, void *p)
 {
-    if (rt_unlikely(!rti_arena_map_contains(&ph->map, p))) {
+    if (rt_unlikely(!rti_arena_map_contains(map, p))) {
         rti_pool_free_large(ph, p);
         return;
     }

@@ -31,6 +31,11 @@
  * Statistics: arenas mapped (arenas_stat.allocated), released
  * (arenas_stat.freed), retained now (nretained) and taken back into use
  * (arenas_reused).
+ *
+ * Threads: the arenas are shared by every thread's heap (pool_heap.c).  In
+ * the threaded variants each entry point here takes the arenas' lock: a
+ * heap comes here only to take a pool or give one back, once per pool's
+ * worth of blocks, and at trim points.
  */
 
 #include "internal.h"
@@ -40,6 +45,14 @@
 #include <sys/mman.h>
 
 #define INITIAL_ARENA_OBJECTS 16
+
+#if RT_RC_THREADED
+static inline void lock(RtArenas *ar) { pthread_mutex_lock(&ar->lock); }
+static inline void unlock(RtArenas *ar) { pthread_mutex_unlock(&ar->lock); }
+#else
+static inline void lock(RtArenas *ar) { (void)ar; }
+static inline void unlock(RtArenas *ar) { (void)ar; }
+#endif
 
 /* ==== the arena map ==================================================== */
 
@@ -54,29 +67,36 @@ map_set(RtArenaMap *map, uintptr_t arena, bool used)
 }
 
 int
-rti_arenas_init(RtPoolHeap *ph, double decay_s)
+rti_arenas_init(RtArenas *ar, double decay_s)
 {
     void *used = mmap(NULL, RTI_MAP_ENTRIES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (used == MAP_FAILED)
         return -1;
-    ph->map.used = used;
-    ph->decay_s = decay_s;
+    ar->map.used = used;
+    ar->decay_s = decay_s;
+#if RT_RC_THREADED
+    pthread_mutex_init(&ar->lock, NULL);
+#endif
     return 0;
 }
 
 void
-rti_arenas_fini(RtPoolHeap *ph)
+rti_arenas_fini(RtArenas *ar)
 {
-    for (uint32_t a = 0; a < ph->maxarenas; a++) {
-        RtArena *ao = &ph->arenas[a];
+    for (uint32_t a = 0; a < ar->maxarenas; a++) {
+        RtArena *ao = &ar->arenas[a];
         if (ao->address != 0) {
             RTI_UNPOISON((void *)ao->address, RT_ARENA_SIZE);
             munmap((void *)ao->address, RT_ARENA_SIZE);
         }
     }
-    free(ph->arenas);
-    if (ph->map.used != NULL)
-        munmap(ph->map.used, RTI_MAP_ENTRIES);
+    free(ar->arenas);
+    if (ar->map.used != NULL) {
+        munmap(ar->map.used, RTI_MAP_ENTRIES);
+#if RT_RC_THREADED
+        pthread_mutex_destroy(&ar->lock);
+#endif
+    }
 }
 
 /* ==== mapping and unmapping ============================================= */
@@ -111,197 +131,215 @@ map_aligned_arena(void)
  * slot is unused, so no list points into the vector that realloc may move;
  * pools name their arena by index, which survives the move. */
 static int
-grow_arena_vector(RtPoolHeap *ph)
+grow_arena_vector(RtArenas *ar)
 {
-    rti_assert(ph->usable_arenas == NULL && ph->unused_arena_objects == NULL);
-    uint32_t n = ph->maxarenas ? ph->maxarenas * 2 : INITIAL_ARENA_OBJECTS;
-    if (n <= ph->maxarenas)     /* 2^32 descriptors: 4 PiB of arenas */
+    rti_assert(ar->usable_arenas == NULL && ar->unused_arena_objects == NULL);
+    uint32_t n = ar->maxarenas ? ar->maxarenas * 2 : INITIAL_ARENA_OBJECTS;
+    if (n <= ar->maxarenas)     /* 2^32 descriptors: 4 PiB of arenas */
         return -1;
-    RtArena *v = realloc(ph->arenas, (size_t)n * sizeof(RtArena));
+    RtArena *v = realloc(ar->arenas, (size_t)n * sizeof(RtArena));
     if (v == NULL)
         return -1;
-    for (uint32_t i = ph->maxarenas; i < n; i++) {
+    for (uint32_t i = ar->maxarenas; i < n; i++) {
         v[i].address = 0;
         v[i].nextarena = i + 1 < n ? &v[i + 1] : NULL;
     }
-    ph->unused_arena_objects = &v[ph->maxarenas];
-    ph->arenas = v;
-    ph->maxarenas = n;
+    ar->unused_arena_objects = &v[ar->maxarenas];
+    ar->arenas = v;
+    ar->maxarenas = n;
     return 0;
 }
 
 /* Map a new arena and return its descriptor, with every pool free. */
 static RtArena *
-new_arena(RtPoolHeap *ph)
+new_arena(RtArenas *ar)
 {
-    if (ph->unused_arena_objects == NULL && grow_arena_vector(ph) < 0)
+    if (ar->unused_arena_objects == NULL && grow_arena_vector(ar) < 0)
         return NULL;
     void *base = map_aligned_arena();
     if (base == NULL)
         return NULL;
-    if (map_set(&ph->map, (uintptr_t)base, true) < 0) {
+    if (map_set(&ar->map, (uintptr_t)base, true) < 0) {
         munmap(base, RT_ARENA_SIZE);
         return NULL;
     }
     RTI_POISON(base, RT_ARENA_SIZE);
     RTI_UNPOISON(base, RTI_POOL_DESC_SIZE);     /* the class map */
-    RtArena *ao = ph->unused_arena_objects;
-    ph->unused_arena_objects = ao->nextarena;
+    RtArena *ao = ar->unused_arena_objects;
+    ar->unused_arena_objects = ao->nextarena;
     ao->address = (uintptr_t)base;
     ao->pool_address = (uint8_t *)base + RTI_FIRST_POOL * RT_POOL_SIZE;
     ao->nfreepools = ao->ntotalpools = RTI_POOLS_PER_ARENA - RTI_FIRST_POOL;
     ao->freepools = NULL;
     ao->nextarena = ao->prevarena = NULL;
     ao->free_since = 0;
-    rti_stat_up(&ph->arenas_stat);
+    rti_stat_up(&ar->arenas_stat);
     return ao;
 }
 
 /* Unmap a wholly free arena that is on no list; its slot becomes unused. */
 static void
-release_arena(RtPoolHeap *ph, RtArena *ao)
+release_arena(RtArenas *ar, RtArena *ao)
 {
-    map_set(&ph->map, ao->address, false);
+    map_set(&ar->map, ao->address, false);
     RTI_UNPOISON((void *)ao->address, RT_ARENA_SIZE);
     munmap((void *)ao->address, RT_ARENA_SIZE);
     ao->address = 0;
-    ao->nextarena = ph->unused_arena_objects;
-    ph->unused_arena_objects = ao;
-    rti_stat_down(&ph->arenas_stat);
+    ao->nextarena = ar->unused_arena_objects;
+    ar->unused_arena_objects = ao;
+    rti_stat_down(&ar->arenas_stat);
 }
 
 /* ==== usable_arenas ===================================================== */
 
 static void
-unlink_usable(RtPoolHeap *ph, RtArena *ao)
+unlink_usable(RtArenas *ar, RtArena *ao)
 {
     if (ao->prevarena != NULL)
         ao->prevarena->nextarena = ao->nextarena;
     else
-        ph->usable_arenas = ao->nextarena;
+        ar->usable_arenas = ao->nextarena;
     if (ao->nextarena != NULL)
         ao->nextarena->prevarena = ao->prevarena;
 }
 
 static uint32_t
-arenas_in_use(const RtPoolHeap *ph)
+arenas_in_use(const RtArenas *ar)
 {
-    return (uint32_t)ph->arenas_stat.current - ph->nretained;
+    return (uint32_t)ar->arenas_stat.current - ar->nretained;
 }
 
 /* Take one free pool out of the first usable arena (mapping an arena when
  * there is none, or taking back a retained one) and keep usable_arenas
  * sorted.  *arena_changed: an arena was mapped or taken back (the caller
  * validates the heap once the pool is in use). */
-RtPool *
-rti_arena_take_pool(RtPoolHeap *ph, bool *arena_changed)
+static RtPool *
+take_pool_locked(RtArenas *ar, bool *arena_changed)
 {
-    if (ph->usable_arenas == NULL) {
-        RtArena *ao = new_arena(ph);
+    if (ar->usable_arenas == NULL) {
+        RtArena *ao = new_arena(ar);
         if (ao == NULL)
             return NULL;
-        ph->usable_arenas = ao;
-        rti_assert(ph->nfp2lasta[ao->nfreepools] == NULL);
-        ph->nfp2lasta[ao->nfreepools] = ao;
+        ar->usable_arenas = ao;
+        rti_assert(ar->nfp2lasta[ao->nfreepools] == NULL);
+        ar->nfp2lasta[ao->nfreepools] = ao;
     }
-    RtArena *ao = ph->usable_arenas;
+    RtArena *ao = ar->usable_arenas;
     rti_assert(ao->nfreepools > 0);
     *arena_changed = ao->nfreepools == ao->ntotalpools;
     if (ao->free_since != 0) {
         /* A retained arena: the most recently freed (the front of the
          * wholly free group, since nothing partly used is left). */
         ao->free_since = 0;
-        ph->nretained--;
-        ph->arenas_reused++;
+        ar->nretained--;
+        ar->arenas_reused++;
     }
     /* The head has the fewest free pools; after taking one it is the only
      * arena with nfreepools - 1, so it becomes that count's last. */
-    if (ph->nfp2lasta[ao->nfreepools] == ao)
-        ph->nfp2lasta[ao->nfreepools] = NULL;
+    if (ar->nfp2lasta[ao->nfreepools] == ao)
+        ar->nfp2lasta[ao->nfreepools] = NULL;
     if (ao->nfreepools > 1)
-        ph->nfp2lasta[ao->nfreepools - 1] = ao;
+        ar->nfp2lasta[ao->nfreepools - 1] = ao;
     RtPool *pool = ao->freepools;
     if (pool != NULL) {
         ao->freepools = pool->nextpool;
     } else {
         pool = RTI_POOL_OF(ao->pool_address);
         RTI_UNPOISON(pool, sizeof *pool);
-        pool->arenaindex = (uint32_t)(ao - ph->arenas);
+        pool->arenaindex = (uint32_t)(ao - ar->arenas);
         pool->szidx = RTI_NO_CLASS;
         ao->pool_address += RT_POOL_SIZE;
     }
     if (--ao->nfreepools == 0) {
         /* Now full: no longer usable. */
-        ph->usable_arenas = ao->nextarena;
-        if (ph->usable_arenas != NULL)
-            ph->usable_arenas->prevarena = NULL;
+        ar->usable_arenas = ao->nextarena;
+        if (ar->usable_arenas != NULL)
+            ar->usable_arenas->prevarena = NULL;
         ao->nextarena = ao->prevarena = NULL;
     }
-    rti_stat_up(&ph->pools);
-    if (*arena_changed && arenas_in_use(ph) > ph->recent_peak)
-        ph->recent_peak = arenas_in_use(ph);
+    rti_stat_up(&ar->pools);
+    if (*arena_changed && arenas_in_use(ar) > ar->recent_peak)
+        ar->recent_peak = arenas_in_use(ar);
+    return pool;
+}
+
+RtPool *
+rti_arena_take_pool(RtArenas *ar, bool *arena_changed)
+{
+    lock(ar);
+    RtPool *pool = take_pool_locked(ar, arena_changed);
+    unlock(ar);
     return pool;
 }
 
 /* Unlink the last arena of usable_arenas, wholly free, and unmap it. */
 static void
-release_last(RtPoolHeap *ph, RtArena *ao)
+release_last(RtArenas *ar, RtArena *ao)
 {
     rti_assert(ao->nextarena == NULL && ao->nfreepools == ao->ntotalpools && ao->free_since != 0);
-    if (ph->nfp2lasta[ao->nfreepools] == ao) {
+    if (ar->nfp2lasta[ao->nfreepools] == ao) {
         RtArena *p = ao->prevarena;
-        ph->nfp2lasta[ao->nfreepools] = (p != NULL && p->nfreepools == ao->nfreepools) ? p : NULL;
+        ar->nfp2lasta[ao->nfreepools] = (p != NULL && p->nfreepools == ao->nfreepools) ? p : NULL;
     }
-    unlink_usable(ph, ao);
-    ph->nretained--;
-    release_arena(ph, ao);
+    unlink_usable(ar, ao);
+    ar->nretained--;
+    release_arena(ar, ao);
 }
 
 /* The last arena of usable_arenas, when it is retained (the oldest). */
 static RtArena *
-oldest_retained(const RtPoolHeap *ph)
+oldest_retained(const RtArenas *ar)
 {
-    RtArena *last = ph->nfp2lasta[RTI_POOLS_PER_ARENA - RTI_FIRST_POOL];
+    RtArena *last = ar->nfp2lasta[RTI_POOLS_PER_ARENA - RTI_FIRST_POOL];
     return last != NULL && last->nextarena == NULL && last->free_since != 0 ? last : NULL;
 }
 
 /* The retention rule (top): release the oldest retained arenas while they
  * have been free for the decay or exceed the cap, keeping the newest. */
-void
-rti_pool_decay(RtPoolHeap *ph, double now)
+static void
+decay_locked(RtArenas *ar, double now)
 {
-    uint32_t cap = ph->recent_peak / RTI_RETAIN_PEAK_DIV;
+    uint32_t cap = ar->recent_peak / RTI_RETAIN_PEAK_DIV;
     if (cap < RTI_RETAIN_MIN)
         cap = RTI_RETAIN_MIN;
     bool aged = false;
     RtArena *ao;
-    while (ph->nretained > 1 && (ao = oldest_retained(ph)) != NULL) {
-        bool old = now - ao->free_since >= ph->decay_s;
-        if (!old && ph->nretained <= cap)
+    while (ar->nretained > 1 && (ao = oldest_retained(ar)) != NULL) {
+        bool old = now - ao->free_since >= ar->decay_s;
+        if (!old && ar->nretained <= cap)
             break;
         aged |= old;
-        release_last(ph, ao);
+        release_last(ar, ao);
     }
     if (aged)
-        ph->recent_peak = arenas_in_use(ph);
-    rti_pool_check(ph);
+        ar->recent_peak = arenas_in_use(ar);
+    rti_arenas_check(ar);
+}
+
+void
+rti_pool_decay(RtArenas *ar, double now)
+{
+    lock(ar);
+    decay_locked(ar, now);
+    unlock(ar);
 }
 
 /* An empty pool goes back to its arena; the arena moves right in
  * usable_arenas, and when wholly free is retained (see top). */
 void
-rti_arena_give_pool(RtPoolHeap *ph, RtPool *pool)
+rti_arena_give_pool(RtArenas *ar, RtPool *pool)
 {
-    RtArena *ao = &ph->arenas[pool->arenaindex];
+    lock(ar);
+    RtArena *ao = &ar->arenas[pool->arenaindex];
     pool->nextpool = ao->freepools;
     ao->freepools = pool;
-    rti_stat_down(&ph->pools);
+    rti_stat_down(&ar->pools);
     uint32_t nf = ao->nfreepools;
-    RtArena *lastnf = ph->nfp2lasta[nf];
+    RtArena *lastnf = ar->nfp2lasta[nf];
     /* ao leaves the group of arenas with nf free pools. */
     if (lastnf == ao) {
         RtArena *p = ao->prevarena;
-        ph->nfp2lasta[nf] = (p != NULL && p->nfreepools == nf) ? p : NULL;
+        ar->nfp2lasta[nf] = (p != NULL && p->nfreepools == nf) ? p : NULL;
     }
     ao->nfreepools = ++nf;
 
@@ -309,21 +347,21 @@ rti_arena_give_pool(RtPoolHeap *ph, RtPool *pool)
         /* It was full, so it was on no list: it has the fewest free pools
          * of all, so it goes to the front.  (A one-pool arena would now be
          * wholly free: pool.h's geometry has 63.) */
-        ao->nextarena = ph->usable_arenas;
+        ao->nextarena = ar->usable_arenas;
         ao->prevarena = NULL;
-        if (ph->usable_arenas != NULL)
-            ph->usable_arenas->prevarena = ao;
-        ph->usable_arenas = ao;
-        if (ph->nfp2lasta[1] == NULL)
-            ph->nfp2lasta[1] = ao;
+        if (ar->usable_arenas != NULL)
+            ar->usable_arenas->prevarena = ao;
+        ar->usable_arenas = ao;
+        if (ar->nfp2lasta[1] == NULL)
+            ar->nfp2lasta[1] = ao;
     } else {
         /* Move it right past the last arena with nf - 1 free pools
          * (lastnf), unless it was that arena: it becomes the first of its
          * new group. */
-        if (ph->nfp2lasta[nf] == NULL)
-            ph->nfp2lasta[nf] = ao;
+        if (ar->nfp2lasta[nf] == NULL)
+            ar->nfp2lasta[nf] = ao;
         if (ao != lastnf) {
-            unlink_usable(ph, ao);
+            unlink_usable(ar, ao);
             ao->prevarena = lastnf;
             ao->nextarena = lastnf->nextarena;
             if (ao->nextarena != NULL)
@@ -334,27 +372,85 @@ rti_arena_give_pool(RtPoolHeap *ph, RtPool *pool)
     if (nf == ao->ntotalpools) {
         double now = rt_monotonic_s();
         ao->free_since = now > 0 ? now : 1e-9;  /* 0 means "in use" */
-        ph->nretained++;
-        rti_pool_decay(ph, now);
+        ar->nretained++;
+        decay_locked(ar, now);
     }
+    unlock(ar);
 }
 
 /* ==== trim ============================================================== */
 
-/* At a trim point, after pool.c gave back the cached blocks and the
+/* At a trim point, after pool.c gave back every heap's cached blocks and
  * retained pools: the retention rule runs (by_rule: a full collection), or
  * every retained arena goes (rt_alloc_trim). */
 void
-rti_arenas_trim(RtPoolHeap *ph, bool by_rule)
+rti_arenas_trim(RtArenas *ar, bool by_rule)
 {
+    lock(ar);
     if (by_rule) {
-        if (ph->nretained > 1)
-            rti_pool_decay(ph, rt_monotonic_s());
-        return;
+        if (ar->nretained > 1)
+            decay_locked(ar, rt_monotonic_s());
+    } else {
+        RtArena *ao;
+        while ((ao = oldest_retained(ar)) != NULL)
+            release_last(ar, ao);
+        ar->recent_peak = arenas_in_use(ar);
+        rti_arenas_check(ar);
     }
-    RtArena *ao;
-    while ((ao = oldest_retained(ph)) != NULL)
-        release_last(ph, ao);
-    ph->recent_peak = arenas_in_use(ph);
-    rti_pool_check(ph);
+    unlock(ar);
+}
+
+/* ==== validation (tests) ================================================ */
+
+#define CHECK RTI_POOL_CHECK
+
+/* Retention: the retained arenas are exactly the wholly free ones, at the
+ * tail of usable_arenas, the most recently freed first; nretained counts
+ * them. */
+static int
+validate_retained(const RtArenas *ar, char *err, size_t errlen)
+{
+    uint32_t n = 0;
+    double newer = 0;
+    for (const RtArena *a = ar->usable_arenas; a != NULL; a = a->nextarena) {
+        bool wholly_free = a->nfreepools == a->ntotalpools;
+        CHECK(wholly_free == (a->free_since != 0), "arena %p: %u of %u pools free, free since %g", (const void *)a,
+              a->nfreepools, a->ntotalpools, a->free_since);
+        if (wholly_free) {
+            CHECK(n == 0 || a->free_since <= newer, "retained arena %p is newer than the one before it",
+                  (const void *)a);
+            newer = a->free_since;
+            n++;
+        }
+    }
+    CHECK(n == ar->nretained, "%u retained arenas found, %u recorded", n, ar->nretained);
+    CHECK((int64_t)n <= ar->arenas_stat.current, "%u arenas retained of %lld mapped", n,
+          (long long)ar->arenas_stat.current);
+    return 0;
+}
+
+/* usable_arenas sorted by nfreepools with nfp2lasta consistent; each
+ * mapped arena in the map, its free pools counted right; retention. */
+int
+rti_arenas_validate(const RtArenas *ar, char *err, size_t errlen)
+{
+    const RtArena *prev = NULL;
+    for (const RtArena *a = ar->usable_arenas; a != NULL; prev = a, a = a->nextarena) {
+        CHECK(a->prevarena == prev, "arena %p has a broken prev link", (const void *)a);
+        CHECK(a->nfreepools > 0, "usable arena %p has no free pool", (const void *)a);
+        CHECK(prev == NULL || prev->nfreepools <= a->nfreepools, "usable_arenas not sorted at %p", (const void *)a);
+        bool last = a->nextarena == NULL || a->nextarena->nfreepools != a->nfreepools;
+        CHECK((ar->nfp2lasta[a->nfreepools] == a) == last, "nfp2lasta[%u] is wrong", a->nfreepools);
+    }
+    for (uint32_t a = 0; a < ar->maxarenas; a++) {
+        const RtArena *ao = &ar->arenas[a];
+        if (ao->address == 0)
+            continue;
+        CHECK(rti_arena_map_contains(&ar->map, (void *)ao->address), "arena %u is not in the map", a);
+        uint32_t nfree = (uint32_t)((ao->address + RT_ARENA_SIZE - (uintptr_t)ao->pool_address) / RT_POOL_SIZE);
+        for (const RtPool *f = ao->freepools; f != NULL; f = f->nextpool)
+            nfree++;
+        CHECK(nfree == ao->nfreepools, "arena %u: %u free pools found, %u recorded", a, nfree, ao->nfreepools);
+    }
+    return validate_retained(ar, err, errlen);
 }

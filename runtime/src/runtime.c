@@ -155,12 +155,20 @@ rt_fini(void)
     rti_gc_fini(&rt->gc);
     rti_classes_fini(rt);
 #if RT_RC_THREADED
+    RtPoolHeap *mine = rti_theap;
     rt_thread_detach();
-    rt_drain_pending();     /* what the merge freed, handed to us */
+    /* No thread is attached now, so every heap is at rest: the last frees
+     * (what the merge freed, handed to us; the debug backend's quarantine)
+     * use ours, or the first. */
+    rti_theap = mine != NULL ? mine : &rt->heap.pool;
+    rt_drain_pending();
     rti_threads_fini(&rt->threads);
 #endif
     rt->initialized = false;
     rti_heap_fini(&rt->heap);
+#if RT_RC_THREADED
+    rti_theap = NULL;
+#endif
 }
 
 bool rt_is_initialized(void) { return rti_runtime.initialized; }

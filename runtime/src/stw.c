@@ -54,9 +54,15 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
     ts->status = RTI_THREAD_RUNNING;
 }
 
+/* Stops this thread has made and not yet ended (a stop nests: statistics
+ * read inside a collection's callback stop the world again). */
+static _Thread_local int stopping;
+
 double
 rti_world_stop(void)
 {
+    if (stopping++ > 0)
+        return 0.0;
     RtThreads *threads = &rti_runtime.threads;
     RtWorld *w = &threads->world;
     RtThreadState *self = rti_tstate;
@@ -82,6 +88,9 @@ rti_world_stop(void)
 void
 rti_world_start(void)
 {
+    rti_assert(stopping > 0);
+    if (--stopping > 0)
+        return;
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
     rti_assert(w->active);
@@ -95,8 +104,8 @@ void
 rti_safepoint_slow(void)
 {
     RtThreadState *ts = rti_tstate;
-    if (ts == NULL)
-        return;     /* not attached: not counted, nothing to wait for */
+    if (ts == NULL || stopping > 0)
+        return;     /* not attached: not counted; or the world is stopped for us */
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
     if (w->active && ts->status == RTI_THREAD_RUNNING)

@@ -8,6 +8,7 @@
 #if RT_RC_THREADED
 
 _Thread_local RtThreadState *rti_tstate;
+_Thread_local RtPoolHeap *rti_theap;
 #if RT_RC_ATOMIC
 _Thread_local char rt_thread_anchor;     /* brc.c defines it when biased */
 #endif
@@ -61,7 +62,8 @@ rt_thread_attach(void)
 
 /* The first time a second thread attaches, the running threads are
  * stopped once, so that none is half way through an operation that took no
- * lock, and the heap lock goes on for good (thread.h).  World lock held. */
+ * lock, and the heap lock goes on for good for what still takes it
+ * (thread.h).  World lock held. */
 static void
 share_the_heap_locked(RtThreads *threads)
 {
@@ -72,10 +74,6 @@ share_the_heap_locked(RtThreads *threads)
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
     while (rti_world_others_running(threads, NULL))
         pthread_cond_wait(&w->parked, &w->lock);
-    /* The fast paths test these without a lock: they change only here,
-     * with every other thread parked. */
-    rti_runtime.heap.fast_small = 0;
-    rti_runtime.heap.pool_free = false;
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_SHARED, memory_order_seq_cst);
     w->active = false;
     atomic_fetch_and_explicit(&threads->mode, ~RTI_MODE_STOP, memory_order_release);
@@ -90,6 +88,7 @@ rti_thread_attach(RtRuntime *rt)
         rti_nomem();
         return -1;
     }
+
     ts->tid = rti_thread_id();
     ts->status = RTI_THREAD_RUNNING;
     pthread_mutex_init(&ts->merge.lock, NULL);
@@ -98,12 +97,23 @@ rti_thread_attach(RtRuntime *rt)
     while (w->active)       /* not registered yet: not waited for */
         pthread_cond_wait(&w->restarted, &w->lock);
     share_the_heap_locked(&rt->threads);
+    /* A heap, adopted while no collection runs (one trims the abandoned
+     * heaps): an attached thread allocates (pool_heap.c). */
+    ts->heap = rti_pool_heap_adopt(&rt->heap.arenas);
+    if (ts->heap == NULL) {
+        pthread_mutex_unlock(&w->lock);
+        pthread_mutex_destroy(&ts->merge.lock);
+        free(ts);
+        rti_nomem();
+        return -1;
+    }
     pthread_mutex_lock(&rt->threads.lock);
     ts->next = rt->threads.head;
     rt->threads.head = ts;
     pthread_mutex_unlock(&rt->threads.lock);
     pthread_mutex_unlock(&w->lock);
     rti_tstate = ts;
+    rti_theap = ts->heap;
     return 0;
 }
 
@@ -143,6 +153,8 @@ rt_thread_detach(void)
     rti_brc_merge_queue(ts);
     rti_no_collect = false;
 #endif
+    rti_pool_heap_abandon(ts->heap);    /* blocks still live (pool_heap.c) */
+    rti_theap = NULL;
     rti_tstate = NULL;
     pthread_cond_broadcast(&w->parked);
     pthread_mutex_unlock(&w->lock);

@@ -9,6 +9,9 @@
  * What a thread state holds today:
  *   - its id (rt_thread_id(): the address of a thread-local byte), which is
  *     what the biased variant's ob_tid records;
+ *   - its pool heap (pool_heap.c): its size-class pools and free caches,
+ *     used without a lock (also reached as rti_theap); adopted at attach,
+ *     abandoned at detach with its blocks still live;
  *   - the biased variant's merge queue: objects whose shared count went
  *     below zero while this thread owned them (brc.c), each holding one
  *     reference, merged by this thread at its next drain;
@@ -21,14 +24,18 @@
  * thread parks at its next safepoint (object allocation, and
  * rt_thread_safepoint) until the world starts again.
  *
- * The heap lock: while one thread is attached, the allocator, the type
- * statistics and the collector's lists are used without a lock, as in the
- * single-threaded build.  When a second thread attaches, the world is
- * stopped once (so that no thread is half way through an unlocked
- * operation), `shared` is set for good, and from then on those operations
- * take the heap lock (rti_heap_lock).  Per-thread heaps will replace this.
+ * The heap lock: the pool allocator takes none (each thread its own heap;
+ * the shared arenas have their own lock, pool_arena.c).  While one thread
+ * is attached, the type statistics and the collector's lists are used
+ * without a lock, as in the single-threaded build.  When a second thread
+ * attaches, the world is stopped once (so that no thread is half way
+ * through an unlocked operation), `shared` is set for good, and from then
+ * on those operations take the heap lock (rti_heap_lock), as do the other
+ * backends' calls and fault injection.  Reading every heap's statistics,
+ * and trimming them, stops the world.
  *
- * Locking order: world lock, then registry lock, then heap lock.  The
+ * Locking order: world lock, then registry lock, then heap lock, then the
+ * arenas' lock.  The
  * registry lock guards the list and every push onto a merge queue (so that
  * a thread that has left the registry gets no more pushes); a thread's
  * queue lock guards its queue against its own drain.
@@ -37,6 +44,7 @@
 #define RT_THREAD_INTERNAL_H
 
 #include "rt/rt.h"
+#include "pool.h"
 
 /* The bits of RtThreads.mode (zero in the nonatomic variant). */
 enum { RTI_MODE_SHARED = 1u, RTI_MODE_STOP = 2u };
@@ -56,6 +64,7 @@ enum { RTI_THREAD_RUNNING, RTI_THREAD_BLOCKED, RTI_THREAD_PARKED };
 
 typedef struct RtThreadState {
     uintptr_t tid;
+    RtPoolHeap *heap;               /* its pool heap (pool_heap.c), also rti_theap */
     struct RtThreadState *next;     /* the registry */
     RtMergeQueue merge;
     int status;                     /* RTI_THREAD_*, under the world lock */

@@ -376,7 +376,7 @@ static void
 validate(void)
 {
     char err[256];
-    if (rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) != 0)
+    if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) != 0)
         fail("pool invariant broken: %s", err);
 }
 

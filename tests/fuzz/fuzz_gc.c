@@ -490,7 +490,7 @@ finish(void)
         if (ts[i].live != 0)
             fg_fail("%lld %s objects left after the teardown", (long long)ts[i].live, ts[i].name);
     char err[256];
-    if (rti_pool_validate(&rti_runtime.heap.pool, err, sizeof err) != 0)
+    if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) != 0)
         fg_fail("pool invariant broken: %s", err);
     RtAllocStats st;
     rt_alloc_stats(&st);

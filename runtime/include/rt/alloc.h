@@ -105,10 +105,17 @@ typedef struct RtAllocStats {
     uint64_t faults_injected; /* allocations failed on purpose */
 } RtAllocStats;
 
+/* The totals of every thread's heap (in the threaded variants, read with
+ * the world stopped once a second thread has attached). */
 void rt_alloc_stats(RtAllocStats *stats);
 /* The same without the per-class figures ('classes', 'small_bytes' are
  * zero), which need a walk over every pool: cheap enough to call often. */
 void rt_alloc_stats_counts(RtAllocStats *stats);
+/* The calling thread's heap alone: its own small and large counts (a block
+ * freed by another thread counts in that thread's heap), beside the shared
+ * pools and arenas; like rt_alloc_stats_counts.  Zero on a thread not
+ * attached. */
+void rt_alloc_stats_thread(RtAllocStats *stats);
 /* Print like sys._debugmallocstats(); rows end in "ok" or "not all freed". */
 void rt_alloc_print_stats(FILE *out);
 

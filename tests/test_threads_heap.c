@@ -1,0 +1,368 @@
+/* test_threads_heap.c -- per-thread heaps (pool_heap.c) in the threaded
+ * variants: blocks that change threads, threads that leave with blocks
+ * still live (run under ThreadSanitizer by scripts/test).
+ *
+ *   abandoned_heap_is_adopted: a thread allocates and detaches with its
+ *     blocks live; its heap goes onto the abandoned list; another thread
+ *     frees half of them (through the abandoned heap's delayed list); the
+ *     next thread to attach adopts that very heap, collects the delayed
+ *     blocks and frees the rest; the heap validates, nothing is left.
+ *   cross_thread_frees_take_the_delayed_list: blocks freed by a thread
+ *     that does not own their pools wait on the owner's delayed list (past
+ *     the freeing thread's cache) until the owner's next slow path gives
+ *     them back; each heap counts its own operations, the totals all.
+ *   blocks_change_threads_in_two_waves: 8 threads allocate blocks of every
+ *     size (small and large), each with its id and a pattern, and pass them
+ *     to each other; the receiver checks the pattern (a block handed out
+ *     twice would show) and frees it.  The first wave leaves with blocks
+ *     still in the mailboxes; the second adopts their heaps and drains
+ *     them.  Every block is freed exactly once; the heap validates between
+ *     the waves and after (at RT_DEBUG=2 also on every slow path).
+ *
+ * No test sleeps: threads wait on flags they spin on at a safepoint, or on
+ * joins.
+ */
+#include "testhelper.h"
+#include "../runtime/src/internal.h"
+#include "prng.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#if !RT_RC_THREADED
+#error "test_threads_heap runs a threaded variant"
+#endif
+
+static bool
+heap_valid(void)
+{
+    char err[256];
+    if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) == 0)
+        return true;
+    fprintf(stderr, "     heap: %s\n", err);
+    return false;
+}
+
+static int64_t
+blocks_in_use(void)
+{
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    return st.blocks.current;
+}
+
+/* Run fn on a new attached thread and wait for it (blocked meanwhile, so
+ * that its attach and its collections need not wait for us). */
+static void
+run_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, fn, arg);
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+}
+
+/* ==== an abandoned heap is adopted ======================================= */
+
+#define KEPT 1000
+static void *kept[KEPT];
+static RtPoolHeap *_Atomic heap_seen;
+
+static void *
+allocate_and_leave(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = 0; i < KEPT; i++)
+        kept[i] = rt_malloc(48);
+    rt_thread_detach();
+    return NULL;
+}
+
+static void *
+adopt_and_free(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = KEPT / 2; i < KEPT; i++)
+        rt_free(kept[i]);
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(abandoned_heap_is_adopted)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtArenas *ar = &rti_runtime.heap.arenas;
+    rt_alloc_trim();
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    uint32_t pools_before = st.classes[RTI_SIZE_CLASS(48)].pools;
+    int64_t before = blocks_in_use();
+    run_thread(allocate_and_leave, NULL);
+    RtPoolHeap *left = atomic_load(&heap_seen);
+    REQUIRE(left != NULL && left != rti_theap);
+    for (int i = 0; i < KEPT; i++)
+        REQUIRE(kept[i] != NULL);
+    CHECK(ar->abandoned == left);
+    CHECK_EQ(blocks_in_use(), before + KEPT);
+    /* Freed here: past this thread's cache, onto the abandoned heap's
+     * delayed list. */
+    for (int i = 0; i < KEPT / 2; i++)
+        rt_free(kept[i]);
+    CHECK(atomic_load(&left->delayed) != NULL);
+    CHECK(heap_valid());
+    run_thread(adopt_and_free, NULL);
+    CHECK(atomic_load(&heap_seen) == left);             /* the same heap, adopted */
+    CHECK(atomic_load(&left->delayed) == NULL);         /* collected at adoption */
+    CHECK(ar->abandoned == left);                       /* and left again */
+    CHECK_EQ(blocks_in_use(), before);
+    CHECK(heap_valid());
+    rt_alloc_trim();
+    CHECK(heap_valid());
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.classes[RTI_SIZE_CLASS(48)].pools, pools_before);  /* its pools back to the arenas */
+    rt_fini();
+}
+
+/* ==== frees from another thread wait on the delayed list ================= */
+
+#define HANDED 2000
+static void *handed[HANDED];
+static atomic_int step;
+static atomic_bool collected;
+static RtAllocStats owner_stats;
+
+static void
+wait_for_step(int n)
+{
+    while (atomic_load(&step) < n)
+        rt_thread_safepoint();
+}
+
+static void *
+owner(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = 0; i < HANDED; i++)
+        handed[i] = rt_malloc(64);
+    atomic_store(&step, 1);
+    wait_for_step(2);       /* the main thread freed them */
+    /* The next slow path -- a refill, at most a carve batch away -- gives
+     * the delayed blocks back. */
+    void *more[RT_POOL_SIZE / 64];
+    int n = 0;
+    while (n < (int)(sizeof more / sizeof more[0]) && atomic_load(&rti_theap->delayed) != NULL)
+        more[n++] = rt_malloc(64);
+    atomic_store(&collected, atomic_load(&rti_theap->delayed) == NULL);
+    while (n > 0)
+        rt_free(more[--n]);
+    rt_alloc_stats_thread(&owner_stats);
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(cross_thread_frees_take_the_delayed_list)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    atomic_store(&step, 0);
+    atomic_store(&collected, false);
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, owner, NULL);
+    while (atomic_load(&step) < 1)
+        ;
+    rt_thread_block_end();
+    RtPoolHeap *theirs = atomic_load(&heap_seen);
+    RtAllocStats mine;
+    rt_alloc_stats_thread(&mine);
+    uint64_t freed_before = mine.small.freed;
+    for (int i = 0; i < HANDED; i++)
+        rt_free(handed[i]);
+    /* All but a cache's worth went onto the owner's delayed list. */
+    size_t delayed = 0;
+    for (RtBlock *b = atomic_load(&theirs->delayed); b != NULL; delayed++) {
+        RTI_UNPOISON(b, sizeof *b);
+        RtBlock *next = b->next;
+        RTI_POISON(b, sizeof *b);
+        b = next;
+    }
+    CHECK(delayed >= HANDED - RTI_CACHE_SIZE && delayed <= HANDED);
+    rt_alloc_stats_thread(&mine);
+    CHECK_EQ(mine.small.freed - freed_before, HANDED);  /* counted by the freeing heap */
+    atomic_store(&step, 2);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    CHECK(atomic_load(&collected));
+    CHECK(owner_stats.small.allocated >= HANDED);
+    CHECK(owner_stats.small.current >= HANDED);         /* its own count: freed elsewhere */
+    RtAllocStats total;
+    rt_alloc_stats(&total);
+    CHECK_EQ(total.small.current, total.small.allocated - total.small.freed);
+    rt_alloc_trim();
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
+/* ==== blocks change threads, in two waves ================================ */
+
+#define WAVE 8
+#define PER_THREAD 4000
+#define BLOCKS (2 * WAVE * PER_THREAD)
+#define MAILBOX 512
+#define MAILBOXES WAVE
+#include "mailbox.h"
+
+static atomic_int block_freed[BLOCKS];
+static atomic_int next_block, failures;
+
+/* A block of size bytes: its id, then a pattern made from it. */
+static void *
+block_new(RtPrng *r)
+{
+    size_t size = sizeof(int) + 1 + (size_t)rt_prng_below(r, rt_prng_below(r, 8) ? 200 : 700);
+    int id = atomic_fetch_add(&next_block, 1);
+    uint8_t *p = rt_malloc(size);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, &id, sizeof id);
+    p[sizeof id] = (uint8_t)size;
+    memset(p + sizeof id + 1, (uint8_t)id, size - sizeof id - 1);
+    return p;
+}
+
+/* Check the pattern and free; false if another live block shared memory
+ * with this one. */
+static bool
+block_free(uint8_t *p)
+{
+    int id;
+    memcpy(&id, p, sizeof id);
+    bool ok = id >= 0 && id < BLOCKS;
+    if (ok) {
+        atomic_fetch_add(&block_freed[id], 1);
+        for (size_t i = sizeof id + 1; i < (size_t)(uint8_t)p[sizeof id] && ok; i++)
+            ok = p[i] == (uint8_t)id;
+    }
+    rt_free(p);
+    return ok;
+}
+
+typedef struct Worker {
+    int me;
+    bool drain;         /* the second wave: empty the box at the end */
+} Worker;
+
+static void *
+wave_worker(void *arg)
+{
+    Worker *w = arg;
+    if (rt_thread_attach() != 0) {
+        atomic_fetch_add(&failures, 1);
+        return NULL;
+    }
+    RtPrng r;
+    rt_prng_seed(&r, (uint64_t)w->me * 104729 + (w->drain ? 2 : 1));
+    for (int i = 0; i < PER_THREAD; i++) {
+        void *p = block_new(&r);
+        if (p == NULL) {
+            atomic_fetch_add(&failures, 1);
+            break;
+        }
+        int to = (w->me + 1 + (int)rt_prng_below(&r, WAVE - 1)) % WAVE;
+        if (!post(to, p) && !block_free(p))
+            atomic_fetch_add(&failures, 1);
+        void *got = rt_prng_below(&r, 3) ? take(w->me) : NULL;
+        if (got != NULL && !block_free(got))
+            atomic_fetch_add(&failures, 1);
+        if (rt_prng_below(&r, 1000) == 0)
+            rt_gc_collect(2);           /* trims every heap, the world stopped */
+        if (rt_prng_below(&r, 2000) == 0) {
+            RtAllocStats st;
+            rt_alloc_stats(&st);        /* reads every heap, the world stopped */
+        }
+        rt_thread_safepoint();
+    }
+    void *got;
+    while (w->drain && (got = take(w->me)) != NULL)
+        if (!block_free(got))
+            atomic_fetch_add(&failures, 1);
+    rt_thread_detach();
+    return NULL;
+}
+
+static void
+run_wave(bool drain)
+{
+    pthread_t t[WAVE];
+    Worker w[WAVE];
+    rt_thread_block_begin();
+    for (int k = 0; k < WAVE; k++) {
+        w[k] = (Worker){k, drain};
+        pthread_create(&t[k], NULL, wave_worker, &w[k]);
+    }
+    for (int k = 0; k < WAVE; k++)
+        pthread_join(t[k], NULL);
+    rt_thread_block_end();
+}
+
+TEST(blocks_change_threads_in_two_waves)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_alloc_trim();
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    int64_t pools_before = st.pools.current;
+    atomic_store(&next_block, 0);
+    atomic_store(&failures, 0);
+    for (int i = 0; i < BLOCKS; i++)
+        atomic_store(&block_freed[i], 0);
+    boxes_init();
+    run_wave(false);
+    int left = 0;
+    for (int k = 0; k < WAVE; k++)
+        left += boxes[k].n;
+    CHECK(left > 0);                    /* the first wave left blocks live */
+    CHECK(rti_runtime.heap.arenas.abandoned != NULL);
+    CHECK(heap_valid());
+    run_wave(true);
+    for (int k = 0; k < WAVE; k++) {     /* posted to threads that had left */
+        void *got;
+        while ((got = take(k)) != NULL)
+            CHECK(block_free(got));
+    }
+    CHECK_EQ(atomic_load(&failures), 0);
+    int made = atomic_load(&next_block), once = 0;
+    for (int i = 0; i < made; i++)
+        once += atomic_load(&block_freed[i]) == 1;
+    CHECK_EQ(once, made);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_alloc_trim();
+    CHECK(heap_valid());
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.pools.current, pools_before);
+    printf("     %d blocks over %d threads in two waves\n", made, 2 * WAVE);
+    boxes_fini();
+    rt_fini();
+}
+
+int
+main(void)
+{
+    RUN(abandoned_heap_is_adopted);
+    RUN(cross_thread_frees_take_the_delayed_list);
+    RUN(blocks_change_threads_in_two_waves);
+    return rt_test_summary();
+}
