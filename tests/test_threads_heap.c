@@ -18,6 +18,11 @@
  *     still in the mailboxes; the second adopts their heaps and drains
  *     them.  Every block is freed exactly once; the heap validates between
  *     the waves and after (at RT_DEBUG=2 also on every slow path).
+ *   collector_lists_follow_the_heaps: once threads share the runtime, GC
+ *     objects made on a thread live on its heap's lists and count in its
+ *     heap; after it leaves, the counts, the type statistics, freeze and
+ *     unfreeze see them (summed over the heaps), and another thread
+ *     untracks and frees them (its home's lock), exactly once.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -29,6 +34,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+
+#define COUNTED_NODE_MAX 1000
+#include "counted_node.h"
 
 #if !RT_RC_THREADED
 #error "test_threads_heap runs a threaded variant"
@@ -358,11 +366,85 @@ TEST(blocks_change_threads_in_two_waves)
     rt_fini();
 }
 
+/* ==== the collector's lists follow the heaps ============================= */
+
+#define NODES 1000
+static RtObject *nodes[NODES];
+
+static void *
+make_nodes(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = 0; i < NODES; i++) {
+        Node *n = (Node *)rt_object_new(&node_type);
+        if (n == NULL)
+            break;
+        n->id = i;
+        rt_gc_track((RtObject *)n);
+        nodes[i] = (RtObject *)n;
+    }
+    rt_thread_detach();
+    return NULL;
+}
+
+static uint64_t
+objects_allocated(void)
+{
+    RtTypeStats st[RT_MAX_TYPES];
+    size_t n = rt_type_stats(st, RT_MAX_TYPES);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
+        sum += st[i].allocated;
+    return sum;
+}
+
+TEST(collector_lists_follow_the_heaps)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();                    /* the counts below are exact */
+    rt_gc_collect(2);
+    for (int i = 0; i < NODES; i++)
+        atomic_store(&node_freed[i], 0);
+    uint64_t before = objects_allocated();
+    intptr_t count[RT_GC_GENERATIONS];
+    run_thread(make_nodes, NULL);
+    RtThreadHeap *theirs = (RtThreadHeap *)atomic_load(&heap_seen);
+    for (int i = 0; i < NODES; i++)
+        REQUIRE(nodes[i] != NULL && rt_gc_is_tracked(nodes[i]));
+    CHECK(rti_heap_shared());
+    CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[0]), NODES);       /* its home's young list */
+    CHECK_EQ(rti_gc_list_size(&rti_runtime.gc.gen[0].head), 0);
+    rt_gc_get_count(count);
+    CHECK_EQ(count[0], NODES);          /* its batches and the rest, at detach */
+    CHECK_EQ(objects_allocated() - before, NODES);
+    rt_gc_freeze();
+    CHECK_EQ(rt_gc_get_freeze_count(), NODES);
+    rt_gc_unfreeze();
+    CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[RT_GC_GENERATIONS - 1]), NODES);
+    rt_gc_enable();
+    CHECK(rt_gc_collect(0) == 0);       /* all alive: nothing collected, they stay home */
+    CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[RT_GC_GENERATIONS - 1]), NODES);
+    for (int i = 0; i < NODES; i++)     /* untracked and freed here: their home's lock */
+        rt_decref(nodes[i]);
+    CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[RT_GC_GENERATIONS - 1]), 0);
+    int once = 0;
+    for (int i = 0; i < NODES; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    CHECK_EQ(once, NODES);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
 int
 main(void)
 {
     RUN(abandoned_heap_is_adopted);
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
+    RUN(collector_lists_follow_the_heaps);
     return rt_test_summary();
 }

@@ -123,7 +123,15 @@ rti_heap_init(RtHeap *heap, RtAllocKind backend, double arena_decay_s)
     memset(heap, 0, sizeof *heap);
     heap->backend = backend;
     heap->vt = vt;
-    if (rti_pools_init(&heap->arenas, &heap->pool, arena_decay_s) < 0) {
+#if RT_RC_THREADED
+    /* No heap yet: each thread gets one at attach (pool_heap.c). */
+    heap->arenas.heap_size = sizeof(RtThreadHeap);
+    heap->arenas.on_heap_init = rti_thread_heap_init;
+    RtPoolHeap *first = NULL;
+#else
+    RtPoolHeap *first = &heap->pool;
+#endif
+    if (rti_pools_init(&heap->arenas, first, arena_decay_s) < 0) {
         rt_error_set(RT_ERR_NOMEM, "cannot reserve the arena map");
         return -1;
     }
@@ -137,7 +145,11 @@ rti_heap_fini(RtHeap *heap)
 {
     if (heap->backend == RT_ALLOC_DEBUG)
         rti_debug_flush(heap);
+#if RT_RC_THREADED
+    rti_pools_fini(&heap->arenas, NULL);
+#else
     rti_pools_fini(&heap->arenas, &heap->pool);
+#endif
     heap->fast_small = 0;
     heap->pool_free = false;
 }

@@ -18,10 +18,12 @@
  * timed on the monotonic clock, logged for pause statistics, and reported to
  * the callbacks.  The passes themselves are in gc_passes.c.
  *
- * Threads (thread.h): once a second thread has attached, the counts and
- * lists change under the heap lock, and a collection -- by whichever
- * thread's allocation crossed the threshold -- stops the world first
- * (stw.c).  Its pause is logged in two parts: the time the other threads
+ * Threads (thread.h): once a second thread has attached, each tracked
+ * object lives on its home heap's lists and each thread counts its own
+ * allocations (gc_heap.c); a collection -- by whichever thread's count
+ * crossed the threshold -- stops the world first (stw.c), gathers the
+ * heaps' generations it collects onto the global lists, and sends the
+ * survivors home at the end.  Its pause is logged in two parts: the time the other threads
  * took to reach a safepoint, and the collection itself.  With the world
  * stopped, every thread's merge queue is merged before and after the
  * passes, so that counts are exact and cycles die at once.
@@ -145,6 +147,14 @@ validate_generations(RtGcState *gc, int last, bool permanent)
     }
     if (permanent)
         RTI_GC_VALIDATE(&gc->permanent, false, false);
+#if RT_RC_THREADED && RT_DEBUG >= 2
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        for (int i = 0; i <= last; i++)
+            RTI_GC_VALIDATE(&((RtThreadHeap *)ph)->gc.lists[i], false, false);
+        if (permanent)
+            RTI_GC_VALIDATE(&((RtThreadHeap *)ph)->gc.lists[RTI_GC_PERMANENT], false, false);
+    }
+#endif
     (void)gc, (void)last, (void)permanent;
 }
 
@@ -154,6 +164,11 @@ static intptr_t
 collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncollectable)
 {
     int touched = generation + 1 < RT_GC_GENERATIONS ? generation + 1 : generation;
+    bool homes = rti_heap_shared();     /* the objects live on their heaps' lists */
+#if RT_RC_THREADED
+    if (homes)
+        rti_gc_gather(gc, generation);
+#endif
     validate_generations(gc, touched, false);
     if (generation + 1 < RT_GC_GENERATIONS)
         gc->gen[generation + 1].count += 1;
@@ -163,6 +178,11 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
         rti_gc_list_merge(&gc->gen[i].head, &gc->gen[generation].head);
     RtGcHead *young = &gc->gen[generation].head;
     RtGcHead *old = generation + 1 < RT_GC_GENERATIONS ? &gc->gen[generation + 1].head : young;
+    RtGcHead kept;      /* with homes: the survivors, sent home at the end */
+    if (homes && young != old) {
+        rti_gc_list_init(&kept);
+        old = &kept;
+    }
 
     RtGcHead unreachable;
     RtGcScan scan = rti_gc_deduce_unreachable(young, &unreachable);
@@ -203,6 +223,10 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
          * lists; it ends at 0 too. */
         gc->gen[0].count = 0;
     }
+#if RT_RC_THREADED
+    if (homes)
+        rti_gc_distribute(gc, old, touched);
+#endif
 
     validate_generations(gc, touched, false);
     RtGcGenStats *st = &gc->stats[generation];
@@ -253,6 +277,10 @@ collect_stopped(RtGcState *gc, int generation)
     bool stop = rti_heap_shared();
     double safepoint = stop ? rti_world_stop() : 0.0;
     rti_drain_all();
+#if RT_RC_THREADED
+    if (stop)
+        rti_gc_fold_counts(gc);
+#endif
     intptr_t n = 0;
     if (generation < 0)
         collect_generations(gc, safepoint);
@@ -335,10 +363,14 @@ rt_gc_collect(int generation)
 void
 rt_gc_get_count(intptr_t count[RT_GC_GENERATIONS])
 {
-    bool held = rti_heap_lock();
+    bool stopped = rti_world_stop_shared();
+#if RT_RC_THREADED
+    if (stopped)
+        rti_gc_fold_counts(state());
+#endif
     for (int i = 0; i < RT_GC_GENERATIONS; i++)
         count[i] = state()->gen[i].count;
-    rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
 }
 
 void
@@ -403,22 +435,48 @@ void
 rt_gc_freeze(void)
 {
     RtGcState *gc = state();
+    bool stopped = rti_world_stop_shared();
+#if RT_RC_THREADED
+    if (stopped) {
+        rti_gc_fold_counts(gc);
+        for (int i = 0; i < RT_GC_GENERATIONS; i++)
+            rti_gc_heaps_move(i, RTI_GC_PERMANENT);
+    }
+#endif
     for (int i = 0; i < RT_GC_GENERATIONS; i++) {
         rti_gc_list_merge(&gc->gen[i].head, &gc->permanent);
         gc->gen[i].count = 0;
     }
     validate_generations(gc, RT_GC_GENERATIONS - 1, true);
+    rti_world_start_shared(stopped);
 }
 
 void
 rt_gc_unfreeze(void)
 {
     RtGcState *gc = state();
+    bool stopped = rti_world_stop_shared();
+#if RT_RC_THREADED
+    if (stopped)
+        rti_gc_heaps_move(RTI_GC_PERMANENT, RT_GC_GENERATIONS - 1);
+#endif
     rti_gc_list_merge(&gc->permanent, &gc->gen[RT_GC_GENERATIONS - 1].head);
     validate_generations(gc, RT_GC_GENERATIONS - 1, true);
+    rti_world_start_shared(stopped);
 }
 
-intptr_t rt_gc_get_freeze_count(void) { return rti_gc_list_size(&state()->permanent); }
+intptr_t
+rt_gc_get_freeze_count(void)
+{
+    bool stopped = rti_world_stop_shared();
+    intptr_t n = rti_gc_list_size(&state()->permanent);
+#if RT_RC_THREADED
+    if (stopped)
+        n += rti_gc_heaps_size(RTI_GC_PERMANENT);
+#endif
+    rti_world_start_shared(stopped);
+    return n;
+}
 
 bool
 rt_gc_is_tracked(const RtObject *op)
@@ -432,15 +490,21 @@ rt_gc_is_finalized(const RtObject *op)
     return (RT_TYPE(op)->flags & RT_TYPE_GC) && rti_gc_finalized(RTI_AS_GC(op));
 }
 
+/* Alone, the global lists with no lock; once threads share the runtime,
+ * the object's home's (gc_heap.c). */
 void
 rt_gc_track(RtObject *op)
 {
     rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_track on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
-    bool held = rti_heap_lock();
+#if RT_RC_THREADED
+    if (rti_heap_shared()) {
+        rti_gc_track_shared(g);
+        return;
+    }
+#endif
     if (!rti_gc_tracked(g))
         rti_gc_list_append(g, &state()->gen[0].head);
-    rti_heap_unlock(held);
 }
 
 void
@@ -448,10 +512,14 @@ rt_gc_untrack(RtObject *op)
 {
     rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_untrack on an object of a type without RT_TYPE_GC");
     RtGcHead *g = RTI_AS_GC(op);
-    bool held = rti_heap_lock();
+#if RT_RC_THREADED
+    if (rti_heap_shared()) {
+        rti_gc_untrack_shared(g);
+        return;
+    }
+#endif
     if (rti_gc_tracked(g))
         rti_gc_list_remove(g);
-    rti_heap_unlock(held);
 }
 
 void

@@ -48,6 +48,9 @@
 
 #include "rt/gc.h"
 #include "debug.h"
+#if RT_RC_THREADED
+#include <stdatomic.h>
+#endif
 
 typedef struct RtGcHead {
     uintptr_t gc_next;
@@ -201,9 +204,26 @@ typedef struct RtGcPauseLog {
     double safepoint_total, safepoint_max;
 } RtGcPauseLog;
 
+#if RT_RC_THREADED
+/* A thread heap's share of the collector's lists (gc_heap.c): once threads
+ * share the runtime, a tracked object from the pools lives on the lists of
+ * its pool's heap (its home), under the heap's spin lock. */
+#define RTI_GC_PERMANENT RT_GC_GENERATIONS      /* lists[] index of the frozen */
+typedef struct RtGcHeap {
+    atomic_int lock;
+    RtGcHead lists[RT_GC_GENERATIONS + 1];      /* generations, then the permanent one */
+    intptr_t delta;         /* allocations - deallocations not yet in the count */
+} RtGcHeap;
+#endif
+
 typedef struct RtGcState {
     RtGcGeneration gen[RT_GC_GENERATIONS];
     RtGcHead permanent;             /* frozen objects */
+#if RT_RC_THREADED
+    /* The heaps' deltas added up (gc_heap.c), into gen[0].count when the
+     * world stops. */
+    atomic_intptr_t pending0;
+#endif
     RtGcGenStats stats[RT_GC_GENERATIONS];
     bool enabled;
     bool collecting;

@@ -47,6 +47,21 @@ typedef struct RtTypeCounters {
     int64_t unused;         /* pad to 64 bytes: a row is found by a shift */
 } RtTypeCounters;
 
+#if RT_RC_THREADED
+/* What a thread owns in the threaded variants, one block that moves with
+ * it: adopted at attach, abandoned at detach (pool_heap.c).  Its pools and
+ * caches (rti_theap points here), its share of the collector's lists
+ * (gc_heap.c) and its rows of the type statistics (object.c), which
+ * rt_type_stats sums with the runtime's. */
+typedef struct RtThreadHeap {
+    RtPoolHeap pool;        /* first: every heap pointer is to this */
+    RtGcHeap gc;
+    RtTypeCounters types[RT_MAX_TYPES];
+} RtThreadHeap;
+/* The arenas' hook for a new heap (gc_heap.c). */
+void rti_thread_heap_init(RtPoolHeap *ph);
+#endif
+
 typedef struct RtFault {
     uint64_t countdown;     /* allocations left before the failure; 0 = off */
     bool persistent;        /* keep failing once fired */
@@ -74,10 +89,11 @@ typedef struct RtHeap {
     RtFault fault;
     RtStatCount blocks;     /* blocks of non-pool backends */
     RtArenas arenas;        /* the pools' arenas, shared by every heap */
-    /* The first heap of the pools (pool and debug backends): the only one
-     * in the nonatomic variant; in the threaded ones, the first attached
-     * thread's, and each thread's is rti_theap (pool_heap.c). */
+#if !RT_RC_THREADED
+    /* The pools' heap (pool and debug backends); in the threaded variants
+     * each attached thread has one (RtThreadHeap, rti_theap). */
     RtPoolHeap pool;
+#endif
     RtDebugHeap debug;
 } RtHeap;
 
@@ -111,6 +127,7 @@ rti_pool_heap(void)
     rti_assert_msg(rti_theap != NULL, "a thread not attached (rt_thread_attach) allocates or frees");
     return rti_theap;
 }
+static inline RtThreadHeap *rti_thread_heap(void) { return (RtThreadHeap *)rti_pool_heap(); }
 #else
 static inline RtPoolHeap *rti_pool_heap(void) { return &rti_runtime.heap.pool; }
 #endif
@@ -300,7 +317,30 @@ void rti_gc_on_free(RtGcState *gc);
 /* Free what other threads dropped and merge every thread's queue: with the
  * world stopped, or alone (object.c). */
 size_t rti_drain_all(void);
-
+#if RT_RC_THREADED
+/* ---- the collector's per-heap lists and counts (gc_heap.c), once
+ * threads share the runtime ---- */
+void rti_gc_track_shared(RtGcHead *g);
+void rti_gc_untrack_shared(RtGcHead *g);
+/* Count an allocation (+1: may collect) or a deallocation (-1) of a GC
+ * object on the calling thread. */
+void rti_gc_count_shared(RtGcState *gc, int delta);
+/* The world stopped: every tracked object to its home's lists (the first
+ * time threads share the runtime); every heap's generations 0..generation
+ * onto the global list of 'generation' (a collection starts); the objects
+ * of list to their homes' generation 'generation' (it ends); the heaps'
+ * counts into generation 0's. */
+void rti_gc_share(RtGcState *gc);
+void rti_gc_gather(RtGcState *gc, int generation);
+void rti_gc_distribute(RtGcState *gc, RtGcHead *list, int generation);
+void rti_gc_fold_counts(RtGcState *gc);
+/* Every heap's list 'from' onto its list 'to' (freeze, unfreeze); the
+ * objects on every heap's list 'which'. */
+void rti_gc_heaps_move(int from, int to);
+intptr_t rti_gc_heaps_size(int which);
+/* A detaching thread's count into the shared one. */
+void rti_gc_heap_leave(RtThreadHeap *th);
+#endif
 
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */

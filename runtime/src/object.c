@@ -14,7 +14,10 @@
  * of live objects and bytes are taken at sample points -- each time the
  * pool refills an allocation list or takes a pool (rti_pool_sample), and
  * each rt_type_stats call -- so a peak is a lower bound, at most one pool
- * refill's worth short for objects from the pools.
+ * refill's worth short for objects from the pools.  Once threads share the
+ * runtime (the threaded variants), each thread heap has its own rows
+ * (RtThreadHeap.types), updated without a lock; rt_type_stats stops the
+ * world and sums them with the runtime's, and only it samples the peaks.
  *
  * Deallocation in the atomic variant: the thread that drops the last
  * reference may not be the runtime's owner, and the allocator and collector
@@ -36,13 +39,37 @@ block_size(const RtType *type, intptr_t nitems)
     return type->basic_size + (size_t)nitems * type->item_size + ((type->flags & RT_TYPE_GC) ? sizeof(RtGcHead) : 0);
 }
 
-/* Every row's peaks (the heap lock held once threads share the heap). */
+/* A type's counts: the runtime's row, and once threads share the runtime
+ * every thread heap's row added (the world stopped, or alone). */
+static void
+row_sum(uint32_t id, uint64_t *allocated, uint64_t *freed, int64_t *bytes)
+{
+    const RtTypeCounters *c = &rti_runtime.types[id];
+    *allocated = c->allocated;
+    *freed = c->freed;
+    *bytes = c->bytes;
+#if RT_RC_THREADED
+    if (rti_heap_shared()) {
+        for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+            const RtTypeCounters *t = &((RtThreadHeap *)ph)->types[id];
+            *allocated += t->allocated;
+            *freed += t->freed;
+            *bytes += t->bytes;
+        }
+    }
+#endif
+}
+
+/* Every row's peaks (the world stopped once threads share the runtime). */
 static void
 sample_peaks(void)
 {
     for (uint32_t id = 0; id < rti_runtime.ntypes; id++) {
         RtTypeCounters *c = &rti_runtime.types[id];
-        int64_t live = (int64_t)(c->allocated - c->freed), bytes = live * c->unit + c->bytes;
+        uint64_t allocated, freed;
+        int64_t owned;
+        row_sum(id, &allocated, &freed, &owned);
+        int64_t live = (int64_t)(allocated - freed), bytes = live * c->unit + owned;
         if (live > c->live_peak)
             c->live_peak = live;
         if (bytes > c->bytes_peak)
@@ -51,8 +78,8 @@ sample_peaks(void)
 }
 
 /* A sample point of the pools (RtTypeCounters): the peaks -- but once
- * threads share the heap, only at rt_type_stats (the counters change under
- * the heap lock, which a pool's slow path does not take). */
+ * threads share the runtime, only at rt_type_stats (the other threads'
+ * rows change meanwhile). */
 static void
 sample_point(void)
 {
@@ -60,15 +87,21 @@ sample_point(void)
         sample_peaks();
 }
 
+/* A slot for a new type's row; its rows start at zero (the world stopped
+ * once threads share the runtime, for theirs). */
 int
 rti_type_register(RtType *type)
 {
-    bool held = rti_heap_lock();
+    bool stopped = rti_world_stop_shared();
     /* Out of slots: the type shares the 'other' row. */
     type->id = RTI_TYPE_ID_OTHER;
     for (uint32_t id = RTI_TYPE_ID_FIRST_CLASS; id < RT_MAX_TYPES; id++) {
         if (rti_runtime.types[id].type == NULL) {
             memset(&rti_runtime.types[id], 0, sizeof rti_runtime.types[id]);
+#if RT_RC_THREADED
+            for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
+                memset(&((RtThreadHeap *)ph)->types[id], 0, sizeof(RtTypeCounters));
+#endif
             rti_runtime.types[id].type = type;
             type->id = id;
             if (id >= rti_runtime.ntypes)
@@ -76,17 +109,17 @@ rti_type_register(RtType *type)
             break;
         }
     }
-    rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
     return 0;
 }
 
 void
 rti_type_unregister(RtType *type)
 {
-    bool held = rti_heap_lock();
+    bool stopped = rti_world_stop_shared();
     if (type->id >= RTI_TYPE_ID_FIRST_CLASS)
         rti_runtime.types[type->id].type = NULL;
-    rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
 }
 
 void
@@ -110,29 +143,36 @@ rti_types_init(RtRuntime *rt)
 size_t
 rt_type_stats(RtTypeStats *out, size_t max)
 {
-    bool held = rti_heap_lock();
+    bool stopped = rti_world_stop_shared();
     sample_peaks();
     size_t n = 0;
     for (uint32_t id = 0; id < RT_MAX_TYPES; id++) {
         const RtTypeCounters *c = &rti_runtime.types[id];
-        if (c->allocated == 0)
+        uint64_t allocated, freed;
+        int64_t owned;
+        row_sum(id, &allocated, &freed, &owned);
+        if (allocated == 0)
             continue;
-        int64_t live = (int64_t)(c->allocated - c->freed);
+        int64_t live = (int64_t)(allocated - freed);
         if (n < max)
-            out[n] = (RtTypeStats){c->type ? c->type->name : "other", c->allocated, c->freed, live,
-                                   c->live_peak, live * c->unit + c->bytes, c->bytes_peak};
+            out[n] = (RtTypeStats){c->type ? c->type->name : "other", allocated, freed, live,
+                                   c->live_peak, live * c->unit + owned, c->bytes_peak};
         n++;
     }
-    rti_heap_unlock(held);
+    rti_world_start_shared(stopped);
     return n;
 }
 
+/* The calling thread's row once threads share the runtime. */
 void
 rti_type_extra_bytes(const RtType *type, int64_t delta)
 {
-    bool held = rti_heap_lock();
-    rti_type_counters(type)->bytes += delta;
-    rti_heap_unlock(held);
+    RtTypeCounters *c = rti_type_counters(type);
+#if RT_RC_THREADED
+    if (rti_heap_shared())
+        c = &rti_thread_heap()->types[type->id];
+#endif
+    c->bytes += delta;
 }
 
 /* ==== allocation ======================================================== */
@@ -182,7 +222,7 @@ rt_object_free(RtObject *op)
     bool gc = (type->flags & RT_TYPE_GC) != 0;
 #if RT_RC_THREADED
     if (gc)
-        rt_gc_untrack(op);      /* under the heap lock once threads share the heap */
+        rt_gc_untrack(op);      /* under its home's lock once threads share the runtime */
 #else
     if (gc && rti_gc_tracked(RTI_AS_GC(op)))
         rti_gc_list_remove(RTI_AS_GC(op));
@@ -194,23 +234,28 @@ rt_object_free(RtObject *op)
 
 #if RT_RC_THREADED
 /* rti_object_alloc and rti_object_release in the threaded variants, out of
- * line (internal.h).  Once threads share the heap (thread.h): the block
- * from the thread's own heap (no lock), the counters under the heap lock, a
- * collection the allocation starts without it. */
+ * line (internal.h).  Once threads share the runtime (thread.h), no lock:
+ * the block from the thread's own heap, the counts in the thread heap's
+ * row of the type (the runtime's row c names the type) and its collector
+ * count (gc_heap.c). */
+static inline RtTypeCounters *
+own_row(const RtTypeCounters *c)
+{
+    return &rti_thread_heap()->types[c - rti_runtime.types];
+}
+
 static RtObject *
 object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
-    uint8_t *mem = rt_malloc(block);
+    uint8_t *mem = rti_object_block_alloc(block);
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, gc);
-    bool held = rti_heap_lock();
-    c->allocated++;
-    c->bytes += bytes;
-    bool collect = gc && rti_gc_count_alloc(&rti_runtime.gc);
-    rti_heap_unlock(held);
-    if (collect)
-        rti_gc_collect_scheduled(&rti_runtime.gc);
+    RtTypeCounters *row = own_row(c);
+    row->allocated++;
+    row->bytes += bytes;
+    if (gc)
+        rti_gc_count_shared(&rti_runtime.gc, 1);
     return op;
 }
 
@@ -227,19 +272,17 @@ rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t
 RT_NOINLINE void
 rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
-    (void)block;
     void *mem = op;
-    bool held = rti_heap_lock();
-    c->freed++;
-    c->bytes -= bytes;
+    RtTypeCounters *row = own_row(c);
+    row->freed++;
+    row->bytes -= bytes;
     if (gc) {
         RtGcHead *g = RTI_AS_GC(op);
         rti_assert(!rti_gc_tracked(g));
-        rti_gc_on_free(&rti_runtime.gc);
+        rti_gc_count_shared(&rti_runtime.gc, -1);
         mem = g;
     }
-    rti_heap_unlock(held);
-    rt_free(mem);
+    rti_object_block_free(mem, block);
 }
 #endif
 

@@ -263,6 +263,10 @@ typedef struct RtArenas {
 #if RT_RC_THREADED
     pthread_mutex_t lock;
     struct RtPoolHeap *abandoned;   /* heaps of detached threads, by next_abandoned */
+    /* A thread's heap is the start of a larger block (RtThreadHeap): its
+     * size, and what sets up the rest. */
+    size_t heap_size;
+    void (*on_heap_init)(struct RtPoolHeap *ph);
 #endif
 } RtArenas;
 

@@ -34,8 +34,9 @@
  * keep their heap pointer, so adopting is a pop.  Until then, every full
  * collection (the world stopped) trims it with the others, so its pools go
  * back to the arenas as they empty.  Heaps are freed only at rt_fini; their
- * number is the most threads attached at once.  The first thread to attach
- * adopts the embedded heap, which rti_pools_init abandons at start.
+ * number is the most threads attached at once.  A thread's heap is the
+ * start of its RtThreadHeap (internal.h: the collector's lists and the type
+ * statistics follow), which the arenas allocate (heap_size, on_heap_init).
  *
  * The arenas stay shared (pool_arena.c), under a lock in the threaded
  * variants: a heap takes the lock once per pool taken or given back.
@@ -82,12 +83,10 @@ rti_pools_init(RtArenas *ar, RtPoolHeap *first, double decay_s)
 {
     if (rti_arenas_init(ar, decay_s) < 0)
         return -1;
-    rti_pool_heap_init(first, ar);
-    link_heap(ar, first);
-#if RT_RC_THREADED
-    first->next_abandoned = NULL;
-    ar->abandoned = first;      /* for the first thread that attaches */
-#endif
+    if (first != NULL) {
+        rti_pool_heap_init(first, ar);
+        link_heap(ar, first);
+    }
     return 0;
 }
 
@@ -103,7 +102,8 @@ rti_pools_fini(RtArenas *ar, RtPoolHeap *first)
     }
     rti_arenas_fini(ar);
     memset(ar, 0, sizeof *ar);
-    memset(first, 0, sizeof *first);
+    if (first != NULL)
+        memset(first, 0, sizeof *first);
 }
 
 /* A sample point: the peak of blocks in use, and the object layer's. */
@@ -145,11 +145,13 @@ rti_pool_heap_adopt(RtArenas *ar)
     pthread_mutex_unlock(&ar->lock);
     if (ph == NULL) {
         /* A heap of its own lines: no false sharing with its neighbours. */
-        size_t size = (sizeof *ph + 63) & ~(size_t)63;
+        size_t size = ((ar->heap_size > sizeof *ph ? ar->heap_size : sizeof *ph) + 63) & ~(size_t)63;
         ph = aligned_alloc(64, size);
         if (ph == NULL)
             return NULL;
         rti_pool_heap_init(ph, ar);
+        if (ar->on_heap_init != NULL)
+            ar->on_heap_init(ph);
         pthread_mutex_lock(&ar->lock);
         link_heap(ar, ph);
         pthread_mutex_unlock(&ar->lock);

@@ -160,7 +160,7 @@ rt_fini(void)
     /* No thread is attached now, so every heap is at rest: the last frees
      * (what the merge freed, handed to us; the debug backend's quarantine)
      * use ours, or the first. */
-    rti_theap = mine != NULL ? mine : &rt->heap.pool;
+    rti_theap = mine != NULL ? mine : rt->heap.arenas.heaps;
     rt_drain_pending();
     rti_threads_fini(&rt->threads);
 #endif

@@ -74,6 +74,7 @@ share_the_heap_locked(RtThreads *threads)
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
     while (rti_world_others_running(threads, NULL))
         pthread_cond_wait(&w->parked, &w->lock);
+    rti_gc_share(&rti_runtime.gc);      /* tracked objects to their homes (gc_heap.c) */
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_SHARED, memory_order_seq_cst);
     w->active = false;
     atomic_fetch_and_explicit(&threads->mode, ~RTI_MODE_STOP, memory_order_release);
@@ -153,6 +154,7 @@ rt_thread_detach(void)
     rti_brc_merge_queue(ts);
     rti_no_collect = false;
 #endif
+    rti_gc_heap_leave((RtThreadHeap *)ts->heap);
     rti_pool_heap_abandon(ts->heap);    /* blocks still live (pool_heap.c) */
     rti_theap = NULL;
     rti_tstate = NULL;

@@ -24,15 +24,18 @@
  * thread parks at its next safepoint (object allocation, and
  * rt_thread_safepoint) until the world starts again.
  *
- * The heap lock: the pool allocator takes none (each thread its own heap;
- * the shared arenas have their own lock, pool_arena.c).  While one thread
- * is attached, the type statistics and the collector's lists are used
- * without a lock, as in the single-threaded build.  When a second thread
- * attaches, the world is stopped once (so that no thread is half way
- * through an unlocked operation), `shared` is set for good, and from then
- * on those operations take the heap lock (rti_heap_lock), as do the other
- * backends' calls and fault injection.  Reading every heap's statistics,
- * and trimming them, stops the world.
+ * Sharing: the pool allocator takes no lock (each thread its own heap; the
+ * shared arenas have their own lock, pool_arena.c).  While one thread is
+ * attached, the type statistics and the collector's lists and count are
+ * the runtime's, used without a lock, as in the single-threaded build.
+ * When a second thread attaches, the world is stopped once (so that no
+ * thread is half way through an unlocked operation), `shared` is set for
+ * good, every tracked object goes to its home heap's lists, and from then
+ * on each thread counts in its own heap (RtThreadHeap: gc_heap.c,
+ * object.c).  The heap lock (rti_heap_lock) remains for what has no home:
+ * objects outside the pools on the global lists, the other backends'
+ * calls, fault injection, the collector's 'collecting' flag.  Reading
+ * every heap's statistics, and trimming them, stops the world.
  *
  * Locking order: world lock, then registry lock, then heap lock, then the
  * arenas' lock.  The

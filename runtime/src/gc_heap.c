@@ -1,0 +1,227 @@
+/* gc_heap.c -- the collector's lists and count per thread heap, once
+ * threads share the runtime (the threaded variants).
+ *
+ * While one thread is attached, the collector keeps CPython's global
+ * generation lists and count (gc.c), used without a lock.  When a second
+ * thread attaches (the world stopped, thread.c), every tracked object goes
+ * to its home, and from then on:
+ *
+ *   Lists.  An object from the pools lives on the lists of its home: the
+ *   heap of its pool (RtPool.heap, pool_heap.c) -- the heap of the thread
+ *   that allocated it, which is almost always the one that tracks it.  Any
+ *   thread finds that heap from the object's address alone, so a track or
+ *   an untrack takes the home's spin lock only: the owner's own, never
+ *   contended but when another thread untracks one of its objects (the
+ *   cross-thread dealloc) at that moment; no lock is shared by all.  An
+ *   object outside the pools (larger than 512 bytes, or another backend)
+ *   stays on the global lists under the heap lock (thread.h).
+ *   A collection (the world stopped) gathers every heap's generations up to
+ *   the collected one onto the global list, runs the passes over it as
+ *   before, and sends each survivor to its home's next generation.  Old
+ *   generations stay in the heaps between collections; a young collection
+ *   touches only the young objects.
+ *
+ *   Count.  Each heap counts its GC allocations minus deallocations in a
+ *   plain 'delta' and adds it to the shared count (an atomic) every
+ *   RTI_GC_DELTA of them, testing the threshold then: CPython's free-
+ *   threaded build does the same (record_allocation, with 512 against a
+ *   threshold of 2000).  Testing the sum keeps CPython's collection rate per
+ *   object whatever the number of threads (a per-thread share would
+ *   collect T times less often at T threads, or need the thread count
+ *   on the fast path); the batch keeps the shared line out of the fast
+ *   path: one atomic add per 32 allocations, and the sum lags at most
+ *   32 per thread behind (256 of threshold0's 700 at 8 threads).  When
+ *   the world stops, the deltas are folded into generation 0's count.  As
+ *   in CPython's free-threaded build the sum may dip below zero (old
+ *   objects dying); the count is clamped at zero when folded.
+ *
+ *   Type statistics are per heap too (RtThreadHeap.types, object.c).
+ *
+ * Locking order: the heap lock, then a home's spin lock; a home's lock is
+ * never held while taking another.
+ */
+
+#include "internal.h"
+
+#include <sched.h>
+#include <string.h>
+
+#if RT_RC_THREADED
+
+#define RTI_GC_DELTA 32
+
+/* ==== homes ============================================================= */
+
+static inline void
+spin_lock(atomic_int *l)
+{
+    while (atomic_exchange_explicit(l, 1, memory_order_acquire)) {
+        for (int i = 0; atomic_load_explicit(l, memory_order_relaxed); i++)
+            if (i > 64)
+                sched_yield();      /* the holder may have lost its core */
+    }
+}
+
+static inline void spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
+
+/* The heap whose lists hold g when tracked, or NULL: the global lists. */
+static inline RtGcHeap *
+home(const RtGcHead *g)
+{
+    if (!rti_arena_map_contains(&rti_runtime.heap.arenas.map, g))
+        return NULL;
+    return &((RtThreadHeap *)RTI_POOL_OF(g)->heap)->gc;
+}
+
+void
+rti_thread_heap_init(RtPoolHeap *ph)
+{
+    RtThreadHeap *th = (RtThreadHeap *)ph;
+    memset(&th->gc, 0, sizeof th->gc);
+    memset(th->types, 0, sizeof th->types);
+    for (int i = 0; i <= RTI_GC_PERMANENT; i++)
+        rti_gc_list_init(&th->gc.lists[i]);
+}
+
+void
+rti_gc_track_shared(RtGcHead *g)
+{
+    RtGcHeap *h = home(g);
+    if (h == NULL) {
+        bool held = rti_heap_lock();
+        if (!rti_gc_tracked(g))
+            rti_gc_list_append(g, &rti_runtime.gc.gen[0].head);
+        rti_heap_unlock(held);
+        return;
+    }
+    spin_lock(&h->lock);
+    if (!rti_gc_tracked(g))
+        rti_gc_list_append(g, &h->lists[0]);
+    spin_unlock(&h->lock);
+}
+
+void
+rti_gc_untrack_shared(RtGcHead *g)
+{
+    RtGcHeap *h = home(g);
+    if (h == NULL) {
+        bool held = rti_heap_lock();
+        if (rti_gc_tracked(g))
+            rti_gc_list_remove(g);
+        rti_heap_unlock(held);
+        return;
+    }
+    spin_lock(&h->lock);
+    if (rti_gc_tracked(g))
+        rti_gc_list_remove(g);
+    spin_unlock(&h->lock);
+}
+
+/* ==== the count ========================================================= */
+
+static void
+flush(RtGcState *gc, RtGcHeap *h)
+{
+    intptr_t sum = atomic_fetch_add_explicit(&gc->pending0, h->delta, memory_order_relaxed) + h->delta;
+    bool grew = h->delta > 0;
+    h->delta = 0;
+    /* gen[0].count changes only with the world stopped, which this thread
+     * is not: reading it is safe. */
+    if (!grew || !gc->enabled || gc->gen[0].threshold == 0 || rti_no_collect_here()
+        || gc->gen[0].count + sum <= gc->gen[0].threshold)
+        return;
+    bool held = rti_heap_lock();
+    bool start = !gc->collecting;
+    gc->collecting = true;
+    rti_heap_unlock(held);
+    if (start)
+        rti_gc_collect_scheduled(gc);
+}
+
+void
+rti_gc_count_shared(RtGcState *gc, int delta)
+{
+    RtGcHeap *h = &rti_thread_heap()->gc;
+    h->delta += delta;
+    if (rt_unlikely(h->delta >= RTI_GC_DELTA || h->delta <= -RTI_GC_DELTA))
+        flush(gc, h);
+}
+
+void
+rti_gc_fold_counts(RtGcState *gc)
+{
+    intptr_t n = gc->gen[0].count + atomic_exchange_explicit(&gc->pending0, 0, memory_order_relaxed);
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        RtGcHeap *h = &((RtThreadHeap *)ph)->gc;
+        n += h->delta;
+        h->delta = 0;
+    }
+    gc->gen[0].count = n > 0 ? n : 0;
+}
+
+void
+rti_gc_heap_leave(RtThreadHeap *th)
+{
+    atomic_fetch_add_explicit(&rti_runtime.gc.pending0, th->gc.delta, memory_order_relaxed);
+    th->gc.delta = 0;
+}
+
+/* ==== the lists, with the world stopped ================================ */
+
+/* The lists of generation (or the permanent one) of the runtime: index
+ * RTI_GC_PERMANENT is the permanent list. */
+static RtGcHead *
+global_list(RtGcState *gc, int which)
+{
+    return which == RTI_GC_PERMANENT ? &gc->permanent : &gc->gen[which].head;
+}
+
+void
+rti_gc_distribute(RtGcState *gc, RtGcHead *list, int which)
+{
+    RtGcHead from;
+    rti_gc_list_init(&from);
+    rti_gc_list_merge(list, &from);     /* list may be a target */
+    while (!rti_gc_list_is_empty(&from)) {
+        RtGcHead *g = rti_gc_next(&from);
+        RtGcHeap *h = home(g);
+        rti_gc_list_move(g, h != NULL ? &h->lists[which] : global_list(gc, which));
+    }
+}
+
+void
+rti_gc_share(RtGcState *gc)
+{
+    for (int i = 0; i <= RTI_GC_PERMANENT; i++)
+        rti_gc_distribute(gc, global_list(gc, i), i);
+}
+
+void
+rti_gc_gather(RtGcState *gc, int generation)
+{
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        RtGcHeap *h = &((RtThreadHeap *)ph)->gc;
+        for (int i = 0; i <= generation; i++)
+            rti_gc_list_merge(&h->lists[i], &gc->gen[generation].head);
+    }
+}
+
+void
+rti_gc_heaps_move(int from, int to)
+{
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        RtGcHeap *h = &((RtThreadHeap *)ph)->gc;
+        rti_gc_list_merge(&h->lists[from], &h->lists[to]);
+    }
+}
+
+intptr_t
+rti_gc_heaps_size(int which)
+{
+    intptr_t n = 0;
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
+        n += rti_gc_list_size(&((RtThreadHeap *)ph)->gc.lists[which]);
+    return n;
+}
+
+#endif
