@@ -23,6 +23,11 @@
  *     heap; after it leaves, the counts, the type statistics, freeze and
  *     unfreeze see them (summed over the heaps), and another thread
  *     untracks and frees them (its home's lock), exactly once.
+ *   a_collection_leaves_count0_at_zero: with threads sharing the runtime,
+ *     a young collection that frees a thousand cycles leaves count0 at
+ *     zero, not below it: the next allocations count from zero (they went
+ *     into the collecting thread's delta and held the next collection
+ *     back by as many allocations as the collection freed).
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -439,6 +444,52 @@ TEST(collector_lists_follow_the_heaps)
     rt_fini();
 }
 
+/* ==== a collection leaves count0 at zero ================================ */
+
+static void *
+attach_and_leave(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() == 0)
+        rt_thread_detach();
+    return NULL;
+}
+
+TEST(a_collection_leaves_count0_at_zero)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    run_thread(attach_and_leave, NULL);     /* from now on the heaps count apart */
+    REQUIRE(rti_heap_shared());
+    rt_gc_disable();                        /* no collection but the one below */
+    rt_gc_collect(2);
+    for (int i = 0; i < NODES; i++) {       /* NODES self-cycles, garbage at once */
+        atomic_store(&node_freed[i], 0);
+        Node *n = (Node *)rt_object_new(&node_type);
+        REQUIRE(n != NULL);
+        n->id = i;
+        n->slot[0] = rt_newref((RtObject *)n);
+        rt_gc_track((RtObject *)n);
+        rt_decref((RtObject *)n);
+    }
+    CHECK_EQ(rt_gc_collect(0), NODES);
+    enum { AFTER = 10 };
+    RtObject *after[AFTER];
+    for (int i = 0; i < AFTER; i++) {
+        after[i] = rt_object_new(&node_type);
+        REQUIRE(after[i] != NULL);
+        ((Node *)after[i])->id = i;
+    }
+    intptr_t count[RT_GC_GENERATIONS];
+    rt_gc_get_count(count);
+    CHECK_EQ(count[0], AFTER);              /* was 0: -NODES + AFTER, clamped */
+    for (int i = 0; i < AFTER; i++)
+        rt_decref(after[i]);
+    rt_gc_enable();
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
 int
 main(void)
 {
@@ -446,5 +497,6 @@ main(void)
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
     RUN(collector_lists_follow_the_heaps);
+    RUN(a_collection_leaves_count0_at_zero);
     return rt_test_summary();
 }

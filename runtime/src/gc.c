@@ -287,6 +287,14 @@ collect_stopped(RtGcState *gc, int generation)
     else
         n = collect_with_callback(gc, generation, safepoint);
     rti_drain_all();
+#if RT_RC_THREADED
+    /* The collection's own deallocations went into this thread's delta;
+     * folded now they stop at zero, as each one does alone (rti_gc_on_free,
+     * CPython's clamp).  Left in the delta they would hold the next
+     * collection back by as many allocations as this one freed. */
+    if (stop)
+        rti_gc_fold_counts(gc);
+#endif
     if (stop)
         rti_world_start();
     bool held = rti_heap_lock();
