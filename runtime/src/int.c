@@ -1,8 +1,9 @@
 /* int.c -- boxed 64-bit integers.
  *
  * Like CPython, the integers -5..256 are preallocated and shared; they are
- * immortal, so taking and dropping references to them writes nothing.  They
- * live in static storage, set up once by rt_init and never changed after.
+ * immortal: reference counting never frees them (in the threaded variants
+ * it writes nothing to them either; rt/object.h).  They live in static
+ * storage, set up once by rt_init.
  */
 #include "internal.h"
 
