@@ -303,34 +303,18 @@ collect_stopped(RtGcState *gc, int generation)
     return n;
 }
 
-/* Count a GC allocation; true when the caller is to collect (and then
- * gc->collecting is set).  Heap lock held when threads share the heap. */
-static inline bool
-count_alloc(RtGcState *gc)
-{
-    gc->gen[0].count++;
-    if (gc->gen[0].count > gc->gen[0].threshold && gc->enabled && gc->gen[0].threshold != 0
-        && !gc->collecting && !rti_no_collect_here()) {
-        gc->collecting = true;
-        return true;
-    }
-    return false;
-}
-
-bool rti_gc_count_alloc(RtGcState *gc) { return count_alloc(gc); }
-
 void
 rti_gc_collect_scheduled(RtGcState *gc)
 {
     collect_stopped(gc, -1);
 }
 
-/* The object path's call (internal.h), with no other thread about. */
-void
-rti_gc_on_alloc(RtGcState *gc)
+RT_NOINLINE RtObject *
+rti_gc_collect_then_track(RtObject *op)
 {
-    if (count_alloc(gc))
-        collect_stopped(gc, -1);
+    rti_gc_collect_scheduled(state());
+    rt_gc_track(op);
+    return op;
 }
 
 void

@@ -99,6 +99,18 @@ rti_gc_list_append(RtGcHead *node, RtGcHead *list)
     list->gc_prev = (uintptr_t)node;
 }
 
+/* rti_gc_list_append for a node never tracked (both words 0: a new
+ * object), with no flag to keep. */
+static inline void
+rti_gc_list_append_new(RtGcHead *node, RtGcHead *list)
+{
+    RtGcHead *last = (RtGcHead *)list->gc_prev;
+    node->gc_prev = (uintptr_t)last;
+    rti_gc_set_next(last, node);
+    rti_gc_set_next(node, list);
+    list->gc_prev = (uintptr_t)node;
+}
+
 /* A node's neighbours point back at it (cheap: every unlink checks). */
 static inline void
 rti_gc_assert_linked(const RtGcHead *node)

@@ -206,17 +206,39 @@ rti_classes_fini(RtRuntime *rt)
     }
 }
 
+/* The rest of rt_instance_new, op allocated and counted: the slots and the
+ * weaklist zeroed, tracked (after the collection its count called for). */
+static inline RtObject *
+instance_finish(RtType *cls, RtObject *op, bool collect)
+{
+    rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
+    class_of(cls)->instances++;
+    return rti_object_track_new(op, collect);
+}
+
+/* rt_instance_new when its block needs a call. */
+static RT_NOINLINE RtObject *
+instance_new_general(RtType *cls)
+{
+    size_t block = instance_block(cls);
+    bool collect;
+    RtObject *op = rti_object_alloc_gc(cls, rti_type_counters(cls), block, (int64_t)block, &collect);
+    if (op == NULL)
+        return NULL;
+    return instance_finish(cls, op, collect);
+}
+
+/* The fast path makes no call but a tail call (internal.h, the object
+ * path): no stack frame. */
 RtObject *
 rt_instance_new(RtType *cls)
 {
     size_t block = instance_block(cls);
-    RtObject *op = rti_object_alloc(cls, rti_type_counters(cls), block, (int64_t)block, true);
-    if (op == NULL)
-        return NULL;
-    rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));  /* slots, weaklist */
-    class_of(cls)->instances++;
-    rt_gc_track(op);
-    return op;
+    bool collect;
+    RtObject *op = rti_object_alloc_quick(cls, rti_type_counters(cls), block, (int64_t)block, &collect);
+    if (rt_unlikely(op == NULL))
+        return instance_new_general(cls);
+    return instance_finish(cls, op, collect);
 }
 
 RtObject *

@@ -308,11 +308,25 @@ void rti_weakref_call(RtObject *wr);        /* run the callback, once */
 /* ---- the collector (gc.c) ---- */
 void rti_gc_init(RtGcState *gc, const RtConfig *cfg);
 void rti_gc_fini(RtGcState *gc);
-/* Count a GC allocation (heap lock held); true: call
- * rti_gc_collect_scheduled (without the lock). */
-bool rti_gc_count_alloc(RtGcState *gc);
+/* Count a GC allocation toward generation 0 (heap lock held when threads
+ * share the heap); true: the caller is to call rti_gc_collect_scheduled
+ * (without the lock), and gc->collecting is set.  Inline: the object path
+ * counts without a call. */
+static inline bool
+rti_gc_count_alloc(RtGcState *gc)
+{
+    gc->gen[0].count++;
+    if (gc->gen[0].count > gc->gen[0].threshold && gc->enabled && gc->gen[0].threshold != 0
+        && !gc->collecting && !rti_no_collect_here()) {
+        gc->collecting = true;
+        return true;
+    }
+    return false;
+}
 void rti_gc_collect_scheduled(RtGcState *gc);
-void rti_gc_on_alloc(RtGcState *gc);        /* both, alone: count and maybe collect */
+/* The collection a constructor's count called for (rti_object_track_new),
+ * then the object tracked; returns it. */
+RT_NOINLINE RtObject *rti_gc_collect_then_track(RtObject *op);
 void rti_gc_on_free(RtGcState *gc);
 /* Free what other threads dropped and merge every thread's queue: with the
  * world stopped, or alone (object.c). */
@@ -410,18 +424,38 @@ rti_object_init_headers(uint8_t *mem, RtType *type, bool gc)
     return op;
 }
 
+/* A new object in the block mem, counted (below); *collect says whether
+ * the collector's count called for a collection. */
+static inline RtObject *
+rti_object_init_counted(uint8_t *mem, RtType *type, RtTypeCounters *c, int64_t bytes, bool gc, bool *collect)
+{
+    RtObject *op = rti_object_init_headers(mem, type, gc);
+    c->allocated++;
+    c->bytes += bytes;
+    *collect = gc && rti_gc_count_alloc(&rti_runtime.gc);
+    return op;
+}
+
+/* The body of rti_object_alloc (below) with no other thread about, but
+ * for the collection: *collect says whether the count called for one. */
+static inline RtObject *
+rti_object_alloc_counted(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc, bool *collect)
+{
+    *collect = false;
+    uint8_t *mem = rti_object_block_alloc(block);
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    return rti_object_init_counted(mem, type, c, bytes, gc, collect);
+}
+
 /* The body of rti_object_alloc (below) with no other thread about. */
 static inline RtObject *
 rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
-    uint8_t *mem = rti_object_block_alloc(block);
-    if (rt_unlikely(mem == NULL))
-        return NULL;
-    RtObject *op = rti_object_init_headers(mem, type, gc);
-    c->allocated++;
-    c->bytes += bytes;
-    if (gc)
-        rti_gc_on_alloc(&rti_runtime.gc);
+    bool collect;
+    RtObject *op = rti_object_alloc_counted(type, c, block, bytes, gc, &collect);
+    if (rt_unlikely(collect))
+        rti_gc_collect_scheduled(&rti_runtime.gc);
     return op;
 }
 
@@ -447,6 +481,56 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, b
         return rti_object_alloc_threaded(type, c, block, bytes, gc);
 #endif
     return rti_object_alloc_alone(type, c, block, bytes, gc);
+}
+
+/* rti_object_alloc for a GC type whose constructor tracks its object at
+ * once and cannot fail after the allocation (instances): the collection
+ * the count calls for waits for rti_object_track_new, the constructor's
+ * last step, which runs it before tracking the object (as CPython
+ * collects inside the allocation, before its caller tracks the object) as
+ * a tail call -- so that the constructor's fast path makes no call. */
+static inline RtObject *
+rti_object_alloc_gc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool *collect)
+{
+#if RT_RC_THREADED
+    if (rt_unlikely(rti_mode() != 0)) {
+        *collect = false;
+        return rti_object_alloc_threaded(type, c, block, bytes, true);
+    }
+#endif
+    return rti_object_alloc_counted(type, c, block, bytes, true, collect);
+}
+
+/* rti_object_alloc_gc with no call at all: NULL, nothing done, when the
+ * block needs one (a slow path of the pool, another backend, an armed
+ * fault, a large block, other threads about) -- for a constructor to take
+ * rti_object_alloc_gc then, as a tail call to its general path. */
+static inline RtObject *
+rti_object_alloc_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool *collect)
+{
+    if (rt_unlikely(rti_mode() != 0 || block - 1 >= rti_runtime.heap.fast_small))
+        return NULL;
+    uint8_t *mem = rti_pool_alloc_quick(rti_pool_heap(), RTI_SIZE_CLASS(block));
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    return rti_object_init_counted(mem, type, c, bytes, true, collect);
+}
+
+static inline RtObject *
+rti_object_track_new(RtObject *op, bool collect)
+{
+    if (rt_unlikely(collect))
+        return rti_gc_collect_then_track(op);
+    RtGcHead *g = RTI_AS_GC(op);
+    rti_assert(g->gc_next == 0 && g->gc_prev == 0);
+#if RT_RC_THREADED
+    if (rti_heap_shared()) {
+        rt_gc_track(op);
+        return op;
+    }
+#endif
+    rti_gc_list_append_new(g, &rti_runtime.gc.gen[0].head);
+    return op;
 }
 
 /* The end of a dealloc: uncount the object (row c, bytes as for
