@@ -190,6 +190,8 @@ rti_pool_refill(RtPoolHeap *ph, RtPool *pool, void *bp)
     } else if (!carve(pool)) {
         unlink_used(ph, pool);
         pool->nextpool = pool->prevpool = NULL;
+        rti_assert(rti_pool_full(pool) && pool->count == RTI_POOL_CAPACITY(pool->szidx));
+        pool->count = RTI_POOL_FULL_COUNT;
     }
 #if RT_RC_THREADED
     /* Only now: a block given back to the pool while it was half way
@@ -208,12 +210,14 @@ void
 rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
 {
     if (pool->freeblock == NULL) {
+        /* It was full: its count was RTI_POOL_FULL_COUNT (RtPool). */
         pool->freeblock = pool->localfree;
         pool->localfree = NULL;
+        pool->count = RTI_POOL_CAPACITY(pool->szidx) - 1;
         link_used_front(ph, pool);
-    }
-    if (RTI_POOL_COUNT(pool) != 0)
         return;
+    }
+    rti_assert(pool->count == 0);
     if (ph->usedpools[pool->szidx] == pool && pool->nextpool == NULL)
         return;     /* retained */
     unlink_used(ph, pool);
@@ -276,7 +280,7 @@ void
 rti_pool_free_past_cache(RtPoolHeap *ph, RtPool *pool)
 {
     uint32_t idx = pool->szidx;
-    bool emptied = RTI_POOL_COUNT(pool) == 0;
+    bool emptied = pool->freeblock != NULL;     /* else it was full (rti_pool_free_slow) */
     rti_pool_free_slow(ph, pool);       /* may retain the pool's arena */
     if (emptied && ph->cache[idx].limit != 0) {
         /* Emptied first, then closed: n <= limit holds at every step, also
