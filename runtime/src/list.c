@@ -74,10 +74,11 @@ list_dealloc(RtObject *op)
     if (rti_trash_begin(op))
         return;
     RtListObject *l = LIST(op);
-    if (l->items != NULL) {
+    RtObject **items = l->items;    /* nothing else sees the list now: read once */
+    if (items != NULL) {
         for (intptr_t i = RT_SIZE(op); --i >= 0;)
-            rt_xdecref(l->items[i]);
-        rt_free(l->items);
+            rt_xdecref(items[i]);
+        rt_free(items);
         set_capacity_bytes(l, l->allocated, 0);
     }
     rti_object_release(op, LIST_ROW, LIST_BLOCK, 0, true);

@@ -48,11 +48,20 @@
 /* Make the compiler forget where a pointer into the heap came from, so that
  * it addresses a cache's fields from the cache's own address (one register)
  * instead of recomputing each from the heap's base and the class index --
- * two instructions more on every allocation and free.  Generates nothing. */
+ * two instructions more on every allocation and free.  Generates nothing.
+ * RTI_OPAQUE_INDEXED: only where the index is not a constant (with a
+ * constant one the fields of the nonatomic variant's one heap are at
+ * addresses the compiler knows, and the register costs an instruction). */
 #if defined(__GNUC__) || defined(__clang__)
 #define RTI_OPAQUE(ptr) __asm__("" : "+r"(ptr))
+#define RTI_OPAQUE_INDEXED(ptr, idx) \
+    do {                                \
+        if (!__builtin_constant_p(idx)) \
+            RTI_OPAQUE(ptr);            \
+    } while (0)
 #else
 #define RTI_OPAQUE(ptr) ((void)0)
+#define RTI_OPAQUE_INDEXED(ptr, idx) ((void)0)
 #endif
 
 /* Tell the compiler what cannot happen (a block popped from a list is never
@@ -552,7 +561,7 @@ rti_pool_free_class(RtPoolHeap *ph, void *p, size_t idx)
     rti_assert(idx < RT_NB_SMALL_SIZE_CLASSES && RTI_CLASS_MAP(p)[RTI_POOL_SLOT(p)] == idx);
     ph->nfree++;
     RtFreeCache *c = &ph->cache[idx];
-    RTI_OPAQUE(c);
+    RTI_OPAQUE_INDEXED(c, idx);
     size_t n = c->n;
     rti_assert(n <= c->limit && c->limit <= RTI_CACHE_SIZE);
     if (rt_unlikely(n >= c->limit)) {
