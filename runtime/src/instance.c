@@ -22,15 +22,6 @@
 
 #define MAX_SLOTS (1u << 20)
 
-typedef struct RtClassList {
-    struct RtClassList *next;
-    RtType type;
-    uint32_t nslots;
-    bool released;          /* rt_class_free was called */
-    int64_t instances;      /* live instances */
-    char name[];
-} RtClassList;
-
 typedef struct RtInstance {
     RtObject ob_base;
     RtObject *slots[];
@@ -38,13 +29,8 @@ typedef struct RtInstance {
 
 #define INST(op) ((RtInstance *)(op))
 
-static RtClassList *
-class_of(const RtType *t)
-{
-    return (RtClassList *)((char *)t - offsetof(RtClassList, type));
-}
 
-uint32_t rt_class_nslots(const RtType *cls) { return class_of(cls)->nslots; }
+uint32_t rt_class_nslots(const RtType *cls) { return rti_class_of(cls)->nslots; }
 
 bool
 rt_is_instance(const RtObject *op)
@@ -61,7 +47,7 @@ static inline size_t instance_block(const RtType *t) { return sizeof(RtGcHead) +
 static void
 clear_slots(RtObject *op)
 {
-    uint32_t n = class_of(RT_TYPE(op))->nslots;
+    uint32_t n = rti_class_of(RT_TYPE(op))->nslots;
     for (uint32_t i = 0; i < n; i++)
         rt_clearref(&INST(op)->slots[i]);
 }
@@ -80,6 +66,19 @@ finalize_resurrects(RtObject *op)
     return false;
 }
 
+/* The finalizer (true: it resurrected the object), then the weakrefs:
+ * out of line, so that the dealloc of a plain instance tests one flag. */
+static RT_NOINLINE bool
+finalize_or_clear_weakrefs(RtObject *op)
+{
+    RtType *t = RT_TYPE(op);
+    if (t->finalize != NULL && finalize_resurrects(op))
+        return true;
+    if (t->weaklist_offset != 0)
+        rti_weakref_clear_all(op);
+    return false;
+}
+
 /* CPython's subtype_dealloc, in its order: untrack; the trashcan; the
  * finalizer; the weakrefs (cleared, then their callbacks); the slots. */
 static void
@@ -89,16 +88,14 @@ instance_dealloc(RtObject *op)
     rt_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
-    if (t->finalize != NULL && finalize_resurrects(op)) {
+    RtClassList *c = rti_class_of(t);
+    if (rt_unlikely(!c->plain) && finalize_or_clear_weakrefs(op)) {
         rti_trash_end();
         return;
     }
-    if (t->weaklist_offset != 0)
-        rti_weakref_clear_all(op);
     clear_slots(op);
-    RtClassList *c = class_of(t);
     size_t block = instance_block(t);
-    rti_object_release(op, rti_type_counters(t), block, (int64_t)block, true);
+    rti_object_release(op, c->row, block, (int64_t)block, true);
     if (--c->instances == 0 && c->released)
         destroy_class(c);
     rti_trash_end();
@@ -107,7 +104,7 @@ instance_dealloc(RtObject *op)
 static int
 instance_traverse(RtObject *op, RtVisitProc visit, void *arg)
 {
-    uint32_t n = class_of(RT_TYPE(op))->nslots;
+    uint32_t n = rti_class_of(RT_TYPE(op))->nslots;
     for (uint32_t i = 0; i < n; i++) {
         RtObject *v = INST(op)->slots[i];
         if (v != NULL) {
@@ -153,7 +150,9 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
         .clear = instance_clear,
         .finalize = finalize,
     };
+    c->plain = finalize == NULL && !weak;
     rti_type_register(&c->type);
+    c->row = rti_type_counters(&c->type);
     bool held = rti_heap_lock();
     c->next = rti_runtime.classes;
     rti_runtime.classes = c;
@@ -212,7 +211,7 @@ static inline RtObject *
 instance_finish(RtType *cls, RtObject *op, bool collect)
 {
     rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
-    class_of(cls)->instances++;
+    rti_class_of(cls)->instances++;
     return rti_object_track_new(op, collect);
 }
 
@@ -222,7 +221,7 @@ instance_new_general(RtType *cls)
 {
     size_t block = instance_block(cls);
     bool collect;
-    RtObject *op = rti_object_alloc_gc(cls, rti_type_counters(cls), block, (int64_t)block, &collect);
+    RtObject *op = rti_object_alloc_gc(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (op == NULL)
         return NULL;
     return instance_finish(cls, op, collect);
@@ -235,7 +234,7 @@ rt_instance_new(RtType *cls)
 {
     size_t block = instance_block(cls);
     bool collect;
-    RtObject *op = rti_object_alloc_quick(cls, rti_type_counters(cls), block, (int64_t)block, &collect);
+    RtObject *op = rti_object_alloc_quick(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (rt_unlikely(op == NULL))
         return instance_new_general(cls);
     return instance_finish(cls, op, collect);
@@ -245,7 +244,7 @@ RtObject *
 rt_instance_get(RtObject *inst, uint32_t slot)
 {
     rti_assert_msg(rt_is_instance(inst), "an rt_instance_* function on an object that is not an instance");
-    if (slot >= class_of(RT_TYPE(inst))->nslots) {
+    if (slot >= rti_class_of(RT_TYPE(inst))->nslots) {
         rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
         return NULL;
     }
@@ -256,7 +255,7 @@ int
 rt_instance_set(RtObject *inst, uint32_t slot, RtObject *value)
 {
     rti_assert_msg(rt_is_instance(inst), "an rt_instance_* function on an object that is not an instance");
-    if (slot >= class_of(RT_TYPE(inst))->nslots) {
+    if (slot >= rti_class_of(RT_TYPE(inst))->nslots) {
         rt_error_set(RT_ERR_INDEX, "%s has no slot %u", RT_TYPE(inst)->name, slot);
         return -1;
     }

@@ -273,14 +273,31 @@ static inline void *rti_object_block(RtObject *op)
 }
 
 /* ---- instances (instance.c) ---- */
+/* A class made by rt_class_new (instance.c says how classes live), here so
+ * that the collector's passes read its slot count inline. */
+typedef struct RtClassList {
+    struct RtClassList *next;
+    RtType type;
+    uint32_t nslots;
+    bool released;          /* rt_class_free was called */
+    bool plain;             /* no finalizer and no weakref list */
+    int64_t instances;      /* live instances */
+    RtTypeCounters *row;    /* the type's statistics row (rti_type_counters) */
+    char name[];
+} RtClassList;
+
+static inline RtClassList *
+rti_class_of(const RtType *t)
+{
+    return (RtClassList *)((char *)t - offsetof(RtClassList, type));
+}
+
 /* An instance's slots follow its header; the weakref list, if any, follows
  * the slots.  Read inline by the collector's hot passes. */
 static inline RtObject **
 rti_instance_slots(RtObject *op, size_t *n)
 {
-    const RtType *t = RT_TYPE(op);
-    size_t end = t->weaklist_offset ? t->weaklist_offset : t->basic_size;
-    *n = (end - sizeof(RtObject)) / sizeof(RtObject *);
+    *n = rti_class_of(RT_TYPE(op))->nslots;
     return (RtObject **)(op + 1);
 }
 
