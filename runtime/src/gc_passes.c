@@ -186,21 +186,27 @@ visit_items_reversed(Pass pass, RtObject **items, size_t n, void *arg)
  * The order decides where move_unreachable puts the objects it finds
  * again, and so the order of the lists from then on: which tuples one pass
  * untracks, the survivors' count, the finalizers' order.  The built-in
- * containers are read inline; other types go through their traverse slot,
- * a call per reference. */
+ * containers are read inline (instances first: the most common objects of
+ * a young generation); other types go through their traverse slot, a call
+ * per reference.  tuples: where to count a tuple (NULL: nowhere). */
 static ALWAYS_INLINE void
-for_each_child(Pass pass, RtObject *op, void *arg)
+for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples)
 {
     const RtType *t = RT_TYPE(op);
-    if (t == &rt_list_type || t == &rt_tuple_type) {
-        RtObject **items = t == &rt_list_type ? ((RtListObject *)op)->items : ((RtTupleObject *)op)->items;
-        visit_items_reversed(pass, items, (size_t)RT_SIZE(op), arg);
-    } else if (t->flags & RT_TYPE_HEAP) {
+    if (t->flags & RT_TYPE_HEAP) {
         size_t n;
         RtObject **slots = rti_instance_slots(op, &n);
         for (size_t i = 0; i < n; i++)
             if (slots[i] != NULL)
                 visit_child(pass, slots[i], arg);
+    } else if (t == &rt_list_type || t == &rt_tuple_type) {
+        RtObject **items = ((RtListObject *)op)->items;
+        if (t == &rt_tuple_type) {
+            items = ((RtTupleObject *)op)->items;
+            if (tuples != NULL)
+                (*tuples)++;
+        }
+        visit_items_reversed(pass, items, (size_t)RT_SIZE(op), arg);
     } else if (t == &rt_dict_type) {
         intptr_t n;
         RtDictEntry *e = rti_dict_entries(op, &n);
@@ -251,7 +257,7 @@ lookahead_step(Lookahead *la)
         la->far = skip(la->list, la->far, 1);
     }
     if (la->near != la->list) {
-        for_each_child(PREFETCH, RTI_FROM_GC(la->near), NULL);
+        for_each_child(PREFETCH, RTI_FROM_GC(la->near), NULL, NULL);
         la->near = skip(la->list, la->near, 1);
     }
 }
@@ -321,7 +327,7 @@ subtract_refs(RtGcHead *containers, bool prefetch)
     for (RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
         if (prefetch)
             lookahead_step(&la);
-        for_each_child(SUBTRACT, RTI_FROM_GC(g), NULL);
+        for_each_child(SUBTRACT, RTI_FROM_GC(g), NULL, NULL);
     }
 }
 
@@ -362,8 +368,7 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
         if (rti_gc_refs(g) != 0) {
             RtObject *op = RTI_FROM_GC(g);
             scan.survivors++;
-            scan.tuples += rt_is_type(op, &rt_tuple_type);
-            for_each_child(prefetch ? REACH : REACH_MARKED, op, young);
+            for_each_child(prefetch ? REACH : REACH_MARKED, op, young, &scan.tuples);
             rti_gc_set_prev(g, prev);   /* relink; gc_refs are done with */
             rti_gc_clear_collecting(g);
             prev = g;
