@@ -206,11 +206,16 @@ rti_classes_fini(RtRuntime *rt)
 }
 
 /* The rest of rt_instance_new, op allocated and counted: the slots and the
- * weaklist zeroed, tracked (after the collection its count called for). */
+ * weaklist zeroed (16 bytes a store in a pool block), tracked (after the
+ * collection its count called for). */
 static inline RtObject *
-instance_finish(RtType *cls, RtObject *op, bool collect)
+instance_finish(RtType *cls, RtObject *op, bool collect, bool pool_block)
 {
-    rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
+    size_t nwords = (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *);
+    if (pool_block)
+        rti_zero_words_even(op + 1, nwords);
+    else
+        rti_zero_words(op + 1, nwords);
     rti_class_of(cls)->instances++;
     return rti_object_track_new(op, collect);
 }
@@ -224,7 +229,7 @@ instance_new_general(RtType *cls)
     RtObject *op = rti_object_alloc_gc(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (op == NULL)
         return NULL;
-    return instance_finish(cls, op, collect);
+    return instance_finish(cls, op, collect, false);
 }
 
 /* The fast path makes no call but a tail call (internal.h, the object
@@ -237,7 +242,7 @@ rt_instance_new(RtType *cls)
     RtObject *op = rti_object_alloc_quick(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (rt_unlikely(op == NULL))
         return instance_new_general(cls);
-    return instance_finish(cls, op, collect);
+    return instance_finish(cls, op, collect, true);
 }
 
 RtObject *
