@@ -256,6 +256,15 @@ rt_instance_get(RtObject *inst, uint32_t slot)
     return INST(inst)->slots[slot];
 }
 
+/* rt_instance_set's drop of the value it replaced (its dealloc may run):
+ * out of line; returns 0. */
+static RT_NOINLINE int
+drop_replaced(RtObject *old)
+{
+    rt_decref(old);
+    return 0;
+}
+
 int
 rt_instance_set(RtObject *inst, uint32_t slot, RtObject *value)
 {
@@ -265,6 +274,9 @@ rt_instance_set(RtObject *inst, uint32_t slot, RtObject *value)
         return -1;
     }
     rt_xincref(value);
-    rt_setref(&INST(inst)->slots[slot], value);
-    return 0;
+    RtObject **p = &INST(inst)->slots[slot], *old = *p;
+    *p = value;         /* then drop the old value, as rt_setref does */
+    if (rt_unlikely(old != NULL))
+        return drop_replaced(old);
+    return 0;           /* a slot set the first time: no call, no stack frame */
 }

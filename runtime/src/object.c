@@ -529,13 +529,11 @@ rti_trash_begin(RtObject *op)
     return true;
 }
 
-void
-rti_trash_end(void)
+/* The outermost dealloc ended with objects deposited: destroy them.  Out
+ * of line, so that rti_trash_end inlines into the deallocs. */
+static RT_NOINLINE void
+trash_destroy(Trash *t)
 {
-    Trash *t = &trash;
-    rti_assert(t->depth > 0);
-    if (--t->depth != 0 || t->list == NULL)
-        return;
     t->depth++;      /* destroy at depth 1: nested ends do not recurse here */
     while (t->list != NULL) {
         RtGcHead *g = t->list;
@@ -545,5 +543,14 @@ rti_trash_end(void)
         RT_TYPE(op)->dealloc(op);
     }
     t->depth--;
+}
+
+void
+rti_trash_end(void)
+{
+    Trash *t = &trash;
+    rti_assert(t->depth > 0);
+    if (--t->depth == 0 && rt_unlikely(t->list != NULL))
+        trash_destroy(t);
 }
 
