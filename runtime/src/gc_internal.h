@@ -268,14 +268,19 @@ void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachabl
 
 /* ---- the passes (gc_passes.c), in the order a collection runs them ---- */
 intptr_t rti_gc_update_refs(RtGcHead *containers);     /* how many objects */
-/* prefetch: run a lookahead that prefetches children (large generations). */
-void rti_gc_subtract_refs(RtGcHead *containers, bool prefetch);
+/* prefetch: run a lookahead that prefetches children (large generations).
+ * Returns the references of the built-in containers it followed or
+ * passed (NULL ones too): for the choice of rti_gc_move_unreachable's
+ * 'mark'. */
+intptr_t rti_gc_subtract_refs(RtGcHead *containers, bool prefetch);
 /* What move_unreachable saw of the objects that stay reachable. */
 typedef struct RtGcScan {
     intptr_t survivors;
     intptr_t tuples;
 } RtGcScan;
-RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch);
+/* mark (without prefetch): run mark_pending first, which pays where the
+ * objects hold many references each. */
+RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch, bool mark);
 RtGcScan rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
 intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
 intptr_t rti_gc_untrack_tuples(RtGcHead *list);

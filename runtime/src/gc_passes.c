@@ -33,8 +33,9 @@
  *     are read inline (for_each_child), each pass's work on one reference
  *     inlined into the loop, a list's loop unrolled: no call per
  *     reference.  Other types go through traverse and a visit function.
- *   - On a generation the cache holds, move_unreachable tests one bit per
- *     reference (PENDING, see gc_internal.h) where CPython tests three.
+ *   - On a generation the cache holds whose objects hold several
+ *     references each, move_unreachable tests one bit per reference
+ *     (PENDING, see gc_internal.h) where CPython tests three.
  *   - On a generation of RTI_GC_PREFETCH_MIN objects or more, a lookahead
  *     pointer walks the list PREFETCH_DISTANCE objects ahead of the pass,
  *     prefetching the headers of that object's children, so that their
@@ -188,14 +189,17 @@ visit_items_reversed(Pass pass, RtObject **items, size_t n, void *arg)
  * untracks, the survivors' count, the finalizers' order.  The built-in
  * containers are read inline (instances first: the most common objects of
  * a young generation); other types go through their traverse slot, a call
- * per reference.  tuples: where to count a tuple (NULL: nowhere). */
+ * per reference.  tuples: where to count a tuple, refs: where to add the
+ * references an instance, list, tuple or dict holds (NULL: nowhere). */
 static ALWAYS_INLINE void
-for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples)
+for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples, intptr_t *refs)
 {
     const RtType *t = RT_TYPE(op);
     if (t->flags & RT_TYPE_HEAP) {
         size_t n;
         RtObject **slots = rti_instance_slots(op, &n);
+        if (refs != NULL)
+            *refs += (intptr_t)n;
         for (size_t i = 0; i < n; i++)
             if (slots[i] != NULL)
                 visit_child(pass, slots[i], arg);
@@ -206,10 +210,14 @@ for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples)
             if (tuples != NULL)
                 (*tuples)++;
         }
+        if (refs != NULL)
+            *refs += RT_SIZE(op);
         visit_items_reversed(pass, items, (size_t)RT_SIZE(op), arg);
     } else if (t == &rt_dict_type) {
         intptr_t n;
         RtDictEntry *e = rti_dict_entries(op, &n);
+        if (refs != NULL)
+            *refs += 2 * n;
         for (intptr_t i = 0; i < n; i++) {
             if (e[i].key != NULL) {
                 visit_child(pass, e[i].value, arg);
@@ -257,7 +265,7 @@ lookahead_step(Lookahead *la)
         la->far = skip(la->list, la->far, 1);
     }
     if (la->near != la->list) {
-        for_each_child(PREFETCH, RTI_FROM_GC(la->near), NULL, NULL);
+        for_each_child(PREFETCH, RTI_FROM_GC(la->near), NULL, NULL, NULL);
         la->near = skip(la->list, la->near, 1);
     }
 }
@@ -320,32 +328,33 @@ rti_gc_update_refs(RtGcHead *containers)
     return n;
 }
 
-static ALWAYS_INLINE void
+static ALWAYS_INLINE intptr_t
 subtract_refs(RtGcHead *containers, bool prefetch)
 {
+    intptr_t refs = 0;
     Lookahead la = lookahead_start(containers, prefetch ? rti_gc_next(containers) : containers);
     for (RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
         if (prefetch)
             lookahead_step(&la);
-        for_each_child(SUBTRACT, RTI_FROM_GC(g), NULL, NULL);
+        for_each_child(SUBTRACT, RTI_FROM_GC(g), NULL, NULL, &refs);
     }
+    return refs;
 }
 
 /* Postcondition: gc_refs >= 0 counts references from outside the set. */
-void
+intptr_t
 rti_gc_subtract_refs(RtGcHead *containers, bool prefetch)
 {
-    if (prefetch)
-        subtract_refs(containers, true);
-    else
-        subtract_refs(containers, false);
+    intptr_t refs = prefetch ? subtract_refs(containers, true) : subtract_refs(containers, false);
     assert_refs_subtracted(containers);
+    return refs;
 }
 
 /* PENDING on every object of young with gc_refs 0: one test per reference
  * in move_unreachable for one per object here.  Only for a generation that
  * the cache holds: on a large one this walk would cost a cache miss per
- * object, more than it saves. */
+ * object, more than it saves; and only where the objects hold several
+ * references each (rti_gc_deduce_unreachable). */
 static void
 mark_pending(RtGcHead *young)
 {
@@ -355,7 +364,7 @@ mark_pending(RtGcHead *young)
 }
 
 static ALWAYS_INLINE RtGcScan
-move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
+move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch, bool marked)
 {
     RtGcScan scan = {0, 0};
     RtGcHead *prev = young, *g = rti_gc_next(young);
@@ -368,7 +377,7 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
         if (rti_gc_refs(g) != 0) {
             RtObject *op = RTI_FROM_GC(g);
             scan.survivors++;
-            for_each_child(prefetch ? REACH : REACH_MARKED, op, young, &scan.tuples);
+            for_each_child(marked ? REACH_MARKED : REACH, op, young, &scan.tuples, NULL);
             rti_gc_set_prev(g, prev);   /* relink; gc_refs are done with */
             rti_gc_clear_collecting(g);
             prev = g;
@@ -401,26 +410,38 @@ move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
  * Each object that stays in young is scanned exactly once as reachable,
  * which is where the scan counts survivors and tuples (RtGcScan). */
 RtGcScan
-rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch)
+rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch, bool mark)
 {
-    if (!prefetch)
+    RtGcScan scan;
+    if (prefetch) {
+        scan = move_unreachable(young, unreachable, true, false);
+    } else if (mark) {
         mark_pending(young);
-    RtGcScan scan = prefetch ? move_unreachable(young, unreachable, true)
-                             : move_unreachable(young, unreachable, false);
+        scan = move_unreachable(young, unreachable, false, true);
+    } else {
+        scan = move_unreachable(young, unreachable, false, false);
+    }
     RTI_GC_VALIDATE(young, false, false);
     RTI_GC_VALIDATE(unreachable, true, true);
     return scan;
 }
 
 /* 1-3.  The passes prefetch only for a generation too large for the
- * cache (RTI_GC_PREFETCH_MIN objects or more: gc.c). */
+ * cache (RTI_GC_PREFETCH_MIN objects or more: gc.c).  mark_pending, a
+ * pass of about 8 instructions an object, saves move_unreachable about 3
+ * a reference into the set: it runs where the objects hold at least
+ * MARK_MIN_REFS references each on average (subtract_refs counts those
+ * of the built-in containers) -- gc_traversal's lists, not a young
+ * generation of two-slot tree nodes. */
+#define MARK_MIN_REFS 3
 RtGcScan
 rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable)
 {
-    bool prefetch = rti_gc_update_refs(base) >= rti_runtime.gc.prefetch_min;
-    rti_gc_subtract_refs(base, prefetch);
+    intptr_t n = rti_gc_update_refs(base);
+    bool prefetch = n >= rti_runtime.gc.prefetch_min;
+    intptr_t refs = rti_gc_subtract_refs(base, prefetch);
     rti_gc_list_init(unreachable);
-    return rti_gc_move_unreachable(base, unreachable, prefetch);
+    return rti_gc_move_unreachable(base, unreachable, prefetch, refs >= MARK_MIN_REFS * n);
 }
 
 /* Drop the UNREACHABLE and PENDING bits, making unreachable a normal list;
