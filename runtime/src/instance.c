@@ -151,6 +151,7 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
         .finalize = finalize,
     };
     c->plain = finalize == NULL && !weak;
+    c->pair = nslots + weak == 1 || nslots + weak == 2;
     rti_type_register(&c->type);
     c->row = rti_type_counters(&c->type);
     bool held = rti_heap_lock();
@@ -206,16 +207,15 @@ rti_classes_fini(RtRuntime *rt)
 }
 
 /* The rest of rt_instance_new, op allocated and counted: the slots and the
- * weaklist zeroed (16 bytes a store in a pool block), tracked (after the
- * collection its count called for). */
+ * weaklist zeroed (one or two words by one 16-byte store in a pool
+ * block), tracked (after the collection its count called for). */
 static inline RtObject *
 instance_finish(RtType *cls, RtObject *op, bool collect, bool pool_block)
 {
-    size_t nwords = (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *);
-    if (pool_block)
-        rti_zero_words_even(op + 1, nwords);
+    if (pool_block && rt_likely(rti_class_of(cls)->pair))
+        rti_zero_pair(op + 1);
     else
-        rti_zero_words(op + 1, nwords);
+        rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
     rti_class_of(cls)->instances++;
     return rti_object_track_new(op, collect);
 }

@@ -281,6 +281,7 @@ typedef struct RtClassList {
     uint32_t nslots;
     bool released;          /* rt_class_free was called */
     bool plain;             /* no finalizer and no weakref list */
+    bool pair;              /* 1 or 2 words of fields (slots, weaklist) */
     int64_t instances;      /* live instances */
     RtTypeCounters *row;    /* the type's statistics row (rti_type_counters) */
     char name[];
@@ -402,18 +403,14 @@ rti_zero_words(void *p, size_t nwords)
     }
 }
 
-/* rti_zero_words where the block has the room to round nwords up to an
- * even count (a pool block: its size class rounds it up to 16 bytes; p
- * 16-byte aligned): up to two words, the most common count of a small
- * object's fields, take one 16-byte store and no loop. */
+/* Zero one or two words at p where the block has the room to round them
+ * up to two (a pool block: its size class rounds it up to 16 bytes; p
+ * 16-byte aligned): one 16-byte store. */
 static inline void
-rti_zero_words_even(void *p, size_t nwords)
+rti_zero_pair(void *p)
 {
     typedef struct { uintptr_t a, b; } Pair __attribute__((aligned(16)));
-    if (rt_likely(nwords - 1 < 2))
-        *(Pair *)p = (Pair){0, 0};
-    else
-        rti_zero_words(p, nwords);
+    *(Pair *)p = (Pair){0, 0};
 }
 
 /* A block of block bytes (1..) for a new object, or NULL with RT_ERR_NOMEM. */
