@@ -200,6 +200,7 @@ for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples, intptr_t *r
         RtObject **slots = rti_instance_slots(op, &n);
         if (refs != NULL)
             *refs += (intptr_t)n;
+        _Pragma("GCC unroll 2")     /* two at a time: most classes have few slots */
         for (size_t i = 0; i < n; i++)
             if (slots[i] != NULL)
                 visit_child(pass, slots[i], arg);
