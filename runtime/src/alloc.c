@@ -266,15 +266,26 @@ rt_realloc(void *ptr, size_t size)
     RtHeap *heap = &rti_runtime.heap;
     if (ptr == NULL)
         return rt_malloc(size);
-    if (rt_unlikely(!rti_runtime.initialized)) {
-        rt_error_set(RT_ERR_STATE, "rt_realloc called before rt_init()");
-        return NULL;
-    }
-    bool held = rti_heap_lock();
     /* realloc(p, 0) may free p and return NULL: ask for one byte instead,
      * as PyMem_RawRealloc does. */
-    void *p = fault_check(heap) ? NULL : heap->vt->realloc(ptr, size ? size : 1);
-    rti_heap_unlock(held);
+    size = size ? size : 1;
+    void *p;
+    if (rt_likely(heap->fast_small != 0)) {
+        /* The pool backend with no fault armed (rt_malloc's test): the
+         * calling thread's heap, and malloc's own realloc for a large
+         * block, without the heap lock.  Under it, two threads growing
+         * lists took turns at every resize, copy included (list_append at
+         * 2 threads: 900 futex waits in 0.3 s). */
+        p = rti_pool_realloc(rti_pool_heap(), ptr, size);
+    } else {
+        if (rt_unlikely(!rti_runtime.initialized)) {
+            rt_error_set(RT_ERR_STATE, "rt_realloc called before rt_init()");
+            return NULL;
+        }
+        bool held = rti_heap_lock();
+        p = fault_check(heap) ? NULL : heap->vt->realloc(ptr, size);
+        rti_heap_unlock(held);
+    }
     return p != NULL ? p : rti_nomem();
 }
 

@@ -52,8 +52,6 @@
 
 #if RT_RC_THREADED
 
-#define RTI_GC_DELTA 32
-
 /* ==== homes ============================================================= */
 
 static inline void
@@ -123,8 +121,8 @@ rti_gc_untrack_shared(RtGcHead *g)
 
 /* ==== the count ========================================================= */
 
-static void
-flush(RtGcState *gc, RtGcHeap *h)
+void
+rti_gc_count_flush(RtGcState *gc, RtGcHeap *h)
 {
     intptr_t sum = atomic_fetch_add_explicit(&gc->pending0, h->delta, memory_order_relaxed) + h->delta;
     bool grew = h->delta > 0;
@@ -140,15 +138,6 @@ flush(RtGcState *gc, RtGcHeap *h)
     rti_heap_unlock(held);
     if (start)
         rti_gc_collect_scheduled(gc);
-}
-
-void
-rti_gc_count_shared(RtGcState *gc, int delta)
-{
-    RtGcHeap *h = &rti_thread_heap()->gc;
-    h->delta += delta;
-    if (rt_unlikely(h->delta >= RTI_GC_DELTA || h->delta <= -RTI_GC_DELTA))
-        flush(gc, h);
 }
 
 void

@@ -233,56 +233,16 @@ rt_object_free(RtObject *op)
 }
 
 #if RT_RC_THREADED
-/* rti_object_alloc and rti_object_release in the threaded variants, out of
- * line (internal.h).  Once threads share the runtime (thread.h), no lock:
- * the block from the thread's own heap, the counts in the thread heap's
- * row of the type (the runtime's row c names the type) and its collector
- * count (gc_heap.c). */
-static inline RtTypeCounters *
-own_row(const RtTypeCounters *c)
-{
-    return &rti_thread_heap()->types[c - rti_runtime.types];
-}
-
-static RtObject *
-object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
-{
-    uint8_t *mem = rti_object_block_alloc(block);
-    if (rt_unlikely(mem == NULL))
-        return NULL;
-    RtObject *op = rti_object_init_headers(mem, type, gc);
-    RtTypeCounters *row = own_row(c);
-    row->allocated++;
-    row->bytes += bytes;
-    if (gc)
-        rti_gc_count_shared(&rti_runtime.gc, 1);
-    return op;
-}
-
+/* rti_object_alloc when a stop is asked (internal.h): park at the
+ * safepoint, then allocate as the mode then says. */
 RT_NOINLINE RtObject *
 rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
     if (rti_mode() & RTI_MODE_STOP)
         rti_safepoint_slow();
     if (rti_mode() & RTI_MODE_SHARED)
-        return object_alloc_shared(type, c, block, bytes, gc);
-    return rti_object_alloc_alone(type, c, block, bytes, gc);
-}
-
-RT_NOINLINE void
-rti_object_release_shared(RtObject *op, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
-{
-    void *mem = op;
-    RtTypeCounters *row = own_row(c);
-    row->freed++;
-    row->bytes -= bytes;
-    if (gc) {
-        RtGcHead *g = RTI_AS_GC(op);
-        rti_assert(!rti_gc_tracked(g));
-        rti_gc_count_shared(&rti_runtime.gc, -1);
-        mem = g;
-    }
-    rti_object_block_free(mem, block);
+        return rti_object_alloc_body(type, c, block, bytes, gc, true);
+    return rti_object_alloc_body(type, c, block, bytes, gc, false);
 }
 #endif
 

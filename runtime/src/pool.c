@@ -104,6 +104,41 @@ unlink_used(RtPoolHeap *ph, RtPool *pool)
         pool->nextpool->prevpool = pool->prevpool;
 }
 
+/* An emptied pool leaves the heap: kept for the heap's next new pool in the
+ * threaded variants while there is room (pool_heap.c, "Empty pools"), else
+ * given back to its arena. */
+static void
+give_pool(RtPoolHeap *ph, RtPool *pool)
+{
+    rti_assert(RTI_POOL_COUNT(pool) == 0 && pool->heap == ph);
+#if RT_RC_THREADED
+    if (ph->nempty < RTI_HEAP_EMPTY_POOLS) {
+        pool->nextpool = ph->empty;
+        pool->prevpool = NULL;
+        ph->empty = pool;
+        ph->nempty++;
+        return;
+    }
+#endif
+    rti_arena_give_pool(ph->ar, pool);
+}
+
+/* A pool for a new class: the heap's last emptied one, else the arenas'. */
+static RtPool *
+take_pool(RtPoolHeap *ph, bool *arena_changed)
+{
+#if RT_RC_THREADED
+    RtPool *pool = ph->empty;
+    if (pool != NULL) {
+        ph->empty = pool->nextpool;
+        ph->nempty--;
+        *arena_changed = false;
+        return pool;
+    }
+#endif
+    return rti_arena_take_pool(ph->ar, arena_changed);
+}
+
 /* Carve a batch of never-used blocks (pool.h) onto the (empty) allocation
  * list, linked in address order.  False when none are left.  (Each block
  * costs a store and an add: about 3 instructions a block.) */
@@ -150,7 +185,7 @@ rti_pool_alloc_new_pool(RtPoolHeap *ph, uint32_t idx)
     }
 #endif
     bool arena_changed;
-    RtPool *pool = rti_arena_take_pool(ph->ar, &arena_changed);
+    RtPool *pool = take_pool(ph, &arena_changed);
     if (pool == NULL)
         return rti_nomem();
     RTI_CLASS_MAP(pool)[RTI_DESC_SLOT(pool)] = (uint8_t)idx;
@@ -221,7 +256,7 @@ rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
     if (ph->usedpools[pool->szidx] == pool && pool->nextpool == NULL)
         return;     /* retained */
     unlink_used(ph, pool);
-    rti_arena_give_pool(ph->ar, pool);
+    give_pool(ph, pool);
 }
 
 /* ==== free caches ====================================================== */
@@ -352,7 +387,7 @@ rti_pool_realloc(RtPoolHeap *ph, void *p, size_t size)
 
 /* Give a heap's memory back to the arenas (pool.h): the blocks other
  * threads freed and the free caches' blocks return to their pools, the
- * retained empty pools to their arenas. */
+ * retained and kept empty pools to their arenas. */
 void
 rti_pool_trim_heap(RtPoolHeap *ph)
 {
@@ -367,4 +402,12 @@ rti_pool_trim_heap(RtPoolHeap *ph)
             rti_arena_give_pool(ph->ar, pool);
         }
     }
+#if RT_RC_THREADED
+    while (ph->empty != NULL) {
+        RtPool *pool = ph->empty;
+        ph->empty = pool->nextpool;
+        ph->nempty--;
+        rti_arena_give_pool(ph->ar, pool);
+    }
+#endif
 }

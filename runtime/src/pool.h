@@ -117,6 +117,10 @@
  *     (mimalloc's segment cache kept the same share of its peak). */
 #define RTI_RETAIN_MIN 64u
 #define RTI_RETAIN_PEAK_DIV 8u
+/* Threaded variants: a heap keeps up to RTI_HEAP_EMPTY_POOLS of the pools
+ * that empty on it (4 MiB), for its own next new pools, instead of giving
+ * them back to the shared arenas at once (pool_heap.c, "Empty pools"). */
+#define RTI_HEAP_EMPTY_POOLS 256u
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -305,6 +309,8 @@ typedef struct RtPoolHeap {
     struct RtPoolHeap *next_heap;   /* ar->heaps */
 #if RT_RC_THREADED
     _Atomic(RtBlock *) delayed;     /* freed by other threads: linked by next */
+    RtPool *empty;              /* emptied pools kept (by nextpool), at most RTI_HEAP_EMPTY_POOLS */
+    uint32_t nempty;
     struct RtPoolHeap *next_abandoned;
     bool owned;                 /* a thread owns it (else: abandoned) */
 #endif

@@ -41,6 +41,19 @@
  * The arenas stay shared (pool_arena.c), under a lock in the threaded
  * variants: a heap takes the lock once per pool taken or given back.
  *
+ * Empty pools.  A pool that empties on a threaded heap stays with the heap
+ * (RtPoolHeap.empty, up to RTI_HEAP_EMPTY_POOLS), and the heap's next new
+ * pool is the last one kept; only beyond that, and at trims (explicit, a
+ * full collection's, a detach), do emptied pools go back to the arenas.
+ * Given back at once, as obmalloc does, the pools of two threads that
+ * drop and rebuild their structures pass through the arenas' LIFO lists to
+ * each other: each round, every block's line then comes from the other
+ * core's cache.  list_append (n=2000, 12800 rounds, biased) took 2.1x the
+ * one-thread time at 2 threads that way, with the arenas' lock taken 8
+ * times a round.  mimalloc's pages stay in their thread's segment
+ * likewise.  The pools kept count as in use to the arenas (pools, the
+ * classes' statistics); the blocks in use do not change.
+ *
  * Statistics.  Each heap counts its own operations (nalloc, nfree, large);
  * the totals sum them.  A block allocated on one thread and freed on
  * another counts in both heaps, so a heap's own "in use" can go negative;
@@ -366,11 +379,36 @@ validate_pool(const RtPool *pool, char *err, size_t errlen)
     return 0;
 }
 
+/* A heap's kept empty pools (threaded variants): its own, empty, valid,
+ * as many as nempty says. */
+static int
+validate_empty_pools(const RtPoolHeap *ph, char *err, size_t errlen)
+{
+#if RT_RC_THREADED
+    uint32_t n = 0;
+    for (const RtPool *p = ph->empty; p != NULL; p = p->nextpool, n++) {
+        CHECK(n < RTI_HEAP_EMPTY_POOLS, "heap %p keeps more than %u empty pools", (const void *)ph,
+              RTI_HEAP_EMPTY_POOLS);
+        CHECK(p->heap == ph && RTI_POOL_COUNT(p) == 0, "kept pool %p of heap %p: heap %p, %u blocks in use",
+              (const void *)p, (const void *)ph, (const void *)p->heap, RTI_POOL_COUNT(p));
+        if (validate_pool(p, err, errlen) < 0)
+            return -1;
+    }
+    CHECK(n == ph->nempty, "heap %p keeps %u empty pools, counts %u", (const void *)ph, n, ph->nempty);
+#else
+    (void)ph, (void)err, (void)errlen;
+#endif
+    return 0;
+}
+
 /* One heap's own lists: its used pools (its own, of their class, each
- * valid when pools) and its caches (blocks of their class, n <= limit). */
+ * valid when pools), its kept empty pools and its caches (blocks of their
+ * class, n <= limit). */
 static int
 validate_heap(const RtPoolHeap *ph, bool pools, char *err, size_t errlen)
 {
+    if (validate_empty_pools(ph, err, errlen) < 0)
+        return -1;
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         const RtPool *prev = NULL;
         for (const RtPool *p = ph->usedpools[idx]; p != NULL; prev = p, p = p->nextpool) {

@@ -40,12 +40,14 @@
 #define rt_likely(x)   __builtin_expect(!!(x), 1)
 #define rt_unlikely(x) __builtin_expect(!!(x), 0)
 #define RT_NOINLINE    __attribute__((noinline))
+#define RT_ALWAYS_INLINE inline __attribute__((always_inline))
 #define RT_COLD        __attribute__((cold, noinline))
 #define RT_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define rt_likely(x)   (x)
 #define rt_unlikely(x) (x)
 #define RT_NOINLINE
+#define RT_ALWAYS_INLINE inline
 #define RT_COLD
 #define RT_PRINTF(f, a)
 #endif
