@@ -23,6 +23,10 @@
  *     heap; after it leaves, the counts, the type statistics, freeze and
  *     unfreeze see them (summed over the heaps), and another thread
  *     untracks and frees them (its home's lock), exactly once.
+ *   emptied_pools_stay_with_their_heap: pools that empty on a heap stay
+ *     with it (up to RTI_HEAP_EMPTY_POOLS), are its next new pools of any
+ *     class -- taken from no arena -- and go back to the arenas at a trim;
+ *     the heap validates at each step.
  *   a_collection_leaves_count0_at_zero: with threads sharing the runtime,
  *     a young collection that frees a thousand cycles leaves count0 at
  *     zero, not below it: the next allocations count from zero (they went
@@ -444,6 +448,72 @@ TEST(collector_lists_follow_the_heaps)
     rt_fini();
 }
 
+/* ==== emptied pools stay with their heap ================================ */
+
+static RtStatCount
+pools_taken(void)
+{
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    return st.pools;
+}
+
+/* n blocks of size bytes into blocks[], or false. */
+static bool
+fill(void **blocks, int n, size_t size)
+{
+    for (int i = 0; i < n; i++)
+        if ((blocks[i] = rt_malloc(size)) == NULL)
+            return false;
+    return true;
+}
+
+static void
+drain(void **blocks, int n)
+{
+    for (int i = 0; i < n; i++)
+        rt_free(blocks[i]);
+}
+
+#define POOL_BLOCKS(size) ((int)(RT_POOL_SIZE / (size)))
+static void *many[(RTI_HEAP_EMPTY_POOLS + 8) * POOL_BLOCKS(512)];
+
+TEST(emptied_pools_stay_with_their_heap)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();
+    rt_alloc_trim();
+    RtPoolHeap *ph = rti_theap;
+    REQUIRE(ph != NULL && ph->nempty == 0);
+    /* Four pools of 64-byte blocks, emptied: the class's last one stays on
+     * usedpools (retained), the three others with the heap. */
+    REQUIRE(fill(many, 4 * POOL_BLOCKS(64), 64));
+    RtStatCount before = pools_taken();
+    drain(many, 4 * POOL_BLOCKS(64));
+    CHECK_EQ(ph->nempty, 3);
+    CHECK_EQ(pools_taken().current, before.current);    /* none back to the arenas */
+    CHECK(heap_valid());
+    /* Five pools of another class: three are the kept ones. */
+    REQUIRE(fill(many, 5 * POOL_BLOCKS(128), 128));
+    CHECK_EQ(ph->nempty, 0);
+    CHECK_EQ(pools_taken().allocated - before.allocated, 2);
+    CHECK(heap_valid());
+    drain(many, 5 * POOL_BLOCKS(128));
+    /* More pools than the heap keeps: the rest go back at once. */
+    int n = (RTI_HEAP_EMPTY_POOLS + 8) * POOL_BLOCKS(512);
+    REQUIRE(fill(many, n, 512));
+    drain(many, n);
+    CHECK_EQ(ph->nempty, RTI_HEAP_EMPTY_POOLS);
+    CHECK(heap_valid());
+    rt_alloc_trim();                    /* every kept pool to its arena */
+    CHECK_EQ(ph->nempty, 0);
+    CHECK_EQ(pools_taken().current, 0);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_gc_enable();
+    rt_fini();
+}
+
 /* ==== a collection leaves count0 at zero ================================ */
 
 static void *
@@ -497,6 +567,7 @@ main(void)
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
     RUN(collector_lists_follow_the_heaps);
+    RUN(emptied_pools_stay_with_their_heap);
     RUN(a_collection_leaves_count0_at_zero);
     return rt_test_summary();
 }
