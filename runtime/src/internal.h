@@ -527,7 +527,6 @@ rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t b
     return op;
 }
 
-#if RT_RC_THREADED
 /* The threaded variants when a stop is asked (thread.h): park first (a
  * safepoint), then allocate (object.c). */
 RtObject *rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);

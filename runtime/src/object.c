@@ -241,8 +241,8 @@ rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t
     if (rti_mode() & RTI_MODE_STOP)
         rti_safepoint_slow();
     if (rti_mode() & RTI_MODE_SHARED)
-        return rti_object_alloc_body(type, c, block, bytes, gc, true);
-    return rti_object_alloc_body(type, c, block, bytes, gc, false);
+        return rti_object_alloc_shared(type, c, block, bytes, gc);
+    return rti_object_alloc_alone(type, c, block, bytes, gc);
 }
 #endif
 
