@@ -233,8 +233,8 @@ measure(RtbPlan *p, const char *cmd, char *path, const RtbConfig *c, const char 
         RtbDriveStatus st;
         status = rtb_plan_run(p, &st);
         if (!st.finished && status == RTB_EXIT_INTERRUPTED)
-            rtb_say("rtbench %s: interrupted; the finished samples are in %s; continue with the same command and "
-                    "--resume", cmd, path);
+            rtb_say("rtbench %s: interrupted; the finished samples are in %s%s%s; continue with the same command "
+                    "and --resume", cmd, path, base ? " and " : "", base ? base : "");
         else if (st.write_errors == 0)
             printf(base ? "wrote %s and %s\n" : "wrote %s\n", path, base);
         if (st.finished && st.write_errors == 0 && base != NULL) {

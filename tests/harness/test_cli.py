@@ -1030,6 +1030,27 @@ class Baseline(Base):
         rounds = {s['round'] for d in (head_doc, base_doc) for s in d['runs'][0]['samples']}
         self.assertEqual(rounds, {0, 1, 2})
 
+    def test_interrupted_run_baseline_names_both_files_and_resumes(self):
+        out = self.path('ib.json')
+        base = self.path('ib.base.json')
+        args = ['run', 'cycle_storm', '--n', '60000', '--repeat', '40', '--seed', '3', '--baseline', BUILD,
+                '--out', out, '--quiet']
+        p = subprocess.Popen([os.path.join(BUILD, 'rtbench')] + args,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.assertTrue(wait_for_lines(self.path('.ib.json.journal.jsonl'), 3, p), 'two samples journaled')
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn('the finished samples are in %s and %s' % (out, base), err)
+        self.assertFalse(load_result(self, out)['complete'])
+        self.assertFalse(load_result(self, base)['complete'])
+        status, _, err = rtbench(*(args[:5] + ['6'] + args[6:] + ['--resume']))
+        self.assertEqual(status, 0, err)
+        for f in (out, base):
+            doc = load_result(self, f)
+            self.assertTrue(doc['complete'])
+            self.assertEqual([s['index'] for s in doc['runs'][0]['samples']], list(range(6)))
+
     def test_a_shard_keeps_each_base_configuration_with_its_head_twin(self):
         out = self.path('shard')
         status, _, err = rtbench('suite', '--tiny', '--baseline', BUILD, '--no-plots', '--no-cpython', '--shard', '2/7',
