@@ -56,6 +56,9 @@ int rtb_region_begin(char *err, size_t errlen);
 /* Stop counting.  The count for perf; -1 for callgrind (the parent reads
  * it from the output file) and when not counting. */
 long long rtb_region_end(void);
+/* On a thread the workload starts, as its part begins and ends: callgrind
+ * counts it too (its counting is switched per thread). */
+void rtb_region_thread(bool begin);
 /* The same for the Python twins through ctypes: no message buffer. */
 int rtb_region_begin_simple(void);
 

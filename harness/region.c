@@ -110,6 +110,21 @@ rtb_region_end(void)
     return -1;
 }
 
+/* A thread of the workload's own starts (begin) or ends its part:
+ * callgrind's collection state is per thread, and a new thread starts with
+ * it off (--collect-atstart=no), so switch it as begin switched the
+ * calling thread's.  A perf counter with inherit counts the thread by
+ * itself. */
+void
+rtb_region_thread(bool begin)
+{
+    (void)begin;
+#ifdef RTB_HAVE_CALLGRIND
+    if (counting == RTB_COUNTER_CALLGRIND)
+        CALLGRIND_TOGGLE_COLLECT;
+#endif
+}
+
 int
 rtb_region_begin_simple(void)
 {

@@ -133,7 +133,9 @@ result_double(RtWorkloadCtx *base, const char *key, double value)
     v->d = value;
 }
 
-static const RtWorkloadOps worker_ops = {mark, result_int, result_double};
+static void thread_part(RtWorkloadCtx *base, bool begin) { (void)base, rtb_region_thread(begin); }
+
+static const RtWorkloadOps worker_ops = {mark, result_int, result_double, thread_part};
 
 /* ==== the report ========================================================= */
 

@@ -245,7 +245,7 @@ TEST(blocked_threads_do_not_hold_a_collection)
 static void ignore_mark(RtWorkloadCtx *c, const char *n, int64_t b) { (void)c; (void)n; (void)b; }
 static void ignore_int(RtWorkloadCtx *c, const char *k, int64_t v) { (void)c; (void)k; (void)v; }
 static void ignore_double(RtWorkloadCtx *c, const char *k, double v) { (void)c; (void)k; (void)v; }
-static const RtWorkloadOps ignore_ops = {ignore_mark, ignore_int, ignore_double};
+static const RtWorkloadOps ignore_ops = {ignore_mark, ignore_int, ignore_double, NULL};
 
 static const struct {
     const char *name;

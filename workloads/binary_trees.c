@@ -103,7 +103,7 @@ run_binary_trees(RtWorkloadCtx *ctx, const int64_t *params)
         rt_error_set(RT_ERR_VALUE, "binary_trees: depth %lld is more than %d", (long long)depth, MAX_DEPTH);
         return -1;
     }
-    if (rt_workload_parallel(params[P_THREADS], trees_share, &depth, &check) < 0)
+    if (rt_workload_parallel(ctx, params[P_THREADS], trees_share, &depth, &check) < 0)
         return -1;
     rt_workload_result_int(ctx, "check", check);
     return 0;

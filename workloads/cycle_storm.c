@@ -101,7 +101,7 @@ static int
 run_cycle_storm(RtWorkloadCtx *ctx, const int64_t *params)
 {
     int64_t created = 0;
-    if (rt_workload_parallel(params[P_THREADS], storm_share, (void *)params, &created) < 0)
+    if (rt_workload_parallel(ctx, params[P_THREADS], storm_share, (void *)params, &created) < 0)
         return -1;
     rt_workload_result_int(ctx, "check", created);
     return 0;

@@ -96,7 +96,7 @@ static int
 run_dict_churn(RtWorkloadCtx *ctx, const int64_t *params)
 {
     int64_t check = 0;
-    if (rt_workload_parallel(params[P_THREADS], churn_share, (void *)params, &check) < 0)
+    if (rt_workload_parallel(ctx, params[P_THREADS], churn_share, (void *)params, &check) < 0)
         return -1;
     rt_workload_result_int(ctx, "check", check);
     return 0;

@@ -7,6 +7,7 @@
 
 typedef struct Part {
     pthread_t thread;
+    RtWorkloadCtx *ctx;
     RtWorkloadBody body;
     void *arg;
     int index, threads;
@@ -32,9 +33,14 @@ part_main(void *arg)
         keep_error(p);
         return NULL;
     }
+    void (*hook)(RtWorkloadCtx *, bool) = p->ctx->ops->thread;
+    if (hook != NULL)
+        hook(p->ctx, true);
     p->status = p->body(p->arg, p->index, p->threads, &p->check);
     if (p->status < 0)
         keep_error(p);
+    if (hook != NULL)
+        hook(p->ctx, false);
     rt_thread_detach();
     return NULL;
 }
@@ -53,7 +59,7 @@ start_parts(Part *parts, int n)
 }
 
 int
-rt_workload_parallel(int64_t threads, RtWorkloadBody body, void *arg, int64_t *check)
+rt_workload_parallel(RtWorkloadCtx *ctx, int64_t threads, RtWorkloadBody body, void *arg, int64_t *check)
 {
     if (threads <= 1)
         return body(arg, 0, 1, check);
@@ -69,7 +75,7 @@ rt_workload_parallel(int64_t threads, RtWorkloadBody body, void *arg, int64_t *c
         return -1;
     }
     for (int i = 0; i < n; i++)
-        parts[i] = (Part){.body = body, .arg = arg, .index = i, .threads = n};
+        parts[i] = (Part){.ctx = ctx, .body = body, .arg = arg, .index = i, .threads = n};
     int started = start_parts(parts, n);
     int status = started == n ? body(arg, 0, n, &parts[0].check) : -1;
     rt_thread_block_begin();    /* the joins wait: a collection need not */

@@ -16,8 +16,9 @@
 typedef int (*RtWorkloadBody)(void *arg, int index, int threads, int64_t *check);
 
 /* Run body on `threads` threads; the checksums add up into *check.  -1 with
- * the first failing thread's error set on the caller. */
-int rt_workload_parallel(int64_t threads, RtWorkloadBody body, void *arg, int64_t *check);
+ * the first failing thread's error set on the caller.  ctx's thread
+ * callback (if any) runs on each thread it starts, around its part. */
+int rt_workload_parallel(RtWorkloadCtx *ctx, int64_t threads, RtWorkloadBody body, void *arg, int64_t *check);
 
 /* Thread index's share of total, the first total % threads one more. */
 static inline int64_t

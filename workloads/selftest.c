@@ -61,7 +61,7 @@ static void mark(RtWorkloadCtx *c, const char *name, int64_t live) { append(&((S
 static void result_int(RtWorkloadCtx *c, const char *key, int64_t v) { append(&((SelftestCtx *)c)->results, key, v); }
 /* A double result (a duration) reads as 1 when it is >= 0, else 0. */
 static void result_double(RtWorkloadCtx *c, const char *key, double s) { append(&((SelftestCtx *)c)->results, key, s >= 0); }
-static const RtWorkloadOps selftest_ops = {mark, result_int, result_double};
+static const RtWorkloadOps selftest_ops = {mark, result_int, result_double, NULL};
 
 static int failures;
 

@@ -91,7 +91,7 @@ run_shared_refs(RtWorkloadCtx *ctx, const int64_t *params)
         return -1;
     }
     int64_t check = 0;
-    int status = build(&sh, nkeys) == 0 ? rt_workload_parallel(params[P_THREADS], read_share, &sh, &check) : -1;
+    int status = build(&sh, nkeys) == 0 ? rt_workload_parallel(ctx, params[P_THREADS], read_share, &sh, &check) : -1;
     teardown(&sh, nkeys);
     free(sh.keys);
     if (status == 0)

@@ -48,6 +48,11 @@ typedef struct RtWorkloadOps {
     void (*mark)(RtWorkloadCtx *ctx, const char *name, int64_t live_bytes);
     void (*result_int)(RtWorkloadCtx *ctx, const char *key, int64_t value);
     void (*result_double)(RtWorkloadCtx *ctx, const char *key, double value);
+    /* A thread of the run's own (rt_workload_parallel) starts (begin) or
+     * ends its part, on that thread; NULL: nothing to do.  The worker
+     * counts such threads' instructions too (callgrind switches counting
+     * per thread). */
+    void (*thread)(RtWorkloadCtx *ctx, bool begin);
 } RtWorkloadOps;
 struct RtWorkloadCtx {
     const RtWorkloadOps *ops;

@@ -988,6 +988,20 @@ class Counted(Base):
         self.assertEqual((len(small), len(large)), (1, 1))
         self.assertGreater(large.pop(), small.pop())
 
+    def test_every_thread_of_a_threaded_workload_is_counted(self):
+        # The same work split over two threads counts about as many
+        # instructions as on one: callgrind switches counting per thread,
+        # and it counted the first thread's half alone once.
+        out = self.path('threads')
+        status, _, err = rtbench('sweep', 'list_append', '--n', '2000', '--rounds', '8', '--rc', 'biased',
+                                 '--threads', '1,2', '--metric', 'instructions', '--repeat', '1', '--out', out,
+                                 '--quiet')
+        self.assertEqual(status, 0, err)
+        runs = load_result(self, os.path.join(out, 'sweep.json'))['runs']
+        counts = {r['params']['threads']: r['samples'][0]['instructions'] for r in runs}
+        self.assertEqual(sorted(counts), [1, 2])
+        self.assertLess(abs(counts[2] / counts[1] - 1), 0.1, counts)
+
 
 class Baseline(Base):
     """suite --baseline: two builds' workers in one interleaved plan."""
