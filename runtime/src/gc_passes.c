@@ -205,11 +205,13 @@ for_each_child(Pass pass, RtObject *op, void *arg, intptr_t *tuples, intptr_t *r
             if (slots[i] != NULL)
                 visit_child(pass, slots[i], arg);
     } else if (t == &rt_list_type || t == &rt_tuple_type) {
-        RtObject **items = ((RtListObject *)op)->items;
+        RtObject **items;
         if (t == &rt_tuple_type) {
             items = ((RtTupleObject *)op)->items;
             if (tuples != NULL)
                 (*tuples)++;
+        } else {
+            items = ((RtListObject *)op)->items;   /* not read for a tuple: past a small one's end */
         }
         if (refs != NULL)
             *refs += RT_SIZE(op);
