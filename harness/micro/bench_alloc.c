@@ -141,9 +141,35 @@ register_family(const char *family, RtBenchFn fn, AllocCase table[][sizeof sizes
     }
 }
 
+/* The machine's own scaling, beside which scripts/scaling reads the
+ * runtime's: each thread fills and empties an array of 2,000 glibc malloc
+ * blocks of 32 bytes, no runtime involved (one iteration: one block
+ * allocated and freed).  Threads share nothing but malloc's arenas, one per
+ * thread, so a machine that runs two threads at full speed shows the same
+ * time per iteration at threads:2 as at threads:1. */
+enum { CEILING_BLOCKS = 2000 };
+
+static void
+bench_ceiling_malloc(RtBenchState *st, void *arg)
+{
+    (void)arg;
+    void *blocks[CEILING_BLOCKS];
+    while (rt_bench_keep_running(st, CEILING_BLOCKS)) {
+        for (int i = 0; i < CEILING_BLOCKS; i++) {
+            blocks[i] = malloc(32);
+            RT_BENCH_ESCAPE(blocks[i]);
+        }
+        for (int i = 0; i < CEILING_BLOCKS; i++)
+            free(blocks[i]);
+    }
+}
+
 void
 rt_micro_register_alloc(void)
 {
+    static const int threads[] = {1, 2, 4, 8, 16};
+    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)
+        rt_bench_register_threads("ceiling_malloc", bench_ceiling_malloc, NULL, threads[i]);
     for (int k = 0; k < RT_ALLOC_KIND_COUNT; k++)
         if (!rt_alloc_available((RtAllocKind)k))
             fprintf(stderr, "rtbench-micro: skipping backend %s: %s\n", rt_alloc_name((RtAllocKind)k),

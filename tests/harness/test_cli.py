@@ -1079,6 +1079,28 @@ class Baseline(Base):
         self.assertEqual(names['base'], names['head'], 'the same configurations, with as many samples, a side')
 
 
+class Scaling(Base):
+    """scripts/scaling end to end at tiny sizes: its sweeps, its tables, the
+    machine's ceiling from the microbenchmarks."""
+
+    def test_scaling_writes_its_tables_and_the_machines_ceiling(self):
+        out = self.path('scaling')
+        done = subprocess.run([sys.executable, os.path.join(SOURCE, 'scripts', 'scaling'), '--build', BUILD,
+                               '--sizes', 'tiny', '--threads', '1,2', '--repeat', '1', '--workloads', 'list_append',
+                               '--out', out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(out, 'summary.md')) as f:
+            summary = f.read()
+        for heading in ('## Single thread', '## Throughput against threads', "## The machine's ceiling"):
+            self.assertIn(heading, summary)
+        for rc in ('atomic', 'biased'):
+            for t in (1, 2):
+                self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|' % (rc, t))
+        # The ceiling: one thread is 1.00x by definition; two threads a number.
+        self.assertRegex(summary, r'\| 1 \| 1\.00× \| 1\.00× \|')
+        self.assertRegex(summary, r'\| 2 \| [0-9.]+× \| [0-9.]+× \|')
+
+
 class System(Base):
     NAMES = ('CPU governor', 'CPU boost', 'load average', 'busy processes', 'ASLR', 'cores', 'isolated CPUs',
              'hypervisor', 'instruction counter', 'valgrind')
