@@ -362,7 +362,7 @@ void rti_gc_count_flush(RtGcState *gc, RtGcHeap *h);
 static inline void
 rti_gc_count_shared(RtGcState *gc, int delta)
 {
-    RtGcHeap *h = &((RtThreadHeap *)rti_theap)->gc;
+    RtGcHeap *h = &rti_thread_heap()->gc;
     h->delta += delta;
     if (rt_unlikely(h->delta >= RTI_GC_DELTA || h->delta <= -RTI_GC_DELTA))
         rti_gc_count_flush(gc, h);
@@ -503,7 +503,7 @@ rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t by
 static inline RtTypeCounters *
 rti_own_row(const RtTypeCounters *c)
 {
-    return &((RtThreadHeap *)rti_theap)->types[c - rti_runtime.types];
+    return &rti_thread_heap()->types[c - rti_runtime.types];
 }
 
 /* The body of rti_object_alloc once threads share the runtime and no stop
@@ -530,6 +530,16 @@ rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t b
 /* The threaded variants when a stop is asked (thread.h): park first (a
  * safepoint), then allocate (object.c). */
 RtObject *rti_object_alloc_threaded(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc);
+
+/* rti_object_alloc's threaded branch, the mode word (not 0) read: inline
+ * while threads share the runtime and no stop is asked, else out of line. */
+static RT_ALWAYS_INLINE RtObject *
+rti_object_alloc_moded(unsigned mode, RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
+{
+    if (rt_likely(mode == RTI_MODE_SHARED))
+        return rti_object_alloc_shared(type, c, block, bytes, gc);
+    return rti_object_alloc_threaded(type, c, block, bytes, gc);
+}
 #endif
 
 /* A new object of type: block bytes, GC header included when gc; count 1,
@@ -544,11 +554,8 @@ rti_object_alloc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, b
 {
 #if RT_RC_THREADED
     unsigned mode = rti_mode();
-    if (rt_unlikely(mode != 0)) {
-        if (rt_likely(mode == RTI_MODE_SHARED))
-            return rti_object_alloc_shared(type, c, block, bytes, gc);
-        return rti_object_alloc_threaded(type, c, block, bytes, gc);
-    }
+    if (rt_unlikely(mode != 0))
+        return rti_object_alloc_moded(mode, type, c, block, bytes, gc);
 #endif
     return rti_object_alloc_alone(type, c, block, bytes, gc);
 }
@@ -566,9 +573,7 @@ rti_object_alloc_gc(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes
     unsigned mode = rti_mode();
     if (rt_unlikely(mode != 0)) {
         *collect = false;       /* the shared count collects by itself */
-        if (rt_likely(mode == RTI_MODE_SHARED))
-            return rti_object_alloc_shared(type, c, block, bytes, true);
-        return rti_object_alloc_threaded(type, c, block, bytes, true);
+        return rti_object_alloc_moded(mode, type, c, block, bytes, true);
     }
 #endif
     return rti_object_alloc_counted(type, c, block, bytes, true, collect);

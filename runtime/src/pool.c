@@ -123,15 +123,27 @@ give_pool(RtPoolHeap *ph, RtPool *pool)
     rti_arena_give_pool(ph->ar, pool);
 }
 
+#if RT_RC_THREADED
+/* The heap's last kept empty pool, off its list; NULL when it keeps none. */
+static RtPool *
+pop_kept(RtPoolHeap *ph)
+{
+    RtPool *pool = ph->empty;
+    if (pool != NULL) {
+        ph->empty = pool->nextpool;
+        ph->nempty--;
+    }
+    return pool;
+}
+#endif
+
 /* A pool for a new class: the heap's last emptied one, else the arenas'. */
 static RtPool *
 take_pool(RtPoolHeap *ph, bool *arena_changed)
 {
 #if RT_RC_THREADED
-    RtPool *pool = ph->empty;
+    RtPool *pool = pop_kept(ph);
     if (pool != NULL) {
-        ph->empty = pool->nextpool;
-        ph->nempty--;
         *arena_changed = false;
         return pool;
     }
@@ -403,11 +415,7 @@ rti_pool_trim_heap(RtPoolHeap *ph)
         }
     }
 #if RT_RC_THREADED
-    while (ph->empty != NULL) {
-        RtPool *pool = ph->empty;
-        ph->empty = pool->nextpool;
-        ph->nempty--;
+    for (RtPool *pool; (pool = pop_kept(ph)) != NULL;)
         rti_arena_give_pool(ph->ar, pool);
-    }
 #endif
 }
