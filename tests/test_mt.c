@@ -264,6 +264,151 @@ TEST(biased_owner_gone_merges_in_place)
     rt_fini();
 }
 
+/* ==== biased counts: per-thread counts ==================================== */
+
+#define COUNTED 8
+static RtObject *counted[COUNTED];
+static pthread_barrier_t counted_barrier;
+static intptr_t folded_count[COUNTED];
+
+static void
+count_each(int n, bool up)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < COUNTED; i++)
+            up ? rt_incref(counted[i]) : rt_decref(counted[i]);
+}
+
+/* Wait for the other workers as a stopped thread would. */
+static void
+counted_wait(void)
+{
+    rt_thread_block_begin();
+    pthread_barrier_wait(&counted_barrier);
+    rt_thread_block_end();
+}
+
+/* An attached worker: a net reference to each object in its own entries;
+ * worker 0 folds every thread's entries by a collection and reads the
+ * exact counts; then each drops its reference and detaches. */
+static void *
+count_per_thread(void *arg)
+{
+    int index = (int)(intptr_t)arg;
+    if (rt_thread_attach() != 0)
+        return arg;
+    count_each(1000, true);
+    count_each(999, false);
+    counted_wait();
+    if (index == 0) {
+        rt_gc_collect(0);
+        for (int i = 0; i < COUNTED; i++)
+            folded_count[i] = rt_refcnt(counted[i]);
+    }
+    counted_wait();
+    count_each(1, false);
+    rt_thread_detach();
+    return NULL;
+}
+
+/* A thread that never attaches counts in the shared count, beside the
+ * workers, and is done before worker 0 folds. */
+static void *
+count_unattached(void *arg)
+{
+    count_each(1000, true);
+    count_each(1000, false);
+    pthread_barrier_wait(&counted_barrier);
+    pthread_barrier_wait(&counted_barrier);
+    return arg;
+}
+
+/* Objects counted per thread: every thread's entries, an attached thread's
+ * negative ones included, fold into exact counts at a collection and at a
+ * detach, and an object whose count reaches zero is freed once, by the next
+ * collection. */
+TEST(biased_thread_counts_fold_exactly)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    for (int i = 0; i < COUNTED; i++) {
+        counted[i] = rt_object_new(&shared_type);
+        REQUIRE(counted[i] != NULL);
+        ((Shared *)counted[i])->id = i;
+        atomic_store(&deallocs[i], 0);
+        CHECK_EQ(rt_object_enable_thread_counts(counted[i]), 0);
+        CHECK_EQ(rt_object_enable_thread_counts(counted[i]), 0);    /* again: nothing to do */
+        CHECK_EQ(rt_refcnt(counted[i]), 1);
+    }
+    pthread_barrier_init(&counted_barrier, NULL, THREADS + 1);
+    pthread_t t[THREADS + 1];
+    rt_thread_block_begin();
+    for (int k = 0; k < THREADS; k++)
+        pthread_create(&t[k], NULL, count_per_thread, (void *)(intptr_t)k);
+    pthread_create(&t[THREADS], NULL, count_unattached, NULL);
+    void *failed = NULL;
+    for (int k = 0; k <= THREADS; k++) {
+        void *r;
+        pthread_join(t[k], &r);
+        failed = failed != NULL ? failed : r;
+    }
+    rt_thread_block_end();
+    pthread_barrier_destroy(&counted_barrier);
+    REQUIRE(failed == NULL);
+    for (int i = 0; i < COUNTED; i++) {
+        CHECK_EQ(folded_count[i], 1 + THREADS);     /* ours and one a worker */
+        CHECK_EQ(rt_refcnt(counted[i]), 1);         /* folded at each detach */
+        rt_decref(counted[i]);                      /* our entry: -1 */
+        CHECK_EQ(atomic_load(&deallocs[i]), 0);     /* not before a fold */
+    }
+    rt_gc_collect(0);
+    int once = 0;
+    for (int i = 0; i < COUNTED; i++)
+        once += atomic_load(&deallocs[i]) == 1;
+    CHECK_EQ(once, COUNTED);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.blocks.current, 0);
+    rt_fini();
+}
+
+static void *
+take_one(void *arg)
+{
+    rt_incref(arg);
+    return NULL;
+}
+
+/* Only the maker may enable, before another thread holds the object;
+ * immortals need nothing; a live object is freed by rt_fini's fold. */
+TEST(biased_thread_counts_rules)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rti_type_register(&shared_type);
+    RtObject *shared = rt_object_new(&shared_type), *late = rt_object_new(&shared_type);
+    REQUIRE(shared != NULL && late != NULL);
+    ((Shared *)shared)->id = 0;
+    ((Shared *)late)->id = 1;
+    atomic_store(&deallocs[0], 0);
+    atomic_store(&deallocs[1], 0);
+    pthread_t t;
+    pthread_create(&t, NULL, take_one, shared);     /* not attached: a shared count */
+    pthread_join(t, NULL);
+    CHECK_EQ(rt_object_enable_thread_counts(shared), -1);
+    CHECK_EQ(rt_error(), RT_ERR_STATE);
+    rt_error_clear();
+    CHECK_EQ(rt_object_enable_thread_counts(rt_int_from(7)), 0);    /* immortal */
+    CHECK_EQ(rt_object_enable_thread_counts(late), 0);
+    rt_decref(shared);
+    rt_decref(shared);
+    CHECK_EQ(atomic_load(&deallocs[0]), 1);
+    rt_decref(late);            /* its last reference: freed by rt_fini */
+    CHECK_EQ(atomic_load(&deallocs[1]), 0);
+    rt_fini();
+    CHECK_EQ(atomic_load(&deallocs[1]), 1);
+}
+
 TEST(biased_attach_rules)
 {
     CHECK_EQ(rt_thread_attach(), -1);       /* no runtime */
@@ -285,6 +430,8 @@ main(void)
 #if RT_RC_BIASED
     RUN(biased_queue_hands_back_to_the_owner);
     RUN(biased_owner_gone_merges_in_place);
+    RUN(biased_thread_counts_fold_exactly);
+    RUN(biased_thread_counts_rules);
     RUN(biased_attach_rules);
 #endif
     return rt_test_summary();

@@ -255,7 +255,7 @@ static const struct {
     {"dict_churn", {10, 40, 2}},
     {"cycle_storm", {60, 3, 4, 2}},
     {"binary_trees", {4, 2}},
-    {"shared_refs", {8, 200, 4, 2}},
+    {"shared_refs", {8, 200, 4, 1, 2}},
 };
 
 /* Fail allocation k, for k = 1, 2, ... until a run fails none. */

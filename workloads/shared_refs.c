@@ -7,7 +7,11 @@
  * SplitMix64 stream, seeded with its index), take a reference to the value
  * and hold it in a window of `hold` references, dropping the oldest.  The
  * dict is only read while the threads run.  In the biased variant the
- * objects are thread 0's: its references are local, the others' shared.
+ * objects are thread 0's: its references are local, the others' shared --
+ * unless perthread is 1 (the default), where thread 0 gives each value
+ * per-thread counts before the others start (rt_object_enable_thread_counts,
+ * as CPython 3.14 counts types, code objects and globals): then no count is
+ * shared.  The other variants have no per-thread counts and ignore it.
  *
  * Twin: python/shared_refs.py.
  */
@@ -16,7 +20,7 @@
 
 #include <stdlib.h>
 
-enum { P_KEYS, P_N, P_HOLD, P_THREADS };
+enum { P_KEYS, P_N, P_HOLD, P_PERTHREAD, P_THREADS };
 
 #define MAX_HOLD 64
 
@@ -27,13 +31,15 @@ typedef struct Shared {
 } Shared;
 
 static int
-build(Shared *sh, int64_t nkeys)
+build(Shared *sh, int64_t nkeys, bool perthread)
 {
     if ((sh->dict = rt_dict_new()) == NULL)
         return -1;
     for (int64_t i = 0; i < nkeys; i++) {
         RtObject *key = rt_str_printf("k%lld", (long long)i), *value = NULL;
         int status = key != NULL && (value = rt_int_from(1000 + i)) != NULL ? rt_dict_set(sh->dict, key, value) : -1;
+        if (status == 0 && perthread)
+            status = rt_object_enable_thread_counts(value);
         rt_xdecref(value);
         sh->keys[i] = key;      /* owned by the table: dropped by teardown */
         if (status < 0)
@@ -81,8 +87,8 @@ static int
 run_shared_refs(RtWorkloadCtx *ctx, const int64_t *params)
 {
     const int64_t nkeys = params[P_KEYS];
-    if (nkeys < 1 || params[P_HOLD] < 1 || params[P_HOLD] > MAX_HOLD) {
-        rt_error_set(RT_ERR_VALUE, "shared_refs: keys must be at least 1 and hold 1 to %d", MAX_HOLD);
+    if (nkeys < 1 || params[P_HOLD] < 1 || params[P_HOLD] > MAX_HOLD || params[P_PERTHREAD] > 1) {
+        rt_error_set(RT_ERR_VALUE, "shared_refs: keys must be at least 1, hold 1 to %d, perthread 0 or 1", MAX_HOLD);
         return -1;
     }
     Shared sh = {params, NULL, calloc((size_t)nkeys, sizeof(RtObject *))};
@@ -91,7 +97,7 @@ run_shared_refs(RtWorkloadCtx *ctx, const int64_t *params)
         return -1;
     }
     int64_t check = 0;
-    int status = build(&sh, nkeys) == 0 ? rt_workload_parallel(ctx, params[P_THREADS], read_share, &sh, &check) : -1;
+    int status = build(&sh, nkeys, params[P_PERTHREAD] == 1) == 0 ? rt_workload_parallel(ctx, params[P_THREADS], read_share, &sh, &check) : -1;
     teardown(&sh, nkeys);
     free(sh.keys);
     if (status == 0)
@@ -106,6 +112,7 @@ const RtWorkload rt_workload_shared_refs = {
         {"keys", 1000, 1, "entries of the shared dict"},
         {"n", 10000000, 0, "lookups in all, each taking one reference and dropping one"},
         {"hold", 8, 1, "references each thread holds at a time (at most 64)"},
+        {"perthread", 1, 0, "1: the values are counted per thread (biased variant; others ignore it)"},
         RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_shared_refs,

@@ -19,6 +19,7 @@
 #if RT_RC_BIASED
 
 _Thread_local char rt_thread_anchor;
+_Thread_local RtThreadCounts rt_thread_counts;
 
 static inline intptr_t shared_count(intptr_t shared) { return shared >> RT_REF_SHARED_SHIFT; }
 static inline intptr_t
@@ -89,6 +90,34 @@ rt_brc_decref_shared(RtObject *op)
         rti_brc_queue_object(op);
     else if (next == RT_REF_MERGED)
         rt_dealloc(op);
+}
+
+intptr_t
+rt_brc_refcnt_special(const RtObject *op)
+{
+    RtObject *o = (RtObject *)op;
+    if (atomic_load_explicit(&o->ob_ref_local, memory_order_relaxed) == RT_REF_LOCAL_IMMORTAL)
+        return RT_IMMORTAL_REFCNT;
+    uintptr_t id = atomic_load_explicit(&o->ob_tid, memory_order_relaxed);
+    intptr_t shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
+    return (shared >> RT_REF_SHARED_SHIFT) + (id < rt_thread_counts.size ? rt_thread_counts.values[id] : 0);
+}
+
+/* A count of an object counted per thread: into the calling thread's
+ * entry; an id past its array's end grows the array (an attached thread,
+ * brc_counts.c), else -- not attached, or no memory -- the count goes into
+ * the shared count, which the folds add to. */
+void
+rt_brc_thread_count(RtObject *op, intptr_t delta)
+{
+    uintptr_t id = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
+    if (rt_likely(id < rt_thread_counts.size))
+        rt_thread_counts.values[id] += delta;
+    else if (rti_brc_counts_grow(id))
+        rt_thread_counts.values[id] += delta;
+    else
+        atomic_fetch_add_explicit(&op->ob_ref_shared, delta * ((intptr_t)1 << RT_REF_SHARED_SHIFT),
+                                  memory_order_relaxed);
 }
 
 #endif /* RT_RC_BIASED */

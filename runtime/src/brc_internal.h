@@ -11,6 +11,9 @@
 intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra);
 /* Hand an object whose shared count would go below zero to its owner. */
 void rti_brc_queue_object(RtObject *op);
+/* Grow the calling thread's per-thread counts to hold id (brc_counts.c);
+ * false when the thread is not attached or there is no memory. */
+bool rti_brc_counts_grow(uintptr_t id);
 #endif
 
 #endif /* RT_BRC_INTERNAL_H */

@@ -393,7 +393,7 @@ drain_pending_stack(RtRuntime *rt)
 
 /* Merge the queues of the calling thread (all: of every thread -- with the
  * world stopped their owners are parked, so writing their local counts is
- * safe).  A snapshot of the registry, since a merge may push onto queues,
+ * safe -- and fold the per-thread counts, brc_counts.c).  A snapshot of the registry, since a merge may push onto queues,
  * which takes the registry lock. */
 static size_t
 merge_queues(RtRuntime *rt, bool all)
@@ -409,7 +409,7 @@ merge_queues(RtRuntime *rt, bool all)
     pthread_mutex_unlock(&rt->threads.lock);
     for (size_t i = 0; i < k; i++)
         n += rti_brc_merge_queue(snapshot[i]);
-    return n;
+    return n + rti_brc_fold_counts(&rt->threads);
 #else
     (void)rt;
     (void)all;

@@ -148,7 +148,15 @@ rt_fini(void)
     RtRuntime *rt = &rti_runtime;
     if (!rt->initialized)
         return;
+#if RT_RC_THREADED
+    /* Every queue merged and the per-thread counts folded: what died since
+     * the last collection is freed now, not reported as live. */
+    rti_world_stop();
+    rti_drain_all();
+    rti_world_start();
+#else
     rt_drain_pending();
+#endif
     rt_fault_inject(0, false);
     if (rt->config.show_stats)
         rt_print_stats(stderr);

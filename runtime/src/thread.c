@@ -25,12 +25,18 @@ rti_threads_init(RtThreads *threads)
     threads->queue_oom = 0;
     atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     rti_world_init(&threads->world);
+#if RT_RC_BIASED
+    rti_brc_ids_init(&threads->ids);
+#endif
 }
 
 void
 rti_threads_fini(RtThreads *threads)
 {
     rti_assert_msg(threads->head == NULL, "rt_fini with threads still attached");
+#if RT_RC_BIASED
+    rti_brc_ids_fini(&threads->ids);
+#endif
     rti_world_fini(&threads->world);
     atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     pthread_mutex_destroy(&threads->heap_lock);
@@ -92,6 +98,9 @@ rti_thread_attach(RtRuntime *rt)
 
     ts->tid = rti_thread_id();
     ts->status = RTI_THREAD_RUNNING;
+#if RT_RC_BIASED
+    ts->counts = &rt_thread_counts;
+#endif
     pthread_mutex_init(&ts->merge.lock, NULL);
     RtWorld *w = &rt->threads.world;
     pthread_mutex_lock(&w->lock);
@@ -153,6 +162,7 @@ rt_thread_detach(void)
     rti_no_collect = true;
     rti_brc_merge_queue(ts);
     rti_no_collect = false;
+    rti_brc_counts_leave(threads);
 #endif
     rti_gc_heap_leave((RtThreadHeap *)ts->heap);
     rti_pool_heap_abandon(ts->heap);    /* blocks still live (pool_heap.c) */

@@ -65,11 +65,27 @@ typedef struct RtMergeQueue {
 
 enum { RTI_THREAD_RUNNING, RTI_THREAD_BLOCKED, RTI_THREAD_PARKED };
 
+/* The ids of the objects counted per thread (brc_counts.c), under its
+ * lock: objects[id] is the object (NULL: a free id, on the free stack);
+ * id 0 is never given, since ob_tid 0 means merged. */
+typedef struct RtRefIds {
+    pthread_mutex_t lock;
+    RtObject **objects;
+    size_t size;                    /* ids handed out so far, 0 included */
+    size_t capacity;
+    size_t *free_ids, nfree;        /* released ids, reused first */
+    size_t live;                    /* objects counted per thread now */
+    uint64_t freed;                 /* of them, freed by a fold */
+} RtRefIds;
+
 typedef struct RtThreadState {
     uintptr_t tid;
     RtPoolHeap *heap;               /* its pool heap (pool_heap.c), also rti_theap */
     struct RtThreadState *next;     /* the registry */
     RtMergeQueue merge;
+#if RT_RC_BIASED
+    RtThreadCounts *counts;         /* its rt_thread_counts (rt/brc.h) */
+#endif
     int status;                     /* RTI_THREAD_*, under the world lock */
 } RtThreadState;
 
@@ -91,6 +107,9 @@ typedef struct RtThreads {
      * second thread attached (lock), RTI_MODE_STOP while a stop is asked
      * (park at the next safepoint). */
     atomic_uint mode;
+#if RT_RC_BIASED
+    RtRefIds ids;
+#endif
 } RtThreads;
 
 
@@ -116,6 +135,14 @@ RtThreadState *rti_thread_find_locked(RtThreads *threads, uintptr_t tid);
 /* Merge the objects queued to ts (brc.c); ts's thread calls, or ts's
  * thread is stopped.  Returns how many were freed. */
 size_t rti_brc_merge_queue(RtThreadState *ts);
+/* Per-thread counts (brc_counts.c).  Fold every attached thread's counts
+ * into the shared ones and free the objects whose count is then zero;
+ * returns how many were freed.  The world stopped, or the caller alone. */
+size_t rti_brc_fold_counts(RtThreads *threads);
+/* The calling thread detaches: its counts go into the shared ones. */
+void rti_brc_counts_leave(RtThreads *threads);
+void rti_brc_ids_init(RtRefIds *ids);
+void rti_brc_ids_fini(RtRefIds *ids);
 #endif
 
 /* ---- stopping the world (stw.c) ---- */

@@ -260,6 +260,17 @@ intptr_t rt_getrefcount(RtObject *op);
  * (use for static singletons and objects that must outlive the runtime). */
 void rt_set_immortal(RtObject *op);
 
+/* Count op's references per thread from now on (biased variant; CPython
+ * 3.14's per-thread counts, rt/brc.h): for an object every thread will
+ * take references to, so that no count is shared between cores.  Call it
+ * from the thread that made op, attached, before another thread sees op.
+ * Such an object is freed by the first collection (or rt_fini) after its
+ * last reference goes, not at once.  Returns 0 (also for an immortal, and
+ * in the variants without per-thread counts, where it does nothing), or -1
+ * with RT_ERR_STATE (another thread's object, or one another thread holds
+ * already) or RT_ERR_NOMEM. */
+int rt_object_enable_thread_counts(RtObject *op);
+
 /* Allocation of objects.  Both return NULL and set RT_ERR_NOMEM when memory
  * runs out.  Objects of an RT_TYPE_GC type get a collector header and are
  * counted toward generation 0, but are not tracked until rt_gc_track().

@@ -1,0 +1,256 @@
+/* brc_counts.c -- biased reference counting: per-thread counts.
+ *
+ * Biased counts make an object's owner count without atomics, but every
+ * other thread still adds to the one shared count, and the owner's stores
+ * go to the same cache line: an object that all threads take references to
+ * (shared_refs' values, CPython's types, code objects and globals) moves
+ * its line between the cores on every count.  CPython 3.14 gives such
+ * objects a unique id and each thread an array of counts indexed by it
+ * (Python/uniqueid.c, _Py_THREAD_INCREF_OBJECT); so does this file:
+ *
+ *   rt_object_enable_thread_counts(op)  op's owner, before any other
+ *       thread sees op: op gets an id (ob_tid), its local count goes into
+ *       the shared count, and ob_ref_local becomes RT_REF_LOCAL_THREADS,
+ *       which the fast paths (rt/brc.h) test together with immortality.
+ *   every thread then counts in rt_thread_counts.values[id]: memory only it
+ *       writes.  The true count is (shared >> 2) + the sum of every
+ *       thread's entry, which may be negative (a thread drops a reference
+ *       another took).
+ *   rti_brc_fold_counts, with the world stopped (every collection, and
+ *       rt_fini): each attached thread's entries go into the shared counts
+ *       and are zeroed; an object whose count is then zero is dead: it
+ *       becomes a plain merged object of count 0, its id is released, and
+ *       it is deallocated.  So it outlives its last reference until the
+ *       next collection -- CPython's deferred objects wait for the
+ *       collector likewise.
+ *   a thread that detaches adds its entries to the shared counts (atomic
+ *       adds: other threads may be counting) and frees its array.
+ *
+ * Departures from CPython: the id lives in ob_tid rather than in a field
+ * of each type (any object may be counted per thread, not only types, code
+ * and dicts), and an object stays counted per thread until it dies
+ * (CPython's stay deferred likewise).  A thread's array grows on its first
+ * count of an id past its end (rti_brc_counts_grow, from the slow path in
+ * brc.c) to the ids handed out so far.
+ *
+ * Locking: the ids' lock guards the table; it comes after the registry
+ * lock (thread.h).  A thread's array is written by that thread alone, and
+ * read by a fold only while the thread is stopped, blocked, or detaching.
+ */
+
+#include "internal.h"
+#include "brc_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if RT_RC_BIASED
+
+void
+rti_brc_ids_init(RtRefIds *ids)
+{
+    memset(ids, 0, sizeof *ids);
+    pthread_mutex_init(&ids->lock, NULL);
+}
+
+void
+rti_brc_ids_fini(RtRefIds *ids)
+{
+    pthread_mutex_destroy(&ids->lock);
+    free(ids->objects);
+    free(ids->free_ids);
+    memset(ids, 0, sizeof *ids);
+}
+
+/* ==== ids =============================================================== */
+
+static bool
+ids_reserve(RtRefIds *ids)
+{
+    if (ids->size < ids->capacity)
+        return true;
+    size_t cap = ids->capacity ? ids->capacity * 2 : 64;
+    RtObject **objects = realloc(ids->objects, cap * sizeof *objects);
+    if (objects == NULL)
+        return false;
+    ids->objects = objects;
+    size_t *free_ids = realloc(ids->free_ids, cap * sizeof *free_ids);
+    if (free_ids == NULL)
+        return false;
+    ids->free_ids = free_ids;
+    ids->capacity = cap;
+    return true;
+}
+
+/* A new id for op; 0 when there is no memory.  Ids lock held. */
+static uintptr_t
+id_take_locked(RtRefIds *ids, RtObject *op)
+{
+    uintptr_t id;
+    if (ids->nfree > 0) {
+        id = ids->free_ids[--ids->nfree];
+    } else {
+        if (ids->size == 0)
+            ids->size = 1;      /* id 0: merged objects' ob_tid */
+        if (!ids_reserve(ids))
+            return 0;
+        id = ids->size++;
+    }
+    ids->objects[id] = op;
+    ids->live++;
+    return id;
+}
+
+/* Every thread's entry for id is zero (a fold just ran). */
+static void
+id_release_locked(RtRefIds *ids, uintptr_t id)
+{
+    rti_assert(id > 0 && id < ids->size && ids->objects[id] != NULL);
+    ids->objects[id] = NULL;
+    ids->free_ids[ids->nfree++] = id;   /* room: nfree < size <= capacity */
+    ids->live--;
+}
+
+int
+rt_object_enable_thread_counts(RtObject *op)
+{
+    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    if (local >= RT_REF_LOCAL_THREADS)
+        return 0;       /* immortal, or counted per thread already */
+    if (rti_tstate == NULL || !rt_is_owned_by_me(op)
+        || atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed) != 0) {
+        rt_error_set(RT_ERR_STATE, "rt_object_enable_thread_counts: only the thread that made the object, "
+                                   "attached, may call it, before any other thread takes a reference");
+        return -1;
+    }
+    RtRefIds *ids = &rti_runtime.threads.ids;
+    pthread_mutex_lock(&ids->lock);
+    uintptr_t id = id_take_locked(ids, op);
+    pthread_mutex_unlock(&ids->lock);
+    if (id == 0) {
+        rti_nomem();
+        return -1;
+    }
+    /* No other thread sees op yet: plain stores, published with op. */
+    atomic_store_explicit(&op->ob_ref_shared, ((intptr_t)local << RT_REF_SHARED_SHIFT) | RT_REF_MERGED,
+                          memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid, id, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_THREADS, memory_order_relaxed);
+    return 0;
+}
+
+bool
+rti_brc_counts_grow(uintptr_t id)
+{
+    RtThreadCounts *mine = &rt_thread_counts;
+    if (rti_tstate == NULL)
+        return false;   /* not attached: no fold would see an array */
+    RtRefIds *ids = &rti_runtime.threads.ids;
+    pthread_mutex_lock(&ids->lock);
+    size_t size = ids->size;
+    pthread_mutex_unlock(&ids->lock);
+    if (id >= size)
+        return false;   /* not an id: a count raced with a merge (cannot happen) */
+    intptr_t *values = realloc(mine->values, size * sizeof *values);
+    if (values == NULL)
+        return false;
+    memset(values + mine->size, 0, (size - mine->size) * sizeof *values);
+    mine->values = values;
+    mine->size = size;
+    return true;
+}
+
+/* ==== folds ============================================================= */
+
+/* Add one thread's entries to the shared counts and zero them; ids lock
+ * held. */
+static void
+fold_thread_locked(RtRefIds *ids, RtThreadCounts *counts)
+{
+    size_t n = counts->size < ids->size ? counts->size : ids->size;
+    for (size_t id = 1; id < n; id++) {
+        intptr_t v = counts->values[id];
+        if (v == 0)
+            continue;
+        RtObject *op = ids->objects[id];
+        rti_assert_msg(op != NULL, "a per-thread count for a released id");
+        atomic_fetch_add_explicit(&op->ob_ref_shared, v * ((intptr_t)1 << RT_REF_SHARED_SHIFT),
+                                  memory_order_relaxed);
+        counts->values[id] = 0;
+    }
+}
+
+/* The objects whose count is zero once every entry is folded: made plain
+ * merged objects of count 0, their ids released, collected into dead[]
+ * (at most ids->live).  Returns how many. */
+static size_t
+take_dead_locked(RtRefIds *ids, RtObject **dead)
+{
+    size_t ndead = 0;
+    for (size_t id = 1; id < ids->size; id++) {
+        RtObject *op = ids->objects[id];
+        if (op == NULL)
+            continue;
+        intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
+        intptr_t count = shared >> RT_REF_SHARED_SHIFT;
+        rti_assert_msg(count >= 0, "a per-thread count folded below zero: a missing incref");
+        if (count != 0)
+            continue;
+        atomic_store_explicit(&op->ob_ref_local, 0, memory_order_relaxed);
+        atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+        id_release_locked(ids, id);
+        dead[ndead++] = op;
+    }
+    return ndead;
+}
+
+size_t
+rti_brc_fold_counts(RtThreads *threads)
+{
+    RtRefIds *ids = &threads->ids;
+    pthread_mutex_lock(&threads->lock);
+    pthread_mutex_lock(&ids->lock);
+    if (ids->live == 0) {
+        pthread_mutex_unlock(&ids->lock);
+        pthread_mutex_unlock(&threads->lock);
+        return 0;
+    }
+    for (RtThreadState *ts = threads->head; ts != NULL; ts = ts->next)
+        fold_thread_locked(ids, ts->counts);
+    /* Without memory for the list the dead wait for the next fold. */
+    RtObject **dead = malloc(ids->live * sizeof *dead);
+    size_t ndead = dead != NULL ? take_dead_locked(ids, dead) : 0;
+    ids->freed += ndead;
+    pthread_mutex_unlock(&ids->lock);
+    pthread_mutex_unlock(&threads->lock);
+    /* Outside the locks: a dealloc drops references, which may grow this
+     * thread's array (the ids' lock) or free more (the caller's drain loops
+     * until nothing is left). */
+    for (size_t i = 0; i < ndead; i++)
+        rt_dealloc(dead[i]);
+    free(dead);
+    return ndead;
+}
+
+void
+rti_brc_counts_leave(RtThreads *threads)
+{
+    RtThreadCounts *mine = &rt_thread_counts;
+    pthread_mutex_lock(&threads->ids.lock);
+    fold_thread_locked(&threads->ids, mine);
+    pthread_mutex_unlock(&threads->ids.lock);
+    free(mine->values);
+    mine->values = NULL;
+    mine->size = 0;
+}
+
+#else /* no per-thread counts: nothing to enable */
+
+int
+rt_object_enable_thread_counts(RtObject *op)
+{
+    (void)op;
+    return 0;
+}
+
+#endif
