@@ -17,6 +17,10 @@
  *
  *   rtbench __worker WORKLOAD --result-fd N [--PARAM V ...] [--threshold T0,T1,T2]
  *                    [--gc on|off] [--alloc BACKEND] [--arena-decay MS] [--gc-timing on|off]
+ *                    [--part K]
+ * --part K runs only the K-th (from 1) of --threads' shares, on this thread
+ * (RtWorkloadCtx.only_part): scripts/scaling starts one process per share
+ * to measure what independent processes reach on the machine.
  */
 #define _GNU_SOURCE
 #include "rtbench.h"
@@ -245,6 +249,7 @@ typedef struct WorkerArgs {
     int64_t params[RT_WORKLOAD_MAX_PARAMS];
     RtConfig cfg;
     int fd;
+    int only_part;
 } WorkerArgs;
 
 /* The parent writes this command line; a mistake here is a harness bug. */
@@ -255,6 +260,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
         return rtb_usage_error("__worker", "unknown workload '%s'", argc > 1 ? argv[1] : "");
     rt_config_default(&wa->cfg);
     wa->fd = -1;
+    wa->only_part = 0;
     for (int p = 0; p < rt_workload_nparams(wa->w); p++)
         wa->params[p] = wa->w->params[p].def;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -276,6 +282,8 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
             continue;
         else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)
             wa->cfg.arena_decay_ms = v;
+        else if (strcmp(opt, "--part") == 0 && rtb_parse_int64(val, 1, &v) && v <= 1024)
+            wa->only_part = (int)v;
         else
             return rtb_usage_error("__worker", "bad option %s %s", opt, val);
     }
@@ -287,7 +295,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
 static void
 measure(const WorkerArgs *wa, RtbSample *s)
 {
-    WorkerCtx ctx = {{&worker_ops}, s, 0, 0};
+    WorkerCtx ctx = {{&worker_ops, wa->only_part}, s, 0, 0};
     rt_gc_callback_add(on_collection, &ctx);
     s->rss_at_start_bytes = rtb_rss_bytes(0);
     /* -- the counted region (counter.h): RTBENCH_COUNT, set by the parent -- */

@@ -262,7 +262,7 @@ static const struct {
 static int
 walk(const RtWorkload *w, const int64_t *params)
 {
-    RtWorkloadCtx ctx = {&ignore_ops};
+    RtWorkloadCtx ctx = {&ignore_ops, 0};
     RtAllocStats st;
     int sites = 0;
     for (uint64_t k = 1; k < 100000; k++) {
@@ -295,6 +295,38 @@ TEST(fault_walk_on_threads)
     }
 }
 
+/* ==== one part of the work (the worker's --part) ========================== */
+
+static int64_t last_check;
+static void keep_check(RtWorkloadCtx *c, const char *k, int64_t v) { (void)c; (void)k; last_check = v; }
+static const RtWorkloadOps check_ops = {ignore_mark, keep_check, ignore_double, NULL};
+
+/* Part k of T runs share k - 1 alone, on the calling thread: the parts'
+ * checks add up to the whole run's; a part past T is refused. */
+TEST(one_part_of_the_work)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    const RtWorkload *w = rt_workload_find("shared_refs");
+    REQUIRE(w != NULL);
+    const int64_t params[RT_WORKLOAD_MAX_PARAMS] = {8, 200, 4, 1, 2};
+    RtWorkloadCtx ctx = {&check_ops, 0};
+    CHECK_EQ(w->run(&ctx, params), 0);
+    int64_t whole = last_check, parts = 0;
+    for (int k = 1; k <= 2; k++) {
+        ctx.only_part = k;
+        CHECK_EQ(w->run(&ctx, params), 0);
+        CHECK_EQ(rt_thread_count(), 1);
+        CHECK(last_check != whole);
+        parts += last_check;
+    }
+    CHECK_EQ(parts, whole);
+    ctx.only_part = 3;
+    CHECK_EQ(w->run(&ctx, params), -1);
+    CHECK_EQ(rt_error(), RT_ERR_VALUE);
+    rt_error_clear();
+    rt_fini();
+}
+
 int
 main(void)
 {
@@ -302,5 +334,6 @@ main(void)
     RUN(world_stop_waits_for_safepoints);
     RUN(blocked_threads_do_not_hold_a_collection);
     RUN(fault_walk_on_threads);
+    RUN(one_part_of_the_work);
     return rt_test_summary();
 }

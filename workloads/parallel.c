@@ -61,6 +61,13 @@ start_parts(Part *parts, int n)
 int
 rt_workload_parallel(RtWorkloadCtx *ctx, int64_t threads, RtWorkloadBody body, void *arg, int64_t *check)
 {
+    if (ctx->only_part > 0) {
+        if (ctx->only_part > threads) {
+            rt_error_set(RT_ERR_VALUE, "part %d of %lld threads: no such part", ctx->only_part, (long long)threads);
+            return -1;
+        }
+        return body(arg, ctx->only_part - 1, (int)threads, check);
+    }
     if (threads <= 1)
         return body(arg, 0, 1, check);
     if (!RT_RC_THREADED || threads > 1024) {

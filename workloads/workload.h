@@ -56,6 +56,11 @@ typedef struct RtWorkloadOps {
 } RtWorkloadOps;
 struct RtWorkloadCtx {
     const RtWorkloadOps *ops;
+    /* 0: rt_workload_parallel runs every part of the work; k > 0: only part
+     * k - 1 of the threads asked, on the calling thread -- the same share in
+     * a process of its own, so that T such processes at once show what the
+     * machine gives T independent workers (scripts/scaling). */
+    int only_part;
 };
 
 typedef struct RtWorkload {

@@ -1096,6 +1096,9 @@ class Scaling(Base):
         for rc in ('atomic', 'biased'):
             for t in (1, 2):
                 self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|' % (rc, t))
+        # The processes' ceiling: two processes, one share each, timed.
+        self.assertIn("## The processes' ceiling", summary)
+        self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+× \| [0-9.]+× \|')
         if not os.access(os.path.join(BUILD, 'rtbench-micro'), os.X_OK):
             # A build without the microbenchmarks (the sanitizer presets):
             # said, and the tables without the ceiling.
