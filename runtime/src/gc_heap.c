@@ -169,6 +169,12 @@ global_list(RtGcState *gc, int which)
     return which == RTI_GC_PERMANENT ? &gc->permanent : &gc->gen[which].head;
 }
 
+/* Each survivor to its home, a run at a time: the gathered list is the
+ * heaps' lists end to end, and the passes keep most of their order, so the
+ * survivors come in long runs of one home -- each moved whole (four links)
+ * rather than object by object, and an object in the same pool as the one
+ * before it needs no lookup.  (Moving them one by one was an eighth of
+ * binary_trees' time at 2 threads.) */
 void
 rti_gc_distribute(RtGcState *gc, RtGcHead *list, int which)
 {
@@ -176,9 +182,18 @@ rti_gc_distribute(RtGcState *gc, RtGcHead *list, int which)
     rti_gc_list_init(&from);
     rti_gc_list_merge(list, &from);     /* list may be a target */
     while (!rti_gc_list_is_empty(&from)) {
-        RtGcHead *g = rti_gc_next(&from);
-        RtGcHeap *h = home(g);
-        rti_gc_list_move(g, h != NULL ? &h->lists[which] : global_list(gc, which));
+        RtGcHead *first = rti_gc_next(&from), *last = first;
+        RtGcHeap *h = home(first);
+        uintptr_t pool = (uintptr_t)first >> RTI_POOL_BITS;
+        for (RtGcHead *g = rti_gc_next(first); g != &from; g = rti_gc_next(g)) {
+            if ((uintptr_t)g >> RTI_POOL_BITS != pool) {
+                if (home(g) != h)
+                    break;
+                pool = (uintptr_t)g >> RTI_POOL_BITS;
+            }
+            last = g;
+        }
+        rti_gc_list_move_run(first, last, h != NULL ? &h->lists[which] : global_list(gc, which));
     }
 }
 

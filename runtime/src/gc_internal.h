@@ -145,6 +145,21 @@ rti_gc_list_move(RtGcHead *node, RtGcHead *list)
     rti_gc_set_prev(list, node);
 }
 
+/* Move the run first..last (linked, in order, not the list head) to the
+ * end of list: four links rewritten whatever its length. */
+static inline void
+rti_gc_list_move_run(RtGcHead *first, RtGcHead *last, RtGcHead *list)
+{
+    RtGcHead *prev = rti_gc_prev(first), *next = rti_gc_next(last);
+    rti_gc_set_next(prev, next);
+    rti_gc_set_prev(next, prev);
+    RtGcHead *tail = rti_gc_prev(list);
+    rti_gc_set_prev(first, tail);
+    rti_gc_set_next(tail, first);
+    rti_gc_set_next(last, list);
+    rti_gc_set_prev(list, last);
+}
+
 /* Append every node of from to to; from becomes empty. */
 static inline void
 rti_gc_list_merge(RtGcHead *from, RtGcHead *to)

@@ -86,7 +86,8 @@ typedef struct RtThreadState {
 #if RT_RC_BIASED
     RtThreadCounts *counts;         /* its rt_thread_counts (rt/brc.h) */
 #endif
-    int status;                     /* RTI_THREAD_*, under the world lock */
+    _Atomic int status;             /* RTI_THREAD_*, written under the world lock (read
+                                     * without it by a spinning stopper) */
 } RtThreadState;
 
 typedef struct RtWorld {
@@ -95,6 +96,8 @@ typedef struct RtWorld {
     pthread_cond_t restarted;       /* the world started again */
     bool active;                    /* a stop is in progress */
     uint64_t stops;
+    _Atomic uint64_t restarts;      /* world starts: what a spinning parked thread polls */
+    size_t cores;                   /* online CPUs: spin only while threads <= cores */
 } RtWorld;
 
 typedef struct RtThreads {
