@@ -130,21 +130,6 @@ rti_gc_list_remove(RtGcHead *node)
     node->gc_prev &= RTI_GC_FINALIZED;
 }
 
-/* Move node from its list to the end of list. */
-static inline void
-rti_gc_list_move(RtGcHead *node, RtGcHead *list)
-{
-    rti_gc_assert_linked(node);
-    RtGcHead *prev = rti_gc_prev(node), *next = rti_gc_next(node);
-    rti_gc_set_next(prev, next);
-    rti_gc_set_prev(next, prev);
-    RtGcHead *last = rti_gc_prev(list);
-    rti_gc_set_prev(node, last);
-    rti_gc_set_next(last, node);
-    rti_gc_set_next(node, list);
-    rti_gc_set_prev(list, node);
-}
-
 /* Move the run first..last (linked, in order, not the list head) to the
  * end of list: four links rewritten whatever its length. */
 static inline void
@@ -158,6 +143,14 @@ rti_gc_list_move_run(RtGcHead *first, RtGcHead *last, RtGcHead *list)
     rti_gc_set_next(tail, first);
     rti_gc_set_next(last, list);
     rti_gc_set_prev(list, last);
+}
+
+/* Move node from its list to the end of list. */
+static inline void
+rti_gc_list_move(RtGcHead *node, RtGcHead *list)
+{
+    rti_gc_assert_linked(node);
+    rti_gc_list_move_run(node, node, list);
 }
 
 /* Append every node of from to to; from becomes empty. */
