@@ -560,10 +560,50 @@ TEST(a_collection_leaves_count0_at_zero)
     rt_fini();
 }
 
+/* ==== the count's batches ================================================= */
+
+static intptr_t limit_seen;
+
+static void *
+attach_and_read_limit(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() == 0) {
+        limit_seen = atomic_load(&rti_thread_heap()->gc.limit);
+        rt_thread_detach();
+    }
+    return NULL;
+}
+
+static intptr_t my_limit(void) { return atomic_load(&rti_thread_heap()->gc.limit); }
+
+/* A heap adds its delta to the shared count at threshold0 / (2 * threads),
+ * within RTI_GC_DELTA_MIN..RTI_GC_DELTA_MAX: the sum lags at most half a
+ * threshold behind, whatever the threads; retuned as threads come and go
+ * and as the threshold changes. */
+TEST(count_batches_follow_threads_and_threshold)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    run_thread(attach_and_leave, NULL);
+    REQUIRE(rti_heap_shared());
+    CHECK_EQ(my_limit(), 700 / 2);
+    run_thread(attach_and_read_limit, NULL);
+    CHECK_EQ(limit_seen, 700 / 4);          /* two threads attached */
+    CHECK_EQ(my_limit(), 700 / 2);          /* one again */
+    CHECK_EQ(rt_gc_set_threshold(100, RT_GC_KEEP, RT_GC_KEEP), 0);
+    CHECK_EQ(my_limit(), 100 / 2);
+    CHECK_EQ(rt_gc_set_threshold(40, RT_GC_KEEP, RT_GC_KEEP), 0);
+    CHECK_EQ(my_limit(), RTI_GC_DELTA_MIN);
+    CHECK_EQ(rt_gc_set_threshold(5000, RT_GC_KEEP, RT_GC_KEEP), 0);
+    CHECK_EQ(my_limit(), RTI_GC_DELTA_MAX);
+    rt_fini();
+}
+
 int
 main(void)
 {
     RUN(abandoned_heap_is_adopted);
+    RUN(count_batches_follow_threads_and_threshold);
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
     RUN(collector_lists_follow_the_heaps);

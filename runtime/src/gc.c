@@ -385,6 +385,10 @@ rt_gc_set_threshold(long t0, long t1, long t2)
     for (int i = 0; i < RT_GC_GENERATIONS; i++)
         if (t[i] != RT_GC_KEEP)
             state()->gen[i].threshold = t[i];
+#if RT_RC_THREADED
+    if (rti_runtime.initialized)
+        rti_gc_heaps_retune(state());
+#endif
     return 0;
 }
 

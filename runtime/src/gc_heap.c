@@ -22,15 +22,20 @@
  *   touches only the young objects.
  *
  *   Count.  Each heap counts its GC allocations minus deallocations in a
- *   plain 'delta' and adds it to the shared count (an atomic) every
- *   RTI_GC_DELTA of them, testing the threshold then: CPython's free-
+ *   plain 'delta' and adds it to the shared count (an atomic) once it
+ *   reaches the heap's limit, testing the threshold then: CPython's free-
  *   threaded build does the same (record_allocation, with 512 against a
  *   threshold of 2000).  Testing the sum keeps CPython's collection rate per
  *   object whatever the number of threads (a per-thread share would
  *   collect T times less often at T threads, or need the thread count
  *   on the fast path); the batch keeps the shared line out of the fast
- *   path: one atomic add per 32 allocations, and the sum lags at most
- *   32 per thread behind (256 of threshold0's 700 at 8 threads).  When
+ *   path.  The limit is threshold0 / (2 * threads), within 32..512
+ *   (rti_gc_heaps_retune): the sum lags at most half of threshold0 behind
+ *   (32 per thread at most 16 threads past 350 of them), and
+ *   the flushes are as few as that allows -- each is an atomic add on a
+ *   line every thread writes: at a fixed 32, binary_trees at 2 threads
+ *   (2.6 million allocations and as many frees) spent a third of its time
+ *   more than at 175.  When
  *   the world stops, the deltas are folded into generation 0's count.  As
  *   in CPython's free-threaded build the sum may dip below zero (old
  *   objects dying); the count is clamped at zero when folded, and folded
@@ -80,6 +85,7 @@ rti_thread_heap_init(RtPoolHeap *ph)
 {
     RtThreadHeap *th = (RtThreadHeap *)ph;
     memset(&th->gc, 0, sizeof th->gc);
+    atomic_store_explicit(&th->gc.limit, RTI_GC_DELTA_MIN, memory_order_relaxed);
     memset(th->types, 0, sizeof th->types);
     for (int i = 0; i <= RTI_GC_PERMANENT; i++)
         rti_gc_list_init(&th->gc.lists[i]);
@@ -138,6 +144,19 @@ rti_gc_count_flush(RtGcState *gc, RtGcHeap *h)
     rti_heap_unlock(held);
     if (start)
         rti_gc_collect_scheduled(gc);
+}
+
+void
+rti_gc_heaps_retune(RtGcState *gc)
+{
+    size_t threads = rt_thread_count();
+    intptr_t limit = threads == 0 ? RTI_GC_DELTA_MAX : gc->gen[0].threshold / (2 * (intptr_t)threads);
+    limit = limit < RTI_GC_DELTA_MIN ? RTI_GC_DELTA_MIN : limit > RTI_GC_DELTA_MAX ? RTI_GC_DELTA_MAX : limit;
+    RtArenas *ar = &rti_runtime.heap.arenas;
+    pthread_mutex_lock(&ar->lock);
+    for (RtPoolHeap *ph = ar->heaps; ph != NULL; ph = ph->next_heap)
+        atomic_store_explicit(&((RtThreadHeap *)ph)->gc.limit, limit, memory_order_relaxed);
+    pthread_mutex_unlock(&ar->lock);
 }
 
 void

@@ -233,6 +233,7 @@ typedef struct RtGcHeap {
     atomic_int lock;
     RtGcHead lists[RT_GC_GENERATIONS + 1];      /* generations, then the permanent one */
     intptr_t delta;         /* allocations - deallocations not yet in the count */
+    atomic_intptr_t limit;  /* |delta| that goes into the count (rti_gc_heaps_retune) */
 } RtGcHeap;
 #endif
 

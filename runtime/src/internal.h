@@ -356,17 +356,23 @@ void rti_gc_track_shared(RtGcHead *g);
 void rti_gc_untrack_shared(RtGcHead *g);
 /* Count an allocation (+1: may collect) or a deallocation (-1) of a GC
  * object on the calling thread: the heap's plain delta, added to the
- * shared count every RTI_GC_DELTA (gc_heap.c: rti_gc_count_flush). */
-#define RTI_GC_DELTA 32
+ * shared count once it reaches the heap's limit, RTI_GC_DELTA_MIN to
+ * RTI_GC_DELTA_MAX (gc_heap.c: rti_gc_count_flush, rti_gc_heaps_retune). */
+#define RTI_GC_DELTA_MIN 32
+#define RTI_GC_DELTA_MAX 512
 void rti_gc_count_flush(RtGcState *gc, RtGcHeap *h);
 static inline void
 rti_gc_count_shared(RtGcState *gc, int delta)
 {
     RtGcHeap *h = &rti_thread_heap()->gc;
+    intptr_t limit = atomic_load_explicit(&h->limit, memory_order_relaxed);
     h->delta += delta;
-    if (rt_unlikely(h->delta >= RTI_GC_DELTA || h->delta <= -RTI_GC_DELTA))
+    if (rt_unlikely(h->delta >= limit || h->delta <= -limit))
         rti_gc_count_flush(gc, h);
 }
+/* Set every heap's flush limit for the threads attached and threshold0
+ * (a thread attached or detached, the threshold changed). */
+void rti_gc_heaps_retune(RtGcState *gc);
 /* The world stopped: every tracked object to its home's lists (the first
  * time threads share the runtime); every heap's generations 0..generation
  * onto the global list of 'generation' (a collection starts); the objects

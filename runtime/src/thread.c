@@ -121,6 +121,7 @@ rti_thread_attach(RtRuntime *rt)
     ts->next = rt->threads.head;
     rt->threads.head = ts;
     pthread_mutex_unlock(&rt->threads.lock);
+    rti_gc_heaps_retune(&rt->gc);       /* one thread more: smaller batches */
     pthread_mutex_unlock(&w->lock);
     rti_tstate = ts;
     rti_theap = ts->heap;
@@ -158,6 +159,7 @@ rt_thread_detach(void)
         pthread_cond_wait(&w->restarted, &w->lock);
     ts->status = RTI_THREAD_RUNNING;
     unregister(threads, ts);
+    rti_gc_heaps_retune(&rti_runtime.gc);
 #if RT_RC_BIASED
     rti_no_collect = true;
     rti_brc_merge_queue(ts);
