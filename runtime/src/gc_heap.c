@@ -30,7 +30,8 @@
  *   collect T times less often at T threads, or need the thread count
  *   on the fast path); the batch keeps the shared line out of the fast
  *   path.  The limit is threshold0 / (2 * threads), within 32..512
- *   (rti_gc_heaps_retune): the sum lags at most half of threshold0 behind
+ *   (rti_gc_heaps_retune; each heap copies it at its flushes, so that the
+ *   fast path reads a plain field of its own): the sum lags at most half of threshold0 behind
  *   (32 per thread at most 16 threads past 350 of them), and
  *   the flushes are as few as that allows -- each is an atomic add on a
  *   line every thread writes: at a fixed 32, binary_trees at 2 threads
@@ -85,7 +86,7 @@ rti_thread_heap_init(RtPoolHeap *ph)
 {
     RtThreadHeap *th = (RtThreadHeap *)ph;
     memset(&th->gc, 0, sizeof th->gc);
-    atomic_store_explicit(&th->gc.limit, RTI_GC_DELTA_MIN, memory_order_relaxed);
+    th->gc.limit = RTI_GC_DELTA_MIN;   /* the tuned one from its first flush */
     memset(th->types, 0, sizeof th->types);
     for (int i = 0; i <= RTI_GC_PERMANENT; i++)
         rti_gc_list_init(&th->gc.lists[i]);
@@ -133,6 +134,7 @@ rti_gc_count_flush(RtGcState *gc, RtGcHeap *h)
     intptr_t sum = atomic_fetch_add_explicit(&gc->pending0, h->delta, memory_order_relaxed) + h->delta;
     bool grew = h->delta > 0;
     h->delta = 0;
+    h->limit = atomic_load_explicit(&gc->delta_limit, memory_order_relaxed);
     /* gen[0].count changes only with the world stopped, which this thread
      * is not: reading it is safe. */
     if (!grew || !gc->enabled || gc->gen[0].threshold == 0 || rti_no_collect_here()
@@ -152,11 +154,7 @@ rti_gc_heaps_retune(RtGcState *gc)
     size_t threads = rt_thread_count();
     intptr_t limit = threads == 0 ? RTI_GC_DELTA_MAX : gc->gen[0].threshold / (2 * (intptr_t)threads);
     limit = limit < RTI_GC_DELTA_MIN ? RTI_GC_DELTA_MIN : limit > RTI_GC_DELTA_MAX ? RTI_GC_DELTA_MAX : limit;
-    RtArenas *ar = &rti_runtime.heap.arenas;
-    pthread_mutex_lock(&ar->lock);
-    for (RtPoolHeap *ph = ar->heaps; ph != NULL; ph = ph->next_heap)
-        atomic_store_explicit(&((RtThreadHeap *)ph)->gc.limit, limit, memory_order_relaxed);
-    pthread_mutex_unlock(&ar->lock);
+    atomic_store_explicit(&gc->delta_limit, limit, memory_order_relaxed);
 }
 
 void

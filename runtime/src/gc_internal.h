@@ -233,7 +233,8 @@ typedef struct RtGcHeap {
     atomic_int lock;
     RtGcHead lists[RT_GC_GENERATIONS + 1];      /* generations, then the permanent one */
     intptr_t delta;         /* allocations - deallocations not yet in the count */
-    atomic_intptr_t limit;  /* |delta| that goes into the count (rti_gc_heaps_retune) */
+    intptr_t limit;         /* |delta| that goes into the count: RtGcState.delta_limit
+                             * as of the last flush (the owner's copy) */
 } RtGcHeap;
 #endif
 
@@ -244,6 +245,7 @@ typedef struct RtGcState {
     /* The heaps' deltas added up (gc_heap.c), into gen[0].count when the
      * world stops. */
     atomic_intptr_t pending0;
+    atomic_intptr_t delta_limit;    /* the heaps' batch (rti_gc_heaps_retune) */
 #endif
     RtGcGenStats stats[RT_GC_GENERATIONS];
     bool enabled;
