@@ -1096,6 +1096,13 @@ class Scaling(Base):
         for rc in ('atomic', 'biased'):
             for t in (1, 2):
                 self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|' % (rc, t))
+        # The chart's points always; the chart wherever a Python with
+        # matplotlib is found (this one, or /usr/bin/python3 on Debian).
+        with open(os.path.join(out, 'chart.json')) as f:
+            self.assertIn('processes', json.load(f)['list_append'])
+        has_mpl = subprocess.run(['/usr/bin/python3', '-c', 'import matplotlib'], stderr=subprocess.DEVNULL).returncode == 0
+        if has_mpl:
+            self.assertTrue(os.path.exists(os.path.join(out, 'scaling.png')), done.stderr)
         # The processes' ceiling: two processes, one share each, timed.
         self.assertIn("## The processes' ceiling", summary)
         self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+× \| [0-9.]+× \|')
