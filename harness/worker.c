@@ -282,7 +282,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
             continue;
         else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)
             wa->cfg.arena_decay_ms = v;
-        else if (strcmp(opt, "--part") == 0 && rtb_parse_int64(val, 1, &v) && v <= 1024)
+        else if (strcmp(opt, "--part") == 0 && rtb_parse_int64(val, 1, &v) && v <= RT_WORKLOAD_MAX_THREADS)
             wa->only_part = (int)v;
         else
             return rtb_usage_error("__worker", "bad option %s %s", opt, val);

@@ -48,6 +48,19 @@ shared_dealloc(RtObject *op)
 
 static RtType shared_type = {.name = "Shared", .basic_size = sizeof(Shared), .dealloc = shared_dealloc};
 
+/* A new Shared numbered id, its deallocations counted from 0; NULL when
+ * there is no memory. */
+static RtObject *
+new_shared(int id)
+{
+    RtObject *op = rt_object_new(&shared_type);
+    if (op != NULL) {
+        ((Shared *)op)->id = id;
+        atomic_store(&deallocs[id], 0);
+    }
+    return op;
+}
+
 /* ==== one object, every thread =========================================== */
 
 static RtObject *hot;
@@ -69,10 +82,8 @@ TEST(shared_count_is_exact)
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     owner = pthread_self();
     rti_type_register(&shared_type);
-    hot = rt_object_new(&shared_type);
+    hot = new_shared(0);
     REQUIRE(hot != NULL);
-    ((Shared *)hot)->id = 0;
-    atomic_store(&deallocs[0], 0);
     pthread_t t[THREADS];
     for (int k = 0; k < THREADS; k++)
         pthread_create(&t[k], NULL, hammer, NULL);
@@ -132,10 +143,8 @@ TEST(every_object_is_freed_exactly_once)
     atomic_store(&wrong_thread, 0);
     static Worker workers[THREADS];
     for (int i = 0; i < OBJECTS; i++) {
-        objects[i] = rt_object_new(&shared_type);
+        objects[i] = new_shared(i);
         REQUIRE(objects[i] != NULL);
-        ((Shared *)objects[i])->id = i;
-        atomic_store(&deallocs[i], 0);
     }
     /* Before the threads start, the owner gives each a set of references;
      * afterwards only the threads take more, from references they hold. */
@@ -195,10 +204,8 @@ TEST(biased_queue_hands_back_to_the_owner)
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     owner = pthread_self();
     rti_type_register(&shared_type);
-    given = rt_object_new(&shared_type);
+    given = new_shared(0);
     REQUIRE(given != NULL);
-    ((Shared *)given)->id = 0;
-    atomic_store(&deallocs[0], 0);
     rt_incref(given);                       /* local 2 */
     pthread_t t;
     pthread_create(&t, NULL, drop_given, NULL);
@@ -237,10 +244,8 @@ TEST(biased_owner_gone_merges_in_place)
     owner = pthread_self();
     rti_type_register(&shared_type);
     for (int i = 0; i < ORPHANS; i++) {
-        orphans[i] = rt_object_new(&shared_type);
+        orphans[i] = new_shared(i);
         REQUIRE(orphans[i] != NULL);
-        ((Shared *)orphans[i])->id = i;
-        atomic_store(&deallocs[i], 0);
     }
     pthread_t t;
     void *failed;
@@ -333,10 +338,8 @@ TEST(biased_thread_counts_fold_exactly)
     owner = pthread_self();
     rti_type_register(&shared_type);
     for (int i = 0; i < COUNTED; i++) {
-        counted[i] = rt_object_new(&shared_type);
+        counted[i] = new_shared(i);
         REQUIRE(counted[i] != NULL);
-        ((Shared *)counted[i])->id = i;
-        atomic_store(&deallocs[i], 0);
         CHECK_EQ(rt_object_enable_thread_counts(counted[i]), 0);
         CHECK_EQ(rt_object_enable_thread_counts(counted[i]), 0);    /* again: nothing to do */
         CHECK_EQ(rt_refcnt(counted[i]), 1);
@@ -386,12 +389,8 @@ TEST(biased_thread_counts_rules)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rti_type_register(&shared_type);
-    RtObject *shared = rt_object_new(&shared_type), *late = rt_object_new(&shared_type);
+    RtObject *shared = new_shared(0), *late = new_shared(1);
     REQUIRE(shared != NULL && late != NULL);
-    ((Shared *)shared)->id = 0;
-    ((Shared *)late)->id = 1;
-    atomic_store(&deallocs[0], 0);
-    atomic_store(&deallocs[1], 0);
     pthread_t t;
     pthread_create(&t, NULL, take_one, shared);     /* not attached: a shared count */
     pthread_join(t, NULL);

@@ -70,9 +70,11 @@ rt_workload_parallel(RtWorkloadCtx *ctx, int64_t threads, RtWorkloadBody body, v
     }
     if (threads <= 1)
         return body(arg, 0, 1, check);
-    if (!RT_RC_THREADED || threads > 1024) {
-        rt_error_set(RT_ERR_VALUE, RT_RC_THREADED ? "at most 1024 threads"
-                                                  : "threads > 1 needs a threaded refcount variant (--rc atomic or biased)");
+    if (!RT_RC_THREADED || threads > RT_WORKLOAD_MAX_THREADS) {
+        if (RT_RC_THREADED)
+            rt_error_set(RT_ERR_VALUE, "at most %d threads", RT_WORKLOAD_MAX_THREADS);
+        else
+            rt_error_set(RT_ERR_VALUE, "threads > 1 needs a threaded refcount variant (--rc atomic or biased)");
         return -1;
     }
     int n = (int)threads;

@@ -54,6 +54,8 @@ typedef struct RtWorkloadOps {
      * per thread). */
     void (*thread)(RtWorkloadCtx *ctx, bool begin);
 } RtWorkloadOps;
+/* The most threads rt_workload_parallel starts (parallel.h). */
+#define RT_WORKLOAD_MAX_THREADS 1024
 struct RtWorkloadCtx {
     const RtWorkloadOps *ops;
     /* 0: rt_workload_parallel runs every part of the work; k > 0: only part

@@ -111,9 +111,7 @@ void
 rt_brc_thread_count(RtObject *op, intptr_t delta)
 {
     uintptr_t id = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
-    if (rt_likely(id < rt_thread_counts.size))
-        rt_thread_counts.values[id] += delta;
-    else if (rti_brc_counts_grow(id))
+    if (rt_likely(id < rt_thread_counts.size) || rti_brc_counts_grow(id))
         rt_thread_counts.values[id] += delta;
     else
         atomic_fetch_add_explicit(&op->ob_ref_shared, delta * ((intptr_t)1 << RT_REF_SHARED_SHIFT),

@@ -220,7 +220,6 @@ rti_brc_fold_counts(RtThreads *threads)
     /* Without memory for the list the dead wait for the next fold. */
     RtObject **dead = malloc(ids->live * sizeof *dead);
     size_t ndead = dead != NULL ? take_dead_locked(ids, dead) : 0;
-    ids->freed += ndead;
     pthread_mutex_unlock(&ids->lock);
     pthread_mutex_unlock(&threads->lock);
     /* Outside the locks: a dealloc drops references, which may grow this

@@ -31,12 +31,11 @@
  *   on the fast path); the batch keeps the shared line out of the fast
  *   path.  The limit is threshold0 / (2 * threads), within 32..512
  *   (rti_gc_heaps_retune; each heap copies it at its flushes, so that the
- *   fast path reads a plain field of its own): the sum lags at most half of threshold0 behind
- *   (32 per thread at most 16 threads past 350 of them), and
- *   the flushes are as few as that allows -- each is an atomic add on a
- *   line every thread writes: at a fixed 32, binary_trees at 2 threads
- *   (2.6 million allocations and as many frees) spent a third of its time
- *   more than at 175.  When
+ *   fast path reads a plain field of its own): the sum lags at most half of
+ *   threshold0 behind (past 10 threads at 700, 32 per thread), and the
+ *   flushes are as few as that allows -- each is an atomic add on a line
+ *   every thread writes: at a fixed 32, binary_trees --depth 14 at 2
+ *   threads took 0.149 s against 0.124 s at 175 (medians of 9).  When
  *   the world stops, the deltas are folded into generation 0's count.  As
  *   in CPython's free-threaded build the sum may dip below zero (old
  *   objects dying); the count is clamped at zero when folded, and folded

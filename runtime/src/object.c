@@ -393,8 +393,9 @@ drain_pending_stack(RtRuntime *rt)
 
 /* Merge the queues of the calling thread (all: of every thread -- with the
  * world stopped their owners are parked, so writing their local counts is
- * safe -- and fold the per-thread counts, brc_counts.c).  A snapshot of the registry, since a merge may push onto queues,
- * which takes the registry lock. */
+ * safe -- and fold the per-thread counts, brc_counts.c).  A snapshot of
+ * the registry, since a merge may push onto queues, which takes the
+ * registry lock. */
 static size_t
 merge_queues(RtRuntime *rt, bool all)
 {

@@ -14,9 +14,9 @@
  * (two futex calls and a reschedule -- more on a VM), and a workload that
  * collects every 700 allocations stops the world thousands of times: at two
  * threads binary_trees took longer than at one.  So both waits first spin
- * for up to RTI_STW_SPIN_S, reading an atomic without the lock (the
- * stopper: the number of threads still running, re-counted under the lock
- * every few polls; a parked thread: the restart count), and sleep on the
+ * for up to RTI_STW_SPIN_S with the world lock released (the stopper
+ * polling the registry for a thread still running, whose status is atomic;
+ * a parked thread polling the restart count), and sleep on the
  * condition variable only past it -- CPython's PyMutex spins likewise
  * before parking.  Only while the attached threads are no more than the
  * cores: a spinning thread must not hold a core another one needs.
@@ -26,7 +26,6 @@
 
 #if RT_RC_THREADED
 
-#include <sched.h>
 #include <unistd.h>
 
 #define RTI_STW_SPIN_S 100e-6

@@ -75,7 +75,6 @@ typedef struct RtRefIds {
     size_t capacity;
     size_t *free_ids, nfree;        /* released ids, reused first */
     size_t live;                    /* objects counted per thread now */
-    uint64_t freed;                 /* of them, freed by a fold */
 } RtRefIds;
 
 typedef struct RtThreadState {
