@@ -32,6 +32,13 @@
  *     zero, not below it: the next allocations count from zero (they went
  *     into the collecting thread's delta and held the next collection
  *     back by as many allocations as the collection freed).
+ *   lists_lock_is_biased_towards_the_owner: a thread tracks and untracks
+ *     its own objects without the lock while another thread untracks
+ *     objects of its heap: the first untrack takes the bias away (one
+ *     revocation, however many follow), the lock stays shared until twice
+ *     as many quiet stops as before, then goes back to the owner; a heap
+ *     whose thread left is shared.  Every object is freed exactly once and
+ *     the heaps validate.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -380,21 +387,36 @@ TEST(blocks_change_threads_in_two_waves)
 #define NODES 1000
 static RtObject *nodes[NODES];
 
+/* A new tracked Node with that id, or NULL. */
+static RtObject *
+tracked_node(int id)
+{
+    Node *n = (Node *)rt_object_new(&node_type);
+    if (n == NULL)
+        return NULL;
+    n->id = id;
+    rt_gc_track((RtObject *)n);
+    return (RtObject *)n;
+}
+
+/* nodes[0..n) made on the calling thread; false if one was not. */
+static bool
+make_tracked_nodes(int n)
+{
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = 0; i < n; i++)
+        if ((nodes[i] = tracked_node(i)) == NULL)
+            return false;
+    return true;
+}
+
 static void *
 make_nodes(void *arg)
 {
     (void)arg;
     if (rt_thread_attach() != 0)
         return NULL;
-    atomic_store(&heap_seen, rti_theap);
-    for (int i = 0; i < NODES; i++) {
-        Node *n = (Node *)rt_object_new(&node_type);
-        if (n == NULL)
-            break;
-        n->id = i;
-        rt_gc_track((RtObject *)n);
-        nodes[i] = (RtObject *)n;
-    }
+    make_tracked_nodes(NODES);
     rt_thread_detach();
     return NULL;
 }
@@ -445,6 +467,99 @@ TEST(collector_lists_follow_the_heaps)
     CHECK_EQ(once, NODES);
     CHECK(heap_valid());
     CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
+/* ==== the lists' lock is biased towards the owner ======================= */
+
+enum { OWNED = NODES / 2, CHURN_ID = COUNTED_NODE_MAX - 1 };
+static atomic_int owner_ready, owner_stop;
+static atomic_long churned;
+
+/* Make OWNED tracked nodes, then track and free nodes of its own until
+ * told to stop: list changes by the owner, racing the main thread's. */
+static void *
+own_and_churn(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    bool made = make_tracked_nodes(OWNED);
+    atomic_store(&owner_ready, 1);
+    while (made && !atomic_load(&owner_stop)) {
+        RtObject *n = tracked_node(CHURN_ID);          /* a safepoint */
+        if (n == NULL)
+            break;
+        rt_decref(n);
+        atomic_fetch_add(&churned, 1);
+    }
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(lists_lock_is_biased_towards_the_owner)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();                    /* only the collections below */
+    for (int i = 0; i < OWNED; i++)
+        atomic_store(&node_freed[i], 0);
+    atomic_store(&owner_ready, 0);
+    atomic_store(&owner_stop, 0);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, own_and_churn, NULL) == 0);
+    while (!atomic_load(&owner_ready))
+        rt_thread_safepoint();          /* its attach stops the world */
+    RtThreadHeap *theirs = (RtThreadHeap *)atomic_load(&heap_seen);
+    REQUIRE(rti_heap_shared());
+    for (int i = 0; i < OWNED; i++)
+        REQUIRE(nodes[i] != NULL);
+#if defined(__linux__)
+    CHECK(rti_gc_heap_biased(theirs));  /* a new heap: no other thread holds its objects */
+#endif
+    bool biased = rti_gc_heap_biased(theirs);
+    uint64_t revoked = rti_gc_heaps_revocations();
+    /* Untracked here while the owner churns, from the young list's tail,
+     * where the owner's nodes come and go.  (Not dropped: in the biased
+     * variant the owner would free them, its decrefs queued to it.) */
+    for (int i = OWNED - 1; i >= OWNED / 2; i--)
+        rt_gc_untrack(nodes[i]);
+    CHECK_EQ(rti_gc_heaps_revocations() - revoked, biased ? 1 : 0);
+    CHECK(!rti_gc_heap_biased(theirs));
+    if (biased) {
+        /* Revoked once: patience 2.  This stop saw the changes above; the
+         * next two are quiet, and the second gives the lock back. */
+        CHECK_EQ(rt_gc_collect(0), 0);
+        CHECK(!rti_gc_heap_biased(theirs));
+        CHECK_EQ(rt_gc_collect(0), 0);
+        CHECK(!rti_gc_heap_biased(theirs));
+        CHECK_EQ(rt_gc_collect(0), 0);
+        CHECK(rti_gc_heap_biased(theirs));
+    }
+    long before = atomic_load(&churned);
+    while (atomic_load(&churned) < before + 1000)
+        rt_thread_safepoint();          /* the owner goes on without the lock */
+    atomic_store(&owner_stop, 1);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    CHECK(!rti_gc_heap_biased(theirs));  /* its thread left */
+    revoked = rti_gc_heaps_revocations();
+    int tracked = 0;
+    for (int i = 0; i < OWNED; i++)
+        tracked += rt_gc_is_tracked(nodes[i]) == (i < OWNED / 2);
+    CHECK_EQ(tracked, OWNED);
+    for (int i = 0; i < OWNED; i++)     /* freed here, the lock taken (no bias to revoke) */
+        rt_decref(nodes[i]);
+    CHECK_EQ(rti_gc_heaps_revocations(), revoked);
+    int once = 0;
+    for (int i = 0; i < OWNED; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    CHECK_EQ(once, OWNED);
+    rt_gc_enable();
+    CHECK_EQ(rt_gc_collect(2), 0);      /* RT_DEBUG=2: every list validated */
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    printf("     %ld nodes tracked and freed by their owner meanwhile\n", atomic_load(&churned));
     rt_fini();
 }
 
@@ -625,6 +740,7 @@ main(void)
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
     RUN(collector_lists_follow_the_heaps);
+    RUN(lists_lock_is_biased_towards_the_owner);
     RUN(emptied_pools_stay_with_their_heap);
     RUN(a_collection_leaves_count0_at_zero);
     return rt_test_summary();

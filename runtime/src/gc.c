@@ -292,8 +292,10 @@ collect_stopped(RtGcState *gc, int generation)
      * folded now they stop at zero, as each one does alone (rti_gc_on_free,
      * CPython's clamp).  Left in the delta they would hold the next
      * collection back by as many allocations as this one freed. */
-    if (stop)
+    if (stop) {
         rti_gc_fold_counts(gc);
+        rti_gc_heaps_rebias();
+    }
 #endif
     if (stop)
         rti_world_start();

@@ -227,10 +227,18 @@ typedef struct RtGcPauseLog {
 #if RT_RC_THREADED
 /* A thread heap's share of the collector's lists (gc_heap.c): once threads
  * share the runtime, a tracked object from the pools lives on the lists of
- * its pool's heap (its home), under the heap's spin lock. */
+ * its pool's heap (its home).  The heap's owner changes them without a lock
+ * while the lock is biased towards it (`shared` 0); other threads under the
+ * spin lock, and the owner too once `shared` is 1. */
 #define RTI_GC_PERMANENT RT_GC_GENERATIONS      /* lists[] index of the frozen */
 typedef struct RtGcHeap {
-    atomic_int lock;
+    atomic_int lock;        /* other threads' list changes (and the owner's, shared) */
+    atomic_int shared;      /* 1: the owner takes the lock too; back to 0 only
+                             * with the world stopped */
+    atomic_int owner_busy;  /* the owner is changing the lists without the lock */
+    unsigned remote;        /* other threads' changes since the last stop (lock held) */
+    unsigned quiet;         /* stops in a row with none */
+    unsigned patience;      /* quiet stops the lock waits before it is biased again */
     RtGcHead lists[RT_GC_GENERATIONS + 1];      /* generations, then the permanent one */
     intptr_t delta;         /* allocations - deallocations not yet in the count */
     intptr_t limit;         /* |delta| that goes into the count: RtGcState.delta_limit

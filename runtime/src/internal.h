@@ -132,6 +132,17 @@ static inline RtThreadHeap *rti_thread_heap(void) { return (RtThreadHeap *)rti_p
 static inline RtPoolHeap *rti_pool_heap(void) { return &rti_runtime.heap.pool; }
 #endif
 
+/* In a spin-wait loop: let the other hyperthread run, save power. */
+static inline void
+rti_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* ---- threads: the heap lock and the safepoint (thread.h) ---- */
 #if RT_RC_THREADED
 static inline unsigned
@@ -386,7 +397,16 @@ void rti_gc_fold_counts(RtGcState *gc);
  * objects on every heap's list 'which'. */
 void rti_gc_heaps_move(int from, int to);
 intptr_t rti_gc_heaps_size(int which);
-/* A detaching thread's count into the shared one. */
+/* The lists' lock biased towards each heap's owner (gc_heap.c): at a
+ * stop, a heap whose lock other threads left alone for its patience's
+ * number of stops goes back to its owner.  World stopped. */
+#define RTI_GC_PATIENCE_MAX 1024u
+void rti_gc_heaps_rebias(void);
+/* Whether th's owner changes its lists without a lock (tests). */
+bool rti_gc_heap_biased(const RtThreadHeap *th);
+/* How many times a heap's bias was taken away (a membarrier each). */
+uint64_t rti_gc_heaps_revocations(void);
+/* A detaching thread's count into the shared one; its lists shared. */
 void rti_gc_heap_leave(RtThreadHeap *th);
 #endif
 

@@ -30,16 +30,6 @@
 
 #define RTI_STW_SPIN_S 100e-6
 
-static inline void
-cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 void
 rti_world_init(RtWorld *w)
 {
@@ -74,7 +64,7 @@ spin_unlocked(RtWorld *w, bool (*done)(void *), void *arg)
     bool ok = done(arg);
     for (int polls = 0; !ok; polls++) {
         for (int k = 0; k < 32; k++)
-            cpu_relax();
+            rti_cpu_relax();
         ok = done(arg);
         if (!ok && (polls & 15) == 15 && rt_monotonic_s() > until)
             break;
@@ -142,12 +132,12 @@ all_parked(void *arg)
 
 /* Stops this thread has made and not yet ended (a stop nests: statistics
  * read inside a collection's callback stop the world again). */
-static _Thread_local int stopping;
+_Thread_local int rti_world_stopping;
 
 double
 rti_world_stop(void)
 {
-    if (stopping++ > 0)
+    if (rti_world_stopping++ > 0)
         return 0.0;
     RtThreads *threads = &rti_runtime.threads;
     RtWorld *w = &threads->world;
@@ -177,8 +167,8 @@ rti_world_stop(void)
 void
 rti_world_start(void)
 {
-    rti_assert(stopping > 0);
-    if (--stopping > 0)
+    rti_assert(rti_world_stopping > 0);
+    if (--rti_world_stopping > 0)
         return;
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
@@ -194,7 +184,7 @@ void
 rti_safepoint_slow(void)
 {
     RtThreadState *ts = rti_tstate;
-    if (ts == NULL || stopping > 0)
+    if (ts == NULL || rti_world_stopping > 0)
         return;     /* not attached: not counted; or the world is stopped for us */
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);

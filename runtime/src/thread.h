@@ -154,6 +154,11 @@ void rti_world_fini(RtWorld *w);
  * took them to get there.  The caller is attached (or alone). */
 double rti_world_stop(void);
 void rti_world_start(void);
+/* Stops the calling thread has made and not ended (stw.c). */
+extern _Thread_local int rti_world_stopping;
+/* Whether the world is stopped by the calling thread: every other attached
+ * thread parked or blocked, touching no object. */
+static inline bool rti_world_stopped_here(void) { return rti_world_stopping > 0; }
 /* Park the calling thread if a stop is in progress (the safepoint's slow
  * path). */
 void rti_safepoint_slow(void);
