@@ -201,10 +201,11 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
      * (CPython 3.11's final_unreachable): objects a finalizer resurrected,
      * or freed by reference counting, are not counted; weakrefs their
      * callbacks freed are. */
-    intptr_t left = rti_gc_clear_unreachable_mask(&unreachable);
-    intptr_t m = rti_gc_handle_weakrefs(&unreachable, old);
+    RtGcGarbage garbage;
+    intptr_t m = rti_gc_handle_weakrefs(&unreachable, old, &garbage);
+    intptr_t left = garbage.count;
     RtGcHead final_unreachable;
-    if (rti_gc_finalize_garbage(&unreachable) > 0) {
+    if (garbage.finalizers > 0 && rti_gc_finalize_garbage(&unreachable) > 0) {
         left = rti_gc_handle_resurrected(&unreachable, &final_unreachable, old);
     } else {
         /* No finalizer ran, so nothing was resurrected or freed: weakref

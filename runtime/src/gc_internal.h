@@ -303,7 +303,12 @@ RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool pr
 RtGcScan rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
 intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
 intptr_t rti_gc_untrack_tuples(RtGcHead *list);
-intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old);
+/* What handle_weakrefs' walk counts of the unreachable set. */
+typedef struct RtGcGarbage {
+    intptr_t count;         /* objects */
+    intptr_t finalizers;    /* of those, with a finalizer that has not run */
+} RtGcGarbage;
+intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old, RtGcGarbage *garbage);
 intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
 intptr_t rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
 void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
