@@ -39,6 +39,11 @@
  *     as many quiet stops as before, then goes back to the owner; a heap
  *     whose thread left is shared.  Every object is freed exactly once and
  *     the heaps validate.
+ *   a_stopped_world_frees_to_the_pools: a collection that frees another
+ *     thread's garbage (that thread attached, parked) gives the blocks
+ *     past its cache straight back to their pools, with the world stopped
+ *     -- none waits on the other heap's delayed list (an atomic push each,
+ *     and a walk by the owner later).
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -563,6 +568,60 @@ TEST(lists_lock_is_biased_towards_the_owner)
     rt_fini();
 }
 
+/* ==== a stopped world frees straight to the pools ======================= */
+
+/* OWNED self-cycles made here, garbage at once; then wait, attached, until
+ * told to leave. */
+static void *
+make_garbage_and_wait(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_seen, rti_theap);
+    for (int i = 0; i < OWNED; i++) {
+        Node *n = (Node *)tracked_node(i);
+        if (n == NULL)
+            break;
+        n->slot[0] = rt_newref((RtObject *)n);
+        rt_decref((RtObject *)n);
+    }
+    atomic_store(&owner_ready, 1);
+    while (!atomic_load(&owner_stop))
+        rt_thread_safepoint();          /* parked here by the collection */
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(a_stopped_world_frees_to_the_pools)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();
+    for (int i = 0; i < OWNED; i++)
+        atomic_store(&node_freed[i], 0);
+    atomic_store(&owner_ready, 0);
+    atomic_store(&owner_stop, 0);
+    pthread_t t;
+    REQUIRE(pthread_create(&t, NULL, make_garbage_and_wait, NULL) == 0);
+    while (!atomic_load(&owner_ready))
+        rt_thread_safepoint();
+    RtPoolHeap *theirs = atomic_load(&heap_seen);
+    CHECK_EQ(rt_gc_collect(2), OWNED);  /* theirs, freed here: OWNED > a cache */
+    CHECK(atomic_load(&theirs->delayed) == NULL);
+    int once = 0;
+    for (int i = 0; i < OWNED; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    CHECK_EQ(once, OWNED);
+    atomic_store(&owner_stop, 1);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    rt_gc_enable();
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
 /* ==== emptied pools stay with their heap ================================ */
 
 static RtStatCount
@@ -741,6 +800,7 @@ main(void)
     RUN(blocks_change_threads_in_two_waves);
     RUN(collector_lists_follow_the_heaps);
     RUN(lists_lock_is_biased_towards_the_owner);
+    RUN(a_stopped_world_frees_to_the_pools);
     RUN(emptied_pools_stay_with_their_heap);
     RUN(a_collection_leaves_count0_at_zero);
     return rt_test_summary();

@@ -281,6 +281,12 @@ void
 rti_pool_delay_free(RtPool *pool, void *p)
 {
     RtPoolHeap *owner = pool->heap;
+    if (rti_world_stopped_here()) {
+        /* Every other thread parked or blocked: straight to the pool. */
+        if (rti_pool_push(pool, p))
+            rti_pool_free_slow(owner, pool);
+        return;
+    }
     RtBlock *b = p, *head = atomic_load_explicit(&owner->delayed, memory_order_relaxed);
     do {
         RTI_UNPOISON(b, sizeof *b);
