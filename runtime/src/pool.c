@@ -67,7 +67,8 @@
  *   - For threads (the threaded variants): a heap of pools and caches per
  *     thread over shared arenas (pool_heap.c), as mimalloc's; a block
  *     that goes back to another heap's pool takes that heap's delayed list
- *     (rti_pool_delay_free below), collected by the owner at its refills.
+ *     (rti_pool_delay_free below), collected by the owner at its refills
+ *     -- or, with the world stopped by the freeing thread, its pool.
  * Retained pools and cached blocks pin their arenas; rti_pools_trim() gives
  * cached blocks back and releases retained pools, then retained arenas:
  * all of them when the user asks (rt_alloc_trim, rt_fini), by the

@@ -19,7 +19,10 @@
  *               heap's pool goes onto that heap's delayed list, a lock-free
  *               stack (mimalloc's thread_delayed_free), which the owner
  *               gives back to the pools at its next slow path (a refill, a
- *               new pool), at trims, and when it detaches.
+ *               new pool), at trims, and when it detaches.  Only the thread
+ *               that stopped the world (a collection freeing every thread's
+ *               garbage) gives such a block straight back to its pool: the
+ *               owner is parked or blocked.
  *
  * A pool's heap is set when the heap takes the pool from the arenas, and
  * does not change while any block of it is in use: it goes back to the
