@@ -171,10 +171,11 @@ lock_remote(RtGcHeap *h, bool owner)
         rti_cpu_relax();
 }
 
-/* Begin a change of h's lists, and return whether it must end with
- * spin_unlock: the owner of a biased heap and the thread that stopped the
- * world take no lock. */
-static RT_ALWAYS_INLINE bool
+/* How a change of a home's lists is made: by its owner without the lock,
+ * under the lock, or by the thread that stopped the world. */
+typedef enum { LISTS_OWNER, LISTS_LOCKED, LISTS_STOPPED } ListsAccess;
+
+static RT_ALWAYS_INLINE ListsAccess
 lists_begin(RtThreadHeap *th)
 {
     RtGcHeap *h = &th->gc;
@@ -183,23 +184,25 @@ lists_begin(RtThreadHeap *th)
         atomic_store_explicit(&h->owner_busy, 1, memory_order_relaxed);
         atomic_signal_fence(memory_order_seq_cst);  /* the membarrier makes it full */
         if (rt_likely(!atomic_load_explicit(&h->shared, memory_order_acquire)))
-            return false;
+            return LISTS_OWNER;
         atomic_store_explicit(&h->owner_busy, 0, memory_order_release);
     } else if (rti_world_stopped_here()) {
-        return false;
+        return LISTS_STOPPED;
     }
     lock_remote(h, owner);
-    return true;
+    return LISTS_LOCKED;
 }
 
 static RT_ALWAYS_INLINE void
-lists_end(RtThreadHeap *th, bool locked)
+lists_end(RtThreadHeap *th, ListsAccess access)
 {
     RtGcHeap *h = &th->gc;
-    if (locked)
+    if (access == LISTS_OWNER) {
+        rti_assert(atomic_load_explicit(&h->owner_busy, memory_order_relaxed));
+        atomic_store_explicit(&h->owner_busy, 0, memory_order_release);
+    } else if (access == LISTS_LOCKED) {
         spin_unlock(&h->lock);
-    else
-        atomic_store_explicit(&h->owner_busy, 0, memory_order_release);   /* 0 already when stopped */
+    }
 }
 
 void
@@ -210,9 +213,10 @@ rti_gc_heaps_rebias(void)
     for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
         RtGcHeap *h = &((RtThreadHeap *)ph)->gc;
         rti_assert(!atomic_load_explicit(&h->owner_busy, memory_order_relaxed));
-        h->quiet = h->remote == 0 ? h->quiet + 1 : 0;
-        h->remote = 0;
-        if (h->quiet >= h->patience && atomic_load_explicit(&h->shared, memory_order_relaxed)) {
+        if (h->remote != 0) {
+            h->remote = 0;
+            h->quiet = 0;
+        } else if (atomic_load_explicit(&h->shared, memory_order_relaxed) && ++h->quiet >= h->patience) {
             atomic_store_explicit(&h->shared, 0, memory_order_relaxed);
             h->quiet = 0;
         }
@@ -251,10 +255,10 @@ rti_gc_track_shared(RtGcHead *g)
         rti_heap_unlock(held);
         return;
     }
-    bool locked = lists_begin(th);
+    ListsAccess access = lists_begin(th);
     if (!rti_gc_tracked(g))
         rti_gc_list_append(g, &th->gc.lists[0]);
-    lists_end(th, locked);
+    lists_end(th, access);
 }
 
 void
@@ -268,10 +272,10 @@ rti_gc_untrack_shared(RtGcHead *g)
         rti_heap_unlock(held);
         return;
     }
-    bool locked = lists_begin(th);
+    ListsAccess access = lists_begin(th);
     if (rti_gc_tracked(g))
         rti_gc_list_remove(g);
-    lists_end(th, locked);
+    lists_end(th, access);
 }
 
 /* ==== the count ========================================================= */
