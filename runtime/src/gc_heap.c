@@ -223,6 +223,8 @@ rti_gc_heaps_rebias(void)
     }
 }
 
+bool rti_gc_heaps_can_bias(void) { return asymmetric_fence_works(); }
+
 bool
 rti_gc_heap_biased(const RtThreadHeap *th)
 {

@@ -402,7 +402,9 @@ intptr_t rti_gc_heaps_size(int which);
  * number of stops goes back to its owner.  World stopped. */
 #define RTI_GC_PATIENCE_MAX 1024u
 void rti_gc_heaps_rebias(void);
-/* Whether th's owner changes its lists without a lock (tests). */
+/* Whether heaps can be biased here (membarrier(2) registered), and
+ * whether th's owner changes its lists without a lock (tests). */
+bool rti_gc_heaps_can_bias(void);
 bool rti_gc_heap_biased(const RtThreadHeap *th);
 /* How many times a heap's bias was taken away (a membarrier each). */
 uint64_t rti_gc_heaps_revocations(void);
