@@ -447,8 +447,7 @@ rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable)
     return rti_gc_move_unreachable(base, unreachable, prefetch, refs >= MARK_MIN_REFS * n);
 }
 
-/* Drop the UNREACHABLE and PENDING bits, making unreachable a normal list;
- * returns its length. */
+/* Drop g's UNREACHABLE and PENDING bits. */
 static inline void
 clear_mask(RtGcHead *g)
 {
@@ -456,6 +455,8 @@ clear_mask(RtGcHead *g)
     g->gc_prev &= ~RTI_GC_PENDING;
 }
 
+/* Drop the bits of every object of unreachable, making it a normal list;
+ * returns its length. */
 intptr_t
 rti_gc_clear_unreachable_mask(RtGcHead *unreachable)
 {

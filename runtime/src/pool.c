@@ -67,7 +67,7 @@
  *   - For threads (the threaded variants): a heap of pools and caches per
  *     thread over shared arenas (pool_heap.c), as mimalloc's; a block
  *     that goes back to another heap's pool takes that heap's delayed list
- *     (rti_pool_delay_free below), collected by the owner at its refills
+ *     (rti_pool_free_foreign below), collected by the owner at its refills
  *     -- or, with the world stopped by the freeing thread, its pool.
  * Retained pools and cached blocks pin their arenas; rti_pools_trim() gives
  * cached blocks back and releases retained pools, then retained arenas:
@@ -277,13 +277,14 @@ rti_pool_free_slow(RtPoolHeap *ph, RtPool *pool)
 #if RT_RC_THREADED
 /* A block of another heap's pool goes onto that heap's delayed list, a
  * lock-free stack (pool_heap.c collects it).  The block is poisoned before
- * it is published: its owner may take it at once. */
+ * it is published: its owner may take it at once.  With the world stopped
+ * by this thread, the owner is parked or blocked: the block goes straight
+ * back to its pool. */
 void
-rti_pool_delay_free(RtPool *pool, void *p)
+rti_pool_free_foreign(RtPool *pool, void *p)
 {
     RtPoolHeap *owner = pool->heap;
     if (rti_world_stopped_here()) {
-        /* Every other thread parked or blocked: straight to the pool. */
         if (rti_pool_push(pool, p))
             rti_pool_free_slow(owner, pool);
         return;
@@ -306,7 +307,7 @@ give_back(RtPoolHeap *ph, void *p)
     RtPool *pool = RTI_POOL_OF(p);
 #if RT_RC_THREADED
     if (pool->heap != ph) {
-        rti_pool_delay_free(pool, p);
+        rti_pool_free_foreign(pool, p);
         return;
     }
 #endif

@@ -374,9 +374,9 @@ void rti_pool_flush(RtPoolHeap *ph);
  * or all of them (rt_alloc_trim). */
 void rti_pool_trim_heap(RtPoolHeap *ph);
 #if RT_RC_THREADED
-/* A block of a pool another heap owns goes onto that heap's delayed list
- * (pool.c). */
-void rti_pool_delay_free(RtPool *pool, void *p);
+/* A block of a pool another heap owns goes onto that heap's delayed list,
+ * or straight to its pool with the world stopped by the caller (pool.c). */
+void rti_pool_free_foreign(RtPool *pool, void *p);
 #endif
 
 /* The heaps (pool_heap.c). */
@@ -578,7 +578,7 @@ rti_pool_free_class(RtPoolHeap *ph, void *p, size_t idx)
         RtPool *pool = RTI_POOL_OF(p);
 #if RT_RC_THREADED
         if (rt_unlikely(pool->heap != ph)) {
-            rti_pool_delay_free(pool, p);
+            rti_pool_free_foreign(pool, p);
             return;
         }
 #endif

@@ -184,7 +184,7 @@ void
 rti_safepoint_slow(void)
 {
     RtThreadState *ts = rti_tstate;
-    if (ts == NULL || rti_world_stopping > 0)
+    if (ts == NULL || rti_world_stopped_here())
         return;     /* not attached: not counted; or the world is stopped for us */
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
