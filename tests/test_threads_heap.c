@@ -437,13 +437,30 @@ objects_allocated(void)
     return sum;
 }
 
+/* Forget the deallocations of nodes 0..n-1; then how many were freed
+ * exactly once. */
+static void
+forget_frees(int n)
+{
+    for (int i = 0; i < n; i++)
+        atomic_store(&node_freed[i], 0);
+}
+
+static int
+freed_once(int n)
+{
+    int once = 0;
+    for (int i = 0; i < n; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    return once;
+}
+
 TEST(collector_lists_follow_the_heaps)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();                    /* the counts below are exact */
     rt_gc_collect(2);
-    for (int i = 0; i < NODES; i++)
-        atomic_store(&node_freed[i], 0);
+    forget_frees(NODES);
     uint64_t before = objects_allocated();
     intptr_t count[RT_GC_GENERATIONS];
     run_thread(make_nodes, NULL);
@@ -466,10 +483,7 @@ TEST(collector_lists_follow_the_heaps)
     for (int i = 0; i < NODES; i++)     /* untracked and freed here: their home's lock */
         rt_decref(nodes[i]);
     CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[RT_GC_GENERATIONS - 1]), 0);
-    int once = 0;
-    for (int i = 0; i < NODES; i++)
-        once += atomic_load(&node_freed[i]) == 1;
-    CHECK_EQ(once, NODES);
+    CHECK_EQ(freed_once(NODES), NODES);
     CHECK(heap_valid());
     CHECK_EQ(blocks_in_use(), 0);
     rt_fini();
@@ -480,6 +494,32 @@ TEST(collector_lists_follow_the_heaps)
 enum { OWNED = NODES / 2, CHURN_ID = COUNTED_NODE_MAX - 1 };
 static atomic_int owner_ready, owner_stop;
 static atomic_long churned;
+
+/* Start fn on a thread that attaches, makes its nodes 0..OWNED-1 and says
+ * it is ready (the main thread waits at safepoints: the attach stops the
+ * world); returns its heap. */
+static RtThreadHeap *
+start_owner(pthread_t *t, void *(*fn)(void *))
+{
+    forget_frees(OWNED);
+    atomic_store(&owner_ready, 0);
+    atomic_store(&owner_stop, 0);
+    if (pthread_create(t, NULL, fn, NULL) != 0)
+        return NULL;
+    while (!atomic_load(&owner_ready))
+        rt_thread_safepoint();
+    return (RtThreadHeap *)atomic_load(&heap_seen);
+}
+
+/* Tell the thread to leave, and wait for it blocked. */
+static void
+stop_owner(pthread_t t)
+{
+    atomic_store(&owner_stop, 1);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+}
 
 /* Make OWNED tracked nodes, then track and free nodes of its own until
  * told to stop: list changes by the owner, racing the main thread's. */
@@ -506,15 +546,9 @@ TEST(lists_lock_is_biased_towards_the_owner)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();                    /* only the collections below */
-    for (int i = 0; i < OWNED; i++)
-        atomic_store(&node_freed[i], 0);
-    atomic_store(&owner_ready, 0);
-    atomic_store(&owner_stop, 0);
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, own_and_churn, NULL) == 0);
-    while (!atomic_load(&owner_ready))
-        rt_thread_safepoint();          /* its attach stops the world */
-    RtThreadHeap *theirs = (RtThreadHeap *)atomic_load(&heap_seen);
+    RtThreadHeap *theirs = start_owner(&t, own_and_churn);
+    REQUIRE(theirs != NULL);
     REQUIRE(rti_heap_shared());
     for (int i = 0; i < OWNED; i++)
         REQUIRE(nodes[i] != NULL);
@@ -545,10 +579,7 @@ TEST(lists_lock_is_biased_towards_the_owner)
     long before = atomic_load(&churned);
     while (atomic_load(&churned) < before + 1000)
         rt_thread_safepoint();          /* the owner goes on without the lock */
-    atomic_store(&owner_stop, 1);
-    rt_thread_block_begin();
-    pthread_join(t, NULL);
-    rt_thread_block_end();
+    stop_owner(t);
     CHECK(!rti_gc_heap_biased(theirs));  /* its thread left */
     revoked = rti_gc_heaps_revocations();
     int tracked = 0;
@@ -558,10 +589,7 @@ TEST(lists_lock_is_biased_towards_the_owner)
     for (int i = 0; i < OWNED; i++)     /* freed here, the lock taken (no bias to revoke) */
         rt_decref(nodes[i]);
     CHECK_EQ(rti_gc_heaps_revocations(), revoked);
-    int once = 0;
-    for (int i = 0; i < OWNED; i++)
-        once += atomic_load(&node_freed[i]) == 1;
-    CHECK_EQ(once, OWNED);
+    CHECK_EQ(freed_once(OWNED), OWNED);
     rt_gc_enable();
     CHECK_EQ(rt_gc_collect(2), 0);      /* RT_DEBUG=2: every list validated */
     CHECK(heap_valid());
@@ -599,25 +627,15 @@ TEST(a_stopped_world_frees_to_the_pools)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();
-    for (int i = 0; i < OWNED; i++)
-        atomic_store(&node_freed[i], 0);
-    atomic_store(&owner_ready, 0);
-    atomic_store(&owner_stop, 0);
     pthread_t t;
-    REQUIRE(pthread_create(&t, NULL, make_garbage_and_wait, NULL) == 0);
-    while (!atomic_load(&owner_ready))
-        rt_thread_safepoint();
-    RtPoolHeap *theirs = atomic_load(&heap_seen);
-    CHECK_EQ(rt_gc_collect(2), OWNED);  /* theirs, freed here: OWNED > a cache */
-    CHECK(atomic_load(&theirs->delayed) == NULL);
-    int once = 0;
-    for (int i = 0; i < OWNED; i++)
-        once += atomic_load(&node_freed[i]) == 1;
-    CHECK_EQ(once, OWNED);
-    atomic_store(&owner_stop, 1);
-    rt_thread_block_begin();
-    pthread_join(t, NULL);
-    rt_thread_block_end();
+    RtThreadHeap *theirs = start_owner(&t, make_garbage_and_wait);
+    REQUIRE(theirs != NULL);
+    /* Theirs, freed here: OWNED > a cache.  A young collection: a full one
+     * also trims every heap, which empties the delayed lists anyway. */
+    CHECK_EQ(rt_gc_collect(0), OWNED);
+    CHECK(atomic_load(&theirs->pool.delayed) == NULL);
+    CHECK_EQ(freed_once(OWNED), OWNED);
+    stop_owner(t);
     rt_gc_enable();
     CHECK(heap_valid());
     CHECK_EQ(blocks_in_use(), 0);
