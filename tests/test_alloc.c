@@ -484,8 +484,24 @@ TEST(options_table_parses_and_rejects)
     setenv("RT_GC", "off", 1);
     setenv("RT_FAIL_AFTER", "7+", 1);
     setenv("RT_ARENA_DECAY_MS", "250", 1);
+    CHECK_EQ(cfg.gc_parallel_min, RT_GC_PARALLEL_DEFAULT);
+    setenv("RT_GC_PARALLEL", "off", 1);
     CHECK_EQ(rt_config_from_env(&cfg, NULL), 0);
+    CHECK_EQ(cfg.gc_parallel_min, RT_GC_GENERATIONS);
     CHECK_EQ(cfg.arena_decay_ms, 250);
+    static const char *const parallel[] = {"0", "1", "2"};
+    for (int g = 0; g < RT_GC_GENERATIONS; g++) {
+        setenv("RT_GC_PARALLEL", parallel[g], 1);
+        CHECK_EQ(rt_config_from_env(&cfg, NULL), 0);
+        CHECK_EQ(cfg.gc_parallel_min, g);
+    }
+    static const char *const bad_parallel[] = {"3", "on", "yes", "1x", "-1", " 1"};
+    for (size_t i = 0; i < sizeof bad_parallel / sizeof bad_parallel[0]; i++) {
+        setenv("RT_GC_PARALLEL", bad_parallel[i], 1);
+        CHECK_EQ(rt_config_from_env(&cfg, NULL), 1);
+        CHECK_EQ(cfg.gc_parallel_min, 2);   /* kept */
+    }
+    unsetenv("RT_GC_PARALLEL");
     CHECK_EQ(cfg.alloc, RT_ALLOC_MALLOC);
     CHECK(cfg.gc_threshold[0] == 100 && cfg.gc_threshold[1] == 5 && cfg.gc_threshold[2] == 10);
     CHECK(!cfg.gc_enabled);

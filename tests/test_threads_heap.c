@@ -58,20 +58,11 @@
 
 #define COUNTED_NODE_MAX 1000
 #include "counted_node.h"
+#include "heap_valid.h"
 
 #if !RT_RC_THREADED
 #error "test_threads_heap runs a threaded variant"
 #endif
-
-static bool
-heap_valid(void)
-{
-    char err[256];
-    if (rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err) == 0)
-        return true;
-    fprintf(stderr, "     heap: %s\n", err);
-    return false;
-}
 
 static int64_t
 blocks_in_use(void)

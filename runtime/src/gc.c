@@ -21,10 +21,13 @@
  * Threads (thread.h): once a second thread has attached, each tracked
  * object lives on its home heap's lists and each thread counts its own
  * allocations (gc_heap.c); a collection -- by whichever thread's count
- * crossed the threshold -- stops the world first (stw.c), gathers the
- * heaps' generations it collects onto the global lists, and sends the
- * survivors home at the end.  Its pause is logged in two parts: the time the other threads
- * took to reach a safepoint, and the collection itself.  With the world
+ * crossed the threshold -- stops the world first (stw.c).  A young one
+ * gathers the heaps' generation 0 onto the global list, runs the passes
+ * there and sends the survivors home at the end; an older one (from
+ * RT_GC_PARALLEL, default 1) runs passes 1-3 on every stopped thread, each
+ * on its own heap's objects first, and leaves the survivors on their
+ * heaps (gc_parallel.c).  Its pause is logged in two parts: the time the
+ * other threads took to reach a safepoint, and the collection itself.  With the world
  * stopped, every thread's merge queue is merged before and after the
  * passes, so that counts are exact and cycles die at once.
  */
@@ -56,6 +59,7 @@ rti_gc_init(RtGcState *gc, const RtConfig *cfg)
     gc->prefetch_min = RTI_GC_PREFETCH_MIN;
     gc->enabled = cfg->gc_enabled;
     gc->timing = cfg->gc_timing;
+    gc->parallel_min = cfg->gc_parallel_min;
 }
 
 void
@@ -158,40 +162,60 @@ validate_generations(RtGcState *gc, int last, bool permanent)
     (void)gc, (void)last, (void)permanent;
 }
 
+/* Passes 1-3 on the calling thread alone, over the global lists: the
+ * heaps' generations gathered there first (homes), the younger merged
+ * into generation.  The survivors go to *old (the generation they join,
+ * or the homes' list to distribute); returns how many. */
+static intptr_t
+deduce_serial(RtGcState *gc, int generation, bool homes, RtGcHead *old, RtGcHead *unreachable)
+{
+#if RT_RC_THREADED
+    if (homes)
+        rti_gc_gather(gc, generation);
+#endif
+    (void)homes;
+    for (int i = 0; i < generation; i++)
+        rti_gc_list_merge(&gc->gen[i].head, &gc->gen[generation].head);
+    RtGcHead *young = &gc->gen[generation].head;
+    RtGcScan scan = rti_gc_deduce_unreachable(young, unreachable);
+    /* Untracking tuples walks the survivors: only when there are tuples. */
+    intptr_t survivors = scan.tuples ? rti_gc_untrack_tuples(young) : scan.survivors;
+    if (young != old)
+        rti_gc_list_merge(young, old);  /* a full collection's stay (without homes) */
+    return survivors;
+}
+
 /* Collect generation 'generation' and the younger ones; returns collected +
  * uncollectable (rt_gc_collect's value). */
 static intptr_t
 collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncollectable)
 {
     int touched = generation + 1 < RT_GC_GENERATIONS ? generation + 1 : generation;
+    bool full = generation == RT_GC_GENERATIONS - 1;
     bool homes = rti_heap_shared();     /* the objects live on their heaps' lists */
-#if RT_RC_THREADED
-    if (homes)
-        rti_gc_gather(gc, generation);
-#endif
     validate_generations(gc, touched, false);
-    if (generation + 1 < RT_GC_GENERATIONS)
+    if (!full)
         gc->gen[generation + 1].count += 1;
     for (int i = 0; i <= generation; i++)
         gc->gen[i].count = 0;
-    for (int i = 0; i < generation; i++)
-        rti_gc_list_merge(&gc->gen[i].head, &gc->gen[generation].head);
-    RtGcHead *young = &gc->gen[generation].head;
-    RtGcHead *old = generation + 1 < RT_GC_GENERATIONS ? &gc->gen[generation + 1].head : young;
-    RtGcHead kept;      /* with homes: the survivors, sent home at the end */
-    if (homes && young != old) {
+    /* old: where the survivors go, and what the finalizers and weakref
+     * callbacks keep alive.  With homes, a list sent home at the end. */
+    RtGcHead kept, unreachable;
+    RtGcHead *old = full ? &gc->gen[generation].head : &gc->gen[generation + 1].head;
+    if (homes) {
         rti_gc_list_init(&kept);
         old = &kept;
     }
-
-    RtGcHead unreachable;
-    RtGcScan scan = rti_gc_deduce_unreachable(young, &unreachable);
-    /* Untracking tuples walks the survivors: only when there are tuples. */
-    intptr_t survivors = scan.tuples ? rti_gc_untrack_tuples(young) : scan.survivors;
-    if (young != old) {
+    intptr_t survivors;
+#if RT_RC_THREADED
+    if (homes && generation >= gc->parallel_min)
+        survivors = rti_gc_collect_parallel(gc, generation, &unreachable);
+    else
+#endif
+        survivors = deduce_serial(gc, generation, homes, old, &unreachable);
+    if (!full) {
         if (generation == RT_GC_GENERATIONS - 2)
             gc->long_lived_pending += survivors;
-        rti_gc_list_merge(young, old);
     } else {
         gc->long_lived_pending = 0;
         gc->long_lived_total = survivors;
@@ -215,7 +239,7 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
     }
     m += left;
     rti_gc_delete_garbage(&final_unreachable, old);
-    if (young == old) {
+    if (full) {
         /* CPython ends a full collection by emptying its free lists, and
          * each object freed from them takes one off count0 (as every
          * deallocation does, down to 0).  Its free lists hold tens of

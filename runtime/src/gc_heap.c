@@ -15,11 +15,13 @@
  *   home's spin lock (the lock biased towards the owner, below).  An
  *   object outside the pools (larger than 512 bytes, or another backend)
  *   stays on the global lists under the heap lock (thread.h).
- *   A collection (the world stopped) gathers every heap's generations up to
- *   the collected one onto the global list, runs the passes over it as
- *   before, and sends each survivor to its home's next generation.  Old
- *   generations stay in the heaps between collections; a young collection
- *   touches only the young objects.
+ *   A young collection (the world stopped) gathers every heap's generation
+ *   0 onto the global list, runs the passes over it as before, and sends
+ *   each survivor to its home's generation 1; an older one runs its first
+ *   passes on every stopped thread, heap by heap, and its survivors never
+ *   leave their heap (gc_parallel.c).  Old generations stay in the heaps
+ *   between collections; a young collection touches only the young
+ *   objects.
  *
  *   Count.  Each heap counts its GC allocations minus deallocations in a
  *   plain 'delta' and adds it to the shared count (an atomic) once it

@@ -224,7 +224,24 @@ typedef struct RtGcPauseLog {
     double safepoint_total, safepoint_max;
 } RtGcPauseLog;
 
+/* What move_unreachable saw of the objects that stay reachable. */
+typedef struct RtGcScan {
+    intptr_t survivors;
+    intptr_t tuples;
+} RtGcScan;
+
 #if RT_RC_THREADED
+/* One part of a collection whose passes the stopped threads share
+ * (gc_parallel.c): the objects of one heap being collected, or of the
+ * global lists. */
+typedef struct RtGcPart {
+    RtGcHead young;         /* the objects being collected; the survivors, after */
+    RtGcHead unreachable;   /* the rest, after the sweep */
+    intptr_t objects;       /* in young, at the start */
+    RtGcScan scan;          /* the sweep's survivors and tuples */
+    atomic_uint claimed;    /* the last phase that claimed it */
+} RtGcPart;
+
 /* A thread heap's share of the collector's lists (gc_heap.c): once threads
  * share the runtime, a tracked object from the pools lives on the lists of
  * its pool's heap (its home).  The heap's owner changes them without a lock
@@ -243,6 +260,7 @@ typedef struct RtGcHeap {
     intptr_t delta;         /* allocations - deallocations not yet in the count */
     intptr_t limit;         /* |delta| that goes into the count: RtGcState.delta_limit
                              * as of the last flush (the owner's copy) */
+    RtGcPart part;          /* its objects in a parallel collection */
 } RtGcHeap;
 #endif
 
@@ -254,7 +272,12 @@ typedef struct RtGcState {
      * world stops. */
     atomic_intptr_t pending0;
     atomic_intptr_t delta_limit;    /* the heaps' batch (rti_gc_heaps_retune) */
+    RtGcPart part;                  /* the global lists' objects in a parallel collection */
+    unsigned phases;                /* parallel phases run (their claims' numbers) */
 #endif
+    /* The youngest generation whose collections share their passes with
+     * the stopped threads (RT_GC_PARALLEL; RT_GC_GENERATIONS: none). */
+    int parallel_min;
     RtGcGenStats stats[RT_GC_GENERATIONS];
     bool enabled;
     bool collecting;
@@ -292,11 +315,6 @@ intptr_t rti_gc_update_refs(RtGcHead *containers);     /* how many objects */
  * passed (NULL ones too): for the choice of rti_gc_move_unreachable's
  * 'mark'. */
 intptr_t rti_gc_subtract_refs(RtGcHead *containers, bool prefetch);
-/* What move_unreachable saw of the objects that stay reachable. */
-typedef struct RtGcScan {
-    intptr_t survivors;
-    intptr_t tuples;
-} RtGcScan;
 /* mark (without prefetch): run mark_pending first, which pays where the
  * objects hold many references each. */
 RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool prefetch, bool mark);
@@ -312,5 +330,15 @@ intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old, RtGcGarbag
 intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
 intptr_t rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
 void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
+
+#if RT_RC_THREADED
+/* Passes 1-3 over the heaps' generations up to 'generation' and the
+ * global lists', shared with the stopped threads (gc_parallel.c); the
+ * world stopped, the objects on their homes' lists.  Postcondition: the
+ * survivors are on the lists of the generation they join (the same one
+ * for the oldest), their tuples untracked; *unreachable holds the rest
+ * as a normal list with COLLECTING set.  Returns the survivors' count. */
+intptr_t rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable);
+#endif
 
 #endif /* RT_GC_INTERNAL_H */

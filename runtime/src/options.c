@@ -121,6 +121,21 @@ apply_arena_decay(RtConfig *cfg, const char *v)
     return 0;
 }
 
+/* The youngest generation collected in parallel: 0, 1, 2, or off. */
+static int
+apply_parallel(RtConfig *cfg, const char *v)
+{
+    bool on;
+    if (parse_bool(v, &on) == 0 && !on && strcmp(v, "0") != 0) {
+        cfg->gc_parallel_min = RT_GC_GENERATIONS;
+        return 0;
+    }
+    if (v[0] < '0' || v[0] >= '0' + RT_GC_GENERATIONS || v[1] != '\0')
+        return -1;
+    cfg->gc_parallel_min = v[0] - '0';
+    return 0;
+}
+
 static const RtOption options[] = {
     {"RT_MALLOC", "pool|malloc|debug|mimalloc|jemalloc", apply_malloc,
      "allocator backend (default pool)"},
@@ -132,6 +147,9 @@ static const RtOption options[] = {
     {"RT_SHOW_STATS", "1|0", apply_stats, "print allocator, type and collector statistics at exit"},
     {"RT_FAIL_AFTER", "N or N+ (N >= 1)", apply_fail_after,
      "fault injection: fail the Nth allocation (N+: and every later)"},
+    {"RT_GC_PARALLEL", "0|1|2|off", apply_parallel,
+     "threaded variants: collections of this generation and older run their passes "
+     "on every stopped thread (default 1; off: on the collecting thread alone)"},
     {"RT_ARENA_DECAY_MS", "MS, 0 to 86400000 (0: release at once)", apply_arena_decay,
      "keep free arenas mapped this long (default " RT_STR(RT_ARENA_DECAY_DEFAULT_MS) " ms)"},
 };
@@ -147,6 +165,7 @@ rt_config_default(RtConfig *cfg)
     cfg->gc_enabled = true;
     cfg->gc_timing = true;
     cfg->arena_decay_ms = RT_ARENA_DECAY_DEFAULT_MS;
+    cfg->gc_parallel_min = RT_GC_PARALLEL_DEFAULT;
 }
 
 int

@@ -20,12 +20,23 @@
  * condition variable only past it -- CPython's PyMutex spins likewise
  * before parking.  Only while the attached threads are no more than the
  * cores: a spinning thread must not hold a core another one needs.
+ *
+ * Helping.  A parked thread is idle while the stopper works: the stopper
+ * may hand it a task (rti_world_help; a collection's passes,
+ * gc_parallel.c).  Posting sets `task` and bumps `tasks` under the lock and
+ * wakes the sleepers; a parked thread that sees a task it has not run
+ * joins it (`helpers`), runs it without the lock, and leaves; the stopper
+ * runs it too, then closes it under the lock -- nobody joins after -- and
+ * waits until the helpers have left.  The task divides its own work, so
+ * a helper that wakes too late finds nothing left and the stopper has
+ * done it: nothing waits on a thread that may not come.
  */
 
 #include "internal.h"
 
 #if RT_RC_THREADED
 
+#include <sched.h>
 #include <unistd.h>
 
 #define RTI_STW_SPIN_S 100e-6
@@ -45,6 +56,11 @@ rti_world_init(RtWorld *w)
     atomic_store_explicit(&w->restarts, 0, memory_order_relaxed);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     w->cores = cores > 0 ? (size_t)cores : 1;
+    w->task = NULL;
+    w->task_arg = NULL;
+    atomic_store_explicit(&w->tasks, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->helpers, 0, memory_order_relaxed);
+    w->helped = 0;
 }
 
 /* Whether a waiter may spin: every attached thread has a core. */
@@ -94,29 +110,104 @@ rti_world_others_running(RtThreads *threads, const RtThreadState *self)
 
 typedef struct RestartWait {
     RtWorld *w;
-    uint64_t seen;
+    uint64_t restarts, tasks;       /* as last seen */
 } RestartWait;
 
+/* The world started again, or a task was posted. */
 static bool
-restarted(void *arg)
+woken(void *arg)
 {
     RestartWait *r = arg;
-    return atomic_load_explicit(&r->w->restarts, memory_order_acquire) != r->seen;
+    return atomic_load_explicit(&r->w->restarts, memory_order_acquire) != r->restarts
+        || atomic_load_explicit(&r->w->tasks, memory_order_acquire) != r->tasks;
 }
 
+/* Run the open task as one of its helpers; the world lock held, released
+ * meanwhile. */
+static void
+help_locked(RtWorld *w)
+{
+    void (*task)(void *) = w->task;
+    void *arg = w->task_arg;
+    atomic_fetch_add_explicit(&w->helpers, 1, memory_order_relaxed);
+    w->helped++;
+    pthread_mutex_unlock(&w->lock);
+    task(arg);
+    atomic_fetch_sub_explicit(&w->helpers, 1, memory_order_release);    /* its work, to the stopper */
+    pthread_mutex_lock(&w->lock);
+}
+
+/* A parked thread waits for the restart, running each task posted
+ * meanwhile; it spins after parking and after each task (the next one
+ * follows within microseconds: a collection's passes), and sleeps past
+ * that. */
 void
 rti_world_park_locked(RtWorld *w, RtThreadState *ts)
 {
     rti_assert(ts->status == RTI_THREAD_RUNNING);
     ts->status = RTI_THREAD_PARKED;
     pthread_cond_broadcast(&w->parked);
-    RestartWait r = {w, atomic_load_explicit(&w->restarts, memory_order_relaxed)};
-    if (w->active && may_spin(w))
-        spin_unlocked(w, restarted, &r);
-    while (w->active)
-        pthread_cond_wait(&w->restarted, &w->lock);
+    RestartWait r = {w, atomic_load_explicit(&w->restarts, memory_order_relaxed),
+                     atomic_load_explicit(&w->tasks, memory_order_relaxed)};
+    bool spin = true;
+    while (w->active) {
+        uint64_t tasks = atomic_load_explicit(&w->tasks, memory_order_relaxed);
+        if (w->task != NULL && tasks != r.tasks) {
+            r.tasks = tasks;
+            help_locked(w);
+            spin = true;
+        } else if (spin && may_spin(w)) {
+            spin = false;
+            spin_unlocked(w, woken, &r);
+        } else {
+            pthread_cond_wait(&w->restarted, &w->lock);
+        }
+    }
     ts->status = RTI_THREAD_RUNNING;
 }
+
+void
+rti_world_help(void (*task)(void *), void *arg)
+{
+    rti_assert(rti_world_stopped_here());
+    RtWorld *w = &rti_runtime.threads.world;
+    if (rt_thread_count() < 2) {
+        task(arg);
+        return;
+    }
+    pthread_mutex_lock(&w->lock);
+    rti_assert(w->active && w->task == NULL);
+    w->task = task;
+    w->task_arg = arg;
+    atomic_fetch_add_explicit(&w->tasks, 1, memory_order_release);
+    pthread_cond_broadcast(&w->restarted);      /* the parked threads that sleep */
+    pthread_mutex_unlock(&w->lock);
+    task(arg);
+    /* Closed under the lock: no thread joins from now on, and those that
+     * did are working, so the wait is short. */
+    pthread_mutex_lock(&w->lock);
+    w->task = NULL;
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; atomic_load_explicit(&w->helpers, memory_order_acquire) > 0; i++) {
+        if (i > 1024)
+            sched_yield();      /* a helper may have lost its core */
+        else
+            rti_cpu_relax();
+    }
+}
+
+/* A counter of the world's, read under its lock. */
+static uint64_t
+read_locked(const uint64_t *counter)
+{
+    RtWorld *w = &rti_runtime.threads.world;
+    pthread_mutex_lock(&w->lock);
+    uint64_t n = *counter;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+uint64_t rti_world_helped(void) { return read_locked(&rti_runtime.threads.world.helped); }
 
 typedef struct StopWait {
     RtThreads *threads;
@@ -220,15 +311,7 @@ rt_thread_block_end(void)
     pthread_mutex_unlock(&w->lock);
 }
 
-uint64_t
-rt_thread_stops(void)
-{
-    RtWorld *w = &rti_runtime.threads.world;
-    pthread_mutex_lock(&w->lock);
-    uint64_t n = w->stops;
-    pthread_mutex_unlock(&w->lock);
-    return n;
-}
+uint64_t rt_thread_stops(void) { return read_locked(&rti_runtime.threads.world.stops); }
 
 #else
 

@@ -97,6 +97,12 @@ typedef struct RtWorld {
     uint64_t stops;
     _Atomic uint64_t restarts;      /* world starts: what a spinning parked thread polls */
     size_t cores;                   /* online CPUs: spin only while threads <= cores */
+    /* Work the stopper shares with the parked threads (rti_world_help). */
+    void (*task)(void *);           /* under the lock; NULL: none open */
+    void *task_arg;
+    _Atomic uint64_t tasks;         /* tasks posted: what a spinning parked thread polls */
+    atomic_int helpers;             /* parked threads inside the open task */
+    uint64_t helped;                /* parked threads' calls of a task, under the lock */
 } RtWorld;
 
 typedef struct RtThreads {
@@ -164,8 +170,19 @@ static inline bool rti_world_stopped_here(void) { return rti_world_stopping > 0;
 void rti_safepoint_slow(void);
 /* Is any registered thread other than self running?  World lock held. */
 bool rti_world_others_running(RtThreads *threads, const RtThreadState *self);
-/* Park ts until the world starts; world lock held, ts running. */
+/* Park ts until the world starts; world lock held, ts running.  While
+ * parked it runs the tasks the stopper shares (rti_world_help). */
 void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
+/* Called by the thread that stopped the world: run task(arg) on this
+ * thread and on each parked thread that answers in time, and return once
+ * every one of those calls has returned.  The task divides its work
+ * itself (each call claims parts until none is left), so any number of
+ * callers, one included, does all of it.  A parked thread runs it with
+ * its own thread-locals (rti_theap: it may claim its own heap's part
+ * first) and must not allocate, park or stop the world. */
+void rti_world_help(void (*task)(void *), void *arg);
+/* Calls of a task by parked threads since the start (statistics, tests). */
+uint64_t rti_world_helped(void);
 #endif
 
 #endif /* RT_THREAD_INTERNAL_H */

@@ -49,16 +49,23 @@ typedef struct RtConfig {
     /* Pool allocator: keep a wholly free arena mapped this long for reuse
      * (0: release at once, keeping one, as obmalloc does). */
     int64_t arena_decay_ms;
+    /* Threaded variants: collections of this generation and older share
+     * their passes with the stopped threads (3: none). */
+    int gc_parallel_min;
 } RtConfig;
 
 /* The built-in defaults (pool, 700/10/10, enabled, timing on, arena
- * decay RT_ARENA_DECAY_DEFAULT_MS).
+ * decay RT_ARENA_DECAY_DEFAULT_MS, parallel passes from generation 1).
  * The decay, by measurement (list_append's ten rounds of 32 MiB of ints on
  * a slow shared 2-core VM: 78k minor faults at 0 ms, 70k at 1, 36k at 10,
  * 15k at 100, 12k at 1000 -- the first round's alone): the shortest decade
  * at which no workload refaults a dropped structure, still a tenth of
  * jemalloc's default dirty decay (10 s). */
 #define RT_ARENA_DECAY_DEFAULT_MS 1000
+/* Collections of generation 1 and older share their passes (threaded
+ * variants): a young one takes tens of microseconds, about what handing a
+ * pass to the other threads costs (gc_parallel.c). */
+#define RT_GC_PARALLEL_DEFAULT 1
 #define RT_ARENA_DECAY_MAX_MS 86400000   /* a day */
 void rt_config_default(RtConfig *cfg);
 /* Apply the RT_* environment variables to cfg; each bad value is reported

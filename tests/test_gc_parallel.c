@@ -1,0 +1,239 @@
+/* test_gc_parallel.c -- a collection's passes shared by the stopped
+ * threads (gc_parallel.c; stw.c's rti_world_help), in the threaded
+ * variants (run under ThreadSanitizer by scripts/test).
+ *
+ *   parked_threads_run_the_tasks: with WORKERS threads parked at
+ *     safepoints, a task that waits until each of them has joined it (a
+ *     rendezvous: nobody waits on a clock) returns, twice in a row -- they
+ *     answer a task that follows another; rti_world_helped counts them.
+ *   parallel_and_serial_find_the_same_garbage: WORKERS threads each make
+ *     one node of every ring (so every ring crosses every heap, and each
+ *     node is referenced from two other heaps); half the
+ *     rings are then held by the main thread through their node in the
+ *     first heap alone (the rest of each is reachable only across heaps),
+ *     half are garbage.  With the passes on the collecting thread alone
+ *     (RT_GC_PARALLEL off), shared from generation 1 (the default) and
+ *     from generation 0: a full collection finds exactly the garbage
+ *     rings, then, once the main thread drops them, exactly the held ones;
+ *     a young collection of the same rings, made again, finds the same;
+ *     every node is freed exactly once, and the heaps validate.
+ *
+ * No test sleeps: threads wait on flags they spin on at a safepoint, or on
+ * joins.
+ */
+#include "testhelper.h"
+#include "../runtime/src/internal.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define WORKERS 4
+#define RINGS 600                       /* of WORKERS nodes each */
+#define HELD (RINGS / 2)                /* rings[0..HELD) are held */
+#define COUNTED_NODE_MAX (RINGS * WORKERS)
+#include "counted_node.h"
+#include "heap_valid.h"
+
+#if !RT_RC_THREADED
+#error "test_gc_parallel runs a threaded variant"
+#endif
+
+static int
+freed_once(int from, int to)
+{
+    int once = 0;
+    for (int i = from; i < to; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    return once;
+}
+
+static int
+freed_any(int from, int to)
+{
+    int any = 0;
+    for (int i = from; i < to; i++)
+        any += atomic_load(&node_freed[i]) != 0;
+    return any;
+}
+
+/* ==== the workers ======================================================= */
+
+/* Each worker: attach, do what `order` says, then wait at a safepoint (where
+ * the collections park it) for the next order. */
+enum { ORDER_WAIT, ORDER_MAKE, ORDER_DROP, ORDER_LEAVE };
+static atomic_int order, done;
+static RtObject *ring[RINGS][WORKERS];      /* ring[r][k]: made by worker k */
+
+static void
+make_nodes(int k)
+{
+    for (int r = 0; r < RINGS; r++) {
+        Node *n = (Node *)rt_object_new(&node_type);
+        if (n == NULL)
+            break;
+        n->id = r * WORKERS + k;
+        rt_gc_track((RtObject *)n);
+        ring[r][k] = (RtObject *)n;
+    }
+}
+
+static void *
+worker(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    int seen = ORDER_WAIT;
+    for (;;) {
+        int now = atomic_load(&order);
+        if (now == ORDER_LEAVE)
+            break;
+        if (now != seen) {
+            seen = now;
+            if (now == ORDER_MAKE)
+                make_nodes(k);
+            else if (now == ORDER_DROP)
+                for (int r = 0; r < RINGS; r++)
+                    rt_decref(ring[r][k]);      /* the maker's reference */
+            atomic_fetch_add(&done, 1);
+        }
+        rt_thread_safepoint();
+    }
+    rt_thread_detach();
+    return NULL;
+}
+
+/* Give the workers an order and wait at safepoints until each did it. */
+static void
+command(int what)
+{
+    atomic_store(&done, 0);
+    atomic_store(&order, what);
+    while (atomic_load(&done) < WORKERS)
+        rt_thread_safepoint();
+}
+
+static bool
+start_workers(pthread_t t[WORKERS])
+{
+    atomic_store(&order, ORDER_WAIT);
+    for (int k = 0; k < WORKERS; k++)
+        if (pthread_create(&t[k], NULL, worker, (void *)(intptr_t)k) != 0)
+            return false;
+    while (rt_thread_count() < WORKERS + 1)
+        rt_thread_safepoint();
+    return true;
+}
+
+static void
+stop_workers(pthread_t t[WORKERS])
+{
+    atomic_store(&order, ORDER_LEAVE);
+    rt_thread_block_begin();
+    for (int k = 0; k < WORKERS; k++)
+        pthread_join(t[k], NULL);
+    rt_thread_block_end();
+}
+
+/* ==== parked threads run the tasks ====================================== */
+
+static atomic_int joined;
+
+static void
+rendezvous(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&joined, 1);
+    if (!rti_world_stopped_here())
+        return;     /* a helper: joined */
+    while (atomic_load(&joined) < WORKERS + 1)
+        rti_cpu_relax();    /* the stopper: until every parked thread has */
+}
+
+TEST(parked_threads_run_the_tasks)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    pthread_t t[WORKERS];
+    REQUIRE(start_workers(t));
+    uint64_t before = rti_world_helped();
+    rti_world_stop();
+    for (int round = 0; round < 2; round++) {
+        atomic_store(&joined, 0);
+        rti_world_help(rendezvous, NULL);
+        CHECK_EQ(atomic_load(&joined), WORKERS + 1);
+    }
+    rti_world_start();
+    CHECK_EQ(rti_world_helped() - before, 2 * WORKERS);
+    stop_workers(t);
+    rt_fini();
+}
+
+/* ==== parallel and serial passes find the same garbage ================== */
+
+/* Link every ring (node k -> nodes k+1 and k+2, across the heaps: each
+ * node is referenced from two other heaps, whose threads may take its
+ * gc_refs down at once), hold the first HELD through their node of
+ * worker 0, and have the workers drop their references. */
+static void
+make_rings(void)
+{
+    command(ORDER_MAKE);
+    for (int r = 0; r < RINGS; r++)
+        for (int k = 0; k < WORKERS; k++) {
+            Node *n = (Node *)ring[r][k];
+            n->slot[0] = rt_newref(ring[r][(k + 1) % WORKERS]);
+            n->slot[1] = rt_newref(ring[r][(k + 2) % WORKERS]);
+        }
+    for (int r = 0; r < HELD; r++)
+        rt_incref(ring[r][0]);
+    command(ORDER_DROP);
+}
+
+static void
+drop_held(void)
+{
+    for (int r = 0; r < HELD; r++)
+        rt_decref(ring[r][0]);
+}
+
+static void
+collect_rings(int parallel_min, int generation)
+{
+    const int held = HELD * WORKERS, all = RINGS * WORKERS;
+    for (int i = 0; i < all; i++)
+        atomic_store(&node_freed[i], 0);
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();
+    rti_runtime.gc.parallel_min = parallel_min;
+    pthread_t t[WORKERS];
+    REQUIRE(start_workers(t));
+    make_rings();
+    CHECK_EQ(rt_gc_collect(generation), all - held);
+    CHECK_EQ(freed_once(held, all), all - held);
+    CHECK_EQ(freed_any(0, held), 0);
+    CHECK(heap_valid());
+    drop_held();
+    /* The held rings were promoted: a full collection finds them. */
+    CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), held);
+    CHECK_EQ(freed_once(0, all), all);
+    CHECK(heap_valid());
+    stop_workers(t);
+    rt_fini();
+}
+
+TEST(parallel_and_serial_find_the_same_garbage)
+{
+    static const int parallel_min[] = {RT_GC_GENERATIONS, 1, 0};
+    for (size_t i = 0; i < sizeof parallel_min / sizeof parallel_min[0]; i++) {
+        collect_rings(parallel_min[i], RT_GC_GENERATIONS - 1);
+        collect_rings(parallel_min[i], 0);
+    }
+}
+
+int
+main(void)
+{
+    RUN(parked_threads_run_the_tasks);
+    RUN(parallel_and_serial_find_the_same_garbage);
+    return rt_test_summary();
+}
