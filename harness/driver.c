@@ -558,6 +558,7 @@ init_runs(Driver *d)
         r->arena_decay_ms = r->cpython ? RTB_NONE : c->arena_decay_ms;
         r->python = r->cpython ? rtb_strdup(c->python) : NULL;
         r->gc_timing = c->gc_timing;
+        r->gc_parallel = r->cpython || c->rc == RTB_RC_NONATOMIC ? -1 : c->gc_parallel;
         if (c->program != NULL)
             rtb_program_to_run(c, r);
         r->repeat = p->m.auto_repeat ? p->m.min_repeat : p->m.repeat;

@@ -132,6 +132,25 @@ rtb_rc_name(RtbRc rc)
     return rc == RTB_RC_ATOMIC ? "atomic" : rc == RTB_RC_BIASED ? "biased" : "nonatomic";
 }
 
+const char *
+rtb_gc_parallel_name(int generation)
+{
+    static const char *const names[RT_GC_GENERATIONS] = {"0", "1", "2"};
+    return generation >= 0 && generation < RT_GC_GENERATIONS ? names[generation] : "off";
+}
+
+bool
+rtb_parse_gc_parallel(const char *s, int *generation)
+{
+    for (int g = 0; g <= RT_GC_GENERATIONS; g++) {
+        if (strcmp(s, rtb_gc_parallel_name(g)) == 0) {
+            *generation = g;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The worker binary of a variant, beside rtbench. */
 const char *
 rtb_rc_binary(RtbRc rc)
@@ -179,6 +198,7 @@ rtb_config_defaults(RtbConfig *c, const RtWorkload *w)
     c->arena_decay_ms = RT_ARENA_DECAY_DEFAULT_MS;
     c->python = RTB_DEFAULT_PYTHON;
     c->gc_timing = true;
+    c->gc_parallel = RTB_DEFAULT_GC_PARALLEL;
 }
 
 char *
@@ -208,6 +228,8 @@ rtb_config_name(const RtbConfig *c)
         fprintf(f, "/python:%s", c->python_label);
     if (c->impl != RTB_IMPL_CPYTHON && c->arena_decay_ms != RT_ARENA_DECAY_DEFAULT_MS)
         fprintf(f, "/decay:%lld", (long long)c->arena_decay_ms);
+    if (c->impl != RTB_IMPL_CPYTHON && c->rc != RTB_RC_NONATOMIC && c->gc_parallel != RTB_DEFAULT_GC_PARALLEL)
+        fprintf(f, "/parallel:%s", rtb_gc_parallel_name(c->gc_parallel));
     fclose(f);
     return buf;
 }
@@ -233,6 +255,7 @@ rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl)
     ax->base.impl = impl;
     ax->base.python = RTB_DEFAULT_PYTHON;
     ax->base.gc_timing = true;
+    ax->base.gc_parallel = RTB_DEFAULT_GC_PARALLEL;
 }
 
 void
@@ -652,8 +675,10 @@ rtb_env_apply(const char *cmd, RtbAxes *ax, RtbMeasure *m, bool cpython, RtbEnv 
     }
     if (getenv("RT_GC") && *getenv("RT_GC"))
         ax->base.gc = cfg.gc_enabled;
-    if (!cpython)
+    if (!cpython) {
         ax->base.gc_timing = cfg.gc_timing;
+        ax->base.gc_parallel = cfg.gc_parallel_min;
+    }
     (void)m;
     return 0;
 }

@@ -241,6 +241,7 @@ typedef struct RtbRun {
     char **freeze;                      /* --freeze-after-import, when on here */
     int64_t fork_workers;               /* 0: none */
     bool gc_timing;                     /* collections timed */
+    int gc_parallel;                    /* RtbConfig.gc_parallel; -1: CPython */
     int repeat;                         /* planned samples (the minimum with --repeat auto) */
     size_t nsamples, cap;
     RtbSample *samples;                 /* in the order they ran, failed ones included */

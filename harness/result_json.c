@@ -276,6 +276,7 @@ rtb_run_to_json(const RtbRun *r)
     rtb_put_int(c, "arena_decay_ms", r->arena_decay_ms);
     rtb_put_str(c, "python", r->python);
     rtj_set(c, "gc_timing", rtj_boolean(r->gc_timing));
+    rtb_put_str(c, "gc_parallel", r->gc_parallel < 0 ? NULL : rtb_gc_parallel_name(r->gc_parallel));
     rtb_program_config_to_json(c, r);
     rtj_set(o, "repeat", rtj_integer(r->repeat));
     Rtj *ss = rtj_set(o, "samples", rtj_array());
@@ -603,6 +604,20 @@ rtb_sample_from_json(const Rtj *j, RtbSample *s, char *err, size_t errlen)
     return rd.ok;
 }
 
+/* config.gc_parallel: "0".."2" or "off"; absent (a file from before it):
+ * the default in a threaded variant; null for CPython and nonatomic. */
+static int
+read_gc_parallel(RtbReader *rd, const Rtj *c, const RtbRun *r)
+{
+    char *s = rtb_rd_str(rd, c, "gc_parallel");
+    bool threaded = !r->cpython && r->rc != NULL && strcmp(r->rc, "nonatomic") != 0;
+    int g = threaded ? RTB_DEFAULT_GC_PARALLEL : -1;
+    if (s != NULL && !rtb_parse_gc_parallel(s, &g))
+        rtb_rd_bad(rd, "gc_parallel", "\"0\", \"1\", \"2\" or \"off\"");
+    free(s);
+    return g;
+}
+
 static bool
 read_run(RtbReader *rd, const Rtj *j, RtbRun *r)
 {
@@ -633,6 +648,7 @@ read_run(RtbReader *rd, const Rtj *j, RtbRun *r)
     r->arena_decay_ms = rtb_rd_int(rd, c, "arena_decay_ms");
     r->python = rtb_rd_str(rd, c, "python");
     r->gc_timing = rtj_bool(rtj_get(c, "gc_timing"), true);
+    r->gc_parallel = read_gc_parallel(rd, c, r);
     rtb_program_config_from_json(rd, c, r);
     int64_t rep = rtb_rd_int(rd, j, "repeat");
     r->repeat = rep == RTB_NONE ? 0 : (int)rep;

@@ -37,6 +37,7 @@
 #define RTB_EXIT_INTERRUPTED 130
 #define RTB_MAX_PAUSE_SAMPLES 20000
 #define RTB_DEFAULT_PYTHON "/usr/bin/python3"
+#define RTB_DEFAULT_GC_PARALLEL RT_GC_PARALLEL_DEFAULT
 #define RTB_SHORT_INTERVALS 3       /* a timeline of fewer steps says so */
 #define RTB_MAX_CPUS 1024
 
@@ -77,6 +78,9 @@ typedef struct RtbConfig {
     const char *build;          /* another build folder whose worker runs this
                                  * configuration (suite --baseline); NULL: ours */
     bool gc_timing;             /* time every collection */
+    int gc_parallel;            /* threaded variants: the youngest generation whose
+                                 * collections share their passes (RT_GC_PARALLEL;
+                                 * 3: none) */
     const RtbProgram *program;  /* a Python program instead of a twin, or NULL */
     bool freeze;                /* the program's --freeze-after-import applied */
     const char *python_label;   /* in the name when interpreters are compared */
@@ -130,6 +134,10 @@ bool rtb_parse_double(const char *s, double min, double *out);
  * log-spaced, rounded); sorted, duplicates dropped; the count or -1. */
 int rtb_parse_list(const char *s, int64_t min, int64_t *out, int max);
 const char *rtb_rc_name(RtbRc rc);
+/* RtbConfig.gc_parallel as RT_GC_PARALLEL spells it ("0".."2", "off"),
+ * and back (false: not one of those). */
+const char *rtb_gc_parallel_name(int generation);
+bool rtb_parse_gc_parallel(const char *s, int *generation);
 const char *rtb_rc_binary(RtbRc rc);
 bool rtb_parse_rc(const char *s, RtbRc *rc);
 int rtb_param_index(const RtWorkload *w, const char *name);

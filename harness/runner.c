@@ -192,6 +192,8 @@ build_argv(Argv *a, const RtbConfig *c)
     arg_add(a, "%lld", (long long)c->arena_decay_ms);
     arg_add(a, "--gc-timing");
     arg_add(a, "%s", c->gc_timing ? "on" : "off");
+    arg_add(a, "--gc-parallel");
+    arg_add(a, "%s", rtb_gc_parallel_name(c->gc_parallel));
 }
 
 /* ==== spawn ============================================================== */

@@ -17,6 +17,7 @@
  *
  *   rtbench __worker WORKLOAD --result-fd N [--PARAM V ...] [--threshold T0,T1,T2]
  *                    [--gc on|off] [--alloc BACKEND] [--arena-decay MS] [--gc-timing on|off]
+ *                    [--gc-parallel 0|1|2|off]
  *                    [--part K]
  * --part K runs only the K-th (from 1) of --threads' shares, on this thread
  * (RtWorkloadCtx.only_part): scripts/scaling starts one process per share
@@ -278,6 +279,8 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
             wa->cfg.gc_enabled = on;
         else if (strcmp(opt, "--gc-timing") == 0 && onoff)
             wa->cfg.gc_timing = on;
+        else if (strcmp(opt, "--gc-parallel") == 0 && rtb_parse_gc_parallel(val, &wa->cfg.gc_parallel_min))
+            continue;
         else if (strcmp(opt, "--alloc") == 0 && rt_alloc_parse(val, &wa->cfg.alloc) == 0)
             continue;
         else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)

@@ -447,6 +447,14 @@ class Sweep(Base):
         run = load_result(self, single)['runs'][0]
         self.assertEqual(run['config']['arena_decay_ms'], 5)
         self.assertTrue(run['name'].endswith('/decay:5'), run['name'])
+        self.assertIsNone(run['config']['gc_parallel'])     # nonatomic: no parallel collection
+        # The threaded variants record their parallel collection.
+        status, _, err = rtbench('run', 'list_append', *TINY['list_append'], '--rc', 'biased', '--repeat', '1',
+                                 '--out', single, '--force', '--quiet', env=dict(os.environ, RT_GC_PARALLEL='off'))
+        self.assertEqual(status, 0, err)
+        run = load_result(self, single)['runs'][0]
+        self.assertEqual(run['config']['gc_parallel'], 'off')
+        self.assertTrue(run['name'].endswith('/parallel:off'), run['name'])
 
     def test_killed_sweep_resumes_without_redoing_or_losing_samples(self):
         out = self.path('sw')
@@ -723,7 +731,7 @@ class Defects(Base):
                                  '--out', out, '--force', '--quiet', env=env)
         self.assertEqual(load_result(self, out)['runs'][0]['config']['alloc'], 'pool')
         for name, value in (('RT_MALLOC', 'tcmalloc'), ('RT_GC_THRESHOLD', 'abc'), ('RT_GC', 'maybe'),
-                            ('RT_ARENA_DECAY_MS', 'soon')):
+                            ('RT_ARENA_DECAY_MS', 'soon'), ('RT_GC_PARALLEL', 'sometimes')):
             with self.subTest(variable=name):
                 bad = self.path('bad.json')
                 status, text, err = rtbench('run', 'cycle_storm', '--out', bad, env=dict(os.environ, **{name: value}))
