@@ -16,7 +16,14 @@
  *     from generation 0: a full collection finds exactly the garbage
  *     rings, then, once the main thread drops them, exactly the held ones;
  *     a young collection of the same rings, made again, finds the same;
- *     every node is freed exactly once, and the heaps validate.
+ *     every node is freed exactly once, and the heaps validate.  In a
+ *     second round some garbage rings also hold an instance with a
+ *     finalizer, in a third a weakref to it too (with a callback, held by
+ *     the main thread): each finalizer and each callback runs once, in
+ *     CPython's order (every weakref cleared before the finalizers, every
+ *     finalizer before the clears), and the weakrefs are dead after.  With
+ *     no weakref alive a parallel collection skips the weakref walk and
+ *     takes its counts from the sweep: the first two rounds check those.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -30,6 +37,7 @@
 #define WORKERS 4
 #define RINGS 600                       /* of WORKERS nodes each */
 #define HELD (RINGS / 2)                /* rings[0..HELD) are held */
+#define WATCHED 50                      /* rings[HELD..HELD+WATCHED) hold a Watched */
 #define COUNTED_NODE_MAX (RINGS * WORKERS)
 #include "counted_node.h"
 #include "heap_valid.h"
@@ -170,6 +178,72 @@ TEST(parked_threads_run_the_tasks)
 
 /* ==== parallel and serial passes find the same garbage ================== */
 
+/* ---- watched instances: a finalizer, and a weakref with a callback ---- */
+
+static atomic_int finalized, called, finalized_early;
+static RtType *watched_class;
+static RtObject *watch[WATCHED];
+
+/* CPython's order: a collection clears the weakrefs to its garbage (and
+ * calls their callbacks) before any finalizer, and runs every finalizer
+ * before it clears anything.  So here no weakref to self is alive, and
+ * the ring self points into is whole (every node's two references). */
+static void
+watched_finalize(RtObject *self)
+{
+    atomic_fetch_add(&finalized, 1);
+    bool early = false;
+    for (int i = 0; i < WATCHED; i++)
+        early |= watch[i] != NULL && rt_weakref_get(watch[i]) == self;
+    Node *n = (Node *)rt_instance_get(self, 0);
+    for (int k = 0; k < WORKERS && !early; k++) {
+        early = n == NULL || n->slot[0] == NULL || n->slot[1] == NULL;
+        n = early ? NULL : (Node *)n->slot[0];
+    }
+    atomic_fetch_add(&finalized_early, early);
+}
+
+static void watched_callback(RtObject *wr, RtObject *arg) { (void)wr, (void)arg; atomic_fetch_add(&called, 1); }
+
+/* What the garbage rings HELD..HELD+WATCHED hold besides their nodes. */
+typedef enum { WATCH_NONE, WATCH_FINALIZER, WATCH_FINALIZER_AND_WEAKREF } Watch;
+
+/* Put a Watched into garbage rings HELD..HELD+WATCHED: node 0's second
+ * slot points at it, and it at node 2; with weakrefs, the main thread
+ * holds one to each.  Returns false when something could not be made. */
+static bool
+watch_rings(bool weakrefs)
+{
+    watched_class = rt_class_new("Watched", 1, RT_CLASS_WEAKREF, watched_finalize);
+    if (watched_class == NULL)
+        return false;
+    for (int i = 0; i < WATCHED; i++) {
+        Node *n = (Node *)ring[HELD + i][0];
+        RtObject *x = rt_instance_new(watched_class);
+        if (x == NULL || rt_instance_set(x, 0, n->slot[1]) != 0)
+            return false;
+        rt_decref(n->slot[1]);
+        n->slot[1] = x;
+        watch[i] = weakrefs ? rt_weakref_new(x, watched_callback, NULL) : NULL;
+        if (weakrefs && watch[i] == NULL)
+            return false;
+    }
+    return true;
+}
+
+static void
+check_watched(bool weakrefs)
+{
+    CHECK_EQ(atomic_load(&finalized), WATCHED);
+    CHECK_EQ(atomic_load(&finalized_early), 0);
+    CHECK_EQ(atomic_load(&called), weakrefs ? WATCHED : 0);
+    for (int i = 0; i < WATCHED && weakrefs; i++) {
+        CHECK(rt_weakref_get(watch[i]) == NULL);
+        rt_decref(watch[i]);
+    }
+    rt_class_free(watched_class);
+}
+
 /* Link every ring (node k -> nodes k+1 and k+2, across the heaps: each
  * node is referenced from two other heaps, whose threads may take its
  * gc_refs down at once), hold the first HELD through their node of
@@ -197,18 +271,26 @@ drop_held(void)
 }
 
 static void
-collect_rings(int parallel_min, int generation)
+collect_rings(int parallel_min, int generation, Watch watched)
 {
-    const int held = HELD * WORKERS, all = RINGS * WORKERS;
+    const int held = HELD * WORKERS, all = RINGS * WORKERS, extra = watched != WATCH_NONE ? WATCHED : 0;
+    const bool weakrefs = watched == WATCH_FINALIZER_AND_WEAKREF;
     for (int i = 0; i < all; i++)
         atomic_store(&node_freed[i], 0);
+    atomic_store(&finalized, 0);
+    atomic_store(&finalized_early, 0);
+    atomic_store(&called, 0);
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();
     rti_runtime.gc.parallel_min = parallel_min;
     pthread_t t[WORKERS];
     REQUIRE(start_workers(t));
     make_rings();
-    CHECK_EQ(rt_gc_collect(generation), all - held);
+    if (watched != WATCH_NONE)
+        REQUIRE(watch_rings(weakrefs));
+    CHECK_EQ(rt_gc_collect(generation), all - held + extra);
+    if (watched != WATCH_NONE)
+        check_watched(weakrefs);
     CHECK_EQ(freed_once(held, all), all - held);
     CHECK_EQ(freed_any(0, held), 0);
     CHECK(heap_valid());
@@ -225,8 +307,10 @@ TEST(parallel_and_serial_find_the_same_garbage)
 {
     static const int parallel_min[] = {RT_GC_GENERATIONS, 1, 0};
     for (size_t i = 0; i < sizeof parallel_min / sizeof parallel_min[0]; i++) {
-        collect_rings(parallel_min[i], RT_GC_GENERATIONS - 1);
-        collect_rings(parallel_min[i], 0);
+        for (Watch watched = WATCH_NONE; watched <= WATCH_FINALIZER_AND_WEAKREF; watched++) {
+            collect_rings(parallel_min[i], RT_GC_GENERATIONS - 1, watched);
+            collect_rings(parallel_min[i], 0, watched);
+        }
     }
 }
 

@@ -224,6 +224,13 @@ typedef struct RtGcPauseLog {
     double safepoint_total, safepoint_max;
 } RtGcPauseLog;
 
+/* What handle_weakrefs' walk (or the parallel sweep) counts of the
+ * unreachable set. */
+typedef struct RtGcGarbage {
+    intptr_t count;         /* objects */
+    intptr_t finalizers;    /* of those, with a finalizer that has not run */
+} RtGcGarbage;
+
 /* What move_unreachable saw of the objects that stay reachable. */
 typedef struct RtGcScan {
     intptr_t survivors;
@@ -239,6 +246,7 @@ typedef struct RtGcPart {
     RtGcHead unreachable;   /* the rest, after the sweep */
     intptr_t objects;       /* in young, at the start */
     RtGcScan scan;          /* the sweep's survivors and tuples */
+    RtGcGarbage garbage;    /* the sweep's unreachable objects and finalizers */
     atomic_uint claimed;    /* the last phase that claimed it */
 } RtGcPart;
 
@@ -321,11 +329,6 @@ RtGcScan rti_gc_move_unreachable(RtGcHead *young, RtGcHead *unreachable, bool pr
 RtGcScan rti_gc_deduce_unreachable(RtGcHead *base, RtGcHead *unreachable);
 intptr_t rti_gc_clear_unreachable_mask(RtGcHead *unreachable);
 intptr_t rti_gc_untrack_tuples(RtGcHead *list);
-/* What handle_weakrefs' walk counts of the unreachable set. */
-typedef struct RtGcGarbage {
-    intptr_t count;         /* objects */
-    intptr_t finalizers;    /* of those, with a finalizer that has not run */
-} RtGcGarbage;
 intptr_t rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old, RtGcGarbage *garbage);
 intptr_t rti_gc_finalize_garbage(RtGcHead *collectable);
 intptr_t rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, RtGcHead *old);
@@ -337,8 +340,9 @@ void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
  * world stopped, the objects on their homes' lists.  Postcondition: the
  * survivors are on the lists of the generation they join (the same one
  * for the oldest), their tuples untracked; *unreachable holds the rest
- * as a normal list with COLLECTING set.  Returns the survivors' count. */
-intptr_t rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable);
+ * as a normal list with COLLECTING set, counted in *garbage.  Returns the
+ * survivors' count. */
+intptr_t rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, RtGcGarbage *garbage);
 #endif
 
 #endif /* RT_GC_INTERNAL_H */

@@ -104,12 +104,14 @@ mark(RtGcHead *young)
 
 /* Split the part: marked objects stay in young, the rest go to its
  * unreachable list; both become normal lists.  Counts the survivors and
- * their tuples. */
+ * their tuples, the rest and their finalizers still to run (what
+ * handle_weakrefs' walk would count, gc.c). */
 static void
 sweep(RtGcPart *p)
 {
     RtGcHead *young = &p->young, *dead = &p->unreachable, *prev = young, *next;
     RtGcScan scan = {0, 0};
+    RtGcGarbage garbage = {0, 0};
     rti_gc_list_init(dead);
     for (RtGcHead *g = rti_gc_next(young); g != young; g = next) {
         next = rti_gc_next(g);
@@ -121,6 +123,8 @@ sweep(RtGcPart *p)
             rti_gc_set_next(prev, g);
             prev = g;
         } else {
+            garbage.count++;
+            garbage.finalizers += RT_TYPE(RTI_FROM_GC(g))->finalize != NULL && !(v & RTI_GC_FINALIZED);
             RtGcHead *last = rti_gc_prev(dead);
             g->gc_prev = (uintptr_t)last | (v & (RTI_GC_FINALIZED | RTI_GC_COLLECTING));
             rti_gc_set_next(last, g);
@@ -131,6 +135,7 @@ sweep(RtGcPart *p)
     rti_gc_set_next(prev, young);
     young->gc_prev = (uintptr_t)prev;
     p->scan = scan;
+    p->garbage = garbage;
     RTI_GC_VALIDATE(young, false, false);
     RTI_GC_VALIDATE(dead, true, false);
 }
@@ -195,18 +200,21 @@ gather(RtGcPart *p, RtGcHead *lists, size_t stride, int generation)
 }
 
 /* The part's survivors to the lists of the generation they join, its
- * unreachable objects onto *unreachable; returns how many survive. */
+ * unreachable objects onto *unreachable, counted into *garbage; returns
+ * how many survive. */
 static intptr_t
-finish(RtGcPart *p, RtGcHead *next, RtGcHead *unreachable)
+finish(RtGcPart *p, RtGcHead *next, RtGcHead *unreachable, RtGcGarbage *garbage)
 {
     rti_gc_list_merge(&p->unreachable, unreachable);
+    garbage->count += p->garbage.count;
+    garbage->finalizers += p->garbage.finalizers;
     intptr_t survivors = p->scan.tuples ? rti_gc_untrack_tuples(&p->young) : p->scan.survivors;
     rti_gc_list_merge(&p->young, next);
     return survivors;
 }
 
 intptr_t
-rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable)
+rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, RtGcGarbage *garbage)
 {
     rti_assert(rti_world_stopped_here() && rti_heap_shared());
     /* Every thread's per-thread counts in the shared ones, so that any
@@ -226,11 +234,15 @@ rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable)
     run_phase(gc, PHASE_SWEEP);
 
     rti_gc_list_init(unreachable);
+    *garbage = (RtGcGarbage){0, 0};
     intptr_t survivors = 0;
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
-        survivors += finish(heap_part(ph), &((RtThreadHeap *)ph)->gc.lists[next], unreachable);
-    survivors += finish(&gc->part, &gc->gen[next].head, unreachable);
+        survivors += finish(heap_part(ph), &((RtThreadHeap *)ph)->gc.lists[next], unreachable, garbage);
+    survivors += finish(&gc->part, &gc->gen[next].head, unreachable, garbage);
     RTI_GC_VALIDATE(unreachable, true, false);
+#if RT_DEBUG >= 2
+    rti_assert_msg(rti_gc_list_size(unreachable) == garbage->count, "the sweep miscounted the unreachable set");
+#endif
     return survivors;
 }
 

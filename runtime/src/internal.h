@@ -255,6 +255,9 @@ void rti_alloc_trim(bool by_rule);
 /* ---- objects and types (object.c) ---- */
 void rti_types_init(RtRuntime *rt);
 int rti_type_register(RtType *type);        /* assign a statistics slot */
+/* Objects of the statistics row id alive now (allocated - freed, every
+ * heap's row summed): the world stopped once threads share the runtime. */
+int64_t rti_type_live(uint32_t id);
 void rti_type_unregister(RtType *type);
 void rti_classes_fini(RtRuntime *rt);
 /* Memory a type's objects own beside their block (list items, dict

@@ -60,6 +60,15 @@ row_sum(uint32_t id, uint64_t *allocated, uint64_t *freed, int64_t *bytes)
 #endif
 }
 
+int64_t
+rti_type_live(uint32_t id)
+{
+    uint64_t allocated, freed;
+    int64_t bytes;
+    row_sum(id, &allocated, &freed, &bytes);
+    return (int64_t)(allocated - freed);
+}
+
 /* Every row's peaks (the world stopped once threads share the runtime). */
 static void
 sample_peaks(void)
