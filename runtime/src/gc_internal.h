@@ -312,8 +312,12 @@ typedef struct RtGcState {
  * PENDING bits both set (in move_unreachable's unreachable list) or clear. */
 void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable);
 #define RTI_GC_VALIDATE(list, collecting, unreachable) rti_gc_validate_list((list), (collecting), (unreachable))
+/* subtract_refs' postcondition over a list: 0 <= gc_refs <= the count. */
+void rti_gc_assert_refs_subtracted(const RtGcHead *containers);
+#define RTI_GC_ASSERT_REFS_SUBTRACTED(list) rti_gc_assert_refs_subtracted(list)
 #else
 #define RTI_GC_VALIDATE(list, collecting, unreachable) ((void)0)
+#define RTI_GC_ASSERT_REFS_SUBTRACTED(list) ((void)0)
 #endif
 
 /* ---- the passes (gc_passes.c), in the order a collection runs them ---- */

@@ -230,6 +230,11 @@ rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, Rt
 
     run_phase(gc, PHASE_UPDATE);
     run_phase(gc, PHASE_SUBTRACT);
+#if RT_DEBUG >= 2
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        rti_gc_assert_refs_subtracted(&heap_part(ph)->young);
+    rti_gc_assert_refs_subtracted(&gc->part.young);
+#endif
     run_phase(gc, PHASE_MARK);
     run_phase(gc, PHASE_SWEEP);
 

@@ -76,8 +76,8 @@ rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachable)
 }
 
 /* subtract_refs' postcondition: 0 <= gc_refs <= the count, everywhere. */
-static void
-assert_refs_subtracted(const RtGcHead *containers)
+void
+rti_gc_assert_refs_subtracted(const RtGcHead *containers)
 {
     for (const RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
         intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
@@ -87,8 +87,6 @@ assert_refs_subtracted(const RtGcHead *containers)
                        "not own, or a reference was stored without its incref)");
     }
 }
-#else
-#define assert_refs_subtracted(containers) ((void)0)
 #endif
 
 /* ==== 1-3: deduce the unreachable set ==================================== */
@@ -132,7 +130,7 @@ intptr_t
 rti_gc_subtract_refs(RtGcHead *containers, bool prefetch)
 {
     intptr_t refs = prefetch ? subtract_refs(containers, true) : subtract_refs(containers, false);
-    assert_refs_subtracted(containers);
+    RTI_GC_ASSERT_REFS_SUBTRACTED(containers);
     return refs;
 }
 
