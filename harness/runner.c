@@ -192,8 +192,12 @@ build_argv(Argv *a, const RtbConfig *c)
     arg_add(a, "%lld", (long long)c->arena_decay_ms);
     arg_add(a, "--gc-timing");
     arg_add(a, "%s", c->gc_timing ? "on" : "off");
-    arg_add(a, "--gc-parallel");
-    arg_add(a, "%s", rtb_gc_parallel_name(c->gc_parallel));
+    /* Only when it is not the default: a --baseline build from before the
+     * option runs the default, and would refuse the option. */
+    if (c->gc_parallel != RTB_DEFAULT_GC_PARALLEL) {
+        arg_add(a, "--gc-parallel");
+        arg_add(a, "%s", rtb_gc_parallel_name(c->gc_parallel));
+    }
 }
 
 /* ==== spawn ============================================================== */
