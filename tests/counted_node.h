@@ -3,7 +3,8 @@
  *
  * The including file defines COUNTED_NODE_MAX (how many ids) before
  * including this; node_freed[id] counts the deallocations of the Node with
- * that id, on whichever thread they happen.
+ * that id, on whichever thread they happen; nodes_forget_frees and
+ * nodes_freed_once reset and read a range of them.
  */
 #ifndef RT_TESTS_COUNTED_NODE_H
 #define RT_TESTS_COUNTED_NODE_H
@@ -17,6 +18,24 @@
 #endif
 
 static atomic_int node_freed[COUNTED_NODE_MAX];
+
+/* Forget the deallocations of the ids from..to-1. */
+static inline void
+nodes_forget_frees(int from, int to)
+{
+    for (int i = from; i < to; i++)
+        atomic_store(&node_freed[i], 0);
+}
+
+/* How many of the ids from..to-1 were freed exactly once. */
+static inline int
+nodes_freed_once(int from, int to)
+{
+    int once = 0;
+    for (int i = from; i < to; i++)
+        once += atomic_load(&node_freed[i]) == 1;
+    return once;
+}
 
 typedef struct Node {
     RtObject ob_base;

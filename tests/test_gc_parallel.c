@@ -47,15 +47,6 @@
 #endif
 
 static int
-freed_once(int from, int to)
-{
-    int once = 0;
-    for (int i = from; i < to; i++)
-        once += atomic_load(&node_freed[i]) == 1;
-    return once;
-}
-
-static int
 freed_any(int from, int to)
 {
     int any = 0;
@@ -275,8 +266,7 @@ collect_rings(int parallel_min, int generation, Watch watched)
 {
     const int held = HELD * WORKERS, all = RINGS * WORKERS, extra = watched != WATCH_NONE ? WATCHED : 0;
     const bool weakrefs = watched == WATCH_FINALIZER_AND_WEAKREF;
-    for (int i = 0; i < all; i++)
-        atomic_store(&node_freed[i], 0);
+    nodes_forget_frees(0, all);
     atomic_store(&finalized, 0);
     atomic_store(&finalized_early, 0);
     atomic_store(&called, 0);
@@ -291,13 +281,13 @@ collect_rings(int parallel_min, int generation, Watch watched)
     CHECK_EQ(rt_gc_collect(generation), all - held + extra);
     if (watched != WATCH_NONE)
         check_watched(weakrefs);
-    CHECK_EQ(freed_once(held, all), all - held);
+    CHECK_EQ(nodes_freed_once(held, all), all - held);
     CHECK_EQ(freed_any(0, held), 0);
     CHECK(heap_valid());
     drop_held();
     /* The held rings were promoted: a full collection finds them. */
     CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), held);
-    CHECK_EQ(freed_once(0, all), all);
+    CHECK_EQ(nodes_freed_once(0, all), all);
     CHECK(heap_valid());
     stop_workers(t);
     rt_fini();

@@ -428,30 +428,12 @@ objects_allocated(void)
     return sum;
 }
 
-/* Forget the deallocations of nodes 0..n-1; then how many were freed
- * exactly once. */
-static void
-forget_frees(int n)
-{
-    for (int i = 0; i < n; i++)
-        atomic_store(&node_freed[i], 0);
-}
-
-static int
-freed_once(int n)
-{
-    int once = 0;
-    for (int i = 0; i < n; i++)
-        once += atomic_load(&node_freed[i]) == 1;
-    return once;
-}
-
 TEST(collector_lists_follow_the_heaps)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();                    /* the counts below are exact */
     rt_gc_collect(2);
-    forget_frees(NODES);
+    nodes_forget_frees(0, NODES);
     uint64_t before = objects_allocated();
     intptr_t count[RT_GC_GENERATIONS];
     run_thread(make_nodes, NULL);
@@ -474,7 +456,7 @@ TEST(collector_lists_follow_the_heaps)
     for (int i = 0; i < NODES; i++)     /* untracked and freed here: their home's lock */
         rt_decref(nodes[i]);
     CHECK_EQ(rti_gc_list_size(&theirs->gc.lists[RT_GC_GENERATIONS - 1]), 0);
-    CHECK_EQ(freed_once(NODES), NODES);
+    CHECK_EQ(nodes_freed_once(0, NODES), NODES);
     CHECK(heap_valid());
     CHECK_EQ(blocks_in_use(), 0);
     rt_fini();
@@ -492,7 +474,7 @@ static atomic_long churned;
 static RtThreadHeap *
 start_owner(pthread_t *t, void *(*fn)(void *))
 {
-    forget_frees(OWNED);
+    nodes_forget_frees(0, OWNED);
     atomic_store(&owner_ready, 0);
     atomic_store(&owner_stop, 0);
     if (pthread_create(t, NULL, fn, NULL) != 0)
@@ -580,7 +562,7 @@ TEST(lists_lock_is_biased_towards_the_owner)
     for (int i = 0; i < OWNED; i++)     /* freed here, the lock taken (no bias to revoke) */
         rt_decref(nodes[i]);
     CHECK_EQ(rti_gc_heaps_revocations(), revoked);
-    CHECK_EQ(freed_once(OWNED), OWNED);
+    CHECK_EQ(nodes_freed_once(0, OWNED), OWNED);
     rt_gc_enable();
     CHECK_EQ(rt_gc_collect(2), 0);      /* RT_DEBUG=2: every list validated */
     CHECK(heap_valid());
@@ -625,7 +607,7 @@ TEST(a_stopped_world_frees_to_the_pools)
      * also trims every heap, which empties the delayed lists anyway. */
     CHECK_EQ(rt_gc_collect(0), OWNED);
     CHECK(atomic_load(&theirs->pool.delayed) == NULL);
-    CHECK_EQ(freed_once(OWNED), OWNED);
+    CHECK_EQ(nodes_freed_once(0, OWNED), OWNED);
     stop_owner(t);
     rt_gc_enable();
     CHECK(heap_valid());

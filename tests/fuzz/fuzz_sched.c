@@ -240,8 +240,7 @@ run_program(const Op *ops, int n)
     memset(&M, 0, sizeof M);
     memset(M.hand, -1, sizeof M.hand);
     memset(M.mail, -1, sizeof M.mail);
-    for (int i = 0; i < MAX_NODES; i++)
-        atomic_store(&node_freed[i], 0);
+    nodes_forget_frees(0, MAX_NODES);
     failures = 0;
     turn = -1;
     attached = 0;
