@@ -132,23 +132,14 @@ rtb_rc_name(RtbRc rc)
     return rc == RTB_RC_ATOMIC ? "atomic" : rc == RTB_RC_BIASED ? "biased" : "nonatomic";
 }
 
-const char *
-rtb_gc_parallel_name(int generation)
-{
-    static const char *const names[RT_GC_GENERATIONS] = {"0", "1", "2"};
-    return generation >= 0 && generation < RT_GC_GENERATIONS ? names[generation] : "off";
-}
-
 bool
 rtb_parse_gc_parallel(const char *s, int *generation)
 {
-    for (int g = 0; g <= RT_GC_GENERATIONS; g++) {
-        if (strcmp(s, rtb_gc_parallel_name(g)) == 0) {
-            *generation = g;
-            return true;
-        }
-    }
-    return false;
+    int g;
+    if (rt_parse_gc_parallel(s, &g) != 0 || strcmp(s, rt_gc_parallel_name(g)) != 0)
+        return false;
+    *generation = g;
+    return true;
 }
 
 /* The worker binary of a variant, beside rtbench. */
@@ -229,7 +220,7 @@ rtb_config_name(const RtbConfig *c)
     if (c->impl != RTB_IMPL_CPYTHON && c->arena_decay_ms != RT_ARENA_DECAY_DEFAULT_MS)
         fprintf(f, "/decay:%lld", (long long)c->arena_decay_ms);
     if (c->impl != RTB_IMPL_CPYTHON && c->rc != RTB_RC_NONATOMIC && c->gc_parallel != RTB_DEFAULT_GC_PARALLEL)
-        fprintf(f, "/parallel:%s", rtb_gc_parallel_name(c->gc_parallel));
+        fprintf(f, "/parallel:%s", rt_gc_parallel_name(c->gc_parallel));
     fclose(f);
     return buf;
 }

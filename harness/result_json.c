@@ -276,7 +276,7 @@ rtb_run_to_json(const RtbRun *r)
     rtb_put_int(c, "arena_decay_ms", r->arena_decay_ms);
     rtb_put_str(c, "python", r->python);
     rtj_set(c, "gc_timing", rtj_boolean(r->gc_timing));
-    rtb_put_str(c, "gc_parallel", r->gc_parallel < 0 ? NULL : rtb_gc_parallel_name(r->gc_parallel));
+    rtb_put_str(c, "gc_parallel", r->gc_parallel < 0 ? NULL : rt_gc_parallel_name(r->gc_parallel));
     rtb_program_config_to_json(c, r);
     rtj_set(o, "repeat", rtj_integer(r->repeat));
     Rtj *ss = rtj_set(o, "samples", rtj_array());

@@ -134,9 +134,9 @@ bool rtb_parse_double(const char *s, double min, double *out);
  * log-spaced, rounded); sorted, duplicates dropped; the count or -1. */
 int rtb_parse_list(const char *s, int64_t min, int64_t *out, int max);
 const char *rtb_rc_name(RtbRc rc);
-/* RtbConfig.gc_parallel as RT_GC_PARALLEL spells it ("0".."2", "off"),
- * and back (false: not one of those). */
-const char *rtb_gc_parallel_name(int generation);
+/* RtbConfig.gc_parallel from its name as the harness writes it
+ * (rt_gc_parallel_name: "0".."2", "off"); false for anything else, the
+ * environment's other spellings of off included. */
 bool rtb_parse_gc_parallel(const char *s, int *generation);
 const char *rtb_rc_binary(RtbRc rc);
 bool rtb_parse_rc(const char *s, RtbRc *rc);

@@ -196,7 +196,7 @@ build_argv(Argv *a, const RtbConfig *c)
      * option runs the default, and would refuse the option. */
     if (c->gc_parallel != RTB_DEFAULT_GC_PARALLEL) {
         arg_add(a, "--gc-parallel");
-        arg_add(a, "%s", rtb_gc_parallel_name(c->gc_parallel));
+        arg_add(a, "%s", rt_gc_parallel_name(c->gc_parallel));
     }
 }
 

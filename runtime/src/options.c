@@ -121,20 +121,31 @@ apply_arena_decay(RtConfig *cfg, const char *v)
     return 0;
 }
 
-/* The youngest generation collected in parallel: 0, 1, 2, or off. */
-static int
-apply_parallel(RtConfig *cfg, const char *v)
+const char *
+rt_gc_parallel_name(int generation)
+{
+    static const char *const names[RT_GC_GENERATIONS] = {"0", "1", "2"};
+    return generation >= 0 && generation < RT_GC_GENERATIONS ? names[generation] : "off";
+}
+
+int
+rt_parse_gc_parallel(const char *text, int *generation)
 {
     bool on;
-    if (parse_bool(v, &on) == 0 && !on && strcmp(v, "0") != 0) {
-        cfg->gc_parallel_min = RT_GC_GENERATIONS;
+    if (parse_bool(text, &on) == 0 && !on && strcmp(text, "0") != 0) {
+        *generation = RT_GC_GENERATIONS;
         return 0;
     }
-    if (v[0] < '0' || v[0] >= '0' + RT_GC_GENERATIONS || v[1] != '\0')
-        return -1;
-    cfg->gc_parallel_min = v[0] - '0';
-    return 0;
+    for (int g = 0; g < RT_GC_GENERATIONS; g++) {
+        if (strcmp(text, rt_gc_parallel_name(g)) == 0) {
+            *generation = g;
+            return 0;
+        }
+    }
+    return -1;
 }
+
+static int apply_parallel(RtConfig *cfg, const char *v) { return rt_parse_gc_parallel(v, &cfg->gc_parallel_min); }
 
 static const RtOption options[] = {
     {"RT_MALLOC", "pool|malloc|debug|mimalloc|jemalloc", apply_malloc,

@@ -76,6 +76,11 @@ int rt_config_from_env(RtConfig *cfg, FILE *warn);
 /* Parse "T0[,T1[,T2]]" (non-negative integers) into the first 1..3 entries
  * of threshold; returns how many were given, or -1 (nothing changed). */
 int rt_parse_threshold(const char *text, long threshold[3]);
+/* RT_GC_PARALLEL's values: the youngest generation collected in parallel
+ * as it is spelt ("0", "1", "2"; "off" for 3 and any larger), and back --
+ * "off", "false" or "no" in any case mean off; 0, or -1 (nothing changed). */
+const char *rt_gc_parallel_name(int generation);
+int rt_parse_gc_parallel(const char *text, int *generation);
 /* Describe the RT_* environment variables, one per row pair. */
 void rt_options_help(FILE *out);
 
