@@ -158,7 +158,7 @@ typedef struct RtBlock {
  * allocation reads links written long before.  Never-used blocks are carved
  * onto 'freeblock' a batch at a time (4 KiB, at least 32 blocks) when both
  * lists are empty, so a fresh pool touches little more memory than it
- * hands out.
+ * hands out; an empty pool taken again is carved afresh (pool.c).
  * Invariant: a used pool's 'freeblock' is never NULL between calls.
  *
  * One count of blocks in use: a push decrements it and tests for zero
