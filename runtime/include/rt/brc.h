@@ -158,40 +158,43 @@ rt_is_owned_by_me(const RtObject *op)
     return atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed) == rt_thread_id();
 }
 
-/* Cost: owner -- two loads, a compare with the thread pointer, a store (as
- * cheap as the plain variant but for the tid test); others -- one locked
- * add on the shared count.  Immortal and per-thread objects share one
- * test (local >= RT_REF_LOCAL_THREADS), as immortals alone had. */
+/* The owner test comes first and alone: an immortal object (tid 0), a
+ * merged one (tid 0) and one counted per thread (tid a small id) all fail
+ * it, so the owner's path needs no test of the local count, and the
+ * others' path tells them apart (local >= RT_REF_LOCAL_THREADS: immortal
+ * or per thread).  Cost: owner -- a load and a compare with the thread
+ * pointer, a load and a store of the local count (2 instructions fewer
+ * than testing the local count first: list_append 135 -> 129 per append,
+ * binary_trees 364 -> 358 per Node; callgrind); others -- the local
+ * count's test, then one locked add on the shared count. */
 static inline void
 rt_incref(RtObject *op)
 {
+    if (rt_likely(rt_is_owned_by_me(op))) {
+        uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+        atomic_store_explicit(&op->ob_ref_local, local + 1, memory_order_relaxed);
+        return;
+    }
     uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
         if (local == RT_REF_LOCAL_THREADS)
             rt_brc_thread_incref(op);
         return;     /* immortal */
     }
-    if (rt_likely(rt_is_owned_by_me(op)))
-        atomic_store_explicit(&op->ob_ref_local, local + 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&op->ob_ref_shared, (intptr_t)1 << RT_REF_SHARED_SHIFT,
-                                  memory_order_relaxed);
+    atomic_fetch_add_explicit(&op->ob_ref_shared, (intptr_t)1 << RT_REF_SHARED_SHIFT, memory_order_relaxed);
 }
 
-/* Cost: owner -- as rt_incref, plus the zero test; at zero one acquire
- * load of shared (a plain load on x86), and the deallocation when it is 0
- * (no other thread ever held a reference: the common case, inline);
- * others -- a CAS loop on the shared count (brc.c). */
+/* The owner test first, as rt_incref's.  Cost: owner -- as rt_incref,
+ * plus the zero test; at zero one acquire load of shared (a plain load on
+ * x86), and the deallocation when it is 0 (no other thread ever held a
+ * reference: the common case, inline); others -- the local count's test,
+ * then a CAS loop on the shared count (brc.c). */
 static inline void
 rt_decref(RtObject *op)
 {
-    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
-    if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
-        if (local == RT_REF_LOCAL_THREADS)
-            rt_brc_thread_count(op, -1);    /* freed by a collection's fold */
-        return;     /* immortal */
-    }
     if (rt_likely(rt_is_owned_by_me(op))) {
+        uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+        rti_assert_count(local != 0 && local < RT_REF_LOCAL_THREADS);
         atomic_store_explicit(&op->ob_ref_local, --local, memory_order_relaxed);
         if (local == 0) {
             /* Acquire: other threads' releases happen-before the free. */
@@ -200,9 +203,15 @@ rt_decref(RtObject *op)
             else
                 rt_brc_merge_zero_local(op);
         }
-    } else {
-        rt_brc_decref_shared(op);
+        return;
     }
+    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
+        if (local == RT_REF_LOCAL_THREADS)
+            rt_brc_thread_count(op, -1);    /* freed by a collection's fold */
+        return;     /* immortal */
+    }
+    rt_brc_decref_shared(op);
 }
 
 #endif /* RT_BRC_H */
