@@ -108,9 +108,8 @@ rt_brc_refcnt_special(const RtObject *op)
  * brc_counts.c), else -- not attached, or no memory -- the count goes into
  * the shared count, which the folds add to. */
 void
-rt_brc_thread_count(RtObject *op, intptr_t delta)
+rt_brc_thread_count(RtObject *op, uintptr_t id, intptr_t delta)
 {
-    uintptr_t id = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
     if (rt_likely(id < rt_thread_counts.size) || rti_brc_counts_grow(id))
         rt_thread_counts.values[id] += delta;
     else

@@ -101,10 +101,11 @@ extern thread_local RtThreadCounts rt_thread_counts;
 #else
 extern _Thread_local RtThreadCounts rt_thread_counts;
 #endif
-/* Count delta for an object with per-thread counts (brc.c): rt_decref's
- * cold branch.  Cost: a call, a TLS load, a compare, an add to memory only
- * this thread writes; an array too short grows here. */
-void rt_brc_thread_count(RtObject *op, intptr_t delta);
+/* Count delta for an object with per-thread counts, id its ob_tid as the
+ * caller read it for the owner test (brc.c): rt_decref's cold branch.
+ * Cost: a call, a TLS load, a compare, an add to memory only this thread
+ * writes; an array too short grows here. */
+void rt_brc_thread_count(RtObject *op, uintptr_t id, intptr_t delta);
 
 /* rt_refcnt of an immortal (RT_IMMORTAL_REFCNT) or of an object counted
  * per thread: the shared count and this thread's entry -- the true count
@@ -116,9 +117,8 @@ intptr_t rt_brc_refcnt_special(const RtObject *op);
  * increfs needs no stack frame); an array too short counts in the shared
  * count until the thread's next rt_brc_thread_count grows it. */
 static inline void
-rt_brc_thread_incref(RtObject *op)
+rt_brc_thread_incref(RtObject *op, uintptr_t id)
 {
-    uintptr_t id = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
     if (rt_likely(id < rt_thread_counts.size))
         rt_thread_counts.values[id]++;
     else
@@ -170,7 +170,8 @@ rt_is_owned_by_me(const RtObject *op)
 static inline void
 rt_incref(RtObject *op)
 {
-    if (rt_likely(rt_is_owned_by_me(op))) {
+    uintptr_t tid = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
+    if (rt_likely(tid == rt_thread_id())) {
         uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
         atomic_store_explicit(&op->ob_ref_local, local + 1, memory_order_relaxed);
         return;
@@ -178,7 +179,7 @@ rt_incref(RtObject *op)
     uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
         if (local == RT_REF_LOCAL_THREADS)
-            rt_brc_thread_incref(op);
+            rt_brc_thread_incref(op, tid);      /* tid: the object's id */
         return;     /* immortal */
     }
     atomic_fetch_add_explicit(&op->ob_ref_shared, (intptr_t)1 << RT_REF_SHARED_SHIFT, memory_order_relaxed);
@@ -192,7 +193,8 @@ rt_incref(RtObject *op)
 static inline void
 rt_decref(RtObject *op)
 {
-    if (rt_likely(rt_is_owned_by_me(op))) {
+    uintptr_t tid = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
+    if (rt_likely(tid == rt_thread_id())) {
         uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
         rti_assert_count(local != 0 && local < RT_REF_LOCAL_THREADS);
         atomic_store_explicit(&op->ob_ref_local, --local, memory_order_relaxed);
@@ -208,7 +210,7 @@ rt_decref(RtObject *op)
     uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
         if (local == RT_REF_LOCAL_THREADS)
-            rt_brc_thread_count(op, -1);    /* freed by a collection's fold */
+            rt_brc_thread_count(op, tid, -1);   /* freed by a collection's fold */
         return;     /* immortal */
     }
     rt_brc_decref_shared(op);
