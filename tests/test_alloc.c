@@ -192,6 +192,59 @@ TEST(pool_retains_last_pool_of_a_class)
     rt_fini();
 }
 
+/* An empty pool taken again hands its blocks out in address order, not in
+ * the reverse order of their frees (pool.c, the departures): the objects
+ * made next, and the collector's lists that keep their order, then walk
+ * memory forwards.  Pool A's blocks are freed in a scrambled order while
+ * pool C, part used, keeps A off the retained slot; once C is full, the
+ * next pool taken is A, and it must count up from its first block. */
+TEST(pool_empty_pool_is_carved_afresh)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtPoolHeap *ph = &rti_runtime.heap.pool;
+    enum { SIZE = 64, CAP = RT_POOL_SIZE / SIZE, N = 2 * CAP + 1 };
+    uint8_t **b = malloc(N * sizeof *b);
+    REQUIRE(b != NULL);
+    for (int i = 0; i < N; i++)
+        b[i] = rt_malloc(SIZE);
+    RtPool *a = RTI_POOL_OF(b[0]);
+    for (int i = 0; i < CAP; i++)
+        REQUIRE(RTI_POOL_OF(b[i]) == a);
+    REQUIRE(RTI_POOL_OF(b[N - 1]) != RTI_POOL_OF(b[CAP]));     /* C: one block of CAP */
+    for (int i = 0; i < CAP; i++) {
+        int k = (i * 37) % CAP;     /* 37 and CAP are coprime: every block once */
+        rt_free(b[k]);
+        b[k] = NULL;
+    }
+    rti_pool_flush(ph);     /* the cached ones back to A: A is empty */
+    char err[200];
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
+    uint8_t **c = malloc((CAP - 1) * sizeof *c);   /* fill C */
+    uint8_t **again = malloc(CAP * sizeof *again);
+    REQUIRE(c != NULL && again != NULL);
+    for (int i = 0; i < CAP - 1; i++)
+        c[i] = rt_malloc(SIZE);
+    for (int i = 0; i < CAP; i++)
+        again[i] = rt_malloc(SIZE);
+    CHECK(RTI_POOL_OF(again[0]) == a);
+    for (int i = 0; i < CAP; i++)
+        CHECK(again[i] == (uint8_t *)RTI_POOL_MEM(a) + (size_t)i * SIZE);
+    for (int i = 0; i < CAP; i++)
+        rt_free(again[i]);
+    for (int i = 0; i < CAP - 1; i++)
+        rt_free(c[i]);
+    for (int i = 0; i < N; i++)
+        rt_free(b[i]);
+    free(again);
+    free(c);
+    free(b);
+    CHECK(rti_pools_validate(ph->ar, err, sizeof err) == 0);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.small.current, 0);
+    rt_fini();
+}
+
 /* The free cache: last in, first out; cached blocks are free to the user
  * (the statistics) and go back to their pools on a trim. */
 TEST(pool_free_cache_is_lifo)
@@ -565,6 +618,7 @@ main(void)
     RUN(pool_size_classes);
     RUN(pool_prefers_most_used_arena);
     RUN(pool_retains_last_pool_of_a_class);
+    RUN(pool_empty_pool_is_carved_afresh);
     RUN(pool_free_cache_is_lifo);
     RUN(pool_free_cache_steps_aside_while_a_class_shrinks);
     RUN(pool_statistics_per_class);
