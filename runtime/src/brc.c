@@ -28,6 +28,29 @@ make_shared(intptr_t count, intptr_t state)
     return (intptr_t)((uintptr_t)count << RT_REF_SHARED_SHIFT) | state;
 }
 
+_Atomic bool rti_brc_merges_deferred;
+
+/* rt_brc_merge_zero_local while merges are deferred: op stays owned, so
+ * that no other thread frees it; its owner's queue merges it at the
+ * stop's drain.  Already queued: the queue's pending decrement and the
+ * local count of 0 are the count.  Else the owner's decrement becomes the
+ * queue's: local back to 1, QUEUED set (by this thread, else it is the
+ * first case), pushed. */
+static void
+defer_merge(RtObject *op, intptr_t shared)
+{
+    for (;;) {
+        if ((shared & RT_REF_SHARED_FLAGS) == RT_REF_QUEUED)
+            return;
+        rti_assert((shared & RT_REF_SHARED_FLAGS) == RT_REF_INIT);
+        if (atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, shared | RT_REF_QUEUED,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+    atomic_store_explicit(&op->ob_ref_local, 1, memory_order_relaxed);
+    rti_brc_queue_object(op);
+}
+
 /* The owner dropped its last local reference. */
 void
 rt_brc_merge_zero_local(RtObject *op)
@@ -38,6 +61,10 @@ rt_brc_merge_zero_local(RtObject *op)
     intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
     if (shared == 0) {
         rt_dealloc(op);     /* no other thread ever held it: no RMW at all */
+        return;
+    }
+    if (rt_unlikely(atomic_load_explicit(&rti_brc_merges_deferred, memory_order_relaxed))) {
+        defer_merge(op, shared);
         return;
     }
     /* Other threads hold references, or the object waits in our queue:

@@ -11,6 +11,12 @@
 intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra);
 /* Hand an object whose shared count would go below zero to its owner. */
 void rti_brc_queue_object(RtObject *op);
+/* Set while the stopped threads clear their own garbage at once
+ * (gc_parallel.c): an owner whose local count reaches zero while other
+ * threads hold shared references then queues the object to itself rather
+ * than merge it, so that no other thread can free it from its owner's
+ * lists meanwhile; the stop's drain merges it (brc.c, defer_merge). */
+extern _Atomic bool rti_brc_merges_deferred;
 /* Grow the calling thread's per-thread counts to hold id (brc_counts.c);
  * false when the thread is not attached or there is no memory. */
 bool rti_brc_counts_grow(uintptr_t id);

@@ -185,6 +185,61 @@ deduce_serial(RtGcState *gc, int generation, bool homes, RtGcHead *old, RtGcHead
     return survivors;
 }
 
+/* The long-lived counts of CPython's full-collection rule. */
+static void
+count_survivors(RtGcState *gc, int generation, intptr_t survivors)
+{
+    if (generation < RT_GC_GENERATIONS - 1) {
+        if (generation == RT_GC_GENERATIONS - 2)
+            gc->long_lived_pending += survivors;
+    } else {
+        gc->long_lived_pending = 0;
+        gc->long_lived_total = survivors;
+    }
+}
+
+/* Steps 4-7 on the collecting thread: weakrefs, finalizers, resurrection,
+ * clears.  counted: *garbage counts the unreachable set and no weakref is
+ * alive.  Returns collected (CPython 3.11's final_unreachable): objects a
+ * finalizer resurrected, or freed by reference counting, are not counted;
+ * weakrefs their callbacks freed are.  With no weakref alive,
+ * handle_weakrefs' walk would only count what the parallel sweep has
+ * counted: skipped (a cache miss per object of the unreachable set -- 5-8
+ * ms of a full collection of cycle_storm's 140,000 garbage objects). */
+static intptr_t
+tail(RtGcHead *unreachable, RtGcHead *old, RtGcGarbage *garbage, bool counted)
+{
+    intptr_t m = counted ? 0 : rti_gc_handle_weakrefs(unreachable, old, garbage);
+    intptr_t left = garbage->count;
+    RtGcHead final_unreachable;
+    if (garbage->finalizers > 0 && rti_gc_finalize_garbage(unreachable) > 0) {
+        left = rti_gc_handle_resurrected(unreachable, &final_unreachable, old);
+    } else {
+        /* No finalizer ran, so nothing was resurrected or freed: weakref
+         * callbacks cannot reach the unreachable set. */
+        rti_gc_list_init(&final_unreachable);
+        rti_gc_list_merge(unreachable, &final_unreachable);
+    }
+    rti_gc_delete_garbage(&final_unreachable, old);
+    return m + left;
+}
+
+#if RT_RC_THREADED
+/* The tail after the shared passes: with no weakref alive and no
+ * finalizer to run, the clears alone are left, and each thread may run
+ * those on its own part (rti_gc_delete_parallel); else tail(). */
+static intptr_t
+tail_parallel(RtGcState *gc, RtGcGarbage *garbage, RtGcHead *old)
+{
+    bool counted = rti_type_live(RTI_TYPE_ID_WEAKREF) == 0;
+    if (counted && garbage->finalizers == 0 && rti_gc_delete_parallel(gc, garbage, old))
+        return garbage->count;
+    RtGcHead unreachable;
+    rti_gc_join_unreachable(gc, &unreachable, garbage);
+    return tail(&unreachable, old, garbage, counted);
+}
+#endif
+
 /* Collect generation 'generation' and the younger ones; returns collected +
  * uncollectable (rt_gc_collect's value). */
 static intptr_t
@@ -206,44 +261,20 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
         rti_gc_list_init(&kept);
         old = &kept;
     }
-    intptr_t survivors;
+    intptr_t survivors, m;
     RtGcGarbage garbage;
-    bool counted = false;   /* the garbage counted, and no weakref to handle */
 #if RT_RC_THREADED
     if (homes && generation >= gc->parallel_min) {
-        survivors = rti_gc_collect_parallel(gc, generation, &unreachable, &garbage);
-        counted = rti_type_live(RTI_TYPE_ID_WEAKREF) == 0;
+        survivors = rti_gc_collect_parallel(gc, generation, &garbage);
+        count_survivors(gc, generation, survivors);
+        m = tail_parallel(gc, &garbage, old);
     } else
 #endif
+    {
         survivors = deduce_serial(gc, generation, homes, old, &unreachable);
-    if (!full) {
-        if (generation == RT_GC_GENERATIONS - 2)
-            gc->long_lived_pending += survivors;
-    } else {
-        gc->long_lived_pending = 0;
-        gc->long_lived_total = survivors;
+        count_survivors(gc, generation, survivors);
+        m = tail(&unreachable, old, &garbage, false);
     }
-
-    /* collected counts what is still unreachable once the finalizers ran
-     * (CPython 3.11's final_unreachable): objects a finalizer resurrected,
-     * or freed by reference counting, are not counted; weakrefs their
-     * callbacks freed are.  With no weakref alive, handle_weakrefs' walk
-     * would only count what the parallel sweep has counted: skipped (a
-     * cache miss per object of the unreachable set -- 5-8 ms of a full
-     * collection of cycle_storm's 140,000 garbage objects). */
-    intptr_t m = counted ? 0 : rti_gc_handle_weakrefs(&unreachable, old, &garbage);
-    intptr_t left = garbage.count;
-    RtGcHead final_unreachable;
-    if (garbage.finalizers > 0 && rti_gc_finalize_garbage(&unreachable) > 0) {
-        left = rti_gc_handle_resurrected(&unreachable, &final_unreachable, old);
-    } else {
-        /* No finalizer ran, so nothing was resurrected or freed: weakref
-         * callbacks cannot reach the unreachable set. */
-        rti_gc_list_init(&final_unreachable);
-        rti_gc_list_merge(&unreachable, &final_unreachable);
-    }
-    m += left;
-    rti_gc_delete_garbage(&final_unreachable, old);
     if (full) {
         /* CPython ends a full collection by emptying its free lists, and
          * each object freed from them takes one off count0 (as every

@@ -229,6 +229,7 @@ typedef struct RtGcPauseLog {
 typedef struct RtGcGarbage {
     intptr_t count;         /* objects */
     intptr_t finalizers;    /* of those, with a finalizer that has not run */
+    intptr_t foreign;       /* of those, not owned by their part's thread (biased) */
 } RtGcGarbage;
 
 /* What move_unreachable saw of the objects that stay reachable. */
@@ -241,12 +242,15 @@ typedef struct RtGcScan {
 /* One part of a collection whose passes the stopped threads share
  * (gc_parallel.c): the objects of one heap being collected, or of the
  * global lists. */
+#define RTI_GC_NO_OWNER UINTPTR_MAX     /* no thread, merged object or id records it */
 typedef struct RtGcPart {
     RtGcHead young;         /* the objects being collected; the survivors, after */
-    RtGcHead unreachable;   /* the rest, after the sweep */
+    RtGcHead unreachable;   /* the rest, after the sweep, that the part's thread owns */
+    RtGcHead foreign;       /* the rest that it does not (biased; empty otherwise) */
     intptr_t objects;       /* in young, at the start */
     RtGcScan scan;          /* the sweep's survivors and tuples */
     RtGcGarbage garbage;    /* the sweep's unreachable objects and finalizers */
+    uintptr_t owner;        /* the id of its heap's thread (biased), or RTI_GC_NO_OWNER */
     atomic_uint claimed;    /* the last phase that claimed it */
 } RtGcPart;
 
@@ -343,10 +347,21 @@ void rti_gc_delete_garbage(RtGcHead *collectable, RtGcHead *old);
  * global lists', shared with the stopped threads (gc_parallel.c); the
  * world stopped, the objects on their homes' lists.  Postcondition: the
  * survivors are on the lists of the generation they join (the same one
- * for the oldest), their tuples untracked; *unreachable holds the rest
- * as a normal list with COLLECTING set, counted in *garbage.  Returns the
- * survivors' count. */
-intptr_t rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, RtGcGarbage *garbage);
+ * for the oldest), their tuples untracked; each part's unreachable list
+ * holds the rest of its objects as a normal list with COLLECTING set,
+ * counted in *garbage.  Returns the survivors' count.  Then one of: */
+intptr_t rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcGarbage *garbage);
+/* the parts' unreachable lists joined into *unreachable, for the serial
+ * tail (weakrefs, finalizers, clears: gc.c); */
+void rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGarbage *garbage);
+/* or, where nothing of the tail but the clears is left to do (no weakref
+ * alive, no finalizer to run) and each heap's thread owns its part's
+ * garbage (biased), the clears run by each thread on its own part, at
+ * once; what outlives its clear goes to old.  False, nothing done, where
+ * that does not hold. */
+bool rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old);
+/* Collections whose clears ran that way, since the start (tests). */
+uint64_t rti_gc_parallel_deletes(void);
 #endif
 
 #endif /* RT_GC_INTERNAL_H */

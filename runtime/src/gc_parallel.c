@@ -32,10 +32,24 @@
  *             COLLECTING and PENDING cleared; the rest go to the part's
  *             unreachable list, COLLECTING kept.
  *
- * Then, alone, the stopping thread joins the unreachable lists, untracks
- * the survivors' tuples and moves each part's survivors to the generation
- * they join -- on their own heap: no walk to send them home.  The
- * weakrefs, finalizers and clears run after as before (gc.c).
+ * Then, alone, the stopping thread untracks the survivors' tuples and
+ * moves each part's survivors to the generation they join -- on their own
+ * heap: no walk to send them home.  Where no weakref is alive and no
+ * finalizer is to run (biased), the clears are all that is left, and a
+ * fifth phase runs them:
+ *
+ *   delete    each thread clears the garbage its own thread owns, on its
+ *             own heap's part, through the owner's paths (no atomic, frees
+ *             to its own pools); the stopping thread runs its share as a
+ *             peer (stw.c), and the parts of threads that did not come,
+ *             alone after.  What outlives its clear goes to old.  Why only
+ *             then: rti_gc_delete_parallel.  cycle_storm --n 20000
+ *             --rounds 32 at 2 threads: 360 -> 299 ms (11 interleaved
+ *             rounds), the deletion having taken 0.09-0.11 s on the
+ *             stopping thread against 0.034 s for one thread's garbage.
+ *
+ * Else the stopping thread joins the unreachable lists, and the weakrefs,
+ * finalizers and clears run on it as before (gc.c).
  *
  * Departure from CPython 3.11's move_unreachable (gc_passes.c keeps it for
  * the single thread, young collections, and RT_GC_PARALLEL=off): a marking
@@ -51,10 +65,11 @@
  */
 
 #include "gc_visit.h"
+#include "brc_internal.h"
 
 #if RT_RC_THREADED
 
-typedef enum Phase { PHASE_UPDATE, PHASE_SUBTRACT, PHASE_MARK, PHASE_SWEEP } Phase;
+typedef enum Phase { PHASE_UPDATE, PHASE_SUBTRACT, PHASE_MARK, PHASE_SWEEP, PHASE_DELETE } Phase;
 
 /* A phase, as each thread running it sees it. */
 typedef struct Collection {
@@ -111,8 +126,9 @@ sweep(RtGcPart *p)
 {
     RtGcHead *young = &p->young, *dead = &p->unreachable, *prev = young, *next;
     RtGcScan scan = {0, 0};
-    RtGcGarbage garbage = {0, 0};
+    RtGcGarbage garbage = {0, 0, 0};
     rti_gc_list_init(dead);
+    rti_gc_list_init(&p->foreign);
     for (RtGcHead *g = rti_gc_next(young); g != young; g = next) {
         next = rti_gc_next(g);
         uintptr_t v = g->gc_prev;
@@ -125,11 +141,18 @@ sweep(RtGcPart *p)
         } else {
             garbage.count++;
             garbage.finalizers += RT_TYPE(RTI_FROM_GC(g))->finalize != NULL && !(v & RTI_GC_FINALIZED);
-            RtGcHead *last = rti_gc_prev(dead);
+            RtGcHead *to = dead;
+#if RT_RC_BIASED
+            if (atomic_load_explicit(&RTI_FROM_GC(g)->ob_tid, memory_order_relaxed) != p->owner) {
+                garbage.foreign++;
+                to = &p->foreign;
+            }
+#endif
+            RtGcHead *last = rti_gc_prev(to);
             g->gc_prev = (uintptr_t)last | (v & (RTI_GC_FINALIZED | RTI_GC_COLLECTING));
             rti_gc_set_next(last, g);
-            rti_gc_set_next(g, dead);
-            dead->gc_prev = (uintptr_t)g;
+            rti_gc_set_next(g, to);
+            to->gc_prev = (uintptr_t)g;
         }
     }
     rti_gc_set_next(prev, young);
@@ -138,6 +161,7 @@ sweep(RtGcPart *p)
     p->garbage = garbage;
     RTI_GC_VALIDATE(young, false, false);
     RTI_GC_VALIDATE(dead, true, false);
+    RTI_GC_VALIDATE(&p->foreign, true, false);
 }
 
 static void
@@ -161,6 +185,10 @@ run_part(const Collection *c, RtGcPart *p)
     case PHASE_SWEEP:
         sweep(p);
         break;
+    case PHASE_DELETE:
+        /* young, emptied by finish(), takes what outlives its clear. */
+        rti_gc_delete_garbage(&p->unreachable, &p->young);
+        break;
     }
 }
 
@@ -179,13 +207,29 @@ work(void *arg)
         run_part(c, &c->gc->part);
 }
 
+/* The deletion's task: the caller's own heap's part only -- the garbage
+ * its thread owns, cleared through the owner's paths (no atomic, frees to
+ * its own pools), beside the other threads doing theirs. */
 static void
+work_own(void *arg)
+{
+    const Collection *c = arg;
+    if (rti_theap != NULL && claim(heap_part(rti_theap), c->number))
+        run_part(c, heap_part(rti_theap));
+}
+
+/* Run phase on the stopped threads; returns its claims' number. */
+static unsigned
 run_phase(RtGcState *gc, Phase phase)
 {
     if (++gc->phases == 0)
         gc->phases = 1;
     Collection c = {gc, phase, gc->phases};
-    rti_world_help(work, &c);
+    if (phase == PHASE_DELETE)
+        rti_world_help_as_peers(work_own, &c);
+    else
+        rti_world_help(work, &c);
+    return c.number;
 }
 
 /* ==== the collection ==================================================== */
@@ -200,21 +244,39 @@ gather(RtGcPart *p, RtGcHead *lists, size_t stride, int generation)
 }
 
 /* The part's survivors to the lists of the generation they join, its
- * unreachable objects onto *unreachable, counted into *garbage; returns
- * how many survive. */
+ * unreachable objects counted into *garbage; returns how many survive. */
 static intptr_t
-finish(RtGcPart *p, RtGcHead *next, RtGcHead *unreachable, RtGcGarbage *garbage)
+finish(RtGcPart *p, RtGcHead *next, RtGcGarbage *garbage)
 {
-    rti_gc_list_merge(&p->unreachable, unreachable);
     garbage->count += p->garbage.count;
     garbage->finalizers += p->garbage.finalizers;
+    garbage->foreign += p->garbage.foreign;
     intptr_t survivors = p->scan.tuples ? rti_gc_untrack_tuples(&p->young) : p->scan.survivors;
     rti_gc_list_merge(&p->young, next);
     return survivors;
 }
 
+/* Each heap part's owner: the id its thread's objects record (biased);
+ * RTI_GC_NO_OWNER, which no object records, for a heap no thread holds
+ * and for the global lists' part: all their garbage reads as foreign. */
+static void
+set_owners(RtGcState *gc, RtPoolHeap *heaps)
+{
+    gc->part.owner = RTI_GC_NO_OWNER;
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        heap_part(ph)->owner = RTI_GC_NO_OWNER;
+#if RT_RC_BIASED
+    RtThreads *threads = &rti_runtime.threads;
+    pthread_mutex_lock(&threads->lock);
+    for (RtThreadState *ts = threads->head; ts != NULL; ts = ts->next)
+        if (ts->heap != NULL)
+            heap_part(ts->heap)->owner = ts->tid;
+    pthread_mutex_unlock(&threads->lock);
+#endif
+}
+
 intptr_t
-rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, RtGcGarbage *garbage)
+rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcGarbage *garbage)
 {
     rti_assert(rti_world_stopped_here() && rti_heap_shared());
     /* Every thread's per-thread counts in the shared ones, so that any
@@ -227,6 +289,7 @@ rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, Rt
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
         gather(heap_part(ph), ((RtThreadHeap *)ph)->gc.lists, sizeof(RtGcHead), generation);
     gather(&gc->part, &gc->gen[0].head, sizeof gc->gen[0], generation);
+    set_owners(gc, heaps);
 
     run_phase(gc, PHASE_UPDATE);
     run_phase(gc, PHASE_SUBTRACT);
@@ -238,17 +301,112 @@ rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcHead *unreachable, Rt
     run_phase(gc, PHASE_MARK);
     run_phase(gc, PHASE_SWEEP);
 
-    rti_gc_list_init(unreachable);
-    *garbage = (RtGcGarbage){0, 0};
+    *garbage = (RtGcGarbage){0, 0, 0};
     intptr_t survivors = 0;
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
-        survivors += finish(heap_part(ph), &((RtThreadHeap *)ph)->gc.lists[next], unreachable, garbage);
-    survivors += finish(&gc->part, &gc->gen[next].head, unreachable, garbage);
+        survivors += finish(heap_part(ph), &((RtThreadHeap *)ph)->gc.lists[next], garbage);
+    survivors += finish(&gc->part, &gc->gen[next].head, garbage);
+    return survivors;
+}
+
+void
+rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGarbage *garbage)
+{
+    rti_gc_list_init(unreachable);
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        rti_gc_list_merge(&heap_part(ph)->unreachable, unreachable);
+        rti_gc_list_merge(&heap_part(ph)->foreign, unreachable);
+    }
+    rti_gc_list_merge(&gc->part.unreachable, unreachable);
+    rti_gc_list_merge(&gc->part.foreign, unreachable);
     RTI_GC_VALIDATE(unreachable, true, false);
 #if RT_DEBUG >= 2
     rti_assert_msg(rti_gc_list_size(unreachable) == garbage->count, "the sweep miscounted the unreachable set");
 #endif
-    return survivors;
+    (void)garbage;
+}
+
+/* Why only then.  A thread that clears its own objects drops references
+ * to other threads' objects too; biased, those decrements go to the shared
+ * counts, and an object whose count would reach zero there is queued to
+ * its owner (brc.c) -- never freed by a thread walking another part --
+ * unless it is merged (ob_tid 0: any thread frees it at zero) or its owner
+ * has gone (rti_brc_queue_object merges and frees it).  So each part
+ * clears only objects its thread owns: the sweep sets the others aside
+ * (all of the global lists' part, which is no thread's own), those owned
+ * by another part's thread go to that part (send_home), and any other
+ * sends the collection to the serial deletion; and no object is merged
+ * while the clears run (rti_brc_merges_deferred: an owner queues to
+ * itself instead).
+ * Untracked containers a thread frees this way drop counts, give blocks
+ * to their heaps' delayed lists, and untrack nothing of another part.
+ * The atomic variant frees an object on whichever thread drops its count
+ * to zero: it keeps the serial deletion.  CPython 3.13t clears on the
+ * collecting thread, with the world restarted; here the world stays
+ * stopped and every thread clears its own. */
+#if RT_RC_BIASED
+/* The heap part whose thread owns op; NULL when none does (merged, owner
+ * gone, counted per thread). */
+static RtGcPart *
+owner_part(RtPoolHeap *heaps, const RtObject *op)
+{
+    uintptr_t tid = atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed);
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        if (heap_part(ph)->owner == tid)
+            return heap_part(ph);
+    return NULL;
+}
+
+/* Each foreign object of p (owned by another part's thread: a block one
+ * thread freed into its cache and another allocated) onto its owner's
+ * part; false, the rest left, at the first one that has none. */
+static bool
+send_home(RtPoolHeap *heaps, RtGcPart *p)
+{
+    while (!rti_gc_list_is_empty(&p->foreign)) {
+        RtGcHead *g = rti_gc_next(&p->foreign);
+        RtGcPart *home = owner_part(heaps, RTI_FROM_GC(g));
+        if (home == NULL)
+            return false;
+        rti_gc_list_move(g, &home->unreachable);
+    }
+    return true;
+}
+#endif
+
+static _Atomic uint64_t parallel_deletes;
+uint64_t rti_gc_parallel_deletes(void) { return atomic_load_explicit(&parallel_deletes, memory_order_relaxed); }
+
+bool
+rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old)
+{
+#if RT_RC_BIASED
+    rti_assert(rti_world_stopped_here());
+    RtPoolHeap *heaps = rti_runtime.heap.arenas.heaps;
+    if (!rti_gc_list_is_empty(&gc->part.foreign))
+        return false;
+    rti_assert(rti_gc_list_is_empty(&gc->part.unreachable));
+    if (garbage->foreign != 0)
+        for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+            if (!send_home(heaps, heap_part(ph)))
+                return false;
+    atomic_store_explicit(&rti_brc_merges_deferred, true, memory_order_relaxed);   /* the task's post publishes it */
+    unsigned number = run_phase(gc, PHASE_DELETE);
+    /* Here, alone, the parts whose thread did not come in time. */
+    Collection late = {gc, PHASE_DELETE, number};
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        if (claim(heap_part(ph), number))
+            run_part(&late, heap_part(ph));
+    atomic_store_explicit(&rti_brc_merges_deferred, false, memory_order_relaxed);
+    atomic_fetch_add_explicit(&parallel_deletes, 1, memory_order_relaxed);
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        rti_gc_list_merge(&heap_part(ph)->young, old);
+    RTI_GC_VALIDATE(old, false, false);
+    return true;
+#else
+    (void)gc, (void)garbage, (void)old;
+    return false;
+#endif
 }
 
 #endif

@@ -166,8 +166,20 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
     ts->status = RTI_THREAD_RUNNING;
 }
 
-void
-rti_world_help(void (*task)(void *), void *arg)
+/* The stopper's own call of a task: as a peer, without its privileges of
+ * the stopped world (other heaps' lists and pools changed with no lock),
+ * while the parked threads may change their own at the same time. */
+static void
+run_as_peer(void (*task)(void *), void *arg)
+{
+    int stopping = rti_world_stopping;
+    rti_world_stopping = 0;
+    task(arg);
+    rti_world_stopping = stopping;
+}
+
+static void
+help(void (*task)(void *), void *arg, bool as_peer)
 {
     rti_assert(rti_world_stopped_here());
     RtWorld *w = &rti_runtime.threads.world;
@@ -182,7 +194,10 @@ rti_world_help(void (*task)(void *), void *arg)
     atomic_fetch_add_explicit(&w->tasks, 1, memory_order_release);
     pthread_cond_broadcast(&w->restarted);      /* the parked threads that sleep */
     pthread_mutex_unlock(&w->lock);
-    task(arg);
+    if (as_peer)
+        run_as_peer(task, arg);
+    else
+        task(arg);
     /* Closed under the lock: no thread joins from now on, and those that
      * did are working, so the wait is short. */
     pthread_mutex_lock(&w->lock);
@@ -195,6 +210,9 @@ rti_world_help(void (*task)(void *), void *arg)
             rti_cpu_relax();
     }
 }
+
+void rti_world_help(void (*task)(void *), void *arg) { help(task, arg, false); }
+void rti_world_help_as_peers(void (*task)(void *), void *arg) { help(task, arg, true); }
 
 /* A counter of the world's, read under its lock. */
 static uint64_t

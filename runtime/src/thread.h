@@ -181,6 +181,11 @@ void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
  * its own thread-locals (rti_theap: it may claim its own heap's part
  * first) and must not allocate, park or stop the world. */
 void rti_world_help(void (*task)(void *), void *arg);
+/* rti_world_help for a task whose calls change their own thread's heap
+ * (frees, untracks) while the others run theirs: the stopper runs its call
+ * as they do, through the owners' locks and delayed lists, not with the
+ * stopped world's shortcuts (rti_world_stopped_here() is false inside). */
+void rti_world_help_as_peers(void (*task)(void *), void *arg);
 /* Calls of a task by parked threads since the start (statistics, tests). */
 uint64_t rti_world_helped(void);
 #endif
