@@ -232,7 +232,7 @@ static intptr_t
 tail_parallel(RtGcState *gc, RtGcGarbage *garbage, RtGcHead *old)
 {
     bool counted = rti_type_live(RTI_TYPE_ID_WEAKREF) == 0;
-    if (counted && garbage->finalizers == 0 && rti_gc_delete_parallel(gc, garbage, old))
+    if (counted && garbage->finalizers == 0 && rti_gc_delete_parallel(gc, old))
         return garbage->count;
     RtGcHead unreachable;
     rti_gc_join_unreachable(gc, &unreachable, garbage);
@@ -266,15 +266,14 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
 #if RT_RC_THREADED
     if (homes && generation >= gc->parallel_min) {
         survivors = rti_gc_collect_parallel(gc, generation, &garbage);
-        count_survivors(gc, generation, survivors);
         m = tail_parallel(gc, &garbage, old);
     } else
 #endif
     {
         survivors = deduce_serial(gc, generation, homes, old, &unreachable);
-        count_survivors(gc, generation, survivors);
         m = tail(&unreachable, old, &garbage, false);
     }
+    count_survivors(gc, generation, survivors);
     if (full) {
         /* CPython ends a full collection by emptying its free lists, and
          * each object freed from them takes one off count0 (as every

@@ -229,7 +229,6 @@ typedef struct RtGcPauseLog {
 typedef struct RtGcGarbage {
     intptr_t count;         /* objects */
     intptr_t finalizers;    /* of those, with a finalizer that has not run */
-    intptr_t foreign;       /* of those, not owned by their part's thread (biased) */
 } RtGcGarbage;
 
 /* What move_unreachable saw of the objects that stay reachable. */
@@ -359,7 +358,7 @@ void rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGar
  * garbage (biased), the clears run by each thread on its own part, at
  * once; what outlives its clear goes to old.  False, nothing done, where
  * that does not hold. */
-bool rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old);
+bool rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old);
 /* Collections whose clears ran that way, since the start (tests). */
 uint64_t rti_gc_parallel_deletes(void);
 #endif

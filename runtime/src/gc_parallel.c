@@ -126,7 +126,7 @@ sweep(RtGcPart *p)
 {
     RtGcHead *young = &p->young, *dead = &p->unreachable, *prev = young, *next;
     RtGcScan scan = {0, 0};
-    RtGcGarbage garbage = {0, 0, 0};
+    RtGcGarbage garbage = {0, 0};
     rti_gc_list_init(dead);
     rti_gc_list_init(&p->foreign);
     for (RtGcHead *g = rti_gc_next(young); g != young; g = next) {
@@ -143,10 +143,8 @@ sweep(RtGcPart *p)
             garbage.finalizers += RT_TYPE(RTI_FROM_GC(g))->finalize != NULL && !(v & RTI_GC_FINALIZED);
             RtGcHead *to = dead;
 #if RT_RC_BIASED
-            if (atomic_load_explicit(&RTI_FROM_GC(g)->ob_tid, memory_order_relaxed) != p->owner) {
-                garbage.foreign++;
+            if (atomic_load_explicit(&RTI_FROM_GC(g)->ob_tid, memory_order_relaxed) != p->owner)
                 to = &p->foreign;
-            }
 #endif
             RtGcHead *last = rti_gc_prev(to);
             g->gc_prev = (uintptr_t)last | (v & (RTI_GC_FINALIZED | RTI_GC_COLLECTING));
@@ -250,7 +248,6 @@ finish(RtGcPart *p, RtGcHead *next, RtGcGarbage *garbage)
 {
     garbage->count += p->garbage.count;
     garbage->finalizers += p->garbage.finalizers;
-    garbage->foreign += p->garbage.foreign;
     intptr_t survivors = p->scan.tuples ? rti_gc_untrack_tuples(&p->young) : p->scan.survivors;
     rti_gc_list_merge(&p->young, next);
     return survivors;
@@ -301,7 +298,7 @@ rti_gc_collect_parallel(RtGcState *gc, int generation, RtGcGarbage *garbage)
     run_phase(gc, PHASE_MARK);
     run_phase(gc, PHASE_SWEEP);
 
-    *garbage = (RtGcGarbage){0, 0, 0};
+    *garbage = (RtGcGarbage){0, 0};
     intptr_t survivors = 0;
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
         survivors += finish(heap_part(ph), &((RtThreadHeap *)ph)->gc.lists[next], garbage);
@@ -378,7 +375,7 @@ static _Atomic uint64_t parallel_deletes;
 uint64_t rti_gc_parallel_deletes(void) { return atomic_load_explicit(&parallel_deletes, memory_order_relaxed); }
 
 bool
-rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old)
+rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old)
 {
 #if RT_RC_BIASED
     rti_assert(rti_world_stopped_here());
@@ -386,10 +383,9 @@ rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old)
     if (!rti_gc_list_is_empty(&gc->part.foreign))
         return false;
     rti_assert(rti_gc_list_is_empty(&gc->part.unreachable));
-    if (garbage->foreign != 0)
-        for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
-            if (!send_home(heaps, heap_part(ph)))
-                return false;
+    for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
+        if (!send_home(heaps, heap_part(ph)))
+            return false;
     atomic_store_explicit(&rti_brc_merges_deferred, true, memory_order_relaxed);   /* the task's post publishes it */
     unsigned number = run_phase(gc, PHASE_DELETE);
     /* Here, alone, the parts whose thread did not come in time. */
@@ -404,7 +400,7 @@ rti_gc_delete_parallel(RtGcState *gc, const RtGcGarbage *garbage, RtGcHead *old)
     RTI_GC_VALIDATE(old, false, false);
     return true;
 #else
-    (void)gc, (void)garbage, (void)old;
+    (void)gc, (void)old;
     return false;
 #endif
 }

@@ -316,7 +316,7 @@ rti_gc_handle_weakrefs(RtGcHead *unreachable, RtGcHead *old, RtGcGarbage *garbag
 {
     RtGcHead wrcb_to_call;
     rti_gc_list_init(&wrcb_to_call);
-    *garbage = (RtGcGarbage){0, 0, 0};
+    *garbage = (RtGcGarbage){0, 0};
     for (RtGcHead *g = rti_gc_next(unreachable); g != unreachable; g = rti_gc_next(g)) {
         clear_mask(g);      /* first: the next link is read once it is clear */
         RtObject *op = RTI_FROM_GC(g);

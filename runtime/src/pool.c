@@ -72,7 +72,7 @@
  *     and forth within pools, where the hardware prefetcher loses the
  *     stream.  cycle_storm's first full collection of its second round
  *     took 13x longer per object than those of the first (64-byte
- *     objects); carving afresh costs 2.5 instructions a block.
+ *     objects); carving afresh costs 2.75 instructions a block.
  *   - For the fast paths' length: plain counters, the peak of blocks in use
  *     taken at sample points (RtPoolHeap).
  *   - For threads (the threaded variants): a heap of pools and caches per
@@ -170,12 +170,11 @@ link_block(uint8_t *b, uint8_t *next, uint32_t size)
     RTI_UNPOISON(b, sizeof(RtBlock));
     ((RtBlock *)b)->next = (RtBlock *)next;
     RTI_POISON(b, size);
-    (void)size;
 }
 
 /* Carve a batch of never-used blocks (pool.h) onto the (empty) allocation
  * list, linked in address order.  False when none are left.  Four links a
- * step: about 2.5 instructions a block where one a step took 5 (a loop
+ * step: about 2.75 instructions a block where one a step took 5 (a loop
  * that reuses pools re-carves every block: see rti_pool_alloc_new_pool). */
 static bool
 carve(RtPool *pool)
