@@ -8,6 +8,7 @@
  */
 #include "testhelper.h"
 #include "../runtime/src/internal.h"
+#include "../runtime/src/brc_internal.h"
 
 static RtTestMark mark;
 
@@ -407,6 +408,54 @@ TEST(instances_slots_and_finalizer)
     rt_class_free(cls); /* after rt_fini: a no-op, classes went with it */
 }
 
+/* An instance's fields are zeroed within its own block: with one, two and
+ * three slots, a new instance in a freed one's block reads NULL in every
+ * slot, and the instance in the block after it keeps its GC header and
+ * slots.  (One 16-byte store zeroes two fields, or one that the block
+ * rounds up to two -- not after the biased variant's 16 + 24 bytes of
+ * headers, where the store would reach the next block's GC header.) */
+enum { FIELD_INSTANCES = 64 };
+
+TEST(instance_fields_zeroed_within_their_block)
+{
+    setup();
+    RtObject *v = rt_int_from(123456);
+    for (uint32_t nslots = 1; nslots <= 3; nslots++) {
+        RtType *cls = rt_class_new("Fields", nslots, 0, NULL);
+        REQUIRE(cls != NULL);
+        RtObject *inst[FIELD_INSTANCES];
+        for (int k = 0; k < FIELD_INSTANCES; k++) {
+            inst[k] = rt_instance_new(cls);
+            REQUIRE(inst[k] != NULL);
+            for (uint32_t i = 0; i < nslots; i++)
+                CHECK_EQ(rt_instance_set(inst[k], i, v), 0);
+        }
+        /* One whose block the next block's instance follows (a fresh
+         * pool's blocks go out in address order). */
+        size_t block = (rt_object_sizeof(inst[0]) + 15) / 16 * 16;    /* its class */
+        int freed = -1, after = -1;
+        for (int k = 0; k < FIELD_INSTANCES && after < 0; k++)
+            for (int j = 0; j < FIELD_INSTANCES; j++)
+                if ((char *)inst[j] == (char *)inst[k] + block)
+                    freed = k, after = j;
+        REQUIRE(after >= 0);
+        rt_decref(inst[freed]);
+        RtObject *again = rt_instance_new(cls);
+        CHECK(again == inst[freed]);                /* the pool's free list is LIFO */
+        for (uint32_t i = 0; i < nslots; i++) {
+            CHECK(rt_instance_get(again, i) == NULL);
+            CHECK(rt_instance_get(inst[after], i) == v);
+        }
+        CHECK(rt_gc_is_tracked(again) && rt_gc_is_tracked(inst[after]));
+        inst[freed] = again;
+        for (int k = 0; k < FIELD_INSTANCES; k++)
+            rt_decref(inst[k]);
+    }
+    CHECK_EQ(rt_getrefcount(v), 1);
+    rt_decref(v);
+    teardown();
+}
+
 static RtObject *saved;
 
 static void
@@ -540,6 +589,74 @@ TEST(type_statistics_follow_objects)
     teardown();
 }
 
+#if RT_RC_BIASED
+/* ==== the biased header's 32-bit shared count ============================ */
+
+/* An int owned by no thread: merged, count in the shared word alone. */
+static RtObject *
+merged_int_at(intptr_t count)
+{
+    RtObject *op = rt_int_from(123456);
+    atomic_store(&op->ob_tid, 0);
+    atomic_store(&op->ob_ref_local, 0);
+    atomic_store(&op->ob_ref_shared, (RtRefShared)(count << RT_REF_SHARED_SHIFT) | RT_REF_MERGED);
+    return op;
+}
+
+static void
+incref_past_the_ceiling(void)
+{
+    setup();
+    rt_incref(merged_int_at(RT_REF_SHARED_MAX));
+}
+
+static void
+merge_past_the_ceiling(void)
+{
+    setup();
+    RtObject *op = rt_int_from(123456);
+    atomic_store(&op->ob_ref_local, RT_REF_SHARED_MAX);
+    rti_brc_explicit_merge(op, 1);
+}
+
+static void
+thread_counts_past_the_ceiling(void)
+{
+    setup();
+    RtObject *op = rt_int_from(123456);
+    atomic_store(&op->ob_ref_local, (uint32_t)RT_REF_SHARED_MAX + 1);
+    rt_object_enable_thread_counts(op);
+}
+
+/* The header is 24 bytes (an int's block 32, as nonatomic's), so the
+ * shared word is 32 bits: a count that would pass RT_REF_SHARED_MAX stops
+ * the process -- a merge or a fold with a message; an increment by a
+ * thread that does not own the object traps in a release build (a call
+ * there would cost the owner's path a stack frame), and reports in a debug
+ * one -- and a count up to it is exact. */
+TEST(biased_shared_count_stops_at_its_ceiling)
+{
+    CHECK_EQ(sizeof(RtObject), 24);
+    CHECK(rt_test_dies(merge_past_the_ceiling, "reference count overflow"));
+    CHECK(rt_test_dies(thread_counts_past_the_ceiling, "reference count overflow"));
+#if RT_DEBUG >= 1
+    CHECK(rt_test_dies(incref_past_the_ceiling, "reference count overflow"));
+#else
+    CHECK(rt_test_dies_of(incref_past_the_ceiling, SIGILL, ""));
+#endif
+    setup();
+    RtObject *op = merged_int_at(RT_REF_SHARED_MAX - 1);
+    CHECK_EQ(rt_object_sizeof(op), 32);
+    rt_incref(op);
+    CHECK_EQ(rt_refcnt(op), RT_REF_SHARED_MAX);
+    rt_decref(op);
+    CHECK_EQ(rt_refcnt(op), RT_REF_SHARED_MAX - 1);
+    atomic_store(&op->ob_ref_shared, RT_REF_SHARED_ONE | RT_REF_MERGED);
+    rt_decref(op);      /* merged at 1: freed */
+    teardown();
+}
+#endif
+
 int
 main(void)
 {
@@ -554,9 +671,13 @@ main(void)
     RUN(dicts_churn_at_steady_size);
     RUN(dicts_with_int_and_identity_keys);
     RUN(instances_slots_and_finalizer);
+    RUN(instance_fields_zeroed_within_their_block);
     RUN(finalizer_may_resurrect_and_runs_once);
     RUN(weakrefs_clear_and_call_back_once);
     RUN(deep_chains_deallocate_iteratively);
     RUN(type_statistics_follow_objects);
+#if RT_RC_BIASED
+    RUN(biased_shared_count_stops_at_its_ceiling);
+#endif
     return rt_test_summary();
 }

@@ -169,10 +169,10 @@ rt_test_collect_and_finish(RtTestMark mark)
     rt_fini();
 }
 
-/* Run fn in a child; true when it died of SIGABRT after writing a line
- * containing 'expect' to stderr. */
+/* Run fn in a child; true when it died of signal sig after writing a line
+ * containing 'expect' to stderr ("" for any). */
 static inline bool
-rt_test_dies(void (*fn)(void), const char *expect)
+rt_test_dies_of(void (*fn)(void), int sig, const char *expect)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -191,10 +191,17 @@ rt_test_dies(void (*fn)(void), const char *expect)
     rt_test_read_fd(fds[0], buf, sizeof buf);
     int status = 0;
     waitpid(pid, &status, 0);
-    bool ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && strstr(buf, expect) != NULL;
+    bool ok = WIFSIGNALED(status) && WTERMSIG(status) == sig && strstr(buf, expect) != NULL;
     if (!ok)
         fprintf(stderr, "  child status %d, stderr: %s\n", status, buf);
     return ok;
+}
+
+/* rt_test_dies_of for an abort(): a failed check, a report. */
+static inline bool
+rt_test_dies(void (*fn)(void), const char *expect)
+{
+    return rt_test_dies_of(fn, SIGABRT, expect);
 }
 
 #endif /* RT_TESTHELPER_H */

@@ -14,6 +14,8 @@
 
 #include "rt/object.h"
 #include "debug.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include "brc_internal.h"
 
 #if RT_RC_BIASED
@@ -21,11 +23,27 @@
 _Thread_local char rt_thread_anchor;
 _Thread_local RtThreadCounts rt_thread_counts;
 
-static inline intptr_t shared_count(intptr_t shared) { return shared >> RT_REF_SHARED_SHIFT; }
-static inline intptr_t
-make_shared(intptr_t count, intptr_t state)
+static inline intptr_t shared_count(RtRefShared shared) { return shared >> RT_REF_SHARED_SHIFT; }
+
+void
+rt_brc_shared_overflow(const RtObject *op)
 {
-    return (intptr_t)((uintptr_t)count << RT_REF_SHARED_SHIFT) | state;
+    fprintf(stderr,
+            "rt: reference count overflow: a %s object at %p would hold more than %d references counted "
+            "in its 32-bit shared count (threads other than its owner, or any once merged)\n",
+            RT_TYPE(op)->name, (const void *)op, (int)RT_REF_SHARED_MAX);
+    fflush(stderr);
+    abort();
+}
+
+/* The shared word of count in state: a count that does not fit stops the
+ * process (rt/brc.h). */
+static inline RtRefShared
+make_shared(const RtObject *op, intptr_t count, RtRefShared state)
+{
+    if (rt_unlikely(count > RT_REF_SHARED_MAX))
+        rt_brc_shared_overflow(op);
+    return (RtRefShared)((uint32_t)count << RT_REF_SHARED_SHIFT) | state;
 }
 
 _Atomic bool rti_brc_merges_deferred;
@@ -37,7 +55,7 @@ _Atomic bool rti_brc_merges_deferred;
  * queue's: local back to 1, QUEUED set (by this thread, else it is the
  * first case), pushed. */
 static void
-defer_merge(RtObject *op, intptr_t shared)
+defer_merge(RtObject *op, RtRefShared shared)
 {
     for (;;) {
         if ((shared & RT_REF_SHARED_FLAGS) == RT_REF_QUEUED)
@@ -58,7 +76,7 @@ rt_brc_merge_zero_local(RtObject *op)
     rti_assert(atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed) == 0);
     /* Acquire: every other thread's release of its shared references
      * happens-before the deallocation (gh-117657). */
-    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
+    RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
     if (shared == 0) {
         rt_dealloc(op);     /* no other thread ever held it: no RMW at all */
         return;
@@ -71,9 +89,9 @@ rt_brc_merge_zero_local(RtObject *op)
      * from now on the shared count is the count (gh-121794: tid cleared
      * only when the object survives this call). */
     atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
-    intptr_t merged;
+    RtRefShared merged;
     do {
-        merged = (shared & ~(intptr_t)RT_REF_SHARED_FLAGS) | RT_REF_MERGED;
+        merged = (shared & ~(RtRefShared)RT_REF_SHARED_FLAGS) | RT_REF_MERGED;
     } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, merged, memory_order_acq_rel,
                                                     memory_order_acquire));
     if (merged == RT_REF_MERGED)
@@ -92,10 +110,11 @@ rti_brc_explicit_merge(RtObject *op, intptr_t extra)
      * sees them cleared. */
     atomic_store_explicit(&op->ob_ref_local, 0, memory_order_relaxed);
     atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
-    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), count, merged;
+    RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), merged;
+    intptr_t count;
     do {
         count = shared_count(shared) + local + extra;
-        merged = make_shared(count, RT_REF_MERGED);
+        merged = make_shared(op, count, RT_REF_MERGED);
     } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, merged, memory_order_acq_rel,
                                                     memory_order_relaxed));
     rti_assert_msg(count >= 0, "a biased count merged below zero: a missing incref");
@@ -106,11 +125,11 @@ rti_brc_explicit_merge(RtObject *op, intptr_t extra)
 void
 rt_brc_decref_shared(RtObject *op)
 {
-    intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), next;
+    RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), next;
     bool queue;
     do {
         queue = shared == 0;
-        next = queue ? RT_REF_QUEUED : shared - ((intptr_t)1 << RT_REF_SHARED_SHIFT);
+        next = queue ? RT_REF_QUEUED : shared - RT_REF_SHARED_ONE;
     } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, next, memory_order_acq_rel,
                                                     memory_order_relaxed));
     if (queue)
@@ -126,7 +145,7 @@ rt_brc_refcnt_special(const RtObject *op)
     if (atomic_load_explicit(&o->ob_ref_local, memory_order_relaxed) == RT_REF_LOCAL_IMMORTAL)
         return RT_IMMORTAL_REFCNT;
     uintptr_t id = atomic_load_explicit(&o->ob_tid, memory_order_relaxed);
-    intptr_t shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
+    RtRefShared shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
     return (shared >> RT_REF_SHARED_SHIFT) + (id < rt_thread_counts.size ? rt_thread_counts.values[id] : 0);
 }
 
@@ -139,9 +158,10 @@ rt_brc_thread_count(RtObject *op, uintptr_t id, intptr_t delta)
 {
     if (rt_likely(id < rt_thread_counts.size) || rti_brc_counts_grow(id))
         rt_thread_counts.values[id] += delta;
+    else if (delta > 0)
+        rt_brc_incref_shared(op);
     else
-        atomic_fetch_add_explicit(&op->ob_ref_shared, delta * ((intptr_t)1 << RT_REF_SHARED_SHIFT),
-                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&op->ob_ref_shared, RT_REF_SHARED_ONE, memory_order_relaxed);
 }
 
 #endif /* RT_RC_BIASED */

@@ -132,7 +132,9 @@ rt_object_enable_thread_counts(RtObject *op)
         return -1;
     }
     /* No other thread sees op yet: plain stores, published with op. */
-    atomic_store_explicit(&op->ob_ref_shared, ((intptr_t)local << RT_REF_SHARED_SHIFT) | RT_REF_MERGED,
+    if (rt_unlikely(local > RT_REF_SHARED_MAX))
+        rt_brc_shared_overflow(op);
+    atomic_store_explicit(&op->ob_ref_shared, (RtRefShared)(local << RT_REF_SHARED_SHIFT) | RT_REF_MERGED,
                           memory_order_relaxed);
     atomic_store_explicit(&op->ob_tid, id, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_THREADS, memory_order_relaxed);
@@ -174,8 +176,11 @@ fold_thread_locked(RtRefIds *ids, RtThreadCounts *counts)
             continue;
         RtObject *op = ids->objects[id];
         rti_assert_msg(op != NULL, "a per-thread count for a released id");
-        atomic_fetch_add_explicit(&op->ob_ref_shared, v * ((intptr_t)1 << RT_REF_SHARED_SHIFT),
-                                  memory_order_relaxed);
+        if (rt_unlikely(v > RT_REF_SHARED_MAX || v < -(intptr_t)RT_REF_SHARED_MAX))
+            rt_brc_shared_overflow(op);
+        /* An atomic add wraps (C11 7.17.7.5), so that partial sums out of
+         * range cancel; only the total must fit. */
+        atomic_fetch_add_explicit(&op->ob_ref_shared, (RtRefShared)v * RT_REF_SHARED_ONE, memory_order_relaxed);
         counts->values[id] = 0;
     }
 }
@@ -191,7 +196,7 @@ take_dead_locked(RtRefIds *ids, RtObject **dead)
         RtObject *op = ids->objects[id];
         if (op == NULL)
             continue;
-        intptr_t shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
+        RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
         intptr_t count = shared >> RT_REF_SHARED_SHIFT;
         rti_assert_msg(count >= 0, "a per-thread count folded below zero: a missing incref");
         if (count != 0)

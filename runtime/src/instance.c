@@ -151,7 +151,7 @@ rt_class_new(const char *name, uint32_t nslots, unsigned options, void (*finaliz
         .finalize = finalize,
     };
     c->plain = finalize == NULL && !weak;
-    c->pair = nslots + weak == 1 || nslots + weak == 2;
+    c->pair = nslots + weak == 2 || (nslots + weak == 1 && RTI_GC_ONE_FIELD_PAIRS);
     rti_type_register(&c->type);
     c->row = rti_type_counters(&c->type);
     bool held = rti_heap_lock();

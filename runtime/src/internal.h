@@ -295,7 +295,7 @@ typedef struct RtClassList {
     uint32_t nslots;
     bool released;          /* rt_class_free was called */
     bool plain;             /* no finalizer and no weakref list */
-    bool pair;              /* 1 or 2 words of fields (slots, weaklist) */
+    bool pair;              /* fields zeroed by rti_zero_pair (slots, weaklist) */
     int64_t instances;      /* live instances */
     RtTypeCounters *row;    /* the type's statistics row (rti_type_counters) */
     char name[];
@@ -444,15 +444,22 @@ rti_zero_words(void *p, size_t nwords)
     }
 }
 
-/* Zero one or two words at p where the block has the room to round them
- * up to two (a pool block: its size class rounds it up to 16 bytes; p
- * 16-byte aligned): one 16-byte store. */
+/* Zero the two words at p (8-byte aligned), or one where the block has
+ * the room to round it up to two: one 16-byte store (movups; as fast as an
+ * aligned one where p is aligned). */
 static inline void
 rti_zero_pair(void *p)
 {
-    typedef struct { uintptr_t a, b; } Pair __attribute__((aligned(16)));
+    typedef struct __attribute__((may_alias)) { uintptr_t a, b; } Pair;
     *(Pair *)p = (Pair){0, 0};
 }
+
+/* Where the fields of a GC object begin in its block; a pool block ends on
+ * a 16-byte boundary, so a single word of fields has a second word of room
+ * after it exactly when they begin on one (16 + 16 bytes of headers; not
+ * the biased variant's 16 + 24). */
+#define RTI_GC_FIELDS_OFFSET (sizeof(RtGcHead) + sizeof(RtObject))
+#define RTI_GC_ONE_FIELD_PAIRS (RTI_GC_FIELDS_OFFSET % 16 == 0)
 
 /* A block of block bytes (1..) for a new object, or NULL with RT_ERR_NOMEM. */
 static inline void *

@@ -335,7 +335,8 @@ rt_object_eq(RtObject *a, RtObject *b)
  * link to the next one, so that rti_is_pending tells it from a real
  * immortal (and rt_weakref_get sees it dead).
  *   atomic: the count, encoded below RT_IMMORTAL_REFCNT;
- *   biased: local = immortal, shared = the link | 1 (an immortal's is 0). */
+ *   biased: local = immortal, ob_tid = the link | 1 (an immortal's is 0;
+ *           the shared word, 32 bits, cannot hold an address). */
 #if RT_RC_ATOMIC
 #define PENDING_BASE INTPTR_MIN
 static inline intptr_t pending_link(RtObject *next) { return PENDING_BASE + (intptr_t)((uintptr_t)next >> 4); }
@@ -355,20 +356,20 @@ rti_is_pending(const RtObject *op)
 static inline void
 set_link(RtObject *op, RtObject *next)
 {
-    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid, (uintptr_t)next | 1, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_IMMORTAL, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_shared, (intptr_t)next | 1, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
 }
 static inline RtObject *
 get_link(RtObject *op)
 {
-    return (RtObject *)(atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed) & ~(intptr_t)1);
+    return (RtObject *)(atomic_load_explicit(&op->ob_tid, memory_order_relaxed) & ~(uintptr_t)1);
 }
 
 bool
 rti_is_pending(const RtObject *op)
 {
-    return rt_is_immortal(op) && (atomic_load_explicit(&((RtObject *)op)->ob_ref_shared, memory_order_relaxed) & 1);
+    return rt_is_immortal(op) && (atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed) & 1);
 }
 #endif
 

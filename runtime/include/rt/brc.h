@@ -26,6 +26,18 @@
  * Invariant: ob_tid == 0 exactly when the state is MERGED (or the object is
  * immortal).  The slow paths live in brc.c.
  *
+ * The shared word is 32 bits (rt/object.h): counts to RT_REF_SHARED_MAX,
+ * 2^29 - 1, held by threads other than the owner, or by anyone once the
+ * object is merged.  A non-owner's increment past it, or a merge whose sum
+ * does not fit, stops the process with a message (rt_brc_shared_overflow):
+ * a count that wrapped would free a live object.  The owner's local count
+ * is 32 bits, as CPython's.
+ *
+ * An object whose last reference a thread not attached dropped waits for
+ * an attached thread's drain with an immortal local count; its ob_tid then
+ * holds the pending list's link, the next object's address | 1 (odd: never
+ * a thread id, never an object's id), object.c.
+ *
  * Per-thread counts (CPython 3.14's Python/uniqueid.c), for objects every
  * thread takes references to -- where even biased counts contend, since
  * the non-owners' atomic adds all hit one shared count and the owner's
@@ -56,6 +68,8 @@
 #define RT_REF_MERGED 3
 #define RT_REF_LOCAL_IMMORTAL UINT32_MAX
 #define RT_REF_LOCAL_THREADS (UINT32_MAX - 1)   /* counted per thread */
+#define RT_REF_SHARED_ONE ((RtRefShared)1 << RT_REF_SHARED_SHIFT)  /* one reference */
+#define RT_REF_SHARED_MAX (INT32_MAX >> RT_REF_SHARED_SHIFT)       /* the most it counts */
 
 /* The calling thread's id: on x86-64 the thread pointer itself (%fs:0, as
  * CPython's _Py_ThreadId: one load), elsewhere the address of a
@@ -88,6 +102,28 @@ rt_thread_id(void)
 /* The slow paths (brc.c). */
 void rt_brc_merge_zero_local(RtObject *op);     /* the owner's count hit 0 */
 void rt_brc_decref_shared(RtObject *op);        /* a decref off the owner */
+/* A shared count would pass RT_REF_SHARED_MAX: say so and abort. */
+RT_COLD void rt_brc_shared_overflow(const RtObject *op) __attribute__((noreturn));
+
+/* One reference more in the shared count (a thread other than the owner,
+ * or any once merged).  Cost: one locked add that returns the old word
+ * (xadd), and a compare against the ceiling, never taken.  Past it a
+ * release build traps (SIGILL at the increment) rather than call the
+ * message: a call there gave every function that increfs a stack frame,
+ * 2 instructions on the owner's path too (rt_instance_set); debug builds
+ * call it. */
+static inline void
+rt_brc_incref_shared(RtObject *op)
+{
+    RtRefShared old = atomic_fetch_add_explicit(&op->ob_ref_shared, RT_REF_SHARED_ONE, memory_order_relaxed);
+    if (rt_unlikely(old > INT32_MAX - RT_REF_SHARED_ONE)) {
+#if defined(RT_DEBUG) && RT_DEBUG >= 1
+        rt_brc_shared_overflow(op);
+#else
+        __builtin_trap();
+#endif
+    }
+}
 
 /* The calling thread's per-thread counts, indexed by object id (0 unused);
  * size 0 on a thread that is not attached.  Written by this thread only,
@@ -122,7 +158,7 @@ rt_brc_thread_incref(RtObject *op, uintptr_t id)
     if (rt_likely(id < rt_thread_counts.size))
         rt_thread_counts.values[id]++;
     else
-        atomic_fetch_add_explicit(&op->ob_ref_shared, (intptr_t)1 << RT_REF_SHARED_SHIFT, memory_order_relaxed);
+        rt_brc_incref_shared(op);
 }
 
 static inline intptr_t
@@ -132,8 +168,8 @@ rt_refcnt(const RtObject *op)
     uint32_t local = atomic_load_explicit(&o->ob_ref_local, memory_order_relaxed);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS))
         return rt_brc_refcnt_special(op);
-    intptr_t shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
-    return (intptr_t)local + (shared >> RT_REF_SHARED_SHIFT);
+    RtRefShared shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
+    return (intptr_t)local + ((intptr_t)shared >> RT_REF_SHARED_SHIFT);
 }
 
 /* Set the count of an object nobody else sees yet, owned by the caller. */
@@ -166,7 +202,7 @@ rt_is_owned_by_me(const RtObject *op)
  * pointer, a load and a store of the local count (2 instructions fewer
  * than testing the local count first: list_append 135 -> 129 per append,
  * binary_trees 364 -> 358 per Node; callgrind); others -- the local
- * count's test, then one locked add on the shared count. */
+ * count's test, then one locked add on the shared count (rt_brc_incref_shared). */
 static inline void
 rt_incref(RtObject *op)
 {
@@ -182,7 +218,7 @@ rt_incref(RtObject *op)
             rt_brc_thread_incref(op, tid);      /* tid: the object's id */
         return;     /* immortal */
     }
-    atomic_fetch_add_explicit(&op->ob_ref_shared, (intptr_t)1 << RT_REF_SHARED_SHIFT, memory_order_relaxed);
+    rt_brc_incref_shared(op);
 }
 
 /* The owner test first, as rt_incref's.  Cost: owner -- as rt_incref,
