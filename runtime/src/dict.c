@@ -240,7 +240,7 @@ resize(RtDictObject *d, intptr_t minsize)
 static void
 dict_dealloc(RtObject *op)
 {
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
     DictKeys *k = DICT(op)->keys;

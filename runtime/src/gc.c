@@ -565,20 +565,7 @@ rt_gc_track(RtObject *op)
         rti_gc_list_append(g, &state()->gen[0].head);
 }
 
-void
-rt_gc_untrack(RtObject *op)
-{
-    rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_untrack on an object of a type without RT_TYPE_GC");
-    RtGcHead *g = RTI_AS_GC(op);
-#if RT_RC_THREADED
-    if (rti_heap_shared()) {
-        rti_gc_untrack_shared(g);
-        return;
-    }
-#endif
-    if (rti_gc_tracked(g))
-        rti_gc_list_remove(g);
-}
+void rt_gc_untrack(RtObject *op) { rti_gc_untrack(op); }
 
 void
 rt_gc_pauses(RtGcPauses *out)

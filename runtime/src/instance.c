@@ -62,7 +62,7 @@ finalize_resurrects(RtObject *op)
     rt_gc_track(op);
     if (rt_object_finalize_from_dealloc(op) < 0)
         return true;
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     return false;
 }
 
@@ -85,7 +85,7 @@ static void
 instance_dealloc(RtObject *op)
 {
     RtType *t = RT_TYPE(op);
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
     RtClassList *c = rti_class_of(t);

@@ -415,6 +415,25 @@ uint64_t rti_gc_heaps_revocations(void);
 void rti_gc_heap_leave(RtThreadHeap *th);
 #endif
 
+/* rt_gc_untrack, inline for the deallocs and the public call alike: with
+ * no other thread about, a test of the mode word and the unlink.  Out of
+ * line in the threaded variants (the shared branch made it too large for
+ * the compiler to inline) it cost biased binary_trees a call per Node. */
+static inline void
+rti_gc_untrack(RtObject *op)
+{
+    rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_untrack on an object of a type without RT_TYPE_GC");
+    RtGcHead *g = RTI_AS_GC(op);
+#if RT_RC_THREADED
+    if (rt_unlikely(rti_heap_shared())) {
+        rti_gc_untrack_shared(g);
+        return;
+    }
+#endif
+    if (rti_gc_tracked(g))
+        rti_gc_list_remove(g);
+}
+
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);

@@ -70,7 +70,7 @@ list_resize(RtListObject *l, intptr_t newsize)
 static void
 list_dealloc(RtObject *op)
 {
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
     RtListObject *l = LIST(op);

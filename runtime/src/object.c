@@ -231,7 +231,7 @@ rt_object_free(RtObject *op)
     bool gc = (type->flags & RT_TYPE_GC) != 0;
 #if RT_RC_THREADED
     if (gc)
-        rt_gc_untrack(op);      /* under its home's lock once threads share the runtime */
+        rti_gc_untrack(op);      /* under its home's lock once threads share the runtime */
 #else
     if (gc && rti_gc_tracked(RTI_AS_GC(op)))
         rti_gc_list_remove(RTI_AS_GC(op));

@@ -12,7 +12,7 @@
 static void
 tuple_dealloc(RtObject *op)
 {
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
     RtTupleObject *t = (RtTupleObject *)op;

@@ -122,7 +122,7 @@ rti_weakref_clear_all(RtObject *referent)
 static void
 weakref_dealloc(RtObject *op)
 {
-    rt_gc_untrack(op);
+    rti_gc_untrack(op);
     rti_weakref_detach(op);
     bool nests = WR(op)->arg != NULL && rt_is_type(WR(op)->arg, &rt_weakref_type);
     if (nests && rti_trash_begin(op))
