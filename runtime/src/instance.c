@@ -208,16 +208,18 @@ rti_classes_fini(RtRuntime *rt)
 
 /* The rest of rt_instance_new, op allocated and counted: the slots and the
  * weaklist zeroed (one or two words by one 16-byte store in a pool
- * block), tracked (after the collection its count called for). */
+ * block), tracked (after the collection its count called for).  quick:
+ * op came from rti_object_alloc_quick (a pool block; no other thread
+ * about). */
 static inline RtObject *
-instance_finish(RtType *cls, RtObject *op, bool collect, bool pool_block)
+instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
 {
-    if (pool_block && rt_likely(rti_class_of(cls)->pair))
+    if (quick && rt_likely(rti_class_of(cls)->pair))
         rti_zero_pair(op + 1);
     else
         rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
     rti_class_of(cls)->instances++;
-    return rti_object_track_new(op, collect);
+    return quick ? rti_object_track_new_alone(op, collect) : rti_object_track_new(op, collect);
 }
 
 /* rt_instance_new when its block needs a call. */

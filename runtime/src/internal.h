@@ -651,21 +651,33 @@ rti_object_alloc_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t by
     return rti_object_init_counted(mem, type, c, bytes, true, collect);
 }
 
+/* rti_object_track_new for an object from rti_object_alloc_quick: no
+ * other thread was about (the mode word was 0), and none is now -- the
+ * mode changes only with the world stopped, at a safepoint this thread
+ * has not reached since -- so the mode word is not read again (biased
+ * binary_trees 3 instructions a Node). */
 static inline RtObject *
-rti_object_track_new(RtObject *op, bool collect)
+rti_object_track_new_alone(RtObject *op, bool collect)
 {
     if (rt_unlikely(collect))
         return rti_gc_collect_then_track(op);
     RtGcHead *g = RTI_AS_GC(op);
-    rti_assert(g->gc_next == 0 && g->gc_prev == 0);
+    rti_assert(g->gc_next == 0 && g->gc_prev == 0 && !rti_heap_shared());
+    rti_gc_list_append_new(g, &rti_runtime.gc.gen[0].head);
+    return op;
+}
+
+static inline RtObject *
+rti_object_track_new(RtObject *op, bool collect)
+{
 #if RT_RC_THREADED
     if (rti_heap_shared()) {
+        rti_assert(!collect);   /* rti_object_alloc_gc: the shared count collects by itself */
         rt_gc_track(op);
         return op;
     }
 #endif
-    rti_gc_list_append_new(g, &rti_runtime.gc.gen[0].head);
-    return op;
+    return rti_object_track_new_alone(op, collect);
 }
 
 /* The end of a dealloc: uncount the object (row c, bytes as for
