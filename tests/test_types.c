@@ -430,23 +430,27 @@ TEST(instance_fields_zeroed_within_their_block)
             for (uint32_t i = 0; i < nslots; i++)
                 CHECK_EQ(rt_instance_set(inst[k], i, v), 0);
         }
-        /* One whose block the next block's instance follows (a fresh
-         * pool's blocks go out in address order). */
+        /* With the pool: one whose block the next block's instance
+         * follows (a fresh pool's blocks go out in address order).  Under
+         * another backend (RT_MALLOC=malloc, as valgrind runs these) the
+         * blocks are not neighbours: only the zeroing is checked. */
+        bool pool = rt_alloc_current() == RT_ALLOC_POOL;
         size_t block = (rt_object_sizeof(inst[0]) + 15) / 16 * 16;    /* its class */
-        int freed = -1, after = -1;
-        for (int k = 0; k < FIELD_INSTANCES && after < 0; k++)
+        int freed = 0, after = -1;
+        for (int k = 0; pool && k < FIELD_INSTANCES && after < 0; k++)
             for (int j = 0; j < FIELD_INSTANCES; j++)
                 if ((char *)inst[j] == (char *)inst[k] + block)
                     freed = k, after = j;
-        REQUIRE(after >= 0);
+        REQUIRE(!pool || after >= 0);
         rt_decref(inst[freed]);
         RtObject *again = rt_instance_new(cls);
-        CHECK(again == inst[freed]);                /* the pool's free list is LIFO */
+        REQUIRE(again != NULL);
+        CHECK(!pool || again == inst[freed]);       /* the pool's free list is LIFO */
         for (uint32_t i = 0; i < nslots; i++) {
             CHECK(rt_instance_get(again, i) == NULL);
-            CHECK(rt_instance_get(inst[after], i) == v);
+            CHECK(after < 0 || rt_instance_get(inst[after], i) == v);
         }
-        CHECK(rt_gc_is_tracked(again) && rt_gc_is_tracked(inst[after]));
+        CHECK(rt_gc_is_tracked(again) && (after < 0 || rt_gc_is_tracked(inst[after])));
         inst[freed] = again;
         for (int k = 0; k < FIELD_INSTANCES; k++)
             rt_decref(inst[k]);
