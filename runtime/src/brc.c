@@ -36,15 +36,6 @@ rt_brc_shared_overflow(const RtObject *op)
     abort();
 }
 
-/* The shared word of count in state: a count that does not fit stops the
- * process (rt/brc.h). */
-static inline RtRefShared
-make_shared(const RtObject *op, intptr_t count, RtRefShared state)
-{
-    if (rt_unlikely(count > RT_REF_SHARED_MAX))
-        rt_brc_shared_overflow(op);
-    return (RtRefShared)((uint32_t)count << RT_REF_SHARED_SHIFT) | state;
-}
 
 _Atomic bool rti_brc_merges_deferred;
 
@@ -114,7 +105,7 @@ rti_brc_explicit_merge(RtObject *op, intptr_t extra)
     intptr_t count;
     do {
         count = shared_count(shared) + local + extra;
-        merged = make_shared(op, count, RT_REF_MERGED);
+        merged = rti_brc_make_shared(op, count, RT_REF_MERGED);
     } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, merged, memory_order_acq_rel,
                                                     memory_order_relaxed));
     rti_assert_msg(count >= 0, "a biased count merged below zero: a missing incref");
@@ -149,17 +140,11 @@ rt_brc_refcnt_special(const RtObject *op)
     return (shared >> RT_REF_SHARED_SHIFT) + (id < rt_thread_counts.size ? rt_thread_counts.values[id] : 0);
 }
 
-/* A count of an object counted per thread: into the calling thread's
- * entry; an id past its array's end grows the array (an attached thread,
- * brc_counts.c), else -- not attached, or no memory -- the count goes into
- * the shared count, which the folds add to. */
 void
-rt_brc_thread_count(RtObject *op, uintptr_t id, intptr_t delta)
+rt_brc_thread_decref_slow(RtObject *op, uintptr_t id)
 {
-    if (rt_likely(id < rt_thread_counts.size) || rti_brc_counts_grow(id))
-        rt_thread_counts.values[id] += delta;
-    else if (delta > 0)
-        rt_brc_incref_shared(op);
+    if (rti_brc_counts_grow(id))
+        rt_thread_counts.values[id]--;
     else
         atomic_fetch_sub_explicit(&op->ob_ref_shared, RT_REF_SHARED_ONE, memory_order_relaxed);
 }

@@ -132,10 +132,7 @@ rt_object_enable_thread_counts(RtObject *op)
         return -1;
     }
     /* No other thread sees op yet: plain stores, published with op. */
-    if (rt_unlikely(local > RT_REF_SHARED_MAX))
-        rt_brc_shared_overflow(op);
-    atomic_store_explicit(&op->ob_ref_shared, (RtRefShared)(local << RT_REF_SHARED_SHIFT) | RT_REF_MERGED,
-                          memory_order_relaxed);
+    atomic_store_explicit(&op->ob_ref_shared, rti_brc_make_shared(op, local, RT_REF_MERGED), memory_order_relaxed);
     atomic_store_explicit(&op->ob_tid, id, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_THREADS, memory_order_relaxed);
     return 0;

@@ -9,6 +9,15 @@
  * merged; returns the count.  Only the owner may call it, or anyone once
  * the owner is gone or stopped (it writes the local count). */
 intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra);
+/* The shared word of count in state; a count past RT_REF_SHARED_MAX stops
+ * the process (rt/brc.h). */
+static inline RtRefShared
+rti_brc_make_shared(const RtObject *op, intptr_t count, RtRefShared state)
+{
+    if (rt_unlikely(count > RT_REF_SHARED_MAX))
+        rt_brc_shared_overflow(op);
+    return (RtRefShared)((uint32_t)count << RT_REF_SHARED_SHIFT) | state;
+}
 /* Hand an object whose shared count would go below zero to its owner. */
 void rti_brc_queue_object(RtObject *op);
 /* Set while the stopped threads clear their own garbage at once

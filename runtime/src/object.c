@@ -229,13 +229,8 @@ rt_object_free(RtObject *op)
 {
     RtType *type = RT_TYPE(op);
     bool gc = (type->flags & RT_TYPE_GC) != 0;
-#if RT_RC_THREADED
     if (gc)
-        rti_gc_untrack(op);      /* under its home's lock once threads share the runtime */
-#else
-    if (gc && rti_gc_tracked(RTI_AS_GC(op)))
-        rti_gc_list_remove(RTI_AS_GC(op));
-#endif
+        rti_gc_untrack(op);     /* under its home's lock once threads share the runtime */
     RtTypeCounters *c = rti_type_counters(type);
     size_t block = rt_object_sizeof(op);
     rti_object_release(op, c, block, c->unit ? 0 : (int64_t)block, gc);

@@ -28,10 +28,11 @@
  *
  * The shared word is 32 bits (rt/object.h): counts to RT_REF_SHARED_MAX,
  * 2^29 - 1, held by threads other than the owner, or by anyone once the
- * object is merged.  A non-owner's increment past it, or a merge whose sum
- * does not fit, stops the process with a message (rt_brc_shared_overflow):
- * a count that wrapped would free a live object.  The owner's local count
- * is 32 bits, as CPython's.
+ * object is merged.  A count that wrapped would free a live object, so
+ * the process stops first: a merge or a fold whose sum does not fit with a
+ * message (rt_brc_shared_overflow), a non-owner's increment past it with a
+ * trap in release builds (rt_brc_incref_shared says why) and the message
+ * in debug ones.  The owner's local count is 32 bits, as CPython's.
  *
  * An object whose last reference a thread not attached dropped waits for
  * an attached thread's drain with an immortal local count; its ob_tid then
@@ -137,12 +138,11 @@ extern thread_local RtThreadCounts rt_thread_counts;
 #else
 extern _Thread_local RtThreadCounts rt_thread_counts;
 #endif
-/* Count delta (+1 or -1) for an object with per-thread counts, id its
- * ob_tid as the caller read it for the owner test, where the calling
- * thread's array is too short for id (brc.c): the array grows to hold it,
- * else -- not attached, or no memory -- the count goes into the shared
- * count, which the folds add to. */
-void rt_brc_thread_count(RtObject *op, uintptr_t id, intptr_t delta);
+/* rt_brc_thread_decref where the calling thread's array is too short for
+ * id (brc.c): the array grows to hold it, else -- not attached, or no
+ * memory -- the decrement goes into the shared count, which the folds add
+ * to. */
+void rt_brc_thread_decref_slow(RtObject *op, uintptr_t id);
 
 /* rt_refcnt of an immortal (RT_IMMORTAL_REFCNT) or of an object counted
  * per thread: the shared count and this thread's entry -- the true count
@@ -159,12 +159,12 @@ rt_brc_thread_decref(RtObject *op, uintptr_t id)
     if (rt_likely(id < rt_thread_counts.size))
         rt_thread_counts.values[id]--;
     else
-        rt_brc_thread_count(op, id, -1);
+        rt_brc_thread_decref_slow(op, id);
 }
 
 /* rt_incref's: the same without a call (so that a function that only
  * increfs needs no stack frame); an array too short counts in the shared
- * count until the thread's next rt_brc_thread_count grows it. */
+ * count until the thread's next rt_brc_thread_decref_slow grows it. */
 static inline void
 rt_brc_thread_incref(RtObject *op, uintptr_t id)
 {
