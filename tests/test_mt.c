@@ -214,7 +214,7 @@ TEST(biased_queue_hands_back_to_the_owner)
     CHECK_EQ(rt_refcnt(given), 2);          /* true count 1; the queue holds 1 */
     CHECK_EQ(rt_drain_pending(), 0);        /* merged: local 2 + 0 - 1 */
     CHECK_EQ(rt_refcnt(given), 1);
-    CHECK_EQ(atomic_load_explicit(&given->ob_tid, memory_order_relaxed), 0);
+    CHECK_EQ(atomic_load_explicit(&given->ob_tid_local, memory_order_relaxed), 0);   /* merged */
     CHECK_EQ(atomic_load(&deallocs[0]), 0);
     rt_decref(given);                       /* merged: any thread may free */
     CHECK_EQ(atomic_load(&deallocs[0]), 1);
@@ -234,8 +234,10 @@ adopt_then_leave(void *arg)
         return arg;
     for (int i = 0; i < ORPHANS; i++)
         rt_refcnt_init(orphans[i], 1);      /* as if this thread had made them */
+    bool owned = rt_is_owned_by_me(orphans[0]);
     rt_thread_detach();
-    return NULL;
+    /* Detached, the thread owns nothing: it would count as others do. */
+    return owned && !rt_is_owned_by_me(orphans[0]) ? NULL : arg;
 }
 
 TEST(biased_owner_gone_merges_in_place)

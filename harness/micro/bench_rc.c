@@ -50,12 +50,25 @@ rti_brc_counts_grow(uintptr_t id)
     (void)id;
     return false;
 }
+
+/* An owner index for the calling thread, as attaching gives one (thread.c):
+ * a benchmark thread owns what it makes. */
+static void
+take_index(void)
+{
+    static atomic_uint taken;
+    if (rt_thread_tag == RT_TID_LOCAL(RT_TID_NONE, 0))
+        rt_thread_tag = RT_TID_LOCAL(1 + atomic_fetch_add(&taken, 1) % RT_TID_MAX, 0);
+}
+#else
+static void take_index(void) {}
 #endif
 
 static void
 bench_private(RtBenchState *st, void *arg)
 {
     RtObject obj = {.ob_type = &bench_type};
+    take_index();
     rt_refcnt_init(&obj, 1);    /* owned by this thread, one reference held */
     while (rt_bench_keep_running(st, BATCH)) {
         for (int i = 0; i < BATCH; i++) {
@@ -79,6 +92,7 @@ static void
 bench_shared(RtBenchState *st, void *arg)
 {
     int expect = 0;
+    take_index();
     if (atomic_compare_exchange_strong(&shared_state, &expect, 1)) {
         rt_refcnt_init(&shared_obj, 1);
         atomic_store_explicit(&shared_state, 2, memory_order_release);

@@ -20,7 +20,7 @@
 
 #if RT_RC_BIASED
 
-_Thread_local char rt_thread_anchor;
+_Thread_local uint32_t rt_thread_tag = RT_TID_LOCAL(RT_TID_NONE, 0);
 _Thread_local RtThreadCounts rt_thread_counts;
 
 static inline intptr_t shared_count(RtRefShared shared) { return shared >> RT_REF_SHARED_SHIFT; }
@@ -56,7 +56,7 @@ defer_merge(RtObject *op, RtRefShared shared)
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
     }
-    atomic_store_explicit(&op->ob_ref_local, 1, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid_local, rt_thread_tag | 1, memory_order_relaxed);
     rti_brc_queue_object(op);
 }
 
@@ -64,7 +64,7 @@ defer_merge(RtObject *op, RtRefShared shared)
 void
 rt_brc_merge_zero_local(RtObject *op)
 {
-    rti_assert(atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed) == 0);
+    rti_assert(atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed) == rt_thread_tag);
     /* Acquire: every other thread's release of its shared references
      * happens-before the deallocation (gh-117657). */
     RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
@@ -79,7 +79,7 @@ rt_brc_merge_zero_local(RtObject *op)
     /* Other threads hold references, or the object waits in our queue:
      * from now on the shared count is the count (gh-121794: tid cleared
      * only when the object survives this call). */
-    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid_local, 0, memory_order_relaxed);
     RtRefShared merged;
     do {
         merged = (shared & ~(RtRefShared)RT_REF_SHARED_FLAGS) | RT_REF_MERGED;
@@ -95,12 +95,12 @@ rt_brc_merge_zero_local(RtObject *op)
 intptr_t
 rti_brc_explicit_merge(RtObject *op, intptr_t extra)
 {
-    rti_assert(!rt_is_immortal(op));
-    intptr_t local = (intptr_t)atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
-    /* gh-119999: local and tid first, so that a thread that sees MERGED
-     * sees them cleared. */
-    atomic_store_explicit(&op->ob_ref_local, 0, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+    uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
+    intptr_t local = (intptr_t)rt_brc_local(word);
+    rti_assert(local <= RT_REF_LOCAL_MAX);      /* not immortal, pending or per thread */
+    /* gh-119999: local and tid first (one word here), so that a thread
+     * that sees MERGED sees them cleared. */
+    atomic_store_explicit(&op->ob_tid_local, 0, memory_order_relaxed);
     RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), merged;
     intptr_t count;
     do {
@@ -133,9 +133,10 @@ intptr_t
 rt_brc_refcnt_special(const RtObject *op)
 {
     RtObject *o = (RtObject *)op;
-    if (atomic_load_explicit(&o->ob_ref_local, memory_order_relaxed) == RT_REF_LOCAL_IMMORTAL)
+    uint32_t word = atomic_load_explicit(&o->ob_tid_local, memory_order_relaxed);
+    if (rt_brc_local(word) == RT_REF_LOCAL_IMMORTAL)
         return RT_IMMORTAL_REFCNT;
-    uintptr_t id = atomic_load_explicit(&o->ob_tid, memory_order_relaxed);
+    uintptr_t id = rt_brc_tid(word);
     RtRefShared shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
     return (shared >> RT_REF_SHARED_SHIFT) + (id < rt_thread_counts.size ? rt_thread_counts.values[id] : 0);
 }

@@ -9,9 +9,12 @@
  * (Python/uniqueid.c, _Py_THREAD_INCREF_OBJECT); so does this file:
  *
  *   rt_object_enable_thread_counts(op)  op's owner, before any other
- *       thread sees op: op gets an id (ob_tid), its local count goes into
- *       the shared count, and ob_ref_local becomes RT_REF_LOCAL_THREADS,
- *       which the fast paths (rt/brc.h) test together with immortality.
+ *       thread sees op: op gets an id (in the tid field), its local count
+ *       goes into the shared count, and the local field becomes
+ *       RT_REF_LOCAL_THREADS, which the fast paths (rt/brc.h) test
+ *       together with immortality.  Ids are 16 bits, as thread indices: with
+ *       RT_TID_MAX objects counted per thread, the next keeps its biased
+ *       count.
  *   every thread then counts in rt_thread_counts.values[id]: memory only it
  *       writes.  The true count is (shared >> 2) + the sum of every
  *       thread's entry, which may be negative (a thread drops a reference
@@ -26,7 +29,7 @@
  *   a thread that detaches adds its entries to the shared counts (atomic
  *       adds: other threads may be counting) and frees its array.
  *
- * Departures from CPython: the id lives in ob_tid rather than in a field
+ * Departures from CPython: the id lives in the tid field rather than in a field
  * of each type (any object may be counted per thread, not only types, code
  * and dicts), and an object stays counted per thread until it dies
  * (CPython's stay deferred likewise).  A thread's array grows on its first
@@ -82,7 +85,8 @@ ids_reserve(RtRefIds *ids)
     return true;
 }
 
-/* A new id for op; 0 when there is no memory.  Ids lock held. */
+/* A new id for op; 0 when there is no memory, RT_TID_NONE when every id
+ * (the tid field's 16 bits) is taken.  Ids lock held. */
 static uintptr_t
 id_take_locked(RtRefIds *ids, RtObject *op)
 {
@@ -91,7 +95,9 @@ id_take_locked(RtRefIds *ids, RtObject *op)
         id = ids->free_ids[--ids->nfree];
     } else {
         if (ids->size == 0)
-            ids->size = 1;      /* id 0: merged objects' ob_tid */
+            ids->size = 1;      /* id 0: merged objects' tid */
+        if (ids->size > RT_TID_MAX)
+            return RT_TID_NONE;
         if (!ids_reserve(ids))
             return 0;
         id = ids->size++;
@@ -114,7 +120,7 @@ id_release_locked(RtRefIds *ids, uintptr_t id)
 int
 rt_object_enable_thread_counts(RtObject *op)
 {
-    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    uint32_t local = rt_brc_local(atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed));
     if (local >= RT_REF_LOCAL_THREADS)
         return 0;       /* immortal, or counted per thread already */
     if (rti_tstate == NULL || !rt_is_owned_by_me(op)
@@ -131,10 +137,11 @@ rt_object_enable_thread_counts(RtObject *op)
         rti_nomem();
         return -1;
     }
+    if (id == RT_TID_NONE)
+        return 0;       /* no id left: op keeps its biased count */
     /* No other thread sees op yet: plain stores, published with op. */
     atomic_store_explicit(&op->ob_ref_shared, rti_brc_make_shared(op, local, RT_REF_MERGED), memory_order_relaxed);
-    atomic_store_explicit(&op->ob_tid, id, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_THREADS, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid_local, RT_TID_LOCAL(id, RT_REF_LOCAL_THREADS), memory_order_relaxed);
     return 0;
 }
 
@@ -198,8 +205,7 @@ take_dead_locked(RtRefIds *ids, RtObject **dead)
         rti_assert_msg(count >= 0, "a per-thread count folded below zero: a missing incref");
         if (count != 0)
             continue;
-        atomic_store_explicit(&op->ob_ref_local, 0, memory_order_relaxed);
-        atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
+        atomic_store_explicit(&op->ob_tid_local, 0, memory_order_relaxed);
         id_release_locked(ids, id);
         dead[ndead++] = op;
     }

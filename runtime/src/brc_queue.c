@@ -42,7 +42,7 @@ queue_push(RtMergeQueue *q, RtObject *op)
 void
 rti_brc_queue_object(RtObject *op)
 {
-    uintptr_t tid = atomic_load_explicit(&op->ob_tid, memory_order_acquire);
+    uintptr_t tid = rt_brc_tid(atomic_load_explicit(&op->ob_tid_local, memory_order_acquire));
     if (tid == 0) {
         /* The owner merged meanwhile: the shared count is the count. */
         rt_decref(op);

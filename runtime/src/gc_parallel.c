@@ -143,7 +143,7 @@ sweep(RtGcPart *p)
             garbage.finalizers += RT_TYPE(RTI_FROM_GC(g))->finalize != NULL && !(v & RTI_GC_FINALIZED);
             RtGcHead *to = dead;
 #if RT_RC_BIASED
-            if (atomic_load_explicit(&RTI_FROM_GC(g)->ob_tid, memory_order_relaxed) != p->owner)
+            if (rt_brc_owner(atomic_load_explicit(&RTI_FROM_GC(g)->ob_tid_local, memory_order_relaxed)) != p->owner)
                 to = &p->foreign;
 #endif
             RtGcHead *last = rti_gc_prev(to);
@@ -327,7 +327,7 @@ rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGarbage 
  * to other threads' objects too; biased, those decrements go to the shared
  * counts, and an object whose count would reach zero there is queued to
  * its owner (brc.c) -- never freed by a thread walking another part --
- * unless it is merged (ob_tid 0: any thread frees it at zero) or its owner
+ * unless it is merged (tid 0: any thread frees it at zero) or its owner
  * has gone (rti_brc_queue_object merges and frees it).  So each part
  * clears only objects its thread owns: the sweep sets the others aside
  * (all of the global lists' part, which is no thread's own), those owned
@@ -347,7 +347,9 @@ rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGarbage 
 static RtGcPart *
 owner_part(RtPoolHeap *heaps, const RtObject *op)
 {
-    uintptr_t tid = atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed);
+    uintptr_t tid = rt_brc_owner(atomic_load_explicit(&((RtObject *)op)->ob_tid_local, memory_order_relaxed));
+    if (tid == 0)
+        return NULL;
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
         if (heap_part(ph)->owner == tid)
             return heap_part(ph);

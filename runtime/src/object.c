@@ -267,8 +267,7 @@ void
 rt_set_immortal(RtObject *op)
 {
 #if RT_RC_BIASED
-    atomic_store_explicit(&op->ob_tid, 0, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_IMMORTAL, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid_local, RT_TID_LOCAL_IMMORTAL, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
 #else
     set_refcnt(op, RT_IMMORTAL_REFCNT);
@@ -330,8 +329,9 @@ rt_object_eq(RtObject *a, RtObject *b)
  * link to the next one, so that rti_is_pending tells it from a real
  * immortal (and rt_weakref_get sees it dead).
  *   atomic: the count, encoded below RT_IMMORTAL_REFCNT;
- *   biased: local = immortal, ob_tid = the link | 1 (an immortal's is 0;
- *           the shared word, 32 bits, cannot hold an address). */
+ *   biased: local = immortal, the tid field RT_TID_PENDING_BIT (an
+ *           immortal's is 0) and the link's top bits, the shared word its
+ *           low 32. */
 #if RT_RC_ATOMIC
 #define PENDING_BASE INTPTR_MIN
 static inline intptr_t pending_link(RtObject *next) { return PENDING_BASE + (intptr_t)((uintptr_t)next >> 4); }
@@ -348,23 +348,33 @@ rti_is_pending(const RtObject *op)
     return rt_refcnt(op) < RT_IMMORTAL_REFCNT;
 }
 #else
+/* The link is the address >> 4 (blocks are 16-byte aligned), 43 bits
+ * below 2^47: its top 11 in the tid field beside RT_TID_PENDING_BIT, the
+ * rest in the shared word. */
+#define LINK_BITS 43
 static inline void
 set_link(RtObject *op, RtObject *next)
 {
-    atomic_store_explicit(&op->ob_tid, (uintptr_t)next | 1, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_local, RT_REF_LOCAL_IMMORTAL, memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
+    uintptr_t v = (uintptr_t)next >> 4;
+    rti_assert_msg(((uintptr_t)next & 15) == 0, "an object not 16-byte aligned");
+    RTI_CHECK_((v >> LINK_BITS) == 0, "an object's address is past 2^47: the biased pending stack cannot link it");
+    uint32_t tid = RT_TID_PENDING_BIT | (uint32_t)(v >> 32);
+    atomic_store_explicit(&op->ob_ref_shared, (RtRefShared)(uint32_t)v, memory_order_relaxed);
+    atomic_store_explicit(&op->ob_tid_local, RT_TID_LOCAL(tid, RT_REF_LOCAL_IMMORTAL), memory_order_relaxed);
 }
 static inline RtObject *
 get_link(RtObject *op)
 {
-    return (RtObject *)(atomic_load_explicit(&op->ob_tid, memory_order_relaxed) & ~(uintptr_t)1);
+    uint32_t tid = rt_brc_tid(atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed));
+    uint32_t low = (uint32_t)atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed);
+    return (RtObject *)((((uintptr_t)(tid & ~RT_TID_PENDING_BIT) << 32) | low) << 4);
 }
 
 bool
 rti_is_pending(const RtObject *op)
 {
-    return rt_is_immortal(op) && (atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed) & 1);
+    uint32_t word = atomic_load_explicit(&((RtObject *)op)->ob_tid_local, memory_order_relaxed);
+    return rt_brc_local(word) == RT_REF_LOCAL_IMMORTAL && (rt_brc_tid(word) & RT_TID_PENDING_BIT);
 }
 #endif
 

@@ -4,14 +4,12 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #if RT_RC_THREADED
 
 _Thread_local RtThreadState *rti_tstate;
 _Thread_local RtPoolHeap *rti_theap;
-#if RT_RC_ATOMIC
-_Thread_local char rt_thread_anchor;     /* brc.c defines it when biased */
-#endif
 /* Set while a detaching thread merges its queue: its deallocations must
  * not start a collection (it holds the world lock). */
 _Thread_local bool rti_no_collect;
@@ -22,6 +20,9 @@ rti_threads_init(RtThreads *threads)
     pthread_mutex_init(&threads->lock, NULL);
     pthread_mutex_init(&threads->heap_lock, NULL);
     threads->head = NULL;
+    memset(threads->index_used, 0, sizeof threads->index_used);
+    threads->index_used[0] = 1;     /* index 0: merged objects' tid */
+    threads->index_hint = 1;
     threads->queue_oom = 0;
     atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     rti_world_init(&threads->world);
@@ -42,6 +43,40 @@ rti_threads_fini(RtThreads *threads)
     pthread_mutex_destroy(&threads->heap_lock);
     pthread_mutex_destroy(&threads->lock);
 }
+
+/* ==== thread indices ===================================================== */
+
+static bool
+index_is_used(const RtThreads *threads, uint32_t i)
+{
+    return (threads->index_used[i / 64] >> (i % 64)) & 1;
+}
+
+/* A free index, marked used; 0 when all RTI_THREAD_INDEX_MAX are taken.
+ * Registry lock held.  Starts where the last search ended, so that an
+ * index is reused only after the others had their turn. */
+static uint32_t
+index_take_locked(RtThreads *threads)
+{
+    uint32_t i = threads->index_hint;
+    for (uint32_t tried = 0; tried < RTI_THREAD_INDEX_MAX; tried++, i = i % RTI_THREAD_INDEX_MAX + 1) {
+        if (!index_is_used(threads, i)) {
+            threads->index_used[i / 64] |= (uint64_t)1 << (i % 64);
+            threads->index_hint = i % RTI_THREAD_INDEX_MAX + 1;
+            return i;
+        }
+    }
+    return 0;
+}
+
+static void
+index_release_locked(RtThreads *threads, uint32_t i)
+{
+    rti_assert(i >= 1 && i <= RTI_THREAD_INDEX_MAX && index_is_used(threads, i));
+    threads->index_used[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+/* ==== the registry ======================================================= */
 
 RtThreadState *
 rti_thread_find_locked(RtThreads *threads, uintptr_t tid)
@@ -96,7 +131,6 @@ rti_thread_attach(RtRuntime *rt)
         return -1;
     }
 
-    ts->tid = rti_thread_id();
     ts->status = RTI_THREAD_RUNNING;
 #if RT_RC_BIASED
     ts->counts = &rt_thread_counts;
@@ -118,16 +152,33 @@ rti_thread_attach(RtRuntime *rt)
         return -1;
     }
     pthread_mutex_lock(&rt->threads.lock);
-    ts->next = rt->threads.head;
-    rt->threads.head = ts;
+    ts->tid = index_take_locked(&rt->threads);
+    if (ts->tid != 0) {
+        ts->next = rt->threads.head;
+        rt->threads.head = ts;
+    }
     pthread_mutex_unlock(&rt->threads.lock);
+    if (ts->tid == 0) {
+        rti_pool_heap_abandon(ts->heap);
+        pthread_mutex_unlock(&w->lock);
+        pthread_mutex_destroy(&ts->merge.lock);
+        free(ts);
+        rt_error_set(RT_ERR_STATE, "rt_thread_attach: %u threads are attached already, the most the biased "
+                                   "header's thread index holds; detach one first", RTI_THREAD_INDEX_MAX);
+        return -1;
+    }
     rti_gc_heaps_retune(&rt->gc);       /* one thread more: smaller batches */
     pthread_mutex_unlock(&w->lock);
     rti_tstate = ts;
     rti_theap = ts->heap;
+#if RT_RC_BIASED
+    rt_thread_tag = RT_TID_LOCAL(ts->tid, 0);
+#endif
     return 0;
 }
 
+/* Leave the registry; the index stays taken until the thread has given
+ * up its ownership (rt_thread_detach). */
 static void
 unregister(RtThreads *threads, RtThreadState *ts)
 {
@@ -138,6 +189,19 @@ unregister(RtThreads *threads, RtThreadState *ts)
             break;
         }
     }
+    pthread_mutex_unlock(&threads->lock);
+}
+
+/* The thread stops owning its objects: from now on it counts them as any
+ * other thread does, and the next thread given its index owns them. */
+static void
+give_up_index(RtThreads *threads, RtThreadState *ts)
+{
+#if RT_RC_BIASED
+    rt_thread_tag = RT_TID_LOCAL(RT_TID_NONE, 0);
+#endif
+    pthread_mutex_lock(&threads->lock);
+    index_release_locked(threads, (uint32_t)ts->tid);
     pthread_mutex_unlock(&threads->lock);
 }
 
@@ -166,6 +230,7 @@ rt_thread_detach(void)
     rti_no_collect = false;
     rti_brc_counts_leave(threads);
 #endif
+    give_up_index(threads, ts);
     rti_gc_heap_leave((RtThreadHeap *)ts->heap);
     rti_pool_heap_abandon(ts->heap);    /* blocks still live (pool_heap.c) */
     rti_theap = NULL;

@@ -7,8 +7,9 @@
  * attaches the calling thread; rt_fini detaches it.
  *
  * What a thread state holds today:
- *   - its id (rt_thread_id(): the address of a thread-local byte), which is
- *     what the biased variant's ob_tid records;
+ *   - its index, 1..RTI_THREAD_INDEX_MAX, unique among the attached
+ *     threads and reused once a thread detaches: what the biased
+ *     variant's objects record as their owner (rt/brc.h);
  *   - its pool heap (pool_heap.c): its size-class pools and free caches,
  *     used without a lock (also reached as rti_theap); adopted at attach,
  *     abandoned at detach with its blocks still live;
@@ -67,7 +68,7 @@ enum { RTI_THREAD_RUNNING, RTI_THREAD_BLOCKED, RTI_THREAD_PARKED };
 
 /* The ids of the objects counted per thread (brc_counts.c), under its
  * lock: objects[id] is the object (NULL: a free id, on the free stack);
- * id 0 is never given, since ob_tid 0 means merged. */
+ * id 0 is never given, since tid 0 means merged. */
 typedef struct RtRefIds {
     pthread_mutex_t lock;
     RtObject **objects;
@@ -77,8 +78,12 @@ typedef struct RtRefIds {
     size_t live;                    /* objects counted per thread now */
 } RtRefIds;
 
+/* The most threads attached at once: the biased header's 16-bit tid field
+ * (rt/brc.h), whose 0 means merged and 0xffff no thread. */
+#define RTI_THREAD_INDEX_MAX 0xfffeu
+
 typedef struct RtThreadState {
-    uintptr_t tid;
+    uintptr_t tid;                  /* its index */
     RtPoolHeap *heap;               /* its pool heap (pool_heap.c), also rti_theap */
     struct RtThreadState *next;     /* the registry */
     RtMergeQueue merge;
@@ -108,6 +113,10 @@ typedef struct RtWorld {
 typedef struct RtThreads {
     pthread_mutex_t lock;
     RtThreadState *head;
+    /* The indices in use, a bit each (bit 0 and RT_TID_NONE's: never
+     * given), and where the next search starts; under the lock. */
+    uint64_t index_used[(RTI_THREAD_INDEX_MAX + 2) / 64];
+    uint32_t index_hint;
     uint64_t queue_oom;         /* pushes that found no memory (leaked counts) */
     RtWorld world;
     pthread_mutex_t heap_lock;
@@ -123,13 +132,6 @@ typedef struct RtThreads {
 
 extern _Thread_local RtThreadState *rti_tstate;
 extern _Thread_local bool rti_no_collect;
-extern _Thread_local char rt_thread_anchor;
-#if RT_RC_BIASED
-/* The id objects record (rt/brc.h): the registry must use the same. */
-static inline uintptr_t rti_thread_id(void) { return rt_thread_id(); }
-#else
-static inline uintptr_t rti_thread_id(void) { return (uintptr_t)&rt_thread_anchor; }
-#endif
 
 struct RtRuntime;
 /* Attach the calling thread without the public checks (rt_init). */

@@ -2,17 +2,20 @@
  *
  * Included by rt/object.h in the biased variant (RT_RC_BIASED) only.
  *
- * Every object records its owner (ob_tid: the thread that made it).  The
- * owner counts in ob_ref_local with plain loads and stores (relaxed atomics:
- * the same instructions, but visible to ThreadSanitizer); every other thread
- * counts in ob_ref_shared with atomic read-modify-writes.  The true count is
- * local + (shared >> 2); the low two bits of shared are a state that only
- * grows:
+ * Every object records its owner, the thread that made it, as a 16-bit
+ * thread index (thread.c gives each attached thread one, 1..RT_TID_MAX);
+ * the owner's own count sits beside it in the same 32-bit word:
+ *     ob_tid_local = tid << 16 | local
+ * The owner counts in `local` with plain loads and stores (relaxed
+ * atomics: the same instructions, but visible to ThreadSanitizer); every
+ * other thread counts in ob_ref_shared with atomic read-modify-writes.
+ * The true count is local + (shared >> 2); the low two bits of shared are
+ * a state that only grows:
  *   INIT    0  owned, never queued
  *   QUEUED  2  the shared count went below zero once: the object sits in
  *              its owner's merge queue, which holds one reference
- *   MERGED  3  ob_tid is 0 and local is 0: shared alone is the count, and
- *              every thread uses it
+ *   MERGED  3  tid and local are 0: shared alone is the count, and every
+ *              thread uses it
  * (CPython's MAYBE_WEAKREF, 1, is not used: rtbench's weakrefs do not race
  * with deallocation, since a dead object's weakrefs are cleared by its
  * dealloc on one thread.)
@@ -20,40 +23,62 @@
  * Deallocation happens only from INIT or MERGED: when the owner's local
  * count reaches zero and shared is 0 (no other thread ever took a
  * reference: no atomic at all), or when a merged count reaches zero.
- * Immortal objects hold local == UINT32_MAX, tid 0, shared 0: both paths
- * test local first and skip the write.
  *
- * Invariant: ob_tid == 0 exactly when the state is MERGED (or the object is
- * immortal).  The slow paths live in brc.c.
+ * The local field's top values are markers, never counts:
+ *   RT_REF_LOCAL_IMMORTAL  0xffff  immortal (tid 0, shared 0); or, with
+ *                                  tid RT_TID_PENDING_BIT set, an object
+ *                                  waiting on the pending stack (object.c)
+ *   RT_REF_LOCAL_THREADS   0xfffe  counted per thread; tid holds its id
+ * so one unsigned compare tests owner and count at once: the word minus
+ * the caller's tag (its index << 16, rt_thread_tag) is below
+ * RT_REF_LOCAL_MAX exactly when the caller owns the object and its local
+ * count is a count with room for one more.  An immortal, merged (tid 0),
+ * per-thread or foreign object fails it, and the others' path tells them
+ * apart.  A thread with no index has the tag of RT_TID_NONE, which no
+ * object's word matches.
  *
- * The shared word is 32 bits (rt/object.h): counts to RT_REF_SHARED_MAX,
- * 2^29 - 1, held by threads other than the owner, or by anyone once the
- * object is merged.  A count that wrapped would free a live object, so
- * the process stops first: a merge or a fold whose sum does not fit with a
- * message (rt_brc_shared_overflow), a non-owner's increment past it with a
- * trap in release builds (rt_brc_incref_shared says why) and the message
- * in debug ones.  The owner's local count is 32 bits, as CPython's.
- *
- * An object whose last reference a thread not attached dropped waits for
- * an attached thread's drain with an immortal local count; its ob_tid then
- * holds the pending list's link, the next object's address | 1 (odd: never
- * a thread id, never an object's id), object.c.
+ * Departure: CPython 3.13t's header is 32 bytes -- a 64-bit thread id, a
+ * 32-bit local count, flags, a mutex, GC bits and a 64-bit shared count.
+ * rtbench's is 16, as the nonatomic variant's (rt/object.h), so that an
+ * object's block is the same size in every variant: a two-slot instance's
+ * 48 bytes, not 64.  What that costs:
+ *   - A local count holds RT_REF_LOCAL_MAX (65,533) references; the
+ *     owner's next increment moves RT_REF_LOCAL_SPILL of them to the
+ *     shared count (one atomic add), and the object merges when its local
+ *     count next reaches zero -- an object one thread holds 65,534 times
+ *     is counted atomically from then on.
+ *   - At most RT_TID_MAX (65,534) threads attached at once, and as many
+ *     objects counted per thread.
+ *   - The shared word is 32 bits: it counts to RT_REF_SHARED_MAX, 2^29 - 1,
+ *     references held by threads other than the owner, or by anyone once
+ *     the object is merged.  A count that wrapped would free a live
+ *     object, so the process stops first: a merge, a fold or a spill whose
+ *     sum does not fit with a message (rt_brc_shared_overflow), a
+ *     non-owner's increment past it with a trap in release builds
+ *     (rt_brc_add_shared says why) and the message in debug ones.
+ *   - The owner's index is a thread-local load where CPython compares with
+ *     the thread pointer itself.
+ * The indices are reused: a thread that detaches gives its index up and
+ * counts as a non-owner from then on, and the thread that next gets the
+ * index owns the objects still marked with it (it is then the only thread
+ * that writes their local counts, which is all ownership means).
  *
  * Per-thread counts (CPython 3.14's Python/uniqueid.c), for objects every
  * thread takes references to -- where even biased counts contend, since
  * the non-owners' atomic adds all hit one shared count and the owner's
  * stores the same cache line.  rt_object_enable_thread_counts() gives the
- * object an id and sets ob_ref_local to RT_REF_LOCAL_THREADS; ob_tid holds
- * the id (small: never a thread pointer), and every thread, the old owner
- * included, counts in its own array, rt_thread_counts.values[id], with
- * plain adds on memory no other thread writes.  The true count is
- * (shared >> 2) plus every thread's entry: known only with the world
- * stopped, when a collection folds the arrays into the shared counts
- * (brc_counts.c) and frees the objects whose count is then zero.  So such
- * an object outlives its last reference until the next collection (as
- * CPython's deferred objects wait for the collector).  A thread that is
- * not attached, or whose array is too short and cannot grow, adds to the
- * shared count atomically instead.
+ * object an id, kept in the tid field, with RT_REF_LOCAL_THREADS in the
+ * local one; every thread, the old owner included, counts in its own
+ * array, rt_thread_counts.values[id], with plain adds on memory no other
+ * thread writes.  The true count is (shared >> 2) plus every thread's
+ * entry: known only with the world stopped, when a collection folds the
+ * arrays into the shared counts (brc_counts.c) and frees the objects whose
+ * count is then zero.  So such an object outlives its last reference
+ * until the next collection (as CPython's deferred objects wait for the
+ * collector).  A thread that is not attached, or whose array is too short
+ * and cannot grow, adds to the shared count atomically instead.
+ *
+ * The slow paths live in brc.c.
  */
 #ifndef RT_BRC_H
 #define RT_BRC_H
@@ -67,38 +92,42 @@
 #define RT_REF_INIT 0
 #define RT_REF_QUEUED 2
 #define RT_REF_MERGED 3
-#define RT_REF_LOCAL_IMMORTAL UINT32_MAX
-#define RT_REF_LOCAL_THREADS (UINT32_MAX - 1)   /* counted per thread */
 #define RT_REF_SHARED_ONE ((RtRefShared)1 << RT_REF_SHARED_SHIFT)  /* one reference */
 #define RT_REF_SHARED_MAX (INT32_MAX >> RT_REF_SHARED_SHIFT)       /* the most it counts */
 
-/* The calling thread's id: on x86-64 the thread pointer itself (%fs:0, as
- * CPython's _Py_ThreadId: one load), elsewhere the address of a
- * thread-local byte.  Never 0, never an object's address.  The builtin
- * rather than an asm load: the compiler knows it is constant in a thread,
- * keeps it in a register across a loop, and so saves a load per count
- * (list_append 133 -> 131 instructions per append, binary_trees 366 -> 362
- * per Node; callgrind). */
-#ifdef __cplusplus
-extern thread_local char rt_thread_anchor;
-#else
-extern _Thread_local char rt_thread_anchor;
-#endif
-static inline uintptr_t
-rt_thread_id(void)
+/* The word ob_tid_local: tid << RT_TID_SHIFT | local. */
+#define RT_TID_SHIFT 16
+#define RT_REF_LOCAL_MASK 0xffffu
+#define RT_REF_LOCAL_IMMORTAL 0xffffu   /* immortal, or pending (object.c) */
+#define RT_REF_LOCAL_THREADS 0xfffeu    /* counted per thread */
+#define RT_REF_LOCAL_MAX 0xfffdu        /* the most a local count holds */
+#define RT_REF_LOCAL_SPILL 0x8000u      /* moved to shared when it is full */
+#define RT_TID_MAX 0xfffeu              /* the last thread index and object id */
+#define RT_TID_NONE 0xffffu             /* a thread without an index */
+#define RT_TID_PENDING_BIT 0x8000u      /* with an immortal local: pending (object.c) */
+#define RT_TID_LOCAL(tid, local) ((uint32_t)(tid) << RT_TID_SHIFT | (uint32_t)(local))
+/* The word of an immortal object. */
+#define RT_TID_LOCAL_IMMORTAL RT_TID_LOCAL(0, RT_REF_LOCAL_IMMORTAL)
+
+static inline uint32_t rt_brc_tid(uint32_t word) { return word >> RT_TID_SHIFT; }
+static inline uint32_t rt_brc_local(uint32_t word) { return word & RT_REF_LOCAL_MASK; }
+/* The index of the thread that owns the object of this word; 0 when none
+ * does (merged, immortal, pending, counted per thread: its tid field is an
+ * id then, not a thread's). */
+static inline uint32_t
+rt_brc_owner(uint32_t word)
 {
-#if defined(__x86_64__) && defined(__has_builtin)
-#if __has_builtin(__builtin_thread_pointer)
-    return (uintptr_t)__builtin_thread_pointer();
-#else
-    uintptr_t tp;
-    __asm__("movq %%fs:0, %0" : "=r"(tp));
-    return tp;
-#endif
-#else
-    return (uintptr_t)&rt_thread_anchor;
-#endif
+    return rt_brc_local(word) <= RT_REF_LOCAL_MAX ? rt_brc_tid(word) : 0;
 }
+
+/* The calling thread's tag: its index << RT_TID_SHIFT while it is attached
+ * (thread.c), else RT_TID_NONE's.  Initial-exec: one load from the thread
+ * block, in the executable and in a library loaded with it. */
+#ifdef __cplusplus
+extern thread_local uint32_t rt_thread_tag __attribute__((tls_model("initial-exec")));
+#else
+extern _Thread_local uint32_t rt_thread_tag __attribute__((tls_model("initial-exec")));
+#endif
 
 /* The slow paths (brc.c). */
 void rt_brc_merge_zero_local(RtObject *op);     /* the owner's count hit 0 */
@@ -106,18 +135,19 @@ void rt_brc_decref_shared(RtObject *op);        /* a decref off the owner */
 /* A shared count would pass RT_REF_SHARED_MAX: say so and abort. */
 RT_COLD void rt_brc_shared_overflow(const RtObject *op) __attribute__((noreturn));
 
-/* One reference more in the shared count (a thread other than the owner,
- * or any once merged).  Cost: one locked add that returns the old word
- * (xadd), and a compare against the ceiling, never taken.  Past it a
- * release build traps (SIGILL at the increment) rather than call the
- * message: a call there gave every function that increfs a stack frame,
- * 2 instructions on the owner's path too (rt_instance_set); debug builds
- * call it. */
+/* n references more in the shared count (a thread other than the owner,
+ * or any once merged; the owner when its local count is full).  Cost: one
+ * locked add that returns the old word (xadd), and a compare against the
+ * ceiling, never taken.  Past it a release build traps (SIGILL at the
+ * increment) rather than call the message: a call there gave every
+ * function that increfs a stack frame, 2 instructions on the owner's path
+ * too (rt_instance_set); debug builds call it. */
 static inline void
-rt_brc_incref_shared(RtObject *op)
+rt_brc_add_shared(RtObject *op, uint32_t n)
 {
-    RtRefShared old = atomic_fetch_add_explicit(&op->ob_ref_shared, RT_REF_SHARED_ONE, memory_order_relaxed);
-    if (rt_unlikely(old > INT32_MAX - RT_REF_SHARED_ONE)) {
+    RtRefShared add = (RtRefShared)(n << RT_REF_SHARED_SHIFT);
+    RtRefShared old = atomic_fetch_add_explicit(&op->ob_ref_shared, add, memory_order_relaxed);
+    if (rt_unlikely(old > INT32_MAX - add)) {
 #if defined(RT_DEBUG) && RT_DEBUG >= 1
         rt_brc_shared_overflow(op);
 #else
@@ -125,6 +155,8 @@ rt_brc_incref_shared(RtObject *op)
 #endif
     }
 }
+
+static inline void rt_brc_incref_shared(RtObject *op) { rt_brc_add_shared(op, 1); }
 
 /* The calling thread's per-thread counts, indexed by object id (0 unused);
  * size 0 on a thread that is not attached.  Written by this thread only,
@@ -178,76 +210,87 @@ static inline intptr_t
 rt_refcnt(const RtObject *op)
 {
     RtObject *o = (RtObject *)op;
-    uint32_t local = atomic_load_explicit(&o->ob_ref_local, memory_order_relaxed);
+    uint32_t local = rt_brc_local(atomic_load_explicit(&o->ob_tid_local, memory_order_relaxed));
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS))
         return rt_brc_refcnt_special(op);
     RtRefShared shared = atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed);
     return (intptr_t)local + ((intptr_t)shared >> RT_REF_SHARED_SHIFT);
 }
 
-/* Set the count of an object nobody else sees yet, owned by the caller. */
+/* Set the count of an object nobody else sees yet, owned by the caller,
+ * an attached thread (n at most RT_REF_LOCAL_MAX). */
 static inline void
 rt_refcnt_init(RtObject *op, intptr_t n)
 {
-    atomic_store_explicit(&op->ob_tid, rt_thread_id(), memory_order_relaxed);
-    atomic_store_explicit(&op->ob_ref_local, (uint32_t)n, memory_order_relaxed);
+    rti_assert_count(rt_thread_tag != RT_TID_LOCAL(RT_TID_NONE, 0) && n >= 0 && n <= RT_REF_LOCAL_MAX);
+    atomic_store_explicit(&op->ob_tid_local, rt_thread_tag | (uint32_t)n, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
 }
 
 static inline bool
 rt_is_immortal(const RtObject *op)
 {
-    return atomic_load_explicit(&((RtObject *)op)->ob_ref_local, memory_order_relaxed) ==
-           RT_REF_LOCAL_IMMORTAL;
+    uint32_t word = atomic_load_explicit(&((RtObject *)op)->ob_tid_local, memory_order_relaxed);
+    return rt_brc_local(word) == RT_REF_LOCAL_IMMORTAL;
 }
 
 static inline bool
 rt_is_owned_by_me(const RtObject *op)
 {
-    return atomic_load_explicit(&((RtObject *)op)->ob_tid, memory_order_relaxed) == rt_thread_id();
+    uint32_t word = atomic_load_explicit(&((RtObject *)op)->ob_tid_local, memory_order_relaxed);
+    return word - rt_thread_tag <= RT_REF_LOCAL_MAX;
 }
 
-/* The owner test comes first and alone: an immortal object (tid 0), a
- * merged one (tid 0) and one counted per thread (tid a small id) all fail
- * it, so the owner's path needs no test of the local count, and the
- * others' path tells them apart (local >= RT_REF_LOCAL_THREADS: immortal
- * or per thread).  Cost: owner -- a load and a compare with the thread
- * pointer, a load and a store of the local count (2 instructions fewer
- * than testing the local count first: list_append 135 -> 129 per append,
- * binary_trees 364 -> 358 per Node; callgrind); others -- the local
- * count's test, then one locked add on the shared count (rt_brc_incref_shared). */
+/* The others' increment, and the owner's when its local count is full
+ * (tid matches, local == RT_REF_LOCAL_MAX): RT_REF_LOCAL_SPILL of its
+ * references go to the shared count first (so the total never dips), one
+ * more with them. */
 static inline void
-rt_incref(RtObject *op)
+rt_brc_incref_other(RtObject *op, uint32_t word)
 {
-    uintptr_t tid = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
-    if (rt_likely(tid == rt_thread_id())) {
-        uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
-        atomic_store_explicit(&op->ob_ref_local, local + 1, memory_order_relaxed);
-        return;
-    }
-    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    uint32_t local = rt_brc_local(word);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
         if (local == RT_REF_LOCAL_THREADS)
-            rt_brc_thread_incref(op, tid);      /* tid: the object's id */
-        return;     /* immortal */
+            rt_brc_thread_incref(op, rt_brc_tid(word));     /* tid: the object's id */
+        return;     /* immortal, or pending */
+    }
+    if (rt_unlikely(word - rt_thread_tag == RT_REF_LOCAL_MAX)) {
+        rt_brc_add_shared(op, RT_REF_LOCAL_SPILL + 1);
+        atomic_store_explicit(&op->ob_tid_local, word - RT_REF_LOCAL_SPILL, memory_order_relaxed);
+        return;
     }
     rt_brc_incref_shared(op);
 }
 
-/* The owner test first, as rt_incref's.  Cost: owner -- as rt_incref,
- * plus the zero test; at zero one acquire load of shared (a plain load on
- * x86), and the deallocation when it is 0 (no other thread ever held a
- * reference: the common case, inline); others -- the local count's test,
- * then a CAS loop on the shared count (brc.c). */
+/* One compare tests owner and count (see above).  Cost: owner -- the tag's
+ * load (kept in a register across a loop), a load, a subtract and a
+ * compare, a store; others -- the local count's test, then one locked add
+ * on the shared count (rt_brc_incref_shared). */
+static inline void
+rt_incref(RtObject *op)
+{
+    uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
+    if (rt_likely(word - rt_thread_tag < RT_REF_LOCAL_MAX)) {
+        atomic_store_explicit(&op->ob_tid_local, word + 1, memory_order_relaxed);
+        return;
+    }
+    rt_brc_incref_other(op, word);
+}
+
+/* The same compare, one lower: owner and a local count of at least 1.
+ * Cost: owner -- as rt_incref, plus the zero test; at zero one acquire
+ * load of shared (a plain load on x86), and the deallocation when it is 0
+ * (no other thread ever held a reference: the common case, inline);
+ * others -- the local count's test, then a CAS loop on the shared count
+ * (brc.c). */
 static inline void
 rt_decref(RtObject *op)
 {
-    uintptr_t tid = atomic_load_explicit(&op->ob_tid, memory_order_relaxed);
-    if (rt_likely(tid == rt_thread_id())) {
-        uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
-        rti_assert_count(local != 0 && local < RT_REF_LOCAL_THREADS);
-        atomic_store_explicit(&op->ob_ref_local, --local, memory_order_relaxed);
-        if (local == 0) {
+    uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
+    uint32_t below = word - rt_thread_tag - 1;      /* the local count left, when owned */
+    if (rt_likely(below < RT_REF_LOCAL_MAX)) {
+        atomic_store_explicit(&op->ob_tid_local, word - 1, memory_order_relaxed);
+        if (below == 0) {
             /* Acquire: other threads' releases happen-before the free. */
             if (atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire) == 0)
                 rt_dealloc(op);
@@ -256,12 +299,13 @@ rt_decref(RtObject *op)
         }
         return;
     }
-    uint32_t local = atomic_load_explicit(&op->ob_ref_local, memory_order_relaxed);
+    uint32_t local = rt_brc_local(word);
     if (rt_unlikely(local >= RT_REF_LOCAL_THREADS)) {
         if (local == RT_REF_LOCAL_THREADS)
-            rt_brc_thread_decref(op, tid);      /* freed by a collection's fold */
-        return;     /* immortal */
+            rt_brc_thread_decref(op, rt_brc_tid(word));     /* freed by a collection's fold */
+        return;     /* immortal, or pending */
     }
+    rti_assert_count(word != rt_thread_tag);    /* owned with a local count of 0 */
     rt_brc_decref_shared(op);
 }
 

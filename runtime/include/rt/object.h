@@ -54,17 +54,12 @@ typedef struct RtType RtType;
 /* The shared count's word: count << 2 | state (rt/brc.h), 32 bits. */
 typedef int32_t RtRefShared;
 
-/* CPython 3.13t's fields in 24 bytes: the owner's thread id (0 when merged
- * or immortal), the owner's count (UINT32_MAX when immortal), and the
- * shared count of the other threads.  Departure: CPython's header is 32
- * bytes -- a 64-bit shared count, and four bytes of flags, a per-object
- * mutex and GC bits, which rtbench keeps in its GC header or does without.
- * A 32-bit shared word holds counts to 2^29 - 1 (RT_REF_SHARED_MAX); in
- * exchange an int's block is 32 bytes, as nonatomic's, not 48, and a
- * list's 64, not 80 (list_append 1.25x faster, an interleaved A/B). */
+/* CPython 3.13t's fields in 16 bytes, the size of the other variants'
+ * header: the owner's thread index and its count in one word, the shared
+ * count of the other threads in another (rt/brc.h: the layout, and what
+ * the small fields cost against CPython's 32-byte header). */
 typedef struct RtObject {
-    _Atomic(uintptr_t) ob_tid;
-    _Atomic(uint32_t) ob_ref_local;
+    _Atomic(uint32_t) ob_tid_local;     /* tid << 16 | the owner's count */
     _Atomic(RtRefShared) ob_ref_shared;
     RtType *ob_type;
 } RtObject;
@@ -272,8 +267,10 @@ void rt_set_immortal(RtObject *op);
  * take references to, so that no count is shared between cores.  Call it
  * from the thread that made op, attached, before another thread sees op.
  * Such an object is freed by the first collection (or rt_fini) after its
- * last reference goes, not at once.  Returns 0 (also for an immortal, and
- * in the variants without per-thread counts, where it does nothing), or -1
+ * last reference goes, not at once.  Returns 0 (also for an immortal, in
+ * the variants without per-thread counts, where it does nothing, and when
+ * RT_TID_MAX objects are counted per thread already, where op keeps its
+ * biased count), or -1
  * with RT_ERR_STATE (another thread's object, or one another thread holds
  * already) or RT_ERR_NOMEM. */
 int rt_object_enable_thread_counts(RtObject *op);
