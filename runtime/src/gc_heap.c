@@ -110,13 +110,7 @@ spin_lock(atomic_int *l)
 static inline void spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
 
 /* The heap whose lists hold g when tracked, or NULL: the global lists. */
-static inline RtThreadHeap *
-home(const RtGcHead *g)
-{
-    if (!rti_arena_map_contains(&rti_runtime.heap.arenas.map, g))
-        return NULL;
-    return (RtThreadHeap *)RTI_POOL_OF(g)->heap;
-}
+static inline RtThreadHeap *home(const RtGcHead *g) { return rti_gc_home(g); }
 
 /* ---- the lists' lock, biased towards the owner ---- */
 
@@ -183,11 +177,8 @@ lists_begin(RtThreadHeap *th)
     RtGcHeap *h = &th->gc;
     bool owner = &th->pool == rti_theap;
     if (rt_likely(owner)) {
-        atomic_store_explicit(&h->owner_busy, 1, memory_order_relaxed);
-        atomic_signal_fence(memory_order_seq_cst);  /* the membarrier makes it full */
-        if (rt_likely(!atomic_load_explicit(&h->shared, memory_order_acquire)))
+        if (rti_gc_own_lists_begin(h))
             return LISTS_OWNER;
-        atomic_store_explicit(&h->owner_busy, 0, memory_order_release);
     } else if (rti_world_stopped_here()) {
         return LISTS_STOPPED;
     }
@@ -200,8 +191,7 @@ lists_end(RtThreadHeap *th, ListsAccess access)
 {
     RtGcHeap *h = &th->gc;
     if (access == LISTS_OWNER) {
-        rti_assert(atomic_load_explicit(&h->owner_busy, memory_order_relaxed));
-        atomic_store_explicit(&h->owner_busy, 0, memory_order_release);
+        rti_gc_own_lists_end(h);
     } else if (access == LISTS_LOCKED) {
         spin_unlock(&h->lock);
     }

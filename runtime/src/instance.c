@@ -210,8 +210,10 @@ rti_classes_fini(RtRuntime *rt)
  * weaklist zeroed (one or two words by one 16-byte store in a pool
  * block), tracked (after the collection its count called for).  quick:
  * op came from rti_object_alloc_quick (a pool block; no other thread
- * about). */
-static inline RtObject *
+ * about).  Always inline: the shared branch of the general path made it
+ * too large for the compiler, which then called it from the fast path too
+ * (biased binary_trees 13 instructions a Node). */
+static RT_ALWAYS_INLINE RtObject *
 instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
 {
     if (quick && rt_likely(rti_class_of(cls)->pair))
