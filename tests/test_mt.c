@@ -234,10 +234,15 @@ adopt_then_leave(void *arg)
         return arg;
     for (int i = 0; i < ORPHANS; i++)
         rt_refcnt_init(orphans[i], 1);      /* as if this thread had made them */
+    rt_incref(orphans[0]);                  /* local 2 */
     bool owned = rt_is_owned_by_me(orphans[0]);
     rt_thread_detach();
-    /* Detached, the thread owns nothing: it would count as others do. */
-    return owned && !rt_is_owned_by_me(orphans[0]) ? NULL : arg;
+    /* Detached, the thread owns nothing: it counts as others do.  Its
+     * decrement finds the shared count at 0 and no owner for the index,
+     * and merges in place: 2 - 1, not freed. */
+    bool foreign = !rt_is_owned_by_me(orphans[0]);
+    rt_decref(orphans[0]);
+    return owned && foreign && rt_refcnt(orphans[0]) == 1 ? NULL : arg;
 }
 
 TEST(biased_owner_gone_merges_in_place)

@@ -279,8 +279,8 @@ rt_incref(RtObject *op)
 
 /* The same compare, one lower: owner and a local count of at least 1.
  * Cost: owner -- as rt_incref, plus the zero test; at zero one acquire
- * load of shared (a plain load on x86), and the deallocation when it is 0
- * (no other thread ever held a reference: the common case, inline);
+ * load of shared (a plain load on x86), and the type's dealloc when it is
+ * 0 (no other thread ever held a reference: the common case, inline);
  * others -- the local count's test, then a CAS loop on the shared count
  * (brc.c). */
 static inline void
@@ -291,9 +291,13 @@ rt_decref(RtObject *op)
     if (rt_likely(below < RT_REF_LOCAL_MAX)) {
         atomic_store_explicit(&op->ob_tid_local, word - 1, memory_order_relaxed);
         if (below == 0) {
-            /* Acquire: other threads' releases happen-before the free. */
+            /* Acquire: other threads' releases happen-before the free.
+             * The type's dealloc at once, not rt_dealloc: a thread has a
+             * tag only while it is attached (thread.c), so the owner never
+             * hands the object to the pending stack (4 instructions an
+             * object freed, list_append's ints and binary_trees' Nodes). */
             if (atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire) == 0)
-                rt_dealloc(op);
+                op->ob_type->dealloc(op);
             else
                 rt_brc_merge_zero_local(op);
         }
