@@ -57,7 +57,7 @@ static void
 take_index(void)
 {
     static atomic_uint taken;
-    if (rt_thread_tag == RT_TID_LOCAL(RT_TID_NONE, 0))
+    if (rt_thread_tag == RT_THREAD_TAG_NONE)
         rt_thread_tag = RT_TID_LOCAL(1 + atomic_fetch_add(&taken, 1) % RT_TID_MAX, 0);
 }
 #else

@@ -20,7 +20,7 @@
 
 #if RT_RC_BIASED
 
-_Thread_local uint32_t rt_thread_tag = RT_TID_LOCAL(RT_TID_NONE, 0);
+_Thread_local uint32_t rt_thread_tag = RT_THREAD_TAG_NONE;
 _Thread_local RtThreadCounts rt_thread_counts;
 
 static inline intptr_t shared_count(RtRefShared shared) { return shared >> RT_REF_SHARED_SHIFT; }

@@ -109,9 +109,6 @@ spin_lock(atomic_int *l)
 
 static inline void spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
 
-/* The heap whose lists hold g when tracked, or NULL: the global lists. */
-static inline RtThreadHeap *home(const RtGcHead *g) { return rti_gc_home(g); }
-
 /* ---- the lists' lock, biased towards the owner ---- */
 
 #if defined(__linux__) && defined(SYS_membarrier)
@@ -241,7 +238,7 @@ rti_thread_heap_init(RtPoolHeap *ph)
 void
 rti_gc_track_shared(RtGcHead *g)
 {
-    RtThreadHeap *th = home(g);
+    RtThreadHeap *th = rti_gc_home(g);
     if (th == NULL) {
         bool held = rti_heap_lock();
         if (!rti_gc_tracked(g))
@@ -258,7 +255,7 @@ rti_gc_track_shared(RtGcHead *g)
 void
 rti_gc_untrack_shared(RtGcHead *g)
 {
-    RtThreadHeap *th = home(g);
+    RtThreadHeap *th = rti_gc_home(g);
     if (th == NULL) {
         bool held = rti_heap_lock();
         if (rti_gc_tracked(g))
@@ -352,11 +349,11 @@ rti_gc_distribute(RtGcState *gc, RtGcHead *list, int which)
     rti_gc_list_merge(list, &from);     /* list may be a target */
     while (!rti_gc_list_is_empty(&from)) {
         RtGcHead *first = rti_gc_next(&from), *last = first;
-        RtThreadHeap *h = home(first);
+        RtThreadHeap *h = rti_gc_home(first);
         uintptr_t pool = (uintptr_t)first >> RTI_POOL_BITS;
         for (RtGcHead *g = rti_gc_next(first); g != &from; g = rti_gc_next(g)) {
             if ((uintptr_t)g >> RTI_POOL_BITS != pool) {
-                if (home(g) != h)
+                if (rti_gc_home(g) != h)
                     break;
                 pool = (uintptr_t)g >> RTI_POOL_BITS;
             }

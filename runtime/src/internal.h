@@ -448,18 +448,30 @@ rti_gc_own_lists_end(RtGcHeap *h)
     atomic_store_explicit(&h->owner_busy, 0, memory_order_release);
 }
 
-/* Once threads share the runtime: an object of the caller's own heap
- * whose lock is biased towards it, inline (the out-of-line calls were 34
- * and 30 instructions a Node of biased binary_trees at two threads against
- * about 5 each alone: callgrind); anything else through gc_heap.c. */
+/* Once threads share the runtime, a track or untrack of an object of the
+ * caller's own heap whose lock is biased towards it is inline (the
+ * out-of-line calls were 34 and 30 instructions a Node of biased
+ * binary_trees at two threads against about 5 each alone: callgrind);
+ * anything else goes through gc_heap.c.  This is the inline case's test:
+ * g's home's collector lists, entered (rti_gc_own_lists_end after), or
+ * NULL. */
+static RT_ALWAYS_INLINE RtGcHeap *
+rti_gc_own_home_begin(const RtGcHead *g)
+{
+    RtThreadHeap *th = rti_gc_home(g);
+    if (rt_likely(th == rti_thread_heap()) && rti_gc_own_lists_begin(&th->gc))
+        return &th->gc;
+    return NULL;
+}
+
 static RT_ALWAYS_INLINE void
 rti_gc_track_new_shared(RtGcHead *g)
 {
-    RtThreadHeap *th = rti_gc_home(g);
-    if (rt_likely(th == rti_thread_heap()) && rti_gc_own_lists_begin(&th->gc)) {
+    RtGcHeap *h = rti_gc_own_home_begin(g);
+    if (rt_likely(h != NULL)) {
         rti_assert(!rti_gc_tracked(g));
-        rti_gc_list_append_new(g, &th->gc.lists[0]);
-        rti_gc_own_lists_end(&th->gc);
+        rti_gc_list_append_new(g, &h->lists[0]);
+        rti_gc_own_lists_end(h);
         return;
     }
     rti_gc_track_shared(g);
@@ -468,11 +480,11 @@ rti_gc_track_new_shared(RtGcHead *g)
 static RT_ALWAYS_INLINE void
 rti_gc_untrack_shared_inline(RtGcHead *g)
 {
-    RtThreadHeap *th = rti_gc_home(g);
-    if (rt_likely(th == rti_thread_heap()) && rti_gc_own_lists_begin(&th->gc)) {
+    RtGcHeap *h = rti_gc_own_home_begin(g);
+    if (rt_likely(h != NULL)) {
         if (rti_gc_tracked(g))
             rti_gc_list_remove(g);
-        rti_gc_own_lists_end(&th->gc);
+        rti_gc_own_lists_end(h);
         return;
     }
     rti_gc_untrack_shared(g);

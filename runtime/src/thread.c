@@ -122,6 +122,19 @@ share_the_heap_locked(RtThreads *threads)
     pthread_cond_broadcast(&w->restarted);
 }
 
+/* Undo an attach that failed before the thread was registered (the world
+ * lock held: released here); returns -1. */
+static int
+attach_undo(RtWorld *w, RtThreadState *ts)
+{
+    if (ts->heap != NULL)
+        rti_pool_heap_abandon(ts->heap);
+    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_destroy(&ts->merge.lock);
+    free(ts);
+    return -1;
+}
+
 int
 rti_thread_attach(RtRuntime *rt)
 {
@@ -145,9 +158,7 @@ rti_thread_attach(RtRuntime *rt)
      * heaps): an attached thread allocates (pool_heap.c). */
     ts->heap = rti_pool_heap_adopt(&rt->heap.arenas);
     if (ts->heap == NULL) {
-        pthread_mutex_unlock(&w->lock);
-        pthread_mutex_destroy(&ts->merge.lock);
-        free(ts);
+        attach_undo(w, ts);
         rti_nomem();
         return -1;
     }
@@ -159,10 +170,7 @@ rti_thread_attach(RtRuntime *rt)
     }
     pthread_mutex_unlock(&rt->threads.lock);
     if (ts->tid == 0) {
-        rti_pool_heap_abandon(ts->heap);
-        pthread_mutex_unlock(&w->lock);
-        pthread_mutex_destroy(&ts->merge.lock);
-        free(ts);
+        attach_undo(w, ts);
         rt_error_set(RT_ERR_STATE, "rt_thread_attach: %u threads are attached already, the most the biased "
                                    "header's thread index holds; detach one first", RTI_THREAD_INDEX_MAX);
         return -1;
@@ -198,7 +206,7 @@ static void
 give_up_index(RtThreads *threads, RtThreadState *ts)
 {
 #if RT_RC_BIASED
-    rt_thread_tag = RT_TID_LOCAL(RT_TID_NONE, 0);
+    rt_thread_tag = RT_THREAD_TAG_NONE;
 #endif
     pthread_mutex_lock(&threads->lock);
     index_release_locked(threads, (uint32_t)ts->tid);

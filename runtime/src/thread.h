@@ -81,6 +81,9 @@ typedef struct RtRefIds {
 /* The most threads attached at once: the biased header's 16-bit tid field
  * (rt/brc.h), whose 0 means merged and 0xffff no thread. */
 #define RTI_THREAD_INDEX_MAX 0xfffeu
+#if RT_RC_BIASED
+_Static_assert(RTI_THREAD_INDEX_MAX == RT_TID_MAX, "thread indices are the biased header's tids");
+#endif
 
 typedef struct RtThreadState {
     uintptr_t tid;                  /* its index */

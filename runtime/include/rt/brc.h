@@ -108,6 +108,8 @@
 #define RT_TID_LOCAL(tid, local) ((uint32_t)(tid) << RT_TID_SHIFT | (uint32_t)(local))
 /* The word of an immortal object. */
 #define RT_TID_LOCAL_IMMORTAL RT_TID_LOCAL(0, RT_REF_LOCAL_IMMORTAL)
+/* The tag of a thread without an index (rt_thread_tag). */
+#define RT_THREAD_TAG_NONE RT_TID_LOCAL(RT_TID_NONE, 0)
 
 static inline uint32_t rt_brc_tid(uint32_t word) { return word >> RT_TID_SHIFT; }
 static inline uint32_t rt_brc_local(uint32_t word) { return word & RT_REF_LOCAL_MASK; }
@@ -222,7 +224,7 @@ rt_refcnt(const RtObject *op)
 static inline void
 rt_refcnt_init(RtObject *op, intptr_t n)
 {
-    rti_assert_count(rt_thread_tag != RT_TID_LOCAL(RT_TID_NONE, 0) && n >= 0 && n <= RT_REF_LOCAL_MAX);
+    rti_assert_count(rt_thread_tag != RT_THREAD_TAG_NONE && n >= 0 && n <= RT_REF_LOCAL_MAX);
     atomic_store_explicit(&op->ob_tid_local, rt_thread_tag | (uint32_t)n, memory_order_relaxed);
     atomic_store_explicit(&op->ob_ref_shared, 0, memory_order_relaxed);
 }
@@ -262,9 +264,8 @@ rt_brc_incref_other(RtObject *op, uint32_t word)
     rt_brc_incref_shared(op);
 }
 
-/* One compare tests owner and count (see above).  Cost: owner -- the tag's
- * load (kept in a register across a loop), a load, a subtract and a
- * compare, a store; others -- the local count's test, then one locked add
+/* One compare tests owner and count (see above).  Cost: owner -- a load,
+ * a copy, a subtract of the tag (a %fs operand), a compare, a store; others -- the local count's test, then one locked add
  * on the shared count (rt_brc_incref_shared). */
 static inline void
 rt_incref(RtObject *op)
