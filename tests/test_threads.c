@@ -12,6 +12,11 @@
  *     the collection.
  *   blocked_threads_do_not_hold_a_collection: a thread blocked in a wait
  *     (rt_thread_block_begin) counts as stopped.
+ *   one_class_on_two_threads: two threads make and free instances of one
+ *     class at once; the live count is exact, and the class, freed while
+ *     the other thread's instances live, goes at the first collection after
+ *     the last of them (run under ThreadSanitizer: the count in the class
+ *     was a plain word both threads wrote).
  *   fault_walk_on_threads: the threaded workloads at --threads 2, failing
  *     each allocation in turn (whichever thread makes it): each run ends
  *     in success or RT_ERR_NOMEM, and the heap is clean after it.
@@ -237,6 +242,108 @@ TEST(blocked_threads_do_not_hold_a_collection)
     rt_fini();
 }
 
+/* ==== instances of one class on two threads ============================== */
+
+#define CLASS_ROUNDS 20000
+#define CLASS_HOLD 16
+
+static RtType *shared_class;
+static atomic_int class_phase;
+
+/* Make CLASS_ROUNDS instances of shared_class, holding the last CLASS_HOLD
+ * in held[] (each freed as a newer one takes its place); 0, or -1 when out
+ * of memory. */
+static int
+churn_instances(RtObject **held)
+{
+    for (int i = 0; i < CLASS_ROUNDS; i++) {
+        RtObject *x = rt_instance_new(shared_class);
+        if (x == NULL)
+            return -1;
+        rt_xdecref(held[i % CLASS_HOLD]);
+        held[i % CLASS_HOLD] = x;
+        if ((i & 255) == 0)
+            rt_thread_safepoint();
+    }
+    return 0;
+}
+
+static void
+drop_all(RtObject **held)
+{
+    for (int i = 0; i < CLASS_HOLD; i++)
+        rt_clearref(&held[i]);
+}
+
+static void *
+class_worker(void *arg)
+{
+    RtObject *held[CLASS_HOLD] = {NULL};
+    if (rt_thread_attach() != 0)
+        return arg;
+    atomic_store(&class_phase, 1);
+    int status = churn_instances(held);
+    atomic_store(&class_phase, status == 0 ? 2 : -1);
+    while (atomic_load(&class_phase) != 3)     /* main frees the class meanwhile */
+        rt_thread_safepoint();
+    drop_all(held);
+    rt_thread_detach();
+    return NULL;
+}
+
+static bool
+class_listed(const RtType *cls)
+{
+    for (RtClassList *c = rti_runtime.classes; c != NULL; c = c->next)
+        if (&c->type == cls)
+            return true;
+    return false;
+}
+
+/* The live instances of the class named name, by rt_type_stats; -1 if none. */
+static int64_t
+live_of(const char *name)
+{
+    RtTypeStats stats[RT_MAX_TYPES];
+    size_t n = rt_type_stats(stats, RT_MAX_TYPES);
+    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
+        if (strcmp(stats[i].name, name) == 0)
+            return stats[i].live;
+    return -1;
+}
+
+TEST(one_class_on_two_threads)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    shared_class = rt_class_new("Shared", 1, 0, NULL);
+    REQUIRE(shared_class != NULL);
+    atomic_store(&class_phase, 0);
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, class_worker, NULL);
+    while (atomic_load(&class_phase) == 0)
+        ;
+    rt_thread_block_end();
+    RtObject *held[CLASS_HOLD] = {NULL};
+    CHECK_EQ(churn_instances(held), 0);             /* at once with the worker's */
+    while (atomic_load(&class_phase) == 1)
+        rt_thread_safepoint();
+    CHECK_EQ(atomic_load(&class_phase), 2);
+    CHECK_EQ(live_of("Shared"), 2 * CLASS_HOLD);
+    drop_all(held);
+    rt_class_free(shared_class);                    /* the worker's instances live */
+    CHECK(class_listed(shared_class));
+    atomic_store(&class_phase, 3);
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    CHECK(class_listed(shared_class));              /* no collection since */
+    CHECK(rt_gc_collect(0) >= 0);
+    CHECK(!class_listed(shared_class));
+    CHECK_EQ(live_of("Shared"), -1);
+    rt_fini();
+}
+
 /* ==== the fault walk on threaded paths ==================================== */
 
 static void ignore_mark(RtWorkloadCtx *c, const char *n, int64_t b) { (void)c; (void)n; (void)b; }
@@ -330,6 +437,7 @@ main(void)
     RUN(stress_eight_threads);
     RUN(world_stop_waits_for_safepoints);
     RUN(blocked_threads_do_not_hold_a_collection);
+    RUN(one_class_on_two_threads);
     RUN(fault_walk_on_threads);
     RUN(one_part_of_the_work);
     return rt_test_summary();

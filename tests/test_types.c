@@ -488,6 +488,56 @@ TEST(finalizer_may_resurrect_and_runs_once)
     teardown();
 }
 
+static bool
+class_listed(const RtType *cls)
+{
+    for (RtClassList *c = rti_runtime.classes; c != NULL; c = c->next)
+        if (&c->type == cls)
+            return true;
+    return false;
+}
+
+/* A class freed while instances live goes with its last instance; one on
+ * the 'other' statistics row (past RT_MAX_TYPES) once no object of that
+ * row lives, at the next collection. */
+TEST(released_class_goes_with_its_last_instance)
+{
+    setup();
+    RtType *cls = rt_class_new("Kept", 1, 0, NULL);
+    RtObject *a = rt_instance_new(cls), *b = rt_instance_new(cls);
+    REQUIRE(a != NULL && b != NULL);
+    rt_class_free(cls);
+    CHECK(class_listed(cls));
+    rt_decref(a);
+    CHECK(class_listed(cls));
+    rt_decref(b);
+    CHECK(!class_listed(cls));
+
+    RtType *fill[RT_MAX_TYPES];
+    int n = 0;
+    do {
+        fill[n] = rt_class_new("Fill", 1, 0, NULL);
+        REQUIRE(fill[n] != NULL);
+    } while (fill[n++]->id != RTI_TYPE_ID_OTHER && n < RT_MAX_TYPES);
+    REQUIRE(fill[n - 1]->id == RTI_TYPE_ID_OTHER);
+    RtType *x = fill[n - 1], *y = rt_class_new("AlsoOther", 1, 0, NULL);
+    REQUIRE(y != NULL && y->id == RTI_TYPE_ID_OTHER);
+    RtObject *xi = rt_instance_new(x), *yi = rt_instance_new(y);
+    REQUIRE(xi != NULL && yi != NULL);
+    rt_class_free(x);
+    rt_decref(xi);
+    CHECK(class_listed(x));     /* y's instance lives on the same row */
+    rt_decref(yi);
+    CHECK(class_listed(x));
+    CHECK(rt_gc_collect(0) >= 0);
+    CHECK(!class_listed(x));
+    rt_class_free(y);
+    CHECK(!class_listed(y));
+    for (int i = 0; i < n - 1; i++)
+        rt_class_free(fill[i]);
+    teardown();
+}
+
 static int callbacks;
 static RtObject *callback_saw;
 
@@ -714,6 +764,7 @@ main(void)
     RUN(instances_slots_and_finalizer);
     RUN(instance_fields_zeroed_within_their_block);
     RUN(finalizer_may_resurrect_and_runs_once);
+    RUN(released_class_goes_with_its_last_instance);
     RUN(weakrefs_clear_and_call_back_once);
     RUN(deep_chains_deallocate_iteratively);
     RUN(type_statistics_follow_objects);

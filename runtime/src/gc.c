@@ -357,6 +357,7 @@ collect_stopped(RtGcState *gc, int generation)
         rti_gc_heaps_rebias();
     }
 #endif
+    rti_classes_reap();         /* the rows add up now (instance.c) */
     if (stop)
         rti_world_start();
     bool held = rti_heap_lock();

@@ -14,6 +14,21 @@
  * dropped the class -- so, as CPython's instances hold their heap type, a
  * class freed while instances live is only marked released and goes with
  * its last instance.
+ *
+ * Counting the living.  A class with a statistics row of its own keeps no
+ * count: the row's live objects are its instances.  Once threads share the
+ * runtime each heap has its own row, written without a lock, so threads
+ * making and freeing instances of one class never write the same word (a
+ * plain count in the class did, from every thread, and lost updates: two
+ * threads' instances of one class, ThreadSanitizer).  Alone, the last
+ * instance of a released class frees it in its dealloc; with threads, the
+ * rows add up only with the world stopped, so a released class goes at the
+ * first collection after its last instance (rti_classes_reap) -- CPython
+ * 3.14t counts a heap type's references per thread for the same reason, and
+ * frees it once the merged count reaches zero.  A class past RT_MAX_TYPES
+ * shares the 'other' row: released, it goes at the first collection (or
+ * dealloc of one of its instances) that finds no object of that row alive,
+ * or at rt_fini.
  */
 #include "internal.h"
 
@@ -39,6 +54,25 @@ rt_is_instance(const RtObject *op)
 }
 
 static void destroy_class(RtClassList *c);
+
+/* Whether none of c's instances is alive -- for a class on the 'other' row,
+ * no object of that row: alone, or the world stopped. */
+static bool
+class_unused(const RtClassList *c)
+{
+    return rti_type_live(c->type.id) == 0;
+}
+
+/* An instance of a released class gone: alone, the class goes after its
+ * last one (the runtime's row is the only row then: two loads, no walk --
+ * cycle_storm frees its class before the collection that frees most of its
+ * instances); with threads, at the next collection (rti_classes_reap). */
+static RT_NOINLINE void
+instance_gone(RtClassList *c)
+{
+    if (!rti_heap_shared() && c->row->allocated == c->row->freed)
+        destroy_class(c);
+}
 
 /* An instance's block: GC header, object header, slots, weaklist. */
 static inline size_t instance_block(const RtType *t) { return sizeof(RtGcHead) + t->basic_size; }
@@ -96,8 +130,8 @@ instance_dealloc(RtObject *op)
     clear_slots(op);
     size_t block = instance_block(t);
     rti_object_release(op, c->row, block, (int64_t)block, true);
-    if (--c->instances == 0 && c->released)
-        destroy_class(c);
+    if (rt_unlikely(c->released))
+        instance_gone(c);
     rti_trash_end();
 }
 
@@ -182,18 +216,29 @@ destroy_class(RtClassList *c)
 void
 rt_class_free(RtType *cls)
 {
+    bool stopped = rti_world_stop_shared();     /* the rows add up */
     RtClassList *c = NULL;
     bool held = rti_heap_lock();
     for (RtClassList *k = rti_runtime.classes; k != NULL && c == NULL; k = k->next)
         if (&k->type == cls)
             c = k;
     rti_heap_unlock(held);
-    if (c == NULL)
-        return;     /* not a live class (e.g. freed with the runtime) */
-    if (c->instances > 0)
-        c->released = true;
-    else
+    if (c != NULL && class_unused(c))
         destroy_class(c);
+    else if (c != NULL)
+        c->released = true;
+    /* else not a live class (e.g. freed with the runtime) */
+    rti_world_start_shared(stopped);
+}
+
+void
+rti_classes_reap(void)
+{
+    for (RtClassList *c = rti_runtime.classes, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->released && class_unused(c))
+            destroy_class(c);
+    }
 }
 
 void
@@ -220,7 +265,6 @@ instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
         rti_zero_pair(op + 1);
     else
         rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
-    rti_class_of(cls)->instances++;
     return quick ? rti_object_track_new_alone(op, collect) : rti_object_track_new(op, collect);
 }
 

@@ -260,6 +260,9 @@ int rti_type_register(RtType *type);        /* assign a statistics slot */
 int64_t rti_type_live(uint32_t id);
 void rti_type_unregister(RtType *type);
 void rti_classes_fini(RtRuntime *rt);
+/* Free each released class none of whose instances is alive: alone, or
+ * the world stopped (a collection's end). */
+void rti_classes_reap(void);
 /* Memory a type's objects own beside their block (list items, dict
  * tables), added to the type's bytes. */
 void rti_type_extra_bytes(const RtType *type, int64_t delta);
@@ -296,8 +299,7 @@ typedef struct RtClassList {
     bool released;          /* rt_class_free was called */
     bool plain;             /* no finalizer and no weakref list */
     bool pair;              /* fields zeroed by rti_zero_pair (slots, weaklist) */
-    int64_t instances;      /* live instances */
-    RtTypeCounters *row;    /* the type's statistics row (rti_type_counters) */
+    RtTypeCounters *row;    /* its statistics row: its live instances (instance.c) */
     char name[];
 } RtClassList;
 

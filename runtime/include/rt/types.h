@@ -109,7 +109,8 @@ enum {
 RtType *rt_class_new(const char *name, uint32_t nslots, unsigned options,
                      void (*finalize)(RtObject *self));
 /* Free a class: at once if it has no live instance, else when the last one
- * dies (garbage instances may wait for the collector).  Classes still there
+ * dies (garbage instances may wait for the collector) -- once threads share
+ * the runtime, at the first collection after that.  Classes still there
  * at rt_fini() are freed then. */
 void rt_class_free(RtType *cls);
 uint32_t rt_class_nslots(const RtType *cls);
