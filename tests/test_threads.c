@@ -291,15 +291,6 @@ class_worker(void *arg)
     return NULL;
 }
 
-static bool
-class_listed(const RtType *cls)
-{
-    for (RtClassList *c = rti_runtime.classes; c != NULL; c = c->next)
-        if (&c->type == cls)
-            return true;
-    return false;
-}
-
 /* The live instances of the class named name, by rt_type_stats; -1 if none. */
 static int64_t
 live_of(const char *name)
@@ -332,14 +323,14 @@ TEST(one_class_on_two_threads)
     CHECK_EQ(live_of("Shared"), 2 * CLASS_HOLD);
     drop_all(held);
     rt_class_free(shared_class);                    /* the worker's instances live */
-    CHECK(class_listed(shared_class));
+    CHECK(rti_class_listed(shared_class));
     atomic_store(&class_phase, 3);
     rt_thread_block_begin();
     pthread_join(t, NULL);
     rt_thread_block_end();
-    CHECK(class_listed(shared_class));              /* no collection since */
+    CHECK(rti_class_listed(shared_class));              /* no collection since */
     CHECK(rt_gc_collect(0) >= 0);
-    CHECK(!class_listed(shared_class));
+    CHECK(!rti_class_listed(shared_class));
     CHECK_EQ(live_of("Shared"), -1);
     rt_fini();
 }

@@ -488,15 +488,6 @@ TEST(finalizer_may_resurrect_and_runs_once)
     teardown();
 }
 
-static bool
-class_listed(const RtType *cls)
-{
-    for (RtClassList *c = rti_runtime.classes; c != NULL; c = c->next)
-        if (&c->type == cls)
-            return true;
-    return false;
-}
-
 /* A class freed while instances live goes with its last instance; one on
  * the 'other' statistics row (past RT_MAX_TYPES) once no object of that
  * row lives, at the next collection. */
@@ -507,11 +498,11 @@ TEST(released_class_goes_with_its_last_instance)
     RtObject *a = rt_instance_new(cls), *b = rt_instance_new(cls);
     REQUIRE(a != NULL && b != NULL);
     rt_class_free(cls);
-    CHECK(class_listed(cls));
+    CHECK(rti_class_listed(cls));
     rt_decref(a);
-    CHECK(class_listed(cls));
+    CHECK(rti_class_listed(cls));
     rt_decref(b);
-    CHECK(!class_listed(cls));
+    CHECK(!rti_class_listed(cls));
 
     RtType *fill[RT_MAX_TYPES];
     int n = 0;
@@ -526,13 +517,13 @@ TEST(released_class_goes_with_its_last_instance)
     REQUIRE(xi != NULL && yi != NULL);
     rt_class_free(x);
     rt_decref(xi);
-    CHECK(class_listed(x));     /* y's instance lives on the same row */
+    CHECK(rti_class_listed(x));     /* y's instance lives on the same row */
     rt_decref(yi);
-    CHECK(class_listed(x));
+    CHECK(rti_class_listed(x));
     CHECK(rt_gc_collect(0) >= 0);
-    CHECK(!class_listed(x));
+    CHECK(!rti_class_listed(x));
     rt_class_free(y);
-    CHECK(!class_listed(y));
+    CHECK(!rti_class_listed(y));
     for (int i = 0; i < n - 1; i++)
         rt_class_free(fill[i]);
     teardown();

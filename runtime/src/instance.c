@@ -213,16 +213,26 @@ destroy_class(RtClassList *c)
     free(c);
 }
 
-void
-rt_class_free(RtType *cls)
+/* The live class whose type is cls, or NULL. */
+static RtClassList *
+find_class(const RtType *cls)
 {
-    bool stopped = rti_world_stop_shared();     /* the rows add up */
     RtClassList *c = NULL;
     bool held = rti_heap_lock();
     for (RtClassList *k = rti_runtime.classes; k != NULL && c == NULL; k = k->next)
         if (&k->type == cls)
             c = k;
     rti_heap_unlock(held);
+    return c;
+}
+
+bool rti_class_listed(const RtType *cls) { return find_class(cls) != NULL; }
+
+void
+rt_class_free(RtType *cls)
+{
+    bool stopped = rti_world_stop_shared();     /* the rows add up */
+    RtClassList *c = find_class(cls);
     if (c != NULL && class_unused(c))
         destroy_class(c);
     else if (c != NULL)

@@ -263,6 +263,8 @@ void rti_classes_fini(RtRuntime *rt);
 /* Free each released class none of whose instances is alive: alone, or
  * the world stopped (a collection's end). */
 void rti_classes_reap(void);
+/* Whether cls is a class not freed yet (tests). */
+bool rti_class_listed(const RtType *cls);
 /* Memory a type's objects own beside their block (list items, dict
  * tables), added to the type's bytes. */
 void rti_type_extra_bytes(const RtType *type, int64_t delta);
