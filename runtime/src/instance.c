@@ -261,28 +261,48 @@ rti_classes_fini(RtRuntime *rt)
     }
 }
 
-/* The rest of rt_instance_new, op allocated and counted: the slots and the
- * weaklist zeroed (one or two words by one 16-byte store in a pool
- * block), tracked (after the collection its count called for).  quick:
- * op came from rti_object_alloc_quick (a pool block; no other thread
- * about).  Always inline: the shared branch of the general path made it
- * too large for the compiler, which then called it from the fast path too
- * (biased binary_trees 13 instructions a Node). */
-static RT_ALWAYS_INLINE RtObject *
-instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
+/* A new instance's slots and weaklist zeroed: one or two words by one
+ * 16-byte store in a pool block (quick: op came from a quick path), else
+ * word by word. */
+static RT_ALWAYS_INLINE void
+instance_zero(RtType *cls, RtObject *op, bool quick)
 {
     if (quick && rt_likely(rti_class_of(cls)->pair))
         rti_zero_pair(op + 1);
     else
         rti_zero_words(op + 1, (cls->basic_size - sizeof(RtObject)) / sizeof(RtObject *));
+}
+
+/* The rest of rt_instance_new, op allocated and counted: zeroed, tracked
+ * (after the collection its count called for).  quick: op came from
+ * rti_object_alloc_quick (a pool block; no other thread about).  Always
+ * inline: the shared branch of the general path made it too large for the
+ * compiler, which then called it from the fast path too (biased
+ * binary_trees 13 instructions a Node). */
+static RT_ALWAYS_INLINE RtObject *
+instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
+{
+    instance_zero(cls, op, quick);
     return quick ? rti_object_track_new_alone(op, collect) : rti_object_track_new(op, collect);
 }
 
-/* rt_instance_new when its block needs a call. */
+/* rt_instance_new when its block needs a call: first, once threads share
+ * the runtime, the quick path again on the thread's own heap (the general
+ * one cost biased binary_trees 30 instructions a Node more at two threads
+ * than the quick one alone: the block's general path, the zeroing loop,
+ * the arena lookup for the track). */
 static RT_NOINLINE RtObject *
 instance_new_general(RtType *cls)
 {
     size_t block = instance_block(cls);
+#if RT_RC_THREADED
+    RtObject *own = rti_object_alloc_shared_quick(cls, rti_class_of(cls)->row, block, (int64_t)block);
+    if (rt_likely(own != NULL)) {
+        instance_zero(cls, own, true);
+        rti_gc_track_new_own(RTI_AS_GC(own));
+        return own;
+    }
+#endif
     bool collect;
     RtObject *op = rti_object_alloc_gc(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (op == NULL)

@@ -481,6 +481,21 @@ rti_gc_track_new_shared(RtGcHead *g)
     rti_gc_track_shared(g);
 }
 
+/* rti_gc_track_new_shared for a block the caller's own heap just gave out
+ * (rti_object_alloc_shared_quick): its home is known, so no arena lookup. */
+static RT_ALWAYS_INLINE void
+rti_gc_track_new_own(RtGcHead *g)
+{
+    RtGcHeap *h = &rti_thread_heap()->gc;
+    rti_assert(rti_gc_home(g) == rti_thread_heap() && !rti_gc_tracked(g));
+    if (rt_likely(rti_gc_own_lists_begin(h))) {
+        rti_gc_list_append_new(g, &h->lists[0]);
+        rti_gc_own_lists_end(h);
+        return;
+    }
+    rti_gc_track_shared(g);
+}
+
 static RT_ALWAYS_INLINE void
 rti_gc_untrack_shared_inline(RtGcHead *g)
 {
@@ -731,6 +746,29 @@ rti_object_alloc_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t by
         return NULL;
     return rti_object_init_counted(mem, type, c, bytes, true, collect);
 }
+
+#if RT_RC_THREADED
+/* rti_object_alloc_quick once threads share the runtime and no stop is
+ * asked: a GC block from the caller's own pools without a call, counted in
+ * its heap's row and collector count (which collects by itself); NULL,
+ * nothing done, where that needs a call (then the general path).  For a
+ * constructor that tracks the object at once: rti_gc_track_new_own. */
+static inline RtObject *
+rti_object_alloc_shared_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes)
+{
+    if (rt_unlikely(rti_mode() != RTI_MODE_SHARED || block - 1 >= rti_runtime.heap.fast_small))
+        return NULL;
+    uint8_t *mem = rti_pool_alloc_quick(rti_pool_heap(), RTI_SIZE_CLASS(block));
+    if (rt_unlikely(mem == NULL))
+        return NULL;
+    RtObject *op = rti_object_init_headers(mem, type, true);
+    c = rti_own_row(c);
+    c->allocated++;
+    c->bytes += bytes;
+    rti_gc_count_shared(&rti_runtime.gc, 1);
+    return op;
+}
+#endif
 
 /* rti_object_track_new for an object from rti_object_alloc_quick: no
  * other thread was about (the mode word was 0), and none is now -- the
