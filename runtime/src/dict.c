@@ -322,7 +322,7 @@ rt_dict_new(void)
         return NULL;
     d->used = 0;
     d->keys = NULL;
-    rt_gc_track((RtObject *)d);
+    rti_gc_track((RtObject *)d);
     return (RtObject *)d;
 }
 

@@ -550,22 +550,8 @@ rt_gc_is_finalized(const RtObject *op)
 }
 
 /* Alone, the global lists with no lock; once threads share the runtime,
- * the object's home's (gc_heap.c). */
-void
-rt_gc_track(RtObject *op)
-{
-    rti_assert_msg(RT_TYPE(op)->flags & RT_TYPE_GC, "rt_gc_track on an object of a type without RT_TYPE_GC");
-    RtGcHead *g = RTI_AS_GC(op);
-#if RT_RC_THREADED
-    if (rti_heap_shared()) {
-        rti_gc_track_shared(g);
-        return;
-    }
-#endif
-    if (!rti_gc_tracked(g))
-        rti_gc_list_append(g, &state()->gen[0].head);
-}
-
+ * the object's home's (internal.h, gc_heap.c). */
+void rt_gc_track(RtObject *op) { rti_gc_track(op); }
 void rt_gc_untrack(RtObject *op) { rti_gc_untrack(op); }
 
 void

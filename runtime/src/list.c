@@ -150,7 +150,7 @@ rt_list_new(intptr_t n)
         RT_SIZE(l) = n;
         set_capacity_bytes(l, 0, n);
     }
-    rt_gc_track((RtObject *)l);
+    rti_gc_track((RtObject *)l);
     return (RtObject *)l;
 }
 

@@ -96,7 +96,7 @@ rt_tuple_new(intptr_t n)
 {
     RtObject *op = rt_object_new_var(&rt_tuple_type, n);
     if (op != NULL)
-        rt_gc_track(op);
+        rti_gc_track(op);
     return op;
 }
 
@@ -126,7 +126,7 @@ rt_tuple_init_item(RtObject *tuple, intptr_t i, RtObject *item)
     rt_setref(&t->items[i], item);
     /* The collector may have untracked the tuple while it held no GC item. */
     if (item != NULL && (RT_TYPE(item)->flags & RT_TYPE_GC))
-        rt_gc_track(tuple);
+        rti_gc_track(tuple);
 }
 
 RtObject *
