@@ -252,6 +252,13 @@ rti_gc_track_shared(RtGcHead *g)
     lists_end(th, access);
 }
 
+RtObject *
+rti_gc_track_shared_then(RtObject *op)
+{
+    rti_gc_track_shared(RTI_AS_GC(op));
+    return op;
+}
+
 void
 rti_gc_untrack_shared(RtGcHead *g)
 {

@@ -286,28 +286,37 @@ instance_finish(RtType *cls, RtObject *op, bool collect, bool quick)
     return quick ? rti_object_track_new_alone(op, collect) : rti_object_track_new(op, collect);
 }
 
-/* rt_instance_new when its block needs a call: first, once threads share
- * the runtime, the quick path again on the thread's own heap (the general
- * one cost biased binary_trees 30 instructions a Node more at two threads
- * than the quick one alone: the block's general path, the zeroing loop,
- * the arena lookup for the track). */
+/* rt_instance_new when its block needs a call. */
 static RT_NOINLINE RtObject *
 instance_new_general(RtType *cls)
 {
     size_t block = instance_block(cls);
-#if RT_RC_THREADED
-    RtObject *own = rti_object_alloc_shared_quick(cls, rti_class_of(cls)->row, block, (int64_t)block);
-    if (rt_likely(own != NULL)) {
-        instance_zero(cls, own, true);
-        rti_gc_track_new_own(RTI_AS_GC(own));
-        return own;
-    }
-#endif
     bool collect;
     RtObject *op = rti_object_alloc_gc(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (op == NULL)
         return NULL;
     return instance_finish(cls, op, collect, false);
+}
+
+/* rt_instance_new when its quick path cannot serve: once threads share the
+ * runtime, the quick path on the thread's own heap, with no call but tail
+ * calls either (the general path cost biased binary_trees 30 instructions
+ * a Node more at two threads than one thread's quick path: the block's
+ * general path, the zeroing loop, the arena lookup for the track; a stack
+ * frame 10 more).  Apart from rt_instance_new: inline there, its registers
+ * gave the one-thread path a frame. */
+static RT_NOINLINE RtObject *
+instance_new_shared(RtType *cls)
+{
+#if RT_RC_THREADED
+    size_t block = instance_block(cls);
+    RtObject *op = rti_object_alloc_shared_quick(cls, rti_class_of(cls)->row, block, (int64_t)block);
+    if (rt_likely(op != NULL)) {
+        instance_zero(cls, op, true);
+        return rti_gc_track_new_own(op);
+    }
+#endif
+    return instance_new_general(cls);
 }
 
 /* The fast path makes no call but a tail call (internal.h, the object
@@ -319,7 +328,7 @@ rt_instance_new(RtType *cls)
     bool collect;
     RtObject *op = rti_object_alloc_quick(cls, rti_class_of(cls)->row, block, (int64_t)block, &collect);
     if (rt_unlikely(op == NULL))
-        return instance_new_general(cls);
+        return instance_new_shared(cls);
     return instance_finish(cls, op, collect, true);
 }
 

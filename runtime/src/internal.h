@@ -482,18 +482,21 @@ rti_gc_track_new_shared(RtGcHead *g)
 }
 
 /* rti_gc_track_new_shared for a block the caller's own heap just gave out
- * (rti_object_alloc_shared_quick): its home is known, so no arena lookup. */
-static RT_ALWAYS_INLINE void
-rti_gc_track_new_own(RtGcHead *g)
+ * (rti_object_alloc_shared_quick): its home is known, so no arena lookup.
+ * Returns op, so that its slow path is a tail call. */
+RT_NOINLINE RtObject *rti_gc_track_shared_then(RtObject *op);
+static RT_ALWAYS_INLINE RtObject *
+rti_gc_track_new_own(RtObject *op)
 {
+    RtGcHead *g = RTI_AS_GC(op);
     RtGcHeap *h = &rti_thread_heap()->gc;
     rti_assert(rti_gc_home(g) == rti_thread_heap() && !rti_gc_tracked(g));
     if (rt_likely(rti_gc_own_lists_begin(h))) {
         rti_gc_list_append_new(g, &h->lists[0]);
         rti_gc_own_lists_end(h);
-        return;
+        return op;
     }
-    rti_gc_track_shared(g);
+    return rti_gc_track_shared_then(op);
 }
 
 static RT_ALWAYS_INLINE void
@@ -782,23 +785,29 @@ rti_object_alloc_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t by
 
 #if RT_RC_THREADED
 /* rti_object_alloc_quick once threads share the runtime and no stop is
- * asked: a GC block from the caller's own pools without a call, counted in
- * its heap's row and collector count (which collects by itself); NULL,
- * nothing done, where that needs a call (then the general path).  For a
- * constructor that tracks the object at once: rti_gc_track_new_own. */
+ * asked: a GC block from the caller's own pools, counted in its heap's row
+ * and collector count, with no call at all; NULL, nothing done, where that
+ * needs one -- the pool's slow path, or a count that would reach its flush
+ * (which may collect: the general path flushes, collects, then allocates,
+ * in CPython's order).  So a constructor's shared path needs no stack frame
+ * either.  For a constructor that tracks the object at once:
+ * rti_gc_track_new_own. */
 static inline RtObject *
 rti_object_alloc_shared_quick(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes)
 {
     if (rt_unlikely(rti_mode() != RTI_MODE_SHARED || block - 1 >= rti_runtime.heap.fast_small))
         return NULL;
-    uint8_t *mem = rti_pool_alloc_quick(rti_pool_heap(), RTI_SIZE_CLASS(block));
+    RtThreadHeap *th = rti_thread_heap();
+    if (rt_unlikely(th->gc.delta + 1 >= th->gc.limit))
+        return NULL;
+    uint8_t *mem = rti_pool_alloc_quick(&th->pool, RTI_SIZE_CLASS(block));
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, true);
-    c = rti_own_row(c);
+    c = &th->types[c - rti_runtime.types];      /* rti_own_row */
     c->allocated++;
     c->bytes += bytes;
-    rti_gc_count_shared(&rti_runtime.gc, 1);
+    th->gc.delta++;
     return op;
 }
 #endif
