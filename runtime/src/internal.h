@@ -688,12 +688,13 @@ rti_object_alloc_alone(RtType *type, RtTypeCounters *c, size_t block, int64_t by
 
 #if RT_RC_THREADED
 /* Once threads share the runtime, each counts in its heap's row of a type
- * (RtThreadHeap.types): the one whose runtime row is c. */
+ * (RtThreadHeap.types): th's, or the caller's, whose runtime row is c. */
 static inline RtTypeCounters *
-rti_own_row(const RtTypeCounters *c)
+rti_heap_row(RtThreadHeap *th, const RtTypeCounters *c)
 {
-    return &rti_thread_heap()->types[c - rti_runtime.types];
+    return &th->types[c - rti_runtime.types];
 }
+static inline RtTypeCounters *rti_own_row(const RtTypeCounters *c) { return rti_heap_row(rti_thread_heap(), c); }
 
 /* The body of rti_object_alloc once threads share the runtime and no stop
  * is asked: no lock -- the block from the thread's own heap, the counts in
@@ -804,10 +805,10 @@ rti_object_alloc_shared_quick(RtType *type, RtTypeCounters *c, size_t block, int
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, true);
-    c = &th->types[c - rti_runtime.types];      /* rti_own_row */
+    c = rti_heap_row(th, c);
     c->allocated++;
     c->bytes += bytes;
-    th->gc.delta++;
+    th->gc.delta++;     /* rti_gc_count_shared's +1, its flush ruled out above */
     return op;
 }
 #endif
