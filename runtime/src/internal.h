@@ -383,8 +383,11 @@ static inline void
 rti_gc_count_shared(RtGcState *gc, int delta)
 {
     RtGcHeap *h = &rti_thread_heap()->gc;
+    rti_assert(delta == 1 || delta == -1);
     h->delta += delta;
-    if (rt_unlikely(h->delta >= h->limit || h->delta <= -h->limit))
+    /* One side per call (delta is a constant at each): |delta| < limit
+     * between calls, so a step of one reaches the limit on its own side. */
+    if (rt_unlikely(delta > 0 ? h->delta >= h->limit : h->delta <= -h->limit))
         rti_gc_count_flush(gc, h);
 }
 /* Set the flush limit for the threads attached and threshold0 (a thread
