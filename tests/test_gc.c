@@ -104,12 +104,8 @@ static void teardown(void) { rt_test_collect_and_finish(mark); }
 static int64_t
 live_of(const char *type)
 {
-    RtTypeStats ts[RT_MAX_TYPES];
-    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
-    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
-        if (strcmp(ts[i].name, type) == 0)
-            return ts[i].live;
-    return 0;
+    RtTypeStats row;
+    return rt_test_type_stats(type, &row) ? row.live : 0;
 }
 
 /* ==== cycle shapes ====================================================== */

@@ -295,12 +295,8 @@ class_worker(void *arg)
 static int64_t
 live_of(const char *name)
 {
-    RtTypeStats stats[RT_MAX_TYPES];
-    size_t n = rt_type_stats(stats, RT_MAX_TYPES);
-    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
-        if (strcmp(stats[i].name, name) == 0)
-            return stats[i].live;
-    return -1;
+    RtTypeStats row;
+    return rt_test_type_stats(name, &row) ? row.live : -1;
 }
 
 TEST(one_class_on_two_threads)

@@ -124,6 +124,22 @@ rt_test_mark(void)
     return m;
 }
 
+/* The statistics row of the type named name (rt_type_stats) into *out:
+ * false when no object of that name was ever allocated. */
+static inline bool
+rt_test_type_stats(const char *name, RtTypeStats *out)
+{
+    RtTypeStats ts[RT_MAX_TYPES];
+    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
+    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++) {
+        if (strcmp(ts[i].name, name) == 0) {
+            *out = ts[i];
+            return true;
+        }
+    }
+    return false;
+}
+
 #define CHECK_NO_LEAK(mark)                        \
     do {                                           \
         RtTestMark now_ = rt_test_mark();          \
