@@ -33,6 +33,15 @@
  *     cleared it; the same garbage and held rings are freed, each node
  *     once.  Under ThreadSanitizer, owners merging during the clears (the
  *     deferral off) showed as a data race on the lists in 2 runs of 3.
+ *   one_heap_collected_in_chunks: 72,003 Nodes in 3-rings, all made by the
+ *     main thread (one heap's part, as a long-lived structure built before
+ *     the workers start), each ring spread over three distant chunks; half
+ *     held from a list.  Serially and in parallel (the workers parked,
+ *     claiming the part's chunks), a full collection frees exactly the
+ *     other half, each node once; the part was cut into at least
+ *     RTI_GC_CHUNKS / 2 chunks (the cuts thinned as it grew) and, in
+ *     parallel, the survivors keep their allocation order on the heap's
+ *     oldest list (the chunks joined in order); then the rest is freed.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -47,7 +56,9 @@
 #define RINGS 600                       /* of WORKERS nodes each */
 #define HELD (RINGS / 2)                /* rings[0..HELD) are held */
 #define WATCHED 50                      /* rings[HELD..HELD+WATCHED) hold a Watched */
-#define COUNTED_NODE_MAX (RINGS * WORKERS)
+#define BIG_RINGS 24001                 /* of 3 nodes, all in the main thread's heap */
+#define BIG_NODES (3 * BIG_RINGS)       /* past RTI_GC_CHUNKS * RTI_GC_CHUNK_MIN twice */
+#define COUNTED_NODE_MAX (BIG_NODES > RINGS * WORKERS ? BIG_NODES : RINGS * WORKERS)
 #include "counted_node.h"
 #include "heap_valid.h"
 
@@ -368,11 +379,101 @@ TEST(parallel_and_serial_find_the_same_garbage)
     }
 }
 
+/* ---- one heap's part, in chunks ---- */
+
+/* The ids of the Nodes on list, in its order, into ids; returns how many. */
+static int
+node_ids_in_order(RtGcHead *list, int *ids, int max)
+{
+    int n = 0;
+    for (RtGcHead *g = rti_gc_next(list); g != list && n < max; g = rti_gc_next(g))
+        if (rt_is_type(RTI_FROM_GC(g), &node_type))
+            ids[n++] = ((Node *)RTI_FROM_GC(g))->id;
+    return n;
+}
+
+/* After a parallel full collection of the main thread's heap: its part
+ * was cut into at least RTI_GC_CHUNKS / 2 chunks (the cuts thinned as it
+ * grew), and the chunks' survivors, joined in order, keep the heap's
+ * order -- their allocation order here (the serial passes keep CPython's,
+ * where an object found reachable late goes to the end). */
+static void
+check_chunked(RtThreadHeap *own, int held)
+{
+    CHECK(own->gc.part.chunks >= RTI_GC_CHUNKS / 2);
+    int *ids = calloc((size_t)held, sizeof *ids);
+    REQUIRE(ids != NULL);
+    CHECK_EQ(node_ids_in_order(&own->gc.lists[RT_GC_GENERATIONS - 1], ids, held), held);
+    int unordered = 0;
+    for (int i = 1; i < held; i++)
+        unordered += ids[i] <= ids[i - 1];
+    CHECK_EQ(unordered, 0);
+    free(ids);
+}
+
+/* BIG_RINGS rings of 3 Nodes made by the main thread, allocated round
+ * robin (node i is member i / BIG_RINGS of ring i % BIG_RINGS), so that
+ * every ring spans three distant chunks of the heap's part; the even
+ * rings held from a list through their last member.  A full collection
+ * frees exactly the odd rings, each node once; the list dropped, the
+ * next frees the rest. */
+static void
+collect_one_big_heap(int parallel_min)
+{
+    nodes_forget_frees(0, BIG_NODES);
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();
+    rti_runtime.gc.parallel_min = parallel_min;
+    pthread_t t[WORKERS];
+    REQUIRE(start_workers(t));
+    RtObject **nodes = calloc(BIG_NODES, sizeof *nodes);
+    RtObject *holder = rt_list_new(0);
+    REQUIRE(nodes != NULL && holder != NULL);
+    for (int i = 0; i < BIG_NODES; i++) {
+        Node *n = (Node *)rt_object_new(&node_type);
+        REQUIRE(n != NULL);
+        n->id = i;
+        rt_gc_track((RtObject *)n);
+        nodes[i] = (RtObject *)n;
+    }
+    for (int i = 0; i < BIG_NODES; i++)
+        ((Node *)nodes[i])->slot[0] = rt_newref(nodes[(i + BIG_RINGS) % BIG_NODES]);
+    const int held_rings = (BIG_RINGS + 1) / 2, held = 3 * held_rings;
+    for (int r = 0; r < BIG_RINGS; r += 2)
+        REQUIRE(rt_list_append(holder, nodes[2 * BIG_RINGS + r]) == 0);
+    for (int i = 0; i < BIG_NODES; i++)
+        rt_decref(nodes[i]);
+
+    CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), BIG_NODES - held);
+    int wrong = 0;
+    for (int i = 0; i < BIG_NODES; i++)
+        wrong += atomic_load(&node_freed[i]) != ((i % BIG_RINGS) % 2 == 1);
+    CHECK_EQ(wrong, 0);
+    if (parallel_min < RT_GC_GENERATIONS)
+        check_chunked((RtThreadHeap *)rti_theap, held);
+    CHECK(heap_valid());
+
+    rt_decref(holder);
+    CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), held);
+    CHECK_EQ(nodes_freed_once(0, BIG_NODES), BIG_NODES);
+    CHECK(heap_valid());
+    free(nodes);
+    stop_workers(t);
+    rt_fini();
+}
+
+TEST(one_heap_collected_in_chunks)
+{
+    collect_one_big_heap(RT_GC_GENERATIONS);    /* serial: the reference */
+    collect_one_big_heap(0);
+}
+
 int
 main(void)
 {
     RUN(parked_threads_run_the_tasks);
     RUN(parallel_and_serial_find_the_same_garbage);
     RUN(threads_clear_their_own_garbage);
+    RUN(one_heap_collected_in_chunks);
     return rt_test_summary();
 }

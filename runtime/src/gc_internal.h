@@ -242,6 +242,21 @@ typedef struct RtGcScan {
  * (gc_parallel.c): the objects of one heap being collected, or of the
  * global lists. */
 #define RTI_GC_NO_OWNER UINTPTR_MAX     /* no thread, merged object or id records it */
+/* A part's list is walked in chunks that any stopped thread claims
+ * (gc_parallel.c, 'Chunks'): from RTI_GC_CHUNKS / 2 to RTI_GC_CHUNKS of
+ * them once the part has RTI_GC_CHUNK_MIN * RTI_GC_CHUNKS objects. */
+#define RTI_GC_CHUNKS 32
+#define RTI_GC_CHUNK_MIN 1024           /* objects in a chunk but the last, at least */
+typedef struct RtGcChunk {
+    /* Aligned: two threads sweeping neighbouring chunks write their
+     * lists' heads at every object. */
+    _Alignas(64) RtGcHead *first;   /* its first object (cut by the update) */
+    RtGcHead young;         /* the sweep's: its survivors */
+    RtGcHead unreachable;   /* the rest that the part's thread owns */
+    RtGcHead foreign;       /* the rest that it does not */
+    RtGcScan scan;
+    RtGcGarbage garbage;
+} RtGcChunk;
 typedef struct RtGcPart {
     RtGcHead young;         /* the objects being collected; the survivors, after */
     RtGcHead unreachable;   /* the rest, after the sweep, that the part's thread owns */
@@ -250,7 +265,10 @@ typedef struct RtGcPart {
     RtGcScan scan;          /* the sweep's survivors and tuples */
     RtGcGarbage garbage;    /* the sweep's unreachable objects and finalizers */
     uintptr_t owner;        /* the id of its heap's thread (biased), or RTI_GC_NO_OWNER */
-    atomic_uint claimed;    /* the last phase that claimed it */
+    atomic_uint claimed;    /* the last phase that claimed it (whole: update, delete) */
+    atomic_uint next_chunk; /* the next chunk to claim in this phase (the others) */
+    uint32_t chunks;        /* chunk[0..chunks) cut young, in order */
+    RtGcChunk chunk[RTI_GC_CHUNKS];
 } RtGcPart;
 
 /* A thread heap's share of the collector's lists (gc_heap.c): once threads

@@ -100,13 +100,7 @@ rti_gc_update_refs(RtGcHead *containers)
     RTI_GC_VALIDATE(containers, false, false);
     intptr_t n = 0;
     for (RtGcHead *g = rti_gc_next(containers); g != containers; g = rti_gc_next(g)) {
-        intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
-        /* CPython's update_refs: the collector never sees a count of 0,
-         * since whatever reaches 0 is deallocated at once. */
-        rti_assert_msg(rc != 0, "a tracked object with a count of 0: a dealloc left its object tracked "
-                       "during its teardown and let something (a finalizer, a callback, an allocation) "
-                       "start a collection, which would free the object a second time");
-        rti_gc_reset_refs(g, rc < 0 ? IMMORTAL_REFS : rc);
+        update_one(g);
         n++;
     }
     return n;

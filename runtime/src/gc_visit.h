@@ -20,6 +20,19 @@
  * reachable. */
 #define IMMORTAL_REFS ((intptr_t)1 << 40)
 
+/* update_refs on one object: gc_refs = its count, COLLECTING set. */
+static inline void
+update_one(RtGcHead *g)
+{
+    intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
+    /* CPython's update_refs: the collector never sees a count of 0,
+     * since whatever reaches 0 is deallocated at once. */
+    rti_assert_msg(rc != 0, "a tracked object with a count of 0: a dealloc left its object tracked "
+                   "during its teardown and let something (a finalizer, a callback, an allocation) "
+                   "start a collection, which would free the object a second time");
+    rti_gc_reset_refs(g, rc < 0 ? IMMORTAL_REFS : rc);
+}
+
 /* How far ahead of a pass its lookahead prefetches, in objects. */
 #define PREFETCH_DISTANCE 16
 
