@@ -247,6 +247,8 @@ typedef struct RtGcScan {
  * them once the part has RTI_GC_CHUNK_MIN * RTI_GC_CHUNKS objects. */
 #define RTI_GC_CHUNKS 32
 #define RTI_GC_CHUNK_MIN 1024           /* objects in a chunk but the last, at least */
+_Static_assert((RTI_GC_CHUNK_MIN & (RTI_GC_CHUNK_MIN - 1)) == 0 && RTI_GC_CHUNKS % 2 == 0,
+               "the update cuts at multiples of a power of two and halves the cuts it keeps");
 typedef struct RtGcChunk {
     /* Aligned: two threads sweeping neighbouring chunks write their
      * lists' heads at every object. */
