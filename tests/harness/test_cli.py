@@ -30,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 import unittest
+import importlib.machinery
 
 try:
     import jsonschema
@@ -1091,6 +1093,23 @@ class Scaling(Base):
     """scripts/scaling end to end at tiny sizes: its sweeps, its tables, the
     machine's ceiling from the microbenchmarks."""
 
+    def test_a_host_that_gave_less_than_its_cores_is_marked(self):
+        """The processes' table marks a row whose processes sped up less than
+        0.75 T, and says below it what that means; a row at full speed is not
+        marked, and with none marked there is no such line."""
+        loader = importlib.machinery.SourceFileLoader('scaling', os.path.join(SOURCE, 'scripts', 'scaling'))
+        scaling = types.ModuleType('scaling')
+        loader.exec_module(scaling)
+        run = lambda t, wall: {'config': {'rc': 'biased'}, 'params': {'threads': t},
+                               'summary': {'wall_s': {'median': wall}}}
+        threads = {'a': [run(1, 1.0), run(2, 0.6)], 'b': [run(1, 1.0), run(2, 0.9)]}
+        rows = scaling.table_processes({'a': {2: (1.0, 0.55)}, 'b': {2: (1.0, 0.8)}}, threads)
+        self.assertIn('| a | 2 | 1.000 | 0.550 | 1.82× | 1.67× |', rows)
+        self.assertIn('| b | 2 | 1.000 | 0.800 | 1.25× (short) | 1.11× |', rows)
+        self.assertTrue(rows[-1].startswith('(short): T processes that share nothing'), rows)
+        rows = scaling.table_processes({'a': {2: (1.0, 0.55)}}, threads)
+        self.assertFalse(any('(short)' in r for r in rows), rows)
+
     def test_scaling_writes_its_tables_and_the_machines_ceiling(self):
         out = self.path('scaling')
         done = subprocess.run([sys.executable, os.path.join(SOURCE, 'scripts', 'scaling'), '--build', BUILD,
@@ -1113,7 +1132,7 @@ class Scaling(Base):
             self.assertTrue(os.path.exists(os.path.join(out, 'scaling.png')), done.stderr)
         # The processes' ceiling: two processes, one share each, timed.
         self.assertIn("## The processes' ceiling", summary)
-        self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+× \| [0-9.]+× \|')
+        self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+×( \(short\))? \| [0-9.]+× \|')
         if not os.access(os.path.join(BUILD, 'rtbench-micro'), os.X_OK):
             # A build without the microbenchmarks (the sanitizer presets):
             # said, and the tables without the ceiling.
