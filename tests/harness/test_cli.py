@@ -1126,7 +1126,19 @@ class Scaling(Base):
         # The chart's points always; the chart wherever a Python with
         # matplotlib is found (this one, or /usr/bin/python3 on Debian).
         with open(os.path.join(out, 'chart.json')) as f:
-            self.assertIn('processes', json.load(f)['list_append'])
+            series = json.load(f)['list_append']
+        self.assertIn('processes', series)
+        # The Python twin's threads under CPython, said to take turns (the
+        # GIL) in the chart's series name and the table's heading; or, where
+        # CPython does not run, a line that says so.
+        cpython = [name for name in series if name.startswith('CPython')]
+        if cpython:
+            self.assertIn('the GIL serialises its threads', cpython[0])
+            self.assertEqual([p[0] for p in series[cpython[0]]], [1, 2])
+            self.assertRegex(summary, r'## CPython [0-9.]+: the GIL serialises its threads')
+            self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+× \| [0-9.]+ \|')
+        else:
+            self.assertIn('CPython did not run list_append', done.stderr)
         has_mpl = subprocess.run(['/usr/bin/python3', '-c', 'import matplotlib'], stderr=subprocess.DEVNULL).returncode == 0
         if has_mpl:
             self.assertTrue(os.path.exists(os.path.join(out, 'scaling.png')), done.stderr)
