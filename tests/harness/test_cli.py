@@ -1089,17 +1089,35 @@ class Baseline(Base):
         self.assertEqual(names['base'], names['head'], 'the same configurations, with as many samples, a side')
 
 
+def load_scaling():
+    """scripts/scaling as a module (it has no .py name), for its tables."""
+    loader = importlib.machinery.SourceFileLoader('scaling', os.path.join(SOURCE, 'scripts', 'scaling'))
+    scaling = types.ModuleType('scaling')
+    loader.exec_module(scaling)
+    return scaling
+
+
 class Scaling(Base):
     """scripts/scaling end to end at tiny sizes: its sweeps, its tables, the
     machine's ceiling from the microbenchmarks."""
+
+    def test_the_cpython_series_says_what_its_threads_do(self):
+        """The CPython series is named for the interpreter's version and says
+        that a GIL serialises its threads, or that a free-threaded build runs
+        them at once (sys.version says which); with no version, no number."""
+        scaling = load_scaling()
+        label = lambda version: scaling.cpython_label({'w': ({1: 1.0}, version)})
+        self.assertEqual(label('3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]'),
+                         'CPython 3.11.2: the GIL serialises its threads')
+        self.assertEqual(label('3.13.1 experimental free-threading build (main) [GCC 14.2.0]'),
+                         'CPython 3.13.1 free-threaded: its threads run at once')
+        self.assertEqual(label(None), 'CPython: the GIL serialises its threads')
 
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than
         0.75 T, and says below it what that means; a row at full speed is not
         marked, and with none marked there is no such line."""
-        loader = importlib.machinery.SourceFileLoader('scaling', os.path.join(SOURCE, 'scripts', 'scaling'))
-        scaling = types.ModuleType('scaling')
-        loader.exec_module(scaling)
+        scaling = load_scaling()
         run = lambda t, wall: {'config': {'rc': 'biased'}, 'params': {'threads': t},
                                'summary': {'wall_s': {'median': wall}}}
         threads = {'a': [run(1, 1.0), run(2, 0.6)], 'b': [run(1, 1.0), run(2, 0.9)]}
