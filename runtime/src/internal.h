@@ -428,14 +428,22 @@ rti_object_init_headers(uint8_t *mem, RtType *type, bool gc)
     return op;
 }
 
+/* A new object of `bytes` counted in the statistics row c (the runtime's,
+ * or a thread heap's). */
+static inline void
+rti_row_count_new(RtTypeCounters *c, int64_t bytes)
+{
+    c->allocated++;
+    c->bytes += bytes;
+}
+
 /* A new object in the block mem, counted (below); *collect says whether
  * the collector's count called for a collection. */
 static inline RtObject *
 rti_object_init_counted(uint8_t *mem, RtType *type, RtTypeCounters *c, int64_t bytes, bool gc, bool *collect)
 {
     RtObject *op = rti_object_init_headers(mem, type, gc);
-    c->allocated++;
-    c->bytes += bytes;
+    rti_row_count_new(c, bytes);
     *collect = gc && rti_gc_count_alloc(&rti_runtime.gc);
     return op;
 }
@@ -486,9 +494,7 @@ rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t b
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, gc);
-    c = rti_own_row(c);
-    c->allocated++;
-    c->bytes += bytes;
+    rti_row_count_new(rti_own_row(c), bytes);
     if (gc)
         rti_gc_count_shared(&rti_runtime.gc, 1);
     return op;
@@ -582,9 +588,7 @@ rti_object_alloc_shared_quick(RtType *type, RtTypeCounters *c, size_t block, int
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, true);
-    c = rti_heap_row(th, c);
-    c->allocated++;
-    c->bytes += bytes;
+    rti_row_count_new(rti_heap_row(th, c), bytes);
     th->gc.delta++;     /* rti_gc_count_shared's +1, its flush ruled out above */
     return op;
 }
