@@ -60,8 +60,8 @@ def callback_cost(repeats=7, calls=20000):
     import gc
     from time import perf_counter
     sys.path.insert(0, os.path.dirname(RUN))
-    import run
-    pauses = run.PauseLog()
+    from _rtbench_run.measure import PauseLog     # run.py's timing callback
+    pauses = PauseLog()
 
     def best():
         times = []

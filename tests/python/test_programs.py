@@ -24,7 +24,7 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_twins import RUN, TIMEOUT, SchemaMixin   # noqa: E402  (the path above)
+from test_twins import RUN, TIMEOUT, TWINS, SchemaMixin   # noqa: E402  (the path above)
 
 # The fields of a program's report beyond a twin's.
 PROGRAM_KEYS = {'program', 'exit_status', 'error', 'gc_settings',
@@ -200,6 +200,23 @@ class TestAsPythonRuns(ProgramTest):
         self.assertEqual(view['name'], '__main__')
         self.assertEqual(view['path'][0], self.dir)
         self.assertTrue(view['main_is_me'])
+
+    def test_modules_named_as_run_pys_parts_are_the_programs(self):
+        # run.py's parts stay in sys.modules while the program runs: a
+        # program's own cli.py, measure.py ... must still be the ones it
+        # imports (so the parts live in a package, _rtbench_run).
+        parts = sorted(name[:-3] for name in os.listdir(os.path.join(TWINS, '_rtbench_run'))
+                       if name.endswith('.py') and name != '__init__.py')
+        self.assertIn('measure', parts)
+        for name in parts + ['run']:
+            self.script(name + '.py', 'WHERE = "the program\'s %s"\n' % name)
+        main = self.script('main.py', 'import importlib\nfor name in %r:\n'
+                           '    print(importlib.import_module(name).WHERE)\n' % (parts + ['run']))
+        done = run_py('--script', main)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.splitlines(),
+                         ["the program's %s" % name for name in parts + ['run']])
+        self.assertEqual(done.stdout, run_python(main).stdout)
 
     def test_relative_path_and_symlink(self):
         os.mkdir(os.path.join(self.dir, 'real'))

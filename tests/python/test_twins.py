@@ -26,7 +26,7 @@ RUN = os.path.join(TWINS, 'run.py')
 
 sys.path.insert(0, TWINS)
 import prng                     # noqa: E402  (needs the path above)
-import run                      # noqa: E402
+from _rtbench_run import cli, measure    # noqa: E402  (run.py's parts)
 
 TIMEOUT = 60
 
@@ -181,9 +181,9 @@ class SchemaMixin:
         self.assertEqual(pauses['count'], sum(gc_['collections']))
         if subsampled:
             self.assertIs(subsampled, True)
-            self.assertGreater(pauses['count'], run.MAX_PAUSE_SAMPLES)
-            self.assertEqual(len(pauses['seconds']), run.MAX_PAUSE_SAMPLES)
-            self.assertEqual(len(pauses['generation']), run.MAX_PAUSE_SAMPLES)
+            self.assertGreater(pauses['count'], measure.MAX_PAUSE_SAMPLES)
+            self.assertEqual(len(pauses['seconds']), measure.MAX_PAUSE_SAMPLES)
+            self.assertEqual(len(pauses['generation']), measure.MAX_PAUSE_SAMPLES)
             self.assertLessEqual(max(pauses['seconds']), pauses['max_s'])
         else:
             self.assertEqual(len(pauses['seconds']), pauses['count'])
@@ -214,7 +214,7 @@ class TestWorkloads(SchemaMixin, unittest.TestCase):
         done = run_twin('--list')
         self.assertEqual(done.returncode, 0, done.stderr)
         listing = json.loads(done.stdout)
-        self.assertEqual([w['name'] for w in listing], list(run.WORKLOADS))
+        self.assertEqual([w['name'] for w in listing], list(cli.WORKLOADS))
         for workload in listing:
             self.assertEqual(set(workload), {'name', 'description', 'params'})
             self.assertIsInstance(workload['description'], str)
@@ -370,7 +370,7 @@ class TestBadArguments(unittest.TestCase):
 class TestPauseSummary(unittest.TestCase):
 
     def test_nearest_rank(self):
-        summary = run.summarize_pauses([5.0, 1.0, 4.0, 2.0, 3.0], [0, 0, 1, 0, 2],
+        summary = measure.summarize_pauses([5.0, 1.0, 4.0, 2.0, 3.0], [0, 0, 1, 0, 2],
                                        [0.0, 0.1, 0.2, 0.3, 0.4])
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s'],
                           summary['max_s']), (3.0, 5.0, 5.0, 5.0))
@@ -382,15 +382,15 @@ class TestPauseSummary(unittest.TestCase):
         self.assertNotIn('subsampled', summary)
 
         values = [float(i) for i in range(1, 101)]
-        summary = run.summarize_pauses(values[::-1], [0] * 100, [0.0] * 100)
+        summary = measure.summarize_pauses(values[::-1], [0] * 100, [0.0] * 100)
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s']),
                          (50.0, 90.0, 99.0))
-        summary = run.summarize_pauses([float(i) for i in range(1, 11)], [0] * 10, [0.0] * 10)
+        summary = measure.summarize_pauses([float(i) for i in range(1, 11)], [0] * 10, [0.0] * 10)
         self.assertEqual((summary['p50_s'], summary['p90_s'], summary['p99_s']),
                          (5.0, 9.0, 10.0))
 
     def test_no_pauses(self):
-        summary = run.summarize_pauses([], [], [])
+        summary = measure.summarize_pauses([], [], [])
         self.assertEqual(summary, {'count': 0, 'total_s': 0.0, 'p50_s': 0.0,
                                    'p90_s': 0.0, 'p99_s': 0.0, 'max_s': 0.0,
                                    'seconds': [], 'generation': [], 't_s': []})
@@ -400,23 +400,23 @@ class TestPauseSummary(unittest.TestCase):
         seconds = [float(i % 1000) for i in range(n)]
         generation = [i % 3 for i in range(n)]
         starts = [i * 0.001 for i in range(n)]
-        summary = run.summarize_pauses(seconds, generation, starts)
+        summary = measure.summarize_pauses(seconds, generation, starts)
         self.assertTrue(summary['subsampled'])
         self.assertEqual(summary['count'], n)
         self.assertEqual(summary['total_s'], sum(seconds))
         self.assertEqual(summary['max_s'], 999.0)
-        self.assertEqual(len(summary['seconds']), run.MAX_PAUSE_SAMPLES)
-        self.assertEqual(len(summary['generation']), run.MAX_PAUSE_SAMPLES)
+        self.assertEqual(len(summary['seconds']), measure.MAX_PAUSE_SAMPLES)
+        self.assertEqual(len(summary['generation']), measure.MAX_PAUSE_SAMPLES)
         self.assertEqual(summary['seconds'][0], seconds[0])
-        step = n / run.MAX_PAUSE_SAMPLES        # evenly spaced, in order
-        for k in (1, 777, run.MAX_PAUSE_SAMPLES - 1):
+        step = n / measure.MAX_PAUSE_SAMPLES        # evenly spaced, in order
+        for k in (1, 777, measure.MAX_PAUSE_SAMPLES - 1):
             self.assertEqual(summary['seconds'][k], seconds[int(k * step)])
             self.assertEqual(summary['generation'][k], generation[int(k * step)])
             self.assertEqual(summary['t_s'][k], starts[int(k * step)])
 
-        at_limit = run.summarize_pauses([1.0] * run.MAX_PAUSE_SAMPLES,
-                                        [0] * run.MAX_PAUSE_SAMPLES,
-                                        [0.0] * run.MAX_PAUSE_SAMPLES)
+        at_limit = measure.summarize_pauses([1.0] * measure.MAX_PAUSE_SAMPLES,
+                                        [0] * measure.MAX_PAUSE_SAMPLES,
+                                        [0.0] * measure.MAX_PAUSE_SAMPLES)
         self.assertNotIn('subsampled', at_limit)
 
 
