@@ -30,7 +30,7 @@ import textwrap
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_cli import VALIDATOR  # noqa: E402  (results/schema.json, under jsonschema)
+from cli_support import VALIDATOR  # noqa: E402  (results/schema.json, under jsonschema)
 
 BUILD = None
 QUICK = ['--repeat', '1', '--quiet', '--no-rss']

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the rtbench command line: the machine, scaling, the
+microbenchmarks, and CPython.
+
+Run by ctest (tests/CMakeLists.txt) as harness_cli_system:
+
+    python3 tests/harness/test_cli_system.py --build BUILD_DIR
+
+scripts/scaling end to end at tiny sizes (its tables, the CPython series,
+the processes' and the machine's ceilings); rtbench system's verdicts
+against what the machine says; rtbench micro's Google Benchmark JSON; and
+CPython: rtbench cpython's results have the same schema, and the collector's
+counts agree with real CPython 3.11's (the conformance check, skipped
+without /usr/bin/python3).  Every result file is checked as cli_support.py
+says.
+"""
+
+import importlib.machinery
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+import unittest
+
+from cli_support import CPYTHON, SOURCE, TINY, Base, build, load, load_result, main, rtbench
+
+
+def load_scaling():
+    """scripts/scaling as a module (it has no .py name), for its tables."""
+    loader = importlib.machinery.SourceFileLoader('scaling', os.path.join(SOURCE, 'scripts', 'scaling'))
+    scaling = types.ModuleType('scaling')
+    loader.exec_module(scaling)
+    return scaling
+
+
+class Scaling(Base):
+    """scripts/scaling end to end at tiny sizes: its sweeps, its tables, the
+    machine's ceiling from the microbenchmarks."""
+
+    def test_the_cpython_series_says_what_its_threads_do(self):
+        """The CPython series is named for the interpreter's version and says
+        that a GIL serialises its threads, or that a free-threaded build runs
+        them at once (sys.version says which); with no version, no number."""
+        scaling = load_scaling()
+        label = lambda version: scaling.cpython_label({'w': ({1: 1.0}, version)})
+        self.assertEqual(label('3.11.2 (main, Mar 13 2023, 12:18:29) [GCC 12.2.0]'),
+                         'CPython 3.11.2: the GIL serialises its threads')
+        self.assertEqual(label('3.13.1 experimental free-threading build (main) [GCC 14.2.0]'),
+                         'CPython 3.13.1 free-threaded: its threads run at once')
+        self.assertEqual(label(None), 'CPython: the GIL serialises its threads')
+
+    def test_a_host_that_gave_less_than_its_cores_is_marked(self):
+        """The processes' table marks a row whose processes sped up less than
+        0.75 T, and says below it what that means; a row at full speed is not
+        marked, and with none marked there is no such line."""
+        scaling = load_scaling()
+        run = lambda t, wall: {'config': {'rc': 'biased'}, 'params': {'threads': t},
+                               'summary': {'wall_s': {'median': wall}}}
+        threads = {'a': [run(1, 1.0), run(2, 0.6)], 'b': [run(1, 1.0), run(2, 0.9)]}
+        rows = scaling.table_processes({'a': {2: (1.0, 0.55)}, 'b': {2: (1.0, 0.8)}}, threads)
+        self.assertIn('| a | 2 | 1.000 | 0.550 | 1.82× | 1.67× |', rows)
+        self.assertIn('| b | 2 | 1.000 | 0.800 | 1.25× (short) | 1.11× |', rows)
+        self.assertTrue(rows[-1].startswith('(short): T processes that share nothing'), rows)
+        rows = scaling.table_processes({'a': {2: (1.0, 0.55)}}, threads)
+        self.assertFalse(any('(short)' in r for r in rows), rows)
+
+    def test_scaling_writes_its_tables_and_the_machines_ceiling(self):
+        out = self.path('scaling')
+        done = subprocess.run([sys.executable, os.path.join(SOURCE, 'scripts', 'scaling'), '--build', build(),
+                               '--sizes', 'tiny', '--threads', '1,2', '--repeat', '1', '--workloads', 'list_append',
+                               '--out', out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(out, 'summary.md')) as f:
+            summary = f.read()
+        for heading in ('## Single thread', '## Throughput against threads'):
+            self.assertIn(heading, summary)
+        for rc in ('atomic', 'biased'):
+            for t in (1, 2):
+                self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|' % (rc, t))
+        # The chart's points always; the chart wherever a Python with
+        # matplotlib is found (this one, or /usr/bin/python3 on Debian).
+        with open(os.path.join(out, 'chart.json')) as f:
+            series = json.load(f)['list_append']
+        self.assertIn('processes', series)
+        # The Python twin's threads under CPython, said to take turns (the
+        # GIL) in the chart's series name and the table's heading; or, where
+        # CPython does not run, a line that says so.
+        cpython = [name for name in series if name.startswith('CPython')]
+        if cpython:
+            self.assertIn('the GIL serialises its threads', cpython[0])
+            self.assertEqual([p[0] for p in series[cpython[0]]], [1, 2])
+            self.assertRegex(summary, r'## CPython [0-9.]+: the GIL serialises its threads')
+            self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+× \| [0-9.]+ \|')
+        else:
+            self.assertIn('CPython did not run list_append', done.stderr)
+        has_mpl = subprocess.run(['/usr/bin/python3', '-c', 'import matplotlib'], stderr=subprocess.DEVNULL).returncode == 0
+        if has_mpl:
+            self.assertTrue(os.path.exists(os.path.join(out, 'scaling.png')), done.stderr)
+        # The processes' ceiling: two processes, one share each, timed.
+        self.assertIn("## The processes' ceiling", summary)
+        self.assertRegex(summary, r'\| list_append \| 2 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+×( \(short\))? \| [0-9.]+× \|')
+        if not os.access(build('rtbench-micro'), os.X_OK):
+            # A build without the microbenchmarks (the sanitizer presets):
+            # said, and the tables without the ceiling.
+            self.assertIn('rtbench-micro does not run here', done.stderr)
+            self.assertNotIn("## The machine's ceiling", summary)
+            return
+        # The ceiling: one thread is 1.00x by definition; two threads a number.
+        self.assertIn("## The machine's ceiling", summary)
+        self.assertRegex(summary, r'\| 1 \| 1\.00× \| 1\.00× \|')
+        self.assertRegex(summary, r'\| 2 \| [0-9.]+× \| [0-9.]+× \|')
+
+
+class System(Base):
+    NAMES = ('CPU governor', 'CPU boost', 'load average', 'busy processes', 'ASLR', 'cores', 'isolated CPUs',
+             'hypervisor', 'instruction counter', 'valgrind')
+
+    @staticmethod
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def test_every_check_has_a_verdict_consistent_with_the_machine(self):
+        status, out, err = rtbench('system')
+        self.assertEqual(status, 0, err)
+        lines = {}
+        for line in out.splitlines():
+            for name in self.NAMES:
+                if line[9:].startswith(name + ' '):
+                    verdict, value = line[:8].strip(), line[9 + 21:]
+                    self.assertIn(verdict, ('ok', 'warning', 'info'), line)
+                    lines[name] = (verdict, value)
+        self.assertEqual(set(lines), set(self.NAMES), out)
+        aslr = self.read('/proc/sys/kernel/randomize_va_space')
+        self.assertEqual(lines['ASLR'][0], 'ok' if aslr == '2' else 'warning')
+        self.assertTrue(lines['ASLR'][1].startswith(aslr + ' '))
+        online = os.sysconf('SC_NPROCESSORS_ONLN')
+        self.assertTrue(lines['cores'][1].startswith('%d online' % online))
+        load1, cores = re.match(r'([0-9.]+) .* on (\d+) core', lines['load average'][1]).groups()
+        self.assertEqual(int(cores), online)
+        self.assertEqual(lines['load average'][0], 'warning' if float(load1) >= online else 'ok')
+        running = int(lines['busy processes'][1].split()[0])
+        self.assertEqual(lines['busy processes'][0], 'warning' if running else 'ok')
+        with open('/proc/cpuinfo') as f:
+            vm = any(l.startswith('flags') and ' hypervisor' in l for l in f)
+        self.assertEqual(lines['hypervisor'][1].startswith('yes'), vm)
+        gov = self.read('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor')
+        if gov is None:
+            self.assertEqual(lines['CPU governor'][0], 'info')
+        else:
+            self.assertEqual(lines['CPU governor'], ('ok' if gov == 'performance' else 'warning', gov))
+        isolated = self.read('/sys/devices/system/cpu/isolated') or ''
+        self.assertEqual(lines['isolated CPUs'][1], isolated or 'none')
+        # No PMU device: the counter cannot be readable (this VM: ENOENT).
+        pmu = any(os.path.exists('/sys/bus/event_source/devices/' + d) for d in ('cpu', 'cpu_core', 'armv8_pmuv3'))
+        if not pmu:
+            self.assertEqual(lines['instruction counter'][0], 'warning')
+            self.assertIn('perf_event_paranoid', lines['instruction counter'][1])
+        has_valgrind = shutil.which('valgrind') is not None
+        self.assertEqual(lines['valgrind'][1].startswith('valgrind-'), has_valgrind)
+        if lines['instruction counter'][0] == 'warning':
+            self.assertEqual(lines['valgrind'][0], 'ok' if has_valgrind else 'warning')
+        warnings = sum(v == 'warning' for v, _ in lines.values())
+        self.assertIn('\n%d warning(s).' % warnings, out)
+
+
+class Micro(Base):
+    def test_micro_writes_google_benchmark_json(self):
+        if not os.path.exists(build('rtbench-micro')):
+            self.skipTest('rtbench-micro is not built in this preset (RT_BUILD_BENCH=OFF)')
+        out = self.path('m.json')
+        status, _, err = rtbench('micro', '--filter', '^(alloc_free/pool/64|incref_decref/atomic)$',
+                                 '--repetitions', '1', '--min-time', '0.01', '--out', out)
+        self.assertEqual(status, 0, err)
+        doc = load(out)
+        self.assertEqual(sorted(b['name'] for b in doc['benchmarks']), ['alloc_free/pool/64', 'incref_decref/atomic'])
+        self.assertIn('context', doc)
+        self.assertRegex(doc['context'].get('git_commit', ''), r'^([0-9a-f]{7,}(-dirty)?|unknown)$')
+
+
+@unittest.skipUnless(os.access(CPYTHON, os.X_OK), 'no CPython at %s: conformance check skipped' % CPYTHON)
+class CPython(Base):
+    def test_cpython_run_has_the_same_schema(self):
+        out = self.path('c.json')
+        status, _, err = rtbench('cpython', 'dict_churn', *TINY['dict_churn'], '--repeat', '2', '--out', out)
+        self.assertEqual(status, 0, err)
+        doc = load_result(self, out, 'cpython')
+        self.assertEqual(doc['runs'][0]['implementation'], 'cpython')
+        self.assertIsNone(doc['runs'][0]['samples'][0]['alloc'])
+
+    def test_collections_agree_with_cpython(self):
+        """The model behaves like CPython 3.11: collections per generation
+        within 10% (or 1) of the twin's, with the same parameters and the
+        default thresholds."""
+        if not subprocess.run([CPYTHON, '-c', 'import sys; sys.exit(sys.version_info[:2] != (3, 11))']).returncode == 0:
+            self.skipTest('conformance is defined against CPython 3.11')
+        for name, params in (('cycle_storm', ['--n', '20000']), ('dict_churn', ['--keys', '2000', '--n', '100000']),
+                             ('list_append', ['--n', '100000', '--rounds', '2000']),
+                             ('long_lived', ['--m', '20000', '--n', '100000'])):
+            with self.subTest(workload=name):
+                got = {}
+                for cmd in ('run', 'cpython'):
+                    out = self.path('%s-%s.json' % (cmd, name))
+                    # Large enough to collect often: minutes under a sanitizer on a busy machine.
+                    status, _, err = rtbench(cmd, name, *params, '--repeat', '1', '--out', out, '--quiet',
+                                             timeout=1200)
+                    self.assertEqual(status, 0, err)
+                    got[cmd] = load(out)['runs'][0]['samples'][0]['gc']['collections']
+                for gen in range(3):
+                    a, b = got['run'][gen], got['cpython'][gen]
+                    self.assertLessEqual(abs(a - b), max(1, 0.10 * b), '%s gen %d: %s vs %s' % (name, gen, got['run'], got['cpython']))
+
+
+if __name__ == '__main__':
+    main()
