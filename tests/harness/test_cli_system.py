@@ -52,6 +52,17 @@ class Scaling(Base):
                          'CPython 3.13.1 free-threaded: its threads run at once')
         self.assertEqual(label(None), 'CPython: the GIL serialises its threads')
 
+    def test_collections_are_counted_per_generation_median_of_samples(self):
+        """The throughput table's collection counts: each generation's
+        median over the samples (they vary with the threads' interleaving),
+        a sample without counts left out, none at all shown as a dash."""
+        scaling = load_scaling()
+        sample = lambda counts: {'gc': {'collections': counts}}
+        run = {'samples': [sample([851, 77, 8]), sample([4174, 379, 35]), sample([2041, 185, 17]),
+                           {'gc': None}]}
+        self.assertEqual(scaling.collection_counts(run), '2041/185/17')
+        self.assertIsNone(scaling.collection_counts({'samples': [{'gc': None}]}))
+
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than
         0.75 T, and says below it what that means; a row at full speed is not
@@ -79,7 +90,8 @@ class Scaling(Base):
             self.assertIn(heading, summary)
         for rc in ('atomic', 'biased'):
             for t in (1, 2):
-                self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|' % (rc, t))
+                self.assertRegex(summary, r'\| list_append \| %s \| %d \| [0-9.]+ \|.* \| [0-9]+/[0-9]+/[0-9]+ \|\n'
+                                 % (rc, t))
         # The chart's points always; the chart wherever a Python with
         # matplotlib is found (this one, or /usr/bin/python3 on Debian).
         with open(os.path.join(out, 'chart.json')) as f:
