@@ -1,6 +1,7 @@
 /* heap_valid.h -- the pool allocator's own check of every heap, for the
- * threaded tests (test_threads_heap.c, test_gc_parallel.c): true, or
- * false with what is wrong on stderr.  Include after internal.h.
+ * threaded tests (test_threads.c, test_threads_heap.c, test_gc_parallel.c):
+ * true, or false with what is wrong on stderr; and the blocks in use over
+ * every heap.  Include after internal.h.
  */
 #ifndef RT_TESTS_HEAP_VALID_H
 #define RT_TESTS_HEAP_VALID_H
@@ -15,6 +16,14 @@ heap_valid(void)
         return true;
     fprintf(stderr, "     heap: %s\n", err);
     return false;
+}
+
+static inline int64_t
+blocks_in_use(void)
+{
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    return st.blocks.current;
 }
 
 #endif /* RT_TESTS_HEAP_VALID_H */

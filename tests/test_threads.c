@@ -17,9 +17,22 @@
  *     the other thread's instances live, goes at the first collection after
  *     the last of them (run under ThreadSanitizer: the count in the class
  *     was a plain word both threads wrote).
+ *   an_instance_on_another_heaps_block_lives_on_that_heap: a thread frees
+ *     an instance whose block is another heap's (its maker left) into its
+ *     own free cache, then makes an instance on that very block through
+ *     the shared quick path: the new instance is tracked on the lists of
+ *     its block's heap, where every untrack looks for it (it went onto the
+ *     maker's own lists, unlocked, and failed the track's invariant in
+ *     debug builds: cycle_storm --threads 2 --n 3000 stopped there).
  *   fault_walk_on_threads: the threaded workloads at --threads 2, failing
  *     each allocation in turn (whichever thread makes it): each run ends
  *     in success or RT_ERR_NOMEM, and the heap is clean after it.
+ *   workloads_at_three_and_eight_threads: each threaded workload at a
+ *     small size on 1, 3 and 8 threads -- collections that stop several
+ *     threads, blocks freed into other threads' caches and made again
+ *     there: each run succeeds and leaves the heap valid and empty, and
+ *     where the work does not depend on the split (not dict_churn's and
+ *     shared_refs' per-thread random streams), reports one thread's check.
  *
  * No test sleeps: threads wait for each other on flags they spin on at a
  * safepoint, or on joins.
@@ -31,6 +44,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #if !RT_RC_THREADED
 #error "test_threads runs a threaded variant"
@@ -42,6 +56,7 @@
 
 #define COUNTED_NODE_MAX MAX_NODES
 #include "counted_node.h"
+#include "heap_valid.h"
 
 static atomic_int next_id;
 
@@ -331,6 +346,67 @@ TEST(one_class_on_two_threads)
     rt_fini();
 }
 
+/* ==== an instance on a block of another heap's pool ====================== */
+
+static RtType *elsewhere_class;
+static RtObject *made_there;
+static RtPoolHeap *_Atomic heap_there;
+
+static void *
+make_one_and_leave(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&heap_there, rti_theap);
+    made_there = rt_instance_new(elsewhere_class);
+    rt_thread_detach();
+    return NULL;
+}
+
+static bool
+listed(RtGcHead *list, const RtGcHead *g)
+{
+    for (RtGcHead *x = rti_gc_next(list); x != list; x = rti_gc_next(x))
+        if (x == g)
+            return true;
+    return false;
+}
+
+TEST(an_instance_on_another_heaps_block_lives_on_that_heap)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    rt_gc_disable();                    /* no collection moves the objects below */
+    elsewhere_class = rt_class_new("Elsewhere", 2, 0, NULL);
+    REQUIRE(elsewhere_class != NULL);
+    rt_decref(rt_instance_new(elsewhere_class));    /* this thread's cache of the class in use */
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, make_one_and_leave, NULL);
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+    RtThreadHeap *there = (RtThreadHeap *)atomic_load(&heap_there), *here = rti_thread_heap();
+    REQUIRE(made_there != NULL && there != NULL && there != here && rti_heap_shared());
+    RtGcHead *g = RTI_AS_GC(made_there);
+    CHECK(rti_gc_home(g) == there && listed(&there->gc.lists[0], g));
+    rt_decref(made_there);              /* its maker left: freed here, into this thread's cache */
+    RtFreeCache *c = &here->pool.cache[RTI_SIZE_CLASS(sizeof(RtGcHead) + elsewhere_class->basic_size)];
+    REQUIRE(c->n > 0 && c->slots[c->n - 1] == (void *)g);
+    RtObject *x = rt_instance_new(elsewhere_class);     /* the shared quick path pops it */
+    REQUIRE(x != NULL && RTI_AS_GC(x) == g);
+    CHECK(rti_gc_home(g) == there);
+    CHECK(listed(&there->gc.lists[0], g));
+    CHECK(!listed(&here->gc.lists[0], g));
+    rt_decref(x);                       /* untracked from its home's lists */
+    CHECK(!listed(&there->gc.lists[0], g));
+    rt_class_free(elsewhere_class);
+    rt_gc_enable();
+    CHECK(rt_gc_collect(2) >= 0);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
+    rt_fini();
+}
+
 /* ==== the fault walk on threaded paths ==================================== */
 
 static void ignore_mark(RtWorkloadCtx *c, const char *n, int64_t b) { (void)c; (void)n; (void)b; }
@@ -418,6 +494,51 @@ TEST(one_part_of_the_work)
     rt_fini();
 }
 
+/* ==== the workloads on more threads than cores ============================ */
+
+static const struct {
+    const char *name;
+    int64_t params[RT_WORKLOAD_MAX_PARAMS];
+    int threads_at;         /* the index of its threads parameter */
+    bool same_check;        /* the check is the same however many threads */
+} sized[] = {
+    {"list_append", {3000, 16, 1}, 2, true},
+    {"dict_churn", {300, 20000, 1}, 2, false},
+    {"cycle_storm", {3000, 8, 8, 1}, 3, true},
+    {"binary_trees", {8, 1}, 1, true},
+    {"shared_refs", {50, 100000, 8, 1, 1}, 4, false},
+};
+
+TEST(workloads_at_three_and_eight_threads)
+{
+    static const int64_t threads[] = {1, 3, 8};
+    for (size_t i = 0; i < sizeof sized / sizeof sized[0]; i++) {
+        int64_t one = 0;
+        for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+            REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+            const RtWorkload *w = rt_workload_find(sized[i].name);
+            REQUIRE(w != NULL);
+            int64_t params[RT_WORKLOAD_MAX_PARAMS];
+            memcpy(params, sized[i].params, sizeof params);
+            params[sized[i].threads_at] = threads[k];
+            RtWorkloadCtx ctx = {&check_ops, 0};
+            last_check = -1;
+            CHECK_EQ(w->run(&ctx, params), 0);
+            CHECK(last_check > 0);
+            if (k == 0)
+                one = last_check;
+            else if (sized[i].same_check)
+                CHECK_EQ(last_check, one);
+            CHECK_EQ(rt_thread_count(), 1);
+            CHECK(rt_gc_collect(2) >= 0);
+            CHECK(heap_valid());
+            CHECK_EQ(blocks_in_use(), 0);
+            rt_fini();
+        }
+        printf("     %-13s 1, 3 and 8 threads\n", sized[i].name);
+    }
+}
+
 int
 main(void)
 {
@@ -425,7 +546,9 @@ main(void)
     RUN(world_stop_waits_for_safepoints);
     RUN(blocked_threads_do_not_hold_a_collection);
     RUN(one_class_on_two_threads);
+    RUN(an_instance_on_another_heaps_block_lives_on_that_heap);
     RUN(fault_walk_on_threads);
     RUN(one_part_of_the_work);
+    RUN(workloads_at_three_and_eight_threads);
     return rt_test_summary();
 }

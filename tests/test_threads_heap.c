@@ -64,14 +64,6 @@
 #error "test_threads_heap runs a threaded variant"
 #endif
 
-static int64_t
-blocks_in_use(void)
-{
-    RtAllocStats st;
-    rt_alloc_stats(&st);
-    return st.blocks.current;
-}
-
 /* Run fn on a new attached thread and wait for it (blocked meanwhile, so
  * that its attach and its collections need not wait for us). */
 static void

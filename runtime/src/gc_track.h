@@ -159,16 +159,22 @@ rti_gc_track_new_shared(RtGcHead *g)
 }
 
 /* rti_gc_track_new_shared for a block the caller's own heap just gave out
- * (rti_object_alloc_shared_quick): its home is known, so no arena lookup.
- * Returns op, so that its slow path is a tail call. */
+ * (rti_object_alloc_shared_quick): a pool block, so no arena lookup -- but
+ * not always of the caller's own pools: a free caches whatever block it
+ * frees (pool.h), another heap's too, and the next allocation of the
+ * class pops it.  Such an object lives on its block's heap's lists, where
+ * every untrack looks for it (gc_heap.c), through the locked path.  Cost:
+ * the pool's heap word, a compare.  Returns op, so that its slow path is a
+ * tail call. */
 RT_NOINLINE RtObject *rti_gc_track_shared_then(RtObject *op);
 static RT_ALWAYS_INLINE RtObject *
 rti_gc_track_new_own(RtObject *op)
 {
     RtGcHead *g = RTI_AS_GC(op);
-    RtGcHeap *h = &rti_thread_heap()->gc;
-    rti_assert(rti_gc_home(g) == rti_thread_heap() && !rti_gc_tracked(g));
-    if (rt_likely(rti_gc_own_lists_begin(h))) {
+    RtThreadHeap *th = rti_thread_heap();
+    RtGcHeap *h = &th->gc;
+    rti_assert(rti_arena_map_contains(&rti_runtime.heap.arenas.map, g) && !rti_gc_tracked(g));
+    if (rt_likely(RTI_POOL_OF(g)->heap == &th->pool) && rt_likely(rti_gc_own_lists_begin(h))) {
         rti_gc_list_append_new(g, &h->lists[0]);
         rti_gc_own_lists_end(h);
         return op;
