@@ -8,7 +8,10 @@
  *
  *   Lists.  An object from the pools lives on the lists of its home: the
  *   heap of its pool (RtPool.heap, pool_heap.c) -- the heap of the thread
- *   that allocated it, which is almost always the one that tracks it.  Any
+ *   that allocated it, which is almost always the one that tracks it; but
+ *   a thread's free cache may hand out another heap's block (pool.h), and
+ *   the object is then that heap's (rti_gc_track_new_own; checked with
+ *   the lists at RT_DEBUG=2: rti_gc_assert_home).  Any
  *   thread finds that heap from the object's address alone, so a track or
  *   an untrack deals with the home only, and no lock is shared by all: the
  *   home's owner changes its lists without a lock, other threads under the
@@ -251,6 +254,16 @@ rti_gc_track_shared(RtGcHead *g)
         rti_gc_list_append(g, &th->gc.lists[0]);
     lists_end(th, access);
 }
+
+#if RT_DEBUG >= 2
+void
+rti_gc_assert_home(RtGcHead *list, const RtThreadHeap *th)
+{
+    for (RtGcHead *g = rti_gc_next(list); g != list; g = rti_gc_next(g))
+        rti_assert_msg(rti_gc_home(g) == th, "an object on one heap's collector list whose block is "
+                                             "another heap's, or outside the pools");
+}
+#endif
 
 RtObject *
 rti_gc_track_shared_then(RtObject *op)

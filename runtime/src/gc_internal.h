@@ -337,6 +337,12 @@ void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachabl
 #define RTI_GC_VALIDATE(list, collecting, unreachable) rti_gc_validate_list((list), (collecting), (unreachable))
 /* subtract_refs' postcondition over a list: 0 <= gc_refs <= the count. */
 void rti_gc_assert_refs_subtracted(const RtGcHead *containers);
+#if RT_RC_THREADED
+/* Every object on list -- one of th's collector lists -- is th's: its
+ * block is of th's pools (gc_heap.c, 'Lists'). */
+struct RtThreadHeap;
+void rti_gc_assert_home(RtGcHead *list, const struct RtThreadHeap *th);
+#endif
 #define RTI_GC_ASSERT_REFS_SUBTRACTED(list) rti_gc_assert_refs_subtracted(list)
 #else
 #define RTI_GC_VALIDATE(list, collecting, unreachable) ((void)0)
