@@ -24,9 +24,10 @@
  *     its block's heap, where every untrack looks for it (it went onto the
  *     maker's own lists, unlocked, and failed the track's invariant in
  *     debug builds: cycle_storm --threads 2 --n 3000 stopped there).
- *   fault_walk_on_threads: the threaded workloads at --threads 2, failing
- *     each allocation in turn (whichever thread makes it): each run ends
- *     in success or RT_ERR_NOMEM, and the heap is clean after it.
+ *   fault_walk_on_threads: the threaded workloads at --threads 2 (and the
+ *     collecting ones at 3), failing each allocation in turn (whichever
+ *     thread makes it): each run ends in success or RT_ERR_NOMEM, and the
+ *     heap is clean after it.
  *   workloads_at_three_and_eight_threads: each threaded workload at a
  *     small size on 1, 3 and 8 threads -- collections that stop several
  *     threads, blocks freed into other threads' caches and made again
@@ -414,15 +415,22 @@ static void ignore_int(RtWorkloadCtx *c, const char *k, int64_t v) { (void)c; (v
 static void ignore_double(RtWorkloadCtx *c, const char *k, double v) { (void)c; (void)k; (void)v; }
 static const RtWorkloadOps ignore_ops = {ignore_mark, ignore_int, ignore_double, NULL};
 
-static const struct {
+/* A threaded workload at a size: its parameters, in order. */
+typedef struct Sized {
     const char *name;
     int64_t params[RT_WORKLOAD_MAX_PARAMS];
-} walks[] = {
-    {"list_append", {300, 4, 2}},
-    {"dict_churn", {10, 40, 2}},
-    {"cycle_storm", {60, 3, 4, 2}},
-    {"binary_trees", {4, 2}},
-    {"shared_refs", {8, 200, 4, 1, 2}},
+    int threads_at;         /* the index of its threads parameter */
+    bool same_check;        /* the check is the same however many threads */
+} Sized;
+
+static const Sized walks[] = {
+    {"list_append", {300, 4, 2}, 2, true},
+    {"dict_churn", {10, 40, 2}, 2, false},
+    {"cycle_storm", {60, 3, 4, 2}, 3, true},
+    {"binary_trees", {4, 2}, 1, true},
+    {"shared_refs", {8, 200, 4, 1, 2}, 4, false},
+    {"cycle_storm", {60, 3, 6, 3}, 3, true},     /* three threads: a stop waits for two */
+    {"binary_trees", {4, 3}, 1, true},
 };
 
 /* Fail allocation k, for k = 1, 2, ... until a run fails none. */
@@ -457,7 +465,8 @@ TEST(fault_walk_on_threads)
         REQUIRE(w != NULL);
         int sites = walk(w, walks[i].params);
         CHECK(sites > 0);
-        printf("     %-13s %d allocation sites at 2 threads\n", walks[i].name, sites);
+        printf("     %-13s %d allocation sites at %lld threads\n", walks[i].name, sites,
+               (long long)walks[i].params[walks[i].threads_at]);
         rt_fini();
     }
 }
@@ -496,12 +505,7 @@ TEST(one_part_of_the_work)
 
 /* ==== the workloads on more threads than cores ============================ */
 
-static const struct {
-    const char *name;
-    int64_t params[RT_WORKLOAD_MAX_PARAMS];
-    int threads_at;         /* the index of its threads parameter */
-    bool same_check;        /* the check is the same however many threads */
-} sized[] = {
+static const Sized sized[] = {
     {"list_append", {3000, 16, 1}, 2, true},
     {"dict_churn", {300, 20000, 1}, 2, false},
     {"cycle_storm", {3000, 8, 8, 1}, 3, true},
