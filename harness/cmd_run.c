@@ -104,7 +104,8 @@ help(bool cpy)
                "                            a NAME is looked up in PATH)\n", RTB_DEFAULT_PYTHON);
     else
         printf("  --rc nonatomic|atomic|biased\n"
-               "                            reference counting variant (default nonatomic)\n"
+               "                            reference counting variant (default nonatomic;\n"
+               "                            --threads above 1 needs atomic or biased)\n"
                "  --alloc BACKEND           allocator backend (default pool)\n"
                "  --arena-decay MS          the pool keeps a wholly free arena mapped this long\n"
                "                            for reuse (default %d; 0: release at once)\n"
@@ -338,6 +339,8 @@ run_command(int argc, char **argv, bool cpy)
         r = RTB_EXIT_USAGE;
     if (r == 0 && t.baseline != NULL)
         r = rtb_check_build_dir(cmd, t.baseline);
+    if (r == 0 && rtb_configs_runnable(cmd, &c, 1) < 0)
+        r = RTB_EXIT_USAGE;
     int status = r != 0 ? r : measure(&p, cmd, t.out ? rtb_strdup(t.out) : default_out(cmd, w->name), &c, t.baseline);
     free(python);
     rtb_axes_free(&ax);

@@ -48,7 +48,9 @@ help(void)
            "                            to TO, log-spaced; the list is sorted, once each)\n"
            "  --rc LIST, --alloc LIST, --gc LIST    comma lists of names\n"
            "  --arena-decay LIST        the pool's arena decay in ms, e.g. 0,100,1000\n"
-           "  --PARAM LIST              any workload parameter\n"
+           "  --PARAM LIST              any workload parameter (--threads 1,2,4 with --rc\n"
+           "                            nonatomic,...: nonatomic's points above one thread\n"
+           "                            are left out, said on stderr: it runs one thread)\n"
            "--threshold T0[,T1[,T2]] sets the base the axes vary from.\n\n"
            "Samples go round-robin across the configurations, shuffled per round (the\n"
            "seed and the order are in the result).  Each finished sample is journaled in\n"
@@ -174,6 +176,10 @@ sweep(RtbAxes *ax, RtbPlan *p, const char *dir, const char *shard)
         return rtb_usage_error("sweep", "--shard expects I/N with 1 <= I <= N; got '%s'", shard);
     int n;
     RtbConfig *configs = rtb_axes_expand(ax, &n);
+    if ((n = rtb_configs_runnable("sweep", configs, n)) < 0) {
+        free(configs);
+        return RTB_EXIT_USAGE;
+    }
     if (n < 2) {
         free(configs);
         return rtb_usage_error("sweep", "no axis with more than one value: give e.g. --threshold0 100:100000:log4,700 "

@@ -740,57 +740,27 @@ rtb_axes_expand(const RtbAxes *ax, int *count)
     return out;
 }
 
-/* "/opt/a/bin/python3" -> "opt_a_bin_python3": a name part of its own. */
-static char *
-python_label(const char *given)
+static bool
+runnable(const RtbConfig *c)
 {
-    while (*given == '/')
-        given++;
-    char *label = rtb_strdup(given);
-    for (char *c = label; *c; c++)
-        if (strchr("/,\"\n\r ", *c) != NULL)
-            *c = '_';
-    return label;
+    int tp = c->impl == RTB_IMPL_RTBENCH ? rtb_param_index(c->workload, "threads") : -1;
+    return tp < 0 || c->rc != RTB_RC_NONATOMIC || c->params[tp] <= 1;
 }
 
 int
-rtb_axes_resolve_pythons(const char *cmd, RtbAxes *ax)
+rtb_configs_runnable(const char *cmd, RtbConfig *c, int n)
 {
-    if (ax->npython == 0)
-        ax->python[ax->npython++] = rtb_strdup(ax->base.python);
-    char *run_py = rtb_asprintf("%s/workloads/python/run.py", rtb_home());
-    int status = access(run_py, R_OK) == 0 ? 0
-                 : rtb_usage_error(cmd, "cannot find workloads/python/run.py under %s (set RTBENCH_HOME to the "
-                                   "rtbench source tree)", rtb_home());
-    free(run_py);
-    for (int k = 0; k < ax->npython && status == 0; k++) {
-        char *found = rtb_which(ax->python[k]);
-        if (found == NULL) {
-            status = rtb_usage_error(cmd, "no interpreter '%s' (not an executable file, nor a program in PATH); "
-                                     "install Debian's python3, or give --python PATH", ax->python[k]);
-            break;
-        }
-        for (int j = 0; j < k; j++)
-            if (strcmp(ax->python[j], found) == 0)
-                status = rtb_usage_error(cmd, "--python names %s twice", found);
-        if (ax->npython > 1)
-            ax->python_label[k] = python_label(ax->python[k]);
-        free((char *)ax->python[k]);
-        ax->python[k] = found;
-        if (ax->program == NULL || status != 0)
-            continue;
-        RtbPythonProbe probe;
-        char err[512];
-        if (rtb_python_probe(found, ax->program, &probe, err, sizeof err) != 0)
-            status = rtb_usage_error(cmd, "%s", err);
-        else if (probe.missing[0] != '\0')
-            status = rtb_usage_error(cmd, "%s finds no module %s (looking %s): check the name, or the folder "
-                                     "rtbench runs in", found, probe.missing,
-                                     ax->program->module ? "from the current folder" : "beside the script first");
-        else
-            memcpy(ax->python_threshold[k], probe.threshold, sizeof probe.threshold);
+    int kept = 0;
+    for (int k = 0; k < n; k++)
+        if (runnable(&c[k]))
+            c[kept++] = c[k];
+    if (kept == 0) {
+        rtb_usage_error(cmd, "--threads above 1 needs a threaded refcount variant: add --rc atomic or --rc biased "
+                        "(the nonatomic variant runs one thread)");
+        return -1;
     }
-    if (status == 0)
-        ax->base.python = ax->python[0];
-    return status;
+    if (kept < n)
+        fprintf(stderr, "rtbench %s: leaving out %d configuration%s of --rc nonatomic with --threads above 1 "
+                "(the nonatomic variant runs one thread)\n", cmd, n - kept, n - kept == 1 ? "" : "s");
+    return kept;
 }

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ==== the command line ==================================================== */
 
@@ -264,4 +265,61 @@ rtb_program_to_run(const RtbConfig *c, RtbRun *r)
         free(copy);
     }
     r->fork_workers = prog->fork_workers;
+}
+
+/* ==== the interpreters ==================================================== */
+
+/* "/opt/a/bin/python3" -> "opt_a_bin_python3": a name part of its own. */
+static char *
+python_label(const char *given)
+{
+    while (*given == '/')
+        given++;
+    char *label = rtb_strdup(given);
+    for (char *c = label; *c; c++)
+        if (strchr("/,\"\n\r ", *c) != NULL)
+            *c = '_';
+    return label;
+}
+
+int
+rtb_axes_resolve_pythons(const char *cmd, RtbAxes *ax)
+{
+    if (ax->npython == 0)
+        ax->python[ax->npython++] = rtb_strdup(ax->base.python);
+    char *run_py = rtb_asprintf("%s/workloads/python/run.py", rtb_home());
+    int status = access(run_py, R_OK) == 0 ? 0
+                 : rtb_usage_error(cmd, "cannot find workloads/python/run.py under %s (set RTBENCH_HOME to the "
+                                   "rtbench source tree)", rtb_home());
+    free(run_py);
+    for (int k = 0; k < ax->npython && status == 0; k++) {
+        char *found = rtb_which(ax->python[k]);
+        if (found == NULL) {
+            status = rtb_usage_error(cmd, "no interpreter '%s' (not an executable file, nor a program in PATH); "
+                                     "install Debian's python3, or give --python PATH", ax->python[k]);
+            break;
+        }
+        for (int j = 0; j < k; j++)
+            if (strcmp(ax->python[j], found) == 0)
+                status = rtb_usage_error(cmd, "--python names %s twice", found);
+        if (ax->npython > 1)
+            ax->python_label[k] = python_label(ax->python[k]);
+        free((char *)ax->python[k]);
+        ax->python[k] = found;
+        if (ax->program == NULL || status != 0)
+            continue;
+        RtbPythonProbe probe;
+        char err[512];
+        if (rtb_python_probe(found, ax->program, &probe, err, sizeof err) != 0)
+            status = rtb_usage_error(cmd, "%s", err);
+        else if (probe.missing[0] != '\0')
+            status = rtb_usage_error(cmd, "%s finds no module %s (looking %s): check the name, or the folder "
+                                     "rtbench runs in", found, probe.missing,
+                                     ax->program->module ? "from the current folder" : "beside the script first");
+        else
+            memcpy(ax->python_threshold[k], probe.threshold, sizeof probe.threshold);
+    }
+    if (status == 0)
+        ax->base.python = ax->python[0];
+    return status;
 }

@@ -215,6 +215,10 @@ void rtb_axes_init(RtbAxes *ax, const RtWorkload *w, RtbImpl impl);
 int rtb_apply_option(const RtbGetopt *g, RtbAxes *ax, RtbMeasure *m, bool lists);
 /* The configurations of the cross product, in a fixed order. */
 RtbConfig *rtb_axes_expand(const RtbAxes *ax, int *count);
+/* Leave out of c[0..n) the configurations that cannot run -- more than one
+ * thread on the nonatomic variant, which has one -- saying so on stderr;
+ * returns how many are left, or -1 after a usage error when none is. */
+int rtb_configs_runnable(const char *cmd, RtbConfig *c, int n);
 /* Resolve each interpreter of --python (a NAME in PATH), check it runs
  * run.py, label them when there are several, and for a program take each
  * one's default thresholds and check the program's modules are there.  0,

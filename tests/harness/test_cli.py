@@ -174,6 +174,8 @@ class BadInput(Base):
         ('run', 'cycle_storm', '--arena-decay', '0,1000'),               # a list is a sweep's
         ('sweep', 'cycle_storm', '--arena-decay', '0,soon'),
         ('cpython', 'cycle_storm', '--arena-decay', '0'),
+        ('run', 'list_append', '--threads', '2'),                       # nonatomic runs one thread
+        ('sweep', 'list_append', '--threads', '2,4'),
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
@@ -243,6 +245,17 @@ class Sweep(Base):
         self.assertEqual(seen, {(t, rc) for t in (100, 1000, 10000) for rc in ('nonatomic', 'atomic')})
         self.assertFalse(os.path.exists(os.path.join(out, '.journal.jsonl')))
         check_csv_matches(self, os.path.join(out, 'sweep.json'))
+
+    def test_nonatomic_points_above_one_thread_are_left_out_and_said(self):
+        out = self.path('threads')
+        status, _, err = rtbench('sweep', 'list_append', '--n', '1000', '--rounds', '4', '--threads', '1,2',
+                                 '--rc', 'nonatomic,biased', '--repeat', '1', '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        self.assertIn('leaving out 1 configuration of --rc nonatomic with --threads above 1', err)
+        doc = load_result(self, os.path.join(out, 'sweep.json'), 'sweep')
+        seen = sorted((r['config']['rc'], r['params']['threads']) for r in doc['runs'])
+        self.assertEqual(seen, [('biased', 1), ('biased', 2), ('nonatomic', 1)])
+        self.assertTrue(all(s.get('error') is None for r in doc['runs'] for s in r['samples']))
 
     def test_a_parameter_axis_gives_each_size_its_own_table(self):
         status, report, err = rtbench('sweep', 'cycle_storm', '--n', '200,300', '--rounds', '1', '--repeat', '1',
