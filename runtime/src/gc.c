@@ -153,12 +153,10 @@ validate_generations(RtGcState *gc, int last, bool permanent)
         RTI_GC_VALIDATE(&gc->permanent, false, false);
 #if RT_RC_THREADED && RT_DEBUG >= 2
     for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
-        for (int i = 0; i <= last; i++) {
-            RTI_GC_VALIDATE(&((RtThreadHeap *)ph)->gc.lists[i], false, false);
-            rti_gc_assert_home(&((RtThreadHeap *)ph)->gc.lists[i], (RtThreadHeap *)ph);
-        }
+        for (int i = 0; i <= last; i++)
+            rti_gc_validate_heap_list((RtThreadHeap *)ph, i);
         if (permanent)
-            RTI_GC_VALIDATE(&((RtThreadHeap *)ph)->gc.lists[RTI_GC_PERMANENT], false, false);
+            rti_gc_validate_heap_list((RtThreadHeap *)ph, RTI_GC_PERMANENT);
     }
 #endif
     (void)gc, (void)last, (void)permanent;

@@ -11,7 +11,7 @@
  *   that allocated it, which is almost always the one that tracks it; but
  *   a thread's free cache may hand out another heap's block (pool.h), and
  *   the object is then that heap's (rti_gc_track_new_own; checked with
- *   the lists at RT_DEBUG=2: rti_gc_assert_home).  Any
+ *   the lists at RT_DEBUG=2: rti_gc_validate_heap_list).  Any
  *   thread finds that heap from the object's address alone, so a track or
  *   an untrack deals with the home only, and no lock is shared by all: the
  *   home's owner changes its lists without a lock, other threads under the
@@ -257,8 +257,10 @@ rti_gc_track_shared(RtGcHead *g)
 
 #if RT_DEBUG >= 2
 void
-rti_gc_assert_home(RtGcHead *list, const RtThreadHeap *th)
+rti_gc_validate_heap_list(RtThreadHeap *th, int which)
 {
+    RtGcHead *list = &th->gc.lists[which];
+    RTI_GC_VALIDATE(list, false, false);
     for (RtGcHead *g = rti_gc_next(list); g != list; g = rti_gc_next(g))
         rti_assert_msg(rti_gc_home(g) == th, "an object on one heap's collector list whose block is "
                                              "another heap's, or outside the pools");

@@ -338,10 +338,10 @@ void rti_gc_validate_list(const RtGcHead *list, bool collecting, bool unreachabl
 /* subtract_refs' postcondition over a list: 0 <= gc_refs <= the count. */
 void rti_gc_assert_refs_subtracted(const RtGcHead *containers);
 #if RT_RC_THREADED
-/* Every object on list -- one of th's collector lists -- is th's: its
- * block is of th's pools (gc_heap.c, 'Lists'). */
+/* th's collector list 'which': validate_list's checks, and every object on
+ * it is th's -- its block is of th's pools (gc_heap.c, 'Lists'). */
 struct RtThreadHeap;
-void rti_gc_assert_home(RtGcHead *list, const struct RtThreadHeap *th);
+void rti_gc_validate_heap_list(struct RtThreadHeap *th, int which);
 #endif
 #define RTI_GC_ASSERT_REFS_SUBTRACTED(list) rti_gc_assert_refs_subtracted(list)
 #else
