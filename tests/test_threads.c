@@ -165,11 +165,8 @@ TEST(stress_eight_threads)
     CHECK_EQ(once, made);
     CHECK_EQ(twice, 0);
     CHECK(rt_thread_stops() > 0);
-    char err[200];
-    CHECK_EQ(rti_pools_validate(&rti_runtime.heap.arenas, err, sizeof err), 0);
-    RtAllocStats st;
-    rt_alloc_stats(&st);
-    CHECK_EQ(st.blocks.current, 0);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), 0);
     printf("     %d nodes, %ju world stops\n", made, (uintmax_t)rt_thread_stops());
     rt_fini();
 }
@@ -438,7 +435,6 @@ static int
 walk(const RtWorkload *w, const int64_t *params)
 {
     RtWorkloadCtx ctx = {&ignore_ops, 0};
-    RtAllocStats st;
     int sites = 0;
     for (uint64_t k = 1; k < 100000; k++) {
         rt_fault_inject(k, false);
@@ -448,8 +444,7 @@ walk(const RtWorkload *w, const int64_t *params)
         CHECK(status == 0 || rt_error() == RT_ERR_NOMEM);
         rt_error_clear();
         rt_gc_collect(2);
-        rt_alloc_stats(&st);
-        CHECK_EQ(st.blocks.current, 0);
+        CHECK_EQ(blocks_in_use(), 0);
         if (fired == 0)
             return sites;
         sites++;
