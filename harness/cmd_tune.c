@@ -156,10 +156,6 @@ setup(int argc, char **argv, RtbProgram *prog, RtbAxes *ax, RtbTune *t)
     long d[3];
     int n;
     RtbConfig *c = rtb_axes_expand(ax, &n);
-    if (rtb_configs_runnable("tune", c, n) < 0) {
-        free(c);
-        return RTB_EXIT_USAGE;
-    }
     memcpy(d, c[0].threshold, sizeof d);
     t->base = c[0];
     free(c);
