@@ -43,7 +43,9 @@
  *     thread's garbage (that thread attached, parked) gives the blocks
  *     past its cache straight back to their pools, with the world stopped
  *     -- none waits on the other heap's delayed list (an atomic push each,
- *     and a walk by the owner later).
+ *     and a walk by the owner later), and none stays in the collecting
+ *     thread's cache (an object made on such a block has its home on the
+ *     other heap: its lists changed under that heap's lock).
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -588,10 +590,26 @@ make_garbage_and_wait(void *arg)
     return NULL;
 }
 
+/* Blocks of heap ph's caches that belong to another heap's pools. */
+static int
+foreign_cached(const RtPoolHeap *ph)
+{
+    int n = 0;
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++)
+        for (uint32_t i = 0; i < ph->cache[idx].n; i++)
+            n += RTI_POOL_OF(ph->cache[idx].slots[i])->heap != ph;
+    return n;
+}
+
 TEST(a_stopped_world_frees_to_the_pools)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     rt_gc_disable();
+    RtThreadHeap *here = rti_thread_heap();
+    /* This thread's cache of the Nodes' class in use, with one block. */
+    rt_decref(tracked_node(CHURN_ID));
+    const RtFreeCache *c = &here->pool.cache[RTI_SIZE_CLASS(sizeof(RtGcHead) + sizeof(Node))];
+    REQUIRE(c->limit > 0 && c->n == 1);
     pthread_t t;
     RtThreadHeap *theirs = start_owner(&t, make_garbage_and_wait);
     REQUIRE(theirs != NULL);
@@ -600,6 +618,14 @@ TEST(a_stopped_world_frees_to_the_pools)
     CHECK_EQ(rt_gc_collect(0), OWNED);
     CHECK(atomic_load(&theirs->pool.delayed) == NULL);
     CHECK_EQ(nodes_freed_once(0, OWNED), OWNED);
+    /* Nor does any stay in this thread's cache, where it made an object at
+     * home on their heap, its lists changed under their lock, their
+     * owner's bias revoked (rti_pool_cache_send_home). */
+    CHECK_EQ(foreign_cached(&here->pool), 0);
+    CHECK_EQ(c->n, 1);
+    RtObject *mine = tracked_node(CHURN_ID);
+    CHECK(mine != NULL && rti_gc_home(RTI_AS_GC(mine)) == here);
+    rt_xdecref(mine);
     stop_owner(t);
     rt_gc_enable();
     CHECK(heap_valid());

@@ -351,9 +351,13 @@ collect_stopped(RtGcState *gc, int generation)
     /* The collection's own deallocations went into this thread's delta;
      * folded now they stop at zero, as each one does alone (rti_gc_on_free,
      * CPython's clamp).  Left in the delta they would hold the next
-     * collection back by as many allocations as this one freed. */
+     * collection back by as many allocations as this one freed.  The
+     * other threads' blocks it freed into this thread's caches go home
+     * before the heaps' biases are judged (pool.c). */
     if (stop) {
         rti_gc_fold_counts(gc);
+        if (rti_theap != NULL)
+            rti_pool_cache_send_home(rti_theap);
         rti_gc_heaps_rebias();
     }
 #endif

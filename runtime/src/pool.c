@@ -346,6 +346,38 @@ cache_give_back(RtPoolHeap *ph, uint32_t idx)
     }
 }
 
+#if RT_RC_THREADED
+/* With the world stopped by the caller: every block of another heap in
+ * ph's caches straight back to its pool (rti_pool_free_foreign), ph's own
+ * kept in their order.  A collection's serial deletion frees every
+ * thread's garbage into the stopping thread's caches; left there, each
+ * such block, handed out again, made an object whose home is the other
+ * heap (rti_gc_track_new_own), so its track and untrack took that heap's
+ * lock and revoked its owner's bias (gc_heap.c) -- cycle_storm at 2
+ * threads took the locked paths for a third of its list changes.  At most
+ * RTI_CACHE_SIZE blocks a class, read from the dense descriptor table. */
+void
+rti_pool_cache_send_home(RtPoolHeap *ph)
+{
+    rti_assert(rti_world_stopped_here());
+    for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
+        RtFreeCache *c = &ph->cache[idx];
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < c->n; i++) {
+            void *p = c->slots[i];
+            RtPool *pool = RTI_POOL_OF(p);
+            if (pool->heap == ph) {
+                c->slots[kept++] = p;
+                continue;
+            }
+            RTI_UNPOISON(p, sizeof(RtBlock));
+            rti_pool_free_foreign(pool, p);
+        }
+        c->n = kept;
+    }
+}
+#endif
+
 /* A free that found its class's cache full, or stepped aside, pushed the
  * block onto its pool, which was full or is now empty.  Empty: the class is
  * shrinking, so the cache steps aside (RtFreeCache). */

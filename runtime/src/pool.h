@@ -377,6 +377,9 @@ void rti_pool_trim_heap(RtPoolHeap *ph);
 /* A block of a pool another heap owns goes onto that heap's delayed list,
  * or straight to its pool with the world stopped by the caller (pool.c). */
 void rti_pool_free_foreign(RtPool *pool, void *p);
+/* The caches' blocks of other heaps back to their pools (pool.c), the
+ * world stopped by the caller. */
+void rti_pool_cache_send_home(RtPoolHeap *ph);
 #endif
 
 /* The heaps (pool_heap.c). */
