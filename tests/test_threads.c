@@ -31,7 +31,9 @@
  *   workloads_at_three_and_eight_threads: each threaded workload at a
  *     small size on 1, 3 and 8 threads -- collections that stop several
  *     threads, blocks freed into other threads' caches and made again
- *     there: each run succeeds and leaves the heap valid and empty, and
+ *     there: each run succeeds, takes no heap's bias away (a collection's
+ *     frees of other threads' blocks stay in no cache), and leaves the
+ *     heap valid and empty, and
  *     where the work does not depend on the split (not dict_churn's and
  *     shared_refs' per-thread random streams), reports one thread's check.
  *
@@ -522,8 +524,12 @@ TEST(workloads_at_three_and_eight_threads)
             params[sized[i].threads_at] = threads[k];
             RtWorkloadCtx ctx = {&check_ops, 0};
             last_check = -1;
+            uint64_t revoked = rti_gc_heaps_revocations();
             CHECK_EQ(w->run(&ctx, params), 0);
             CHECK(last_check > 0);
+            /* Each thread's objects die on it or in a collection: no
+             * other thread changes its lists, nor takes its bias. */
+            CHECK_EQ(rti_gc_heaps_revocations(), revoked);
             if (k == 0)
                 one = last_check;
             else if (sized[i].same_check)
