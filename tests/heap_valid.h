@@ -1,7 +1,7 @@
 /* heap_valid.h -- the pool allocator's own check of every heap, for the
  * threaded tests (test_threads.c, test_threads_heap.c, test_gc_parallel.c):
- * true, or false with what is wrong on stderr; and the blocks in use over
- * every heap.  Include after internal.h.
+ * true, or false with what is wrong on stderr; the blocks in use over
+ * every heap; the threads' statistics.  Include after internal.h.
  */
 #ifndef RT_TESTS_HEAP_VALID_H
 #define RT_TESTS_HEAP_VALID_H
@@ -16,6 +16,15 @@ heap_valid(void)
         return true;
     fprintf(stderr, "     heap: %s\n", err);
     return false;
+}
+
+/* The threaded paths' slow events so far (rt_thread_stats). */
+static inline RtThreadStats
+thread_stats(void)
+{
+    RtThreadStats t;
+    rt_thread_stats(&t);
+    return t;
 }
 
 static inline int64_t

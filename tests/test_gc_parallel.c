@@ -5,7 +5,7 @@
  *   parked_threads_run_the_tasks: with WORKERS threads parked at
  *     safepoints, a task that waits until each of them has joined it (a
  *     rendezvous: nobody waits on a clock) returns, twice in a row -- they
- *     answer a task that follows another; rti_world_helped counts them.
+ *     answer a task that follows another; rt_thread_stats counts them.
  *   parallel_and_serial_find_the_same_garbage: WORKERS threads each make
  *     one node of every ring (so every ring crosses every heap, and each
  *     node is referenced from two other heaps); half the
@@ -27,8 +27,8 @@
  *   threads_clear_their_own_garbage: rings whose nodes are owned by their
  *     heap's thread (each refers to itself) and linked across heaps by
  *     their own makers: in the biased variant both full collections run
- *     their clears on every worker for its own heap (rti_gc_parallel_deletes
- *     counts them; the atomic variant keeps the serial clears), the cross-
+ *     their clears on every worker for its own heap (parallel_deletes of
+ *     rt_thread_stats; the atomic variant keeps the serial clears), the cross-
  *     heap decrements meeting each target before or after its owner
  *     cleared it; the same garbage and held rings are freed, each node
  *     once.  Under ThreadSanitizer, owners merging during the clears (the
@@ -190,7 +190,7 @@ TEST(parked_threads_run_the_tasks)
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
     pthread_t t[WORKERS];
     REQUIRE(start_workers(t));
-    uint64_t before = rti_world_helped();
+    uint64_t before = thread_stats().tasks_helped;
     rti_world_stop();
     for (int round = 0; round < 2; round++) {
         atomic_store(&joined, 0);
@@ -198,7 +198,7 @@ TEST(parked_threads_run_the_tasks)
         CHECK_EQ(atomic_load(&joined), WORKERS + 1);
     }
     rti_world_start();
-    CHECK_EQ(rti_world_helped() - before, 2 * WORKERS);
+    CHECK_EQ(thread_stats().tasks_helped - before, 2 * WORKERS);
     stop_workers(t);
     rt_fini();
 }
@@ -360,10 +360,10 @@ TEST(threads_clear_their_own_garbage)
     for (int r = 0; r < HELD; r++)
         rt_incref(ring[r][0]);
     command(ORDER_DROP);
-    uint64_t before = rti_gc_parallel_deletes();
+    uint64_t before = thread_stats().parallel_deletes;
     CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), all - held);
     check_garbage_freed_then_held();
-    CHECK_EQ(rti_gc_parallel_deletes() - before, RT_RC_BIASED ? 2 : 0);
+    CHECK_EQ(thread_stats().parallel_deletes - before, RT_RC_BIASED ? 2 : 0);
     stop_workers(t);
     rt_fini();
 }

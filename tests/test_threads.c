@@ -6,7 +6,8 @@
  *     drop them on the thread that received them, tie nodes made on two
  *     threads into cycles that only the collector frees, and collect (by
  *     thresholds and explicitly) with the world stopped.  Every node is
- *     deallocated exactly once, the heap validates, nothing is left.
+ *     deallocated exactly once, the heap validates, nothing is left; the
+ *     threads' statistics (rt_thread_stats) are what rt_print_stats says.
  *   world_stop_waits_for_safepoints: a collection waits for a thread that
  *     is running until it reaches a safepoint, and logs the wait apart from
  *     the collection.
@@ -138,6 +139,31 @@ stress_worker(void *arg)
     return NULL;
 }
 
+/* rt_print_stats says what rt_thread_stats counts (but the stops: reading
+ * the heaps' statistics stops the world again). */
+static bool
+stats_printed(const RtThreadStats *ts)
+{
+    char *text = NULL, line[160];
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (out == NULL)
+        return false;
+    rt_print_stats(out);
+    fclose(out);
+    bool ok = strstr(text, "rt threads: 1 attached; the world stopped ") != NULL;
+    snprintf(line, sizeof line, "list changes by other threads %ju (bias revocations %ju)",
+             (uintmax_t)ts->remote_list_changes, (uintmax_t)ts->bias_revocations);
+    ok = ok && strstr(text, line) != NULL;
+    snprintf(line, sizeof line, "objects handed to their owners %ju, hand-overs without memory 0  ok",
+             (uintmax_t)ts->queued_to_owner);
+    ok = ok && (!RT_RC_BIASED || strstr(text, line) != NULL);
+    if (!ok)
+        fprintf(stderr, "%s", text);
+    free(text);
+    return ok;
+}
+
 TEST(stress_eight_threads)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
@@ -169,7 +195,13 @@ TEST(stress_eight_threads)
     CHECK(rt_thread_stops() > 0);
     CHECK(heap_valid());
     CHECK_EQ(blocks_in_use(), 0);
-    printf("     %d nodes, %ju world stops\n", made, (uintmax_t)rt_thread_stops());
+    RtThreadStats ts = thread_stats();
+    CHECK_EQ(ts.stops, rt_thread_stops());
+    CHECK_EQ(ts.queue_oom, 0);
+    CHECK(stats_printed(&ts));
+    printf("     %d nodes, %ju world stops, %ju list changes by other threads, %ju objects handed to "
+           "their owners\n", made, (uintmax_t)ts.stops, (uintmax_t)ts.remote_list_changes,
+           (uintmax_t)ts.queued_to_owner);
     rt_fini();
 }
 
@@ -524,12 +556,12 @@ TEST(workloads_at_three_and_eight_threads)
             params[sized[i].threads_at] = threads[k];
             RtWorkloadCtx ctx = {&check_ops, 0};
             last_check = -1;
-            uint64_t revoked = rti_gc_heaps_revocations();
+            uint64_t revoked = thread_stats().bias_revocations;
             CHECK_EQ(w->run(&ctx, params), 0);
             CHECK(last_check > 0);
             /* Each thread's objects die on it or in a collection: no
              * other thread changes its lists, nor takes its bias. */
-            CHECK_EQ(rti_gc_heaps_revocations(), revoked);
+            CHECK_EQ(thread_stats().bias_revocations, revoked);
             if (k == 0)
                 one = last_check;
             else if (sized[i].same_check)

@@ -525,13 +525,13 @@ TEST(lists_lock_is_biased_towards_the_owner)
     CHECK_EQ(rti_gc_heap_biased(theirs), biased);
     if (!biased)
         printf("     membarrier(2) refused here: every heap's lock stays shared\n");
-    uint64_t revoked = rti_gc_heaps_revocations();
+    uint64_t revoked = thread_stats().bias_revocations;
     /* Untracked here while the owner churns, from the young list's tail,
      * where the owner's nodes come and go.  (Not dropped: in the biased
      * variant the owner would free them, its decrefs queued to it.) */
     for (int i = OWNED - 1; i >= OWNED / 2; i--)
         rt_gc_untrack(nodes[i]);
-    CHECK_EQ(rti_gc_heaps_revocations() - revoked, biased ? 1 : 0);
+    CHECK_EQ(thread_stats().bias_revocations - revoked, biased ? 1 : 0);
     CHECK(!rti_gc_heap_biased(theirs));
     if (biased) {
         /* Revoked once: patience 2.  This stop saw the changes above; the
@@ -548,14 +548,14 @@ TEST(lists_lock_is_biased_towards_the_owner)
         rt_thread_safepoint();          /* the owner goes on without the lock */
     stop_owner(t);
     CHECK(!rti_gc_heap_biased(theirs));  /* its thread left */
-    revoked = rti_gc_heaps_revocations();
+    revoked = thread_stats().bias_revocations;
     int tracked = 0;
     for (int i = 0; i < OWNED; i++)
         tracked += rt_gc_is_tracked(nodes[i]) == (i < OWNED / 2);
     CHECK_EQ(tracked, OWNED);
     for (int i = 0; i < OWNED; i++)     /* freed here, the lock taken (no bias to revoke) */
         rt_decref(nodes[i]);
-    CHECK_EQ(rti_gc_heaps_revocations(), revoked);
+    CHECK_EQ(thread_stats().bias_revocations, revoked);
     CHECK_EQ(nodes_freed_once(0, OWNED), OWNED);
     rt_gc_enable();
     CHECK_EQ(rt_gc_collect(2), 0);      /* RT_DEBUG=2: every list validated */

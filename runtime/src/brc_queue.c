@@ -53,6 +53,7 @@ rti_brc_queue_object(RtObject *op)
     RtThreadState *owner = rti_thread_find_locked(threads, tid);
     if (owner != NULL && queue_push(&owner->merge, op) == 0) {
         pthread_mutex_unlock(&threads->lock);
+        rti_count_event(&threads->counters.queued_to_owner, 1);
         return;
     }
     if (owner == NULL) {

@@ -143,10 +143,6 @@ static bool asymmetric_fence_works(void) { return false; }
 static void asymmetric_fence(void) { RTI_CHECK_(false, "no membarrier: no heap is biased"); }
 #endif
 
-static _Atomic uint64_t revocations;     /* statistics: membarriers issued */
-
-uint64_t rti_gc_heaps_revocations(void) { return atomic_load_explicit(&revocations, memory_order_relaxed); }
-
 /* Lock h's lists as a thread other than its owner (or the owner of a
  * shared heap): take the lock, and take the bias away if it is there. */
 static void
@@ -156,12 +152,14 @@ lock_remote(RtGcHeap *h, bool owner)
     if (owner)
         return;
     h->remote++;
+    RtThreadCounters *counters = &rti_runtime.threads.counters;
+    rti_count_event(&counters->remote_list_changes, 1);
     if (atomic_load_explicit(&h->shared, memory_order_relaxed))
         return;
     atomic_store_explicit(&h->shared, 1, memory_order_relaxed);
     h->patience = h->patience < RTI_GC_PATIENCE_MAX ? 2 * h->patience : RTI_GC_PATIENCE_MAX;
     h->quiet = 0;
-    atomic_fetch_add_explicit(&revocations, 1, memory_order_relaxed);
+    rti_count_event(&counters->bias_revocations, 1);
     asymmetric_fence();
     while (atomic_load_explicit(&h->owner_busy, memory_order_acquire))
         rti_cpu_relax();

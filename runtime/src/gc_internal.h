@@ -386,7 +386,6 @@ void rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGar
  * that does not hold. */
 bool rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old);
 /* Collections whose clears ran that way, since the start (tests). */
-uint64_t rti_gc_parallel_deletes(void);
 #endif
 
 #endif /* RT_GC_INTERNAL_H */

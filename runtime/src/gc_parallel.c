@@ -60,8 +60,8 @@
  *             own heap's part, through the owner's paths (no atomic, frees
  *             to its own pools); the stopping thread runs its share as a
  *             peer (stw.c), and the parts of threads that did not come,
- *             alone after.  What outlives its clear goes to old.  Why only
- *             then: rti_gc_delete_parallel.  cycle_storm --n 20000
+ *             alone after.  What outlives its clear goes to old.  Why
+ *             only then: rti_gc_delete_parallel.  cycle_storm --n 20000
  *             --rounds 32 at 2 threads: 360 -> 299 ms (11 interleaved
  *             rounds), the deletion having taken 0.09-0.11 s on the
  *             stopping thread against 0.034 s for one thread's garbage.
@@ -488,9 +488,6 @@ send_home(RtPoolHeap *heaps, RtGcPart *p)
 }
 #endif
 
-static _Atomic uint64_t parallel_deletes;
-uint64_t rti_gc_parallel_deletes(void) { return atomic_load_explicit(&parallel_deletes, memory_order_relaxed); }
-
 bool
 rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old)
 {
@@ -511,7 +508,7 @@ rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old)
         if (claim(heap_part(ph), number))
             run_part(&late, heap_part(ph));
     atomic_store_explicit(&rti_brc_merges_deferred, false, memory_order_relaxed);
-    atomic_fetch_add_explicit(&parallel_deletes, 1, memory_order_relaxed);
+    rti_count_event(&rti_runtime.threads.counters.parallel_deletes, 1);
     for (RtPoolHeap *ph = heaps; ph != NULL; ph = ph->next_heap)
         rti_gc_list_merge(&heap_part(ph)->young, old);
     RTI_GC_VALIDATE(old, false, false);

@@ -91,7 +91,6 @@ void rti_gc_heaps_rebias(void);
 bool rti_gc_heaps_can_bias(void);
 bool rti_gc_heap_biased(const RtThreadHeap *th);
 /* How many times a heap's bias was taken away (a membarrier each). */
-uint64_t rti_gc_heaps_revocations(void);
 /* A detaching thread's count into the shared one; its lists shared. */
 void rti_gc_heap_leave(RtThreadHeap *th);
 #endif

@@ -360,6 +360,7 @@ void
 rti_pool_cache_send_home(RtPoolHeap *ph)
 {
     rti_assert(rti_world_stopped_here());
+    uint64_t sent = 0;
     for (uint32_t idx = 0; idx < RT_NB_SMALL_SIZE_CLASSES; idx++) {
         RtFreeCache *c = &ph->cache[idx];
         uint32_t kept = 0;
@@ -373,8 +374,11 @@ rti_pool_cache_send_home(RtPoolHeap *ph)
             RTI_UNPOISON(p, sizeof(RtBlock));
             rti_pool_free_foreign(pool, p);
         }
+        sent += c->n - kept;
         c->n = kept;
     }
+    if (sent != 0)
+        rti_count_event(&rti_runtime.threads.counters.blocks_sent_home, sent);
 }
 #endif
 

@@ -84,10 +84,32 @@ print_gc(FILE *out)
     fprintf(out, "  pauses: %llu, total %.6f s, max %.6f s\n", (unsigned long long)p.count, p.total_s, p.max_s);
 }
 
+/* The threaded variants' slow events (rt_thread_stats): where a run that
+ * scales badly shows why -- e.g. list changes by other threads, each
+ * under the home heap's lock. */
+static void
+print_threads(FILE *out)
+{
+    RtThreadStats t;
+    rt_thread_stats(&t);
+    fprintf(out, "rt threads: %zu attached; the world stopped %llu times, parked threads ran %llu tasks, "
+            "%llu collections cleared on every thread\n", rt_thread_count(), (unsigned long long)t.stops,
+            (unsigned long long)t.tasks_helped, (unsigned long long)t.parallel_deletes);
+    fprintf(out, "  list changes by other threads %llu (bias revocations %llu), blocks sent home %llu\n",
+            (unsigned long long)t.remote_list_changes, (unsigned long long)t.bias_revocations,
+            (unsigned long long)t.blocks_sent_home);
+    if (RT_RC_BIASED)
+        fprintf(out, "  objects handed to their owners %llu, hand-overs without memory %llu  %s\n",
+                (unsigned long long)t.queued_to_owner, (unsigned long long)t.queue_oom,
+                t.queue_oom == 0 ? "ok" : "leaked");
+}
+
 void
 rt_print_stats(FILE *out)
 {
     rt_alloc_print_stats(out);
     print_types(out);
     print_gc(out);
+    if (RT_RC_THREADED)
+        print_threads(out);
 }

@@ -24,6 +24,12 @@ rti_threads_init(RtThreads *threads)
     threads->index_used[0] = 1;     /* index 0: merged objects' tid */
     threads->index_hint = 1;
     threads->queue_oom = 0;
+    RtThreadCounters *c = &threads->counters;
+    atomic_init(&c->remote_list_changes, 0);
+    atomic_init(&c->bias_revocations, 0);
+    atomic_init(&c->parallel_deletes, 0);
+    atomic_init(&c->blocks_sent_home, 0);
+    atomic_init(&c->queued_to_owner, 0);
     atomic_store_explicit(&threads->mode, 0, memory_order_relaxed);
     rti_world_init(&threads->world);
 #if RT_RC_BIASED
@@ -274,8 +280,35 @@ rt_thread_safepoint(void)
 #endif
 }
 
+static uint64_t
+read_counter(const _Atomic uint64_t *counter)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)counter, memory_order_relaxed);
+}
+
+void
+rt_thread_stats(RtThreadStats *out)
+{
+    RtThreads *threads = &rti_runtime.threads;
+    const RtThreadCounters *c = &threads->counters;
+    pthread_mutex_lock(&threads->lock);
+    uint64_t queue_oom = threads->queue_oom;
+    pthread_mutex_unlock(&threads->lock);
+    *out = (RtThreadStats){
+        .stops = rt_thread_stops(),
+        .tasks_helped = rti_world_helped(),
+        .parallel_deletes = read_counter(&c->parallel_deletes),
+        .remote_list_changes = read_counter(&c->remote_list_changes),
+        .bias_revocations = read_counter(&c->bias_revocations),
+        .blocks_sent_home = read_counter(&c->blocks_sent_home),
+        .queued_to_owner = read_counter(&c->queued_to_owner),
+        .queue_oom = queue_oom,
+    };
+}
+
 #else /* one thread */
 
+void rt_thread_stats(RtThreadStats *out) { *out = (RtThreadStats){0}; }
 int rt_thread_attach(void) { return 0; }
 void rt_thread_detach(void) {}
 bool rt_thread_is_attached(void) { return rti_runtime.initialized; }

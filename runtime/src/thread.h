@@ -113,6 +113,22 @@ typedef struct RtWorld {
     uint64_t helped;                /* parked threads' calls of a task, under the lock */
 } RtWorld;
 
+/* rt_thread_stats' counters that the slow paths bump, from any thread
+ * (relaxed atomics); reset by rt_init. */
+typedef struct RtThreadCounters {
+    _Atomic uint64_t remote_list_changes;   /* gc_heap.c */
+    _Atomic uint64_t bias_revocations;      /* gc_heap.c */
+    _Atomic uint64_t parallel_deletes;      /* gc_parallel.c */
+    _Atomic uint64_t blocks_sent_home;      /* pool.c */
+    _Atomic uint64_t queued_to_owner;       /* brc_queue.c */
+} RtThreadCounters;
+
+static inline void
+rti_count_event(_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
 typedef struct RtThreads {
     pthread_mutex_t lock;
     RtThreadState *head;
@@ -121,6 +137,7 @@ typedef struct RtThreads {
     uint64_t index_used[(RTI_THREAD_INDEX_MAX + 2) / 64];
     uint32_t index_hint;
     uint64_t queue_oom;         /* pushes that found no memory (leaked counts) */
+    RtThreadCounters counters;
     RtWorld world;
     pthread_mutex_t heap_lock;
     /* What the object fast paths test, in one load: RTI_MODE_SHARED once a
@@ -191,7 +208,7 @@ void rti_world_help(void (*task)(void *), void *arg);
  * as they do, through the owners' locks and delayed lists, not with the
  * stopped world's shortcuts (rti_world_stopped_here() is false inside). */
 void rti_world_help_as_peers(void (*task)(void *), void *arg);
-/* Calls of a task by parked threads since the start (statistics, tests). */
+/* Calls of a task by parked threads since the start (rt_thread_stats). */
 uint64_t rti_world_helped(void);
 #endif
 

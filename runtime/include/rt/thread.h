@@ -50,6 +50,25 @@ void rt_thread_block_end(void);
 /* How many times the world was stopped since rt_init. */
 uint64_t rt_thread_stops(void);
 
+/* What the threaded paths did off their fast paths since rt_init: where a
+ * run that scales badly at T threads shows why (RT_SHOW_STATS prints it).
+ * All 0 in the nonatomic variant. */
+typedef struct RtThreadStats {
+    uint64_t stops;                 /* the world stopped (collections, a second thread's attach) */
+    uint64_t tasks_helped;          /* a collection's tasks run by parked threads */
+    uint64_t parallel_deletes;      /* collections whose clears ran on every stopped thread (biased) */
+    uint64_t remote_list_changes;   /* GC objects tracked or untracked by a thread other than their
+                                     * home heap's, the world running: under that heap's lock */
+    uint64_t bias_revocations;      /* of those, the ones that took a heap's lock away from its owner
+                                     * (a membarrier(2) each) */
+    uint64_t blocks_sent_home;      /* other heaps' blocks a collection took back out of the
+                                     * collecting thread's free caches */
+    uint64_t queued_to_owner;       /* biased: objects whose shared count a non-owner's decrement
+                                     * would have taken below zero, handed to their owner */
+    uint64_t queue_oom;             /* biased: hand-overs that found no memory (those objects leak) */
+} RtThreadStats;
+void rt_thread_stats(RtThreadStats *out);
+
 #ifdef __cplusplus
 }
 #endif
