@@ -45,7 +45,9 @@
  *     -- none waits on the other heap's delayed list (an atomic push each,
  *     and a walk by the owner later), and none stays in the collecting
  *     thread's cache (an object made on such a block has its home on the
- *     other heap: its lists changed under that heap's lock).
+ *     other heap: its lists changed under that heap's lock); the biased
+ *     collecting thread clears them as their owner would, handing none to
+ *     the owner's queue.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -614,8 +616,12 @@ TEST(a_stopped_world_frees_to_the_pools)
     RtThreadHeap *theirs = start_owner(&t, make_garbage_and_wait);
     REQUIRE(theirs != NULL);
     /* Theirs, freed here: OWNED > a cache.  A young collection: a full one
-     * also trims every heap, which empties the delayed lists anyway. */
+     * also trims every heap, which empties the delayed lists anyway.  The
+     * collecting thread clears each as its owner would (biased): none is
+     * handed to the owner's queue. */
+    uint64_t queued = thread_stats().queued_to_owner;
     CHECK_EQ(rt_gc_collect(0), OWNED);
+    CHECK_EQ(thread_stats().queued_to_owner, queued);
     CHECK(atomic_load(&theirs->pool.delayed) == NULL);
     CHECK_EQ(nodes_freed_once(0, OWNED), OWNED);
     /* Nor does any stay in this thread's cache, where it made an object at
