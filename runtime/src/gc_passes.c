@@ -407,6 +407,10 @@ rti_gc_handle_resurrected(RtGcHead *unreachable, RtGcHead *still_unreachable, Rt
  * and from the parts of a parallel deletion whose thread came too late).
  * Sound because the owner is parked, blocked or gone: no other thread
  * writes op's local count meanwhile (rti_brc_explicit_merge's rule).
+ * Departure: CPython 3.13t merges every unreachable object's counts in its
+ * scan, the world stopped (merge_refcount(op, 1)), and clears after the
+ * restart with atomic decrements of the merged counts; here the clears run
+ * with the world stopped, and plain.
  * Returns the caller's own tag, for clear_as_owner_end. */
 static inline uint32_t
 clear_as_owner_begin(const RtObject *op)
