@@ -385,7 +385,6 @@ void rti_gc_join_unreachable(RtGcState *gc, RtGcHead *unreachable, const RtGcGar
  * once; what outlives its clear goes to old.  False, nothing done, where
  * that does not hold. */
 bool rti_gc_delete_parallel(RtGcState *gc, RtGcHead *old);
-/* Collections whose clears ran that way, since the start (tests). */
 #endif
 
 #endif /* RT_GC_INTERNAL_H */

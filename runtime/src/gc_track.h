@@ -90,7 +90,6 @@ void rti_gc_heaps_rebias(void);
  * whether th's owner changes its lists without a lock (tests). */
 bool rti_gc_heaps_can_bias(void);
 bool rti_gc_heap_biased(const RtThreadHeap *th);
-/* How many times a heap's bias was taken away (a membarrier each). */
 /* A detaching thread's count into the shared one; its lists shared. */
 void rti_gc_heap_leave(RtThreadHeap *th);
 #endif
