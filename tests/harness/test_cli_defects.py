@@ -266,7 +266,9 @@ class Counted(Base):
     def test_every_thread_of_a_threaded_workload_is_counted(self):
         # The same work split over two threads counts about as many
         # instructions as on one: callgrind switches counting per thread,
-        # and it counted the first thread's half alone once.
+        # and it counted the first thread's half alone once (a ratio of
+        # about 0.5).  Two threads also pay the start, the attach and the
+        # shared mode's paths: 8-11% more at this size.
         out = self.path('threads')
         status, _, err = rtbench('sweep', 'list_append', '--n', '2000', '--rounds', '8', '--rc', 'biased',
                                  '--threads', '1,2', '--metric', 'instructions', '--repeat', '1', '--out', out,
@@ -275,7 +277,7 @@ class Counted(Base):
         runs = load_result(self, os.path.join(out, 'sweep.json'))['runs']
         counts = {r['params']['threads']: r['samples'][0]['instructions'] for r in runs}
         self.assertEqual(sorted(counts), [1, 2])
-        self.assertLess(abs(counts[2] / counts[1] - 1), 0.1, counts)
+        self.assertLess(abs(counts[2] / counts[1] - 1), 0.25, counts)
 
 
 class Baseline(Base):
