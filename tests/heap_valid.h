@@ -1,11 +1,14 @@
 /* heap_valid.h -- the pool allocator's own check of every heap, for the
- * threaded tests (test_threads.c, test_threads_heap.c, test_gc_parallel.c):
- * true, or false with what is wrong on stderr; the blocks in use over
- * every heap; the threads' statistics.  Include after internal.h.
+ * threaded tests (test_threads.c, test_threads_heap.c,
+ * test_threads_gc_heap.c, test_gc_parallel.c): true, or false with what is
+ * wrong on stderr; the blocks in use over every heap; the threads'
+ * statistics; a function run on a thread of its own.  Include after
+ * internal.h.
  */
 #ifndef RT_TESTS_HEAP_VALID_H
 #define RT_TESTS_HEAP_VALID_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 static bool
@@ -33,6 +36,18 @@ blocks_in_use(void)
     RtAllocStats st;
     rt_alloc_stats(&st);
     return st.blocks.current;
+}
+
+/* Run fn on a new attached thread and wait for it (blocked meanwhile, so
+ * that its attach and its collections need not wait for us). */
+static inline void
+run_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    rt_thread_block_begin();
+    pthread_create(&t, NULL, fn, arg);
+    pthread_join(t, NULL);
+    rt_thread_block_end();
 }
 
 #endif /* RT_TESTS_HEAP_VALID_H */
