@@ -42,6 +42,13 @@
  *     RTI_GC_CHUNKS / 2 chunks (the cuts thinned as it grew) and, in
  *     parallel, the survivors keep their allocation order on the heap's
  *     oldest list (the chunks joined in order); then the rest is freed.
+ *   clears_pass_the_deallocs_safepoints: the main thread and each worker
+ *     leave a garbage cycle whose clear frees an untracked list of 3,079
+ *     ints; with the passes and clears on the collecting thread, shared
+ *     from generation 1, and from generation 0, the full collection frees
+ *     each (biased: its clears on every thread), the deallocs' safepoints
+ *     parking neither the collecting thread, as a peer of the clears, nor
+ *     a parked worker.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -79,7 +86,7 @@ freed_any(int from, int to)
 
 /* Each worker: attach, do what `order` says, then wait at a safepoint (where
  * the collections park it) for the next order. */
-enum { ORDER_WAIT, ORDER_MAKE, ORDER_MAKE_OWNED, ORDER_LINK, ORDER_DROP, ORDER_LEAVE };
+enum { ORDER_WAIT, ORDER_MAKE, ORDER_MAKE_OWNED, ORDER_LINK, ORDER_DROP, ORDER_MAKE_BIG_GARBAGE, ORDER_LEAVE };
 static atomic_int order, done;
 static RtObject *ring[RINGS][WORKERS];      /* ring[r][k]: made by worker k */
 
@@ -110,6 +117,30 @@ link_next(int k)
         ((Node *)ring[r][k])->slot[0] = rt_newref(ring[r][(k + 1) % WORKERS]);
 }
 
+/* A garbage cycle [self, big] where big, untracked, holds BIG_ITEMS ints
+ * that only it holds: the clear of the cycle deallocates big, passing the
+ * dealloc's safepoints (internal.h) with the world stopped.  False when
+ * out of memory. */
+#define BIG_ITEMS (3 * RTI_DEALLOC_SAFEPOINT + 7)
+static bool
+make_big_garbage(void)
+{
+    RtObject *cycle = rt_list_new(0), *big = rt_list_new(0);
+    bool ok = cycle != NULL && big != NULL;
+    for (int i = 0; ok && i < BIG_ITEMS; i++) {
+        RtObject *v = rt_int_from(1000 + i);
+        ok = v != NULL && rt_list_append(big, v) == 0;
+        rt_xdecref(v);
+    }
+    if (ok) {
+        rt_gc_untrack(big);
+        ok = rt_list_append(cycle, cycle) == 0 && rt_list_append(cycle, big) == 0;
+    }
+    rt_xdecref(big);
+    rt_xdecref(cycle);
+    return ok;
+}
+
 static void *
 worker(void *arg)
 {
@@ -130,6 +161,8 @@ worker(void *arg)
             else if (now == ORDER_DROP)
                 for (int r = 0; r < RINGS; r++)
                     rt_decref(ring[r][k]);      /* the maker's reference */
+            else if (now == ORDER_MAKE_BIG_GARBAGE)
+                make_big_garbage();
             atomic_fetch_add(&done, 1);
         }
         rt_thread_safepoint();
@@ -468,6 +501,35 @@ TEST(one_heap_collected_in_chunks)
     collect_one_big_heap(0);
 }
 
+/* ==== a large container freed by the clears ============================ */
+
+/* Every thread leaves a garbage cycle whose clear frees a large untracked
+ * list: the clears pass its dealloc's safepoints with the world stopped --
+ * on the stopper (serially, or as a peer of the parallel clears: biased)
+ * and on the parked workers (their own parts) -- and none parks, which
+ * would wait for its own stop.  Each cycle is collected, every int freed. */
+TEST(clears_pass_the_deallocs_safepoints)
+{
+    static const int modes[] = {RT_GC_GENERATIONS, 1, 0};     /* off, the default, all */
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+        rt_gc_disable();
+        rti_runtime.gc.parallel_min = modes[m];
+        pthread_t t[WORKERS];
+        REQUIRE(start_workers(t));
+        command(ORDER_MAKE_BIG_GARBAGE);
+        REQUIRE(make_big_garbage());
+        uint64_t before = thread_stats().parallel_deletes;
+        CHECK_EQ(rt_gc_collect(RT_GC_GENERATIONS - 1), WORKERS + 1);    /* the cycles; the big lists go by their counts */
+        if (RT_RC_BIASED && modes[m] < RT_GC_GENERATIONS)
+            CHECK_EQ(thread_stats().parallel_deletes, before + 1);     /* the clears on every thread */
+        stop_workers(t);
+        CHECK(heap_valid());
+        CHECK_EQ(blocks_in_use(), 0);
+        rt_fini();
+    }
+}
+
 int
 main(void)
 {
@@ -475,5 +537,6 @@ main(void)
     RUN(parallel_and_serial_find_the_same_garbage);
     RUN(threads_clear_their_own_garbage);
     RUN(one_heap_collected_in_chunks);
+    RUN(clears_pass_the_deallocs_safepoints);
     return rt_test_summary();
 }

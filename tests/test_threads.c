@@ -11,6 +11,10 @@
  *   world_stop_waits_for_safepoints: a collection waits for a thread that
  *     is running until it reaches a safepoint, and logs the wait apart from
  *     the collection.
+ *   a_large_container_parks_in_its_dealloc: a thread that frees a list, a
+ *     tuple or a dict of 10,000 items parks at the dealloc's next
+ *     safepoint when another thread stops the world, not after its last
+ *     item; then finishes, every item freed once.
  *   blocked_threads_do_not_hold_a_collection: a thread blocked in a wait
  *     (rt_thread_block_begin) counts as stopped.
  *   one_class_on_two_threads: two threads make and free instances of one
@@ -247,6 +251,108 @@ TEST(world_stop_waits_for_safepoints)
     pthread_join(t, NULL);
     rt_thread_block_end();
     rt_fini();
+}
+
+/* ==== a large container's dealloc has safepoints ========================= */
+
+/* Items that count their deallocations; the WAIT_AT-th waits, inside its
+ * container's dealloc, until a stop is asked. */
+#define BIG 10000
+#define WAIT_AT 100
+static atomic_int items_freed, freed_at_stop;
+
+static void
+item_dealloc(RtObject *op)
+{
+    if (atomic_fetch_add(&items_freed, 1) + 1 == WAIT_AT) {
+        atomic_store(&phase, 2);
+        while (!(rti_mode() & RTI_MODE_STOP))
+            ;
+    }
+    rt_object_free(op);
+}
+
+static RtType item_type = {.name = "Item", .basic_size = sizeof(RtObject), .dealloc = item_dealloc};
+
+enum { AS_LIST, AS_TUPLE, AS_DICT, KINDS };
+static const char *const kind_name[KINDS] = {"list", "tuple", "dict"};
+
+/* A container of kind holding the only references to BIG new Items. */
+static RtObject *
+big_container(int kind)
+{
+    RtObject *c = kind == AS_LIST ? rt_list_new(0) : kind == AS_TUPLE ? rt_tuple_new(BIG) : rt_dict_new();
+    for (int i = 0; c != NULL && i < BIG; i++) {
+        RtObject *item = rt_object_new(&item_type), *key = kind == AS_DICT ? rt_int_from(1000 + i) : NULL;
+        if (item == NULL)
+            return NULL;
+        if (kind == AS_LIST)
+            rt_list_append(c, item);
+        else if (kind == AS_TUPLE)
+            rt_tuple_init_item(c, i, item);
+        else
+            rt_dict_set(c, key, item);
+        rt_xdecref(key);
+        rt_decref(item);
+    }
+    return c;
+}
+
+static void *
+drops_a_big_container(void *arg)
+{
+    if (rt_thread_attach() != 0)
+        return arg;
+    RtObject *c = big_container(*(int *)arg);
+    atomic_store(&phase, 1);
+    rt_xdecref(c);      /* the WAIT_AT-th item waits for the stop: the dealloc parks after it */
+    rt_thread_detach();
+    return NULL;
+}
+
+static void
+record_freed(const char *when, const RtGcInfo *info, void *arg)
+{
+    (void)info, (void)arg;
+    if (strcmp(when, "start") == 0)
+        atomic_store(&freed_at_stop, atomic_load(&items_freed));
+}
+
+/* A thread freeing a list, tuple or dict of BIG items parks at the
+ * dealloc's next safepoint when another thread stops the world, not after
+ * its last item: at the collection's start, with the world stopped, at
+ * most RTI_DEALLOC_SAFEPOINT items past the one that waited for the stop
+ * are freed (all BIG without the safepoints).  Then the rest are freed,
+ * each once. */
+TEST(a_large_container_parks_in_its_dealloc)
+{
+    for (int kind = 0; kind < KINDS; kind++) {
+        REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+        rt_gc_disable();        /* the one collection below, explicit */
+        REQUIRE(rt_gc_callback_add(record_freed, NULL) == 0);
+        atomic_store(&phase, 0);
+        atomic_store(&items_freed, 0);
+        pthread_t t;
+        rt_thread_block_begin();
+        pthread_create(&t, NULL, drops_a_big_container, &kind);
+        while (atomic_load(&phase) < 2)     /* the worker waits inside the dealloc */
+            ;
+        rt_thread_block_end();
+        CHECK(rt_gc_collect(0) >= 0);
+        int at_stop = atomic_load(&freed_at_stop);
+        if (!(at_stop >= WAIT_AT && at_stop <= WAIT_AT + RTI_DEALLOC_SAFEPOINT))
+            printf("     %s: %d items freed when the world stopped\n", kind_name[kind], at_stop);
+        CHECK(at_stop >= WAIT_AT && at_stop <= WAIT_AT + RTI_DEALLOC_SAFEPOINT);
+        rt_thread_block_begin();
+        pthread_join(t, NULL);
+        rt_thread_block_end();
+        CHECK_EQ(atomic_load(&items_freed), BIG);
+        rt_gc_callback_remove(record_freed, NULL);
+        rt_gc_collect(2);
+        CHECK(heap_valid());
+        CHECK_EQ(blocks_in_use(), 0);
+        rt_fini();
+    }
 }
 
 /* ==== a blocked thread is stopped already ================================ */
@@ -580,6 +686,7 @@ main(void)
 {
     RUN(stress_eight_threads);
     RUN(world_stop_waits_for_safepoints);
+    RUN(a_large_container_parks_in_its_dealloc);
     RUN(blocked_threads_do_not_hold_a_collection);
     RUN(one_class_on_two_threads);
     RUN(an_instance_on_another_heaps_block_lives_on_that_heap);

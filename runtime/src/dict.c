@@ -237,6 +237,33 @@ resize(RtDictObject *d, intptr_t minsize)
 #define DICT_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_DICT)
 #define DICT_BLOCK (sizeof(RtGcHead) + sizeof(RtDictObject))
 
+/* Drop the references of the entries from i up to *end, read at each
+ * step (as the loop read k->nentries before the chunks). */
+static inline void
+drop_entries(DictEntry *e, intptr_t i, const intptr_t *end)
+{
+    for (; i < *end; i++) {
+        rt_xdecref(e[i].key);
+        rt_xdecref(e[i].value);
+    }
+}
+
+#if RT_RC_THREADED
+/* dict_dealloc's first entries of a large table, by chunks with the
+ * deallocs' safepoints between (internal.h): all but the last chunk;
+ * returns where the last begins.  Out of line, as rti_decref_items'. */
+static RT_NOINLINE intptr_t
+drop_entries_chunked(DictEntry *e, intptr_t n)
+{
+    intptr_t i = 0;
+    for (intptr_t end; n - i > RTI_DEALLOC_SAFEPOINT; i = end, rti_safepoint()) {
+        end = i + RTI_DEALLOC_SAFEPOINT;
+        drop_entries(e, i, &end);
+    }
+    return i;
+}
+#endif
+
 static void
 dict_dealloc(RtObject *op)
 {
@@ -246,10 +273,12 @@ dict_dealloc(RtObject *op)
     DictKeys *k = DICT(op)->keys;
     if (k != NULL) {
         DictEntry *e = keys_entries(k);
-        for (intptr_t i = 0; i < k->nentries; i++) {
-            rt_xdecref(e[i].key);
-            rt_xdecref(e[i].value);
-        }
+        intptr_t i = 0;
+#if RT_RC_THREADED
+        if (rt_unlikely(k->nentries > RTI_DEALLOC_SAFEPOINT))
+            i = drop_entries_chunked(e, k->nentries);
+#endif
+        drop_entries(e, i, &k->nentries);
         free_keys(k);
     }
     rti_object_release(op, DICT_ROW, DICT_BLOCK, 0, true);

@@ -220,6 +220,49 @@ rti_no_collect_here(void)
 #endif
 }
 
+/* Safepoints in the deallocs of large containers (list, tuple, dict): one
+ * every RTI_DEALLOC_SAFEPOINT items, so that a thread dropping a large
+ * container parks within microseconds when another stops the world, not
+ * after its last item (cycle_storm --n 20000 --rounds 32 at two threads,
+ * biased, 15 alternated runs: the longest wait for a safepoint 807 us
+ * (median of the runs'), the waits 18.8 ms a run; 196 us and 8.4 ms with
+ * these, the run 0.956x the time).  Sound at any point between two
+ * items: the container is dead and untracked, so no other thread and no
+ * collection reads it; the items it still holds are references a
+ * collection cannot see, so it keeps them, as it keeps what a running
+ * thread's locals hold; and each drop is over before the safepoint.  Where
+ * a dealloc must not park, the safepoint does not: the stopper's own
+ * clears (the world stopped here), a parked thread's task (it is parked),
+ * the stopper's call of a task as a peer (stw.c), and a detaching thread's
+ * merge, which holds the world lock, so that no stop is asked meanwhile.
+ * CPython's free-threaded build has none here: a list of plain objects is
+ * freed with no safepoint (a finalizer's code may have one). */
+#define RTI_DEALLOC_SAFEPOINT 1024
+
+#if RT_RC_THREADED
+/* rti_decref_items past RTI_DEALLOC_SAFEPOINT items: all but the last
+ * chunk's, with a safepoint after each chunk; returns how many are left
+ * (object.c). */
+intptr_t rti_decref_items_chunked(RtObject **items, intptr_t n);
+#endif
+
+/* Drop the references items[0..n) hold, last first, with the deallocs'
+ * safepoints (list, tuple).  Cost: one compare more than the plain loop;
+ * the chunks are out of line (a second copy of the loop in the dealloc
+ * made GCC call rt_decref out of line in the biased list_dealloc, and the
+ * chunks' arithmetic cost every 2-item list 11 instructions: dict_churn a
+ * step). */
+static inline void
+rti_decref_items(RtObject **items, intptr_t n)
+{
+#if RT_RC_THREADED
+    if (rt_unlikely(n > RTI_DEALLOC_SAFEPOINT))
+        n = rti_decref_items_chunked(items, n);
+#endif
+    for (intptr_t i = n; --i >= 0;)
+        rt_xdecref(items[i]);
+}
+
 /* Fixed ids of the built-in types; classes get the ids after them. */
 enum {
     RTI_TYPE_ID_OTHER = 0,

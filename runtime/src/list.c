@@ -76,8 +76,7 @@ list_dealloc(RtObject *op)
     RtListObject *l = LIST(op);
     RtObject **items = l->items;    /* nothing else sees the list now: read once */
     if (items != NULL) {
-        for (intptr_t i = RT_SIZE(op); --i >= 0;)
-            rt_xdecref(items[i]);
+        rti_decref_items(items, RT_SIZE(op));   /* last first, with safepoints */
         rt_free(items);
         set_capacity_bytes(l, l->allocated, 0);
     }

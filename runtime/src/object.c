@@ -237,6 +237,23 @@ rt_object_free(RtObject *op)
 }
 
 #if RT_RC_THREADED
+intptr_t
+rti_decref_items_chunked(RtObject **items, intptr_t n)
+{
+    for (; n > RTI_DEALLOC_SAFEPOINT; rti_safepoint()) {
+        n -= RTI_DEALLOC_SAFEPOINT;
+        RtObject **chunk = items + n;
+        /* The chunk's size hidden from the optimizer: known, it made the
+         * loop a pointer compared with its end, an instruction an item
+         * more than the index counted down below 0 (list_dealloc's). */
+        intptr_t i = RTI_DEALLOC_SAFEPOINT;
+        __asm__("" : "+r"(i));
+        while (--i >= 0)
+            rt_xdecref(chunk[i]);
+    }
+    return n;
+}
+
 /* rti_object_alloc when a stop is asked (internal.h): park at the
  * safepoint, then allocate as the mode then says. */
 RT_NOINLINE RtObject *

@@ -169,12 +169,16 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
 /* The stopper's own call of a task: as a peer, without its privileges of
  * the stopped world (other heaps' lists and pools changed with no lock),
  * while the parked threads may change their own at the same time. */
+static _Thread_local bool running_as_peer;     /* its safepoints must not park it */
+
 static void
 run_as_peer(void (*task)(void *), void *arg)
 {
     int stopping = rti_world_stopping;
     rti_world_stopping = 0;
+    running_as_peer = true;
     task(arg);
+    running_as_peer = false;
     rti_world_stopping = stopping;
 }
 
@@ -293,7 +297,7 @@ void
 rti_safepoint_slow(void)
 {
     RtThreadState *ts = rti_tstate;
-    if (ts == NULL || rti_world_stopped_here())
+    if (ts == NULL || rti_world_stopped_here() || running_as_peer)
         return;     /* not attached: not counted; or the world is stopped for us */
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);

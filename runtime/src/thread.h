@@ -201,7 +201,8 @@ void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
  * itself (each call claims parts until none is left), so any number of
  * callers, one included, does all of it.  A parked thread runs it with
  * its own thread-locals (rti_theap: it may claim its own heap's part
- * first) and must not allocate, park or stop the world. */
+ * first) and must not allocate, park or stop the world (the safepoints
+ * its deallocs pass do not park it: internal.h). */
 void rti_world_help(void (*task)(void *), void *arg);
 /* rti_world_help for a task whose calls change their own thread's heap
  * (frees, untracks) while the others run theirs: the stopper runs its call

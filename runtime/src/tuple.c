@@ -15,9 +15,7 @@ tuple_dealloc(RtObject *op)
     rti_gc_untrack(op);
     if (rti_trash_begin(op))
         return;
-    RtTupleObject *t = (RtTupleObject *)op;
-    for (intptr_t i = RT_SIZE(op); --i >= 0;)
-        rt_xdecref(t->items[i]);
+    rti_decref_items(((RtTupleObject *)op)->items, RT_SIZE(op));    /* last first, with safepoints */
     rt_object_free(op);
     rti_trash_end();
 }
