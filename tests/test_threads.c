@@ -277,24 +277,28 @@ static RtType item_type = {.name = "Item", .basic_size = sizeof(RtObject), .deal
 enum { AS_LIST, AS_TUPLE, AS_DICT, KINDS };
 static const char *const kind_name[KINDS] = {"list", "tuple", "dict"};
 
-/* A container of kind holding the only references to BIG new Items. */
+/* A container of kind holding the only references to BIG new Items, or
+ * NULL (nothing left behind) when out of memory. */
 static RtObject *
 big_container(int kind)
 {
     RtObject *c = kind == AS_LIST ? rt_list_new(0) : kind == AS_TUPLE ? rt_tuple_new(BIG) : rt_dict_new();
-    for (int i = 0; c != NULL && i < BIG; i++) {
+    int status = c != NULL ? 0 : -1;
+    for (int i = 0; status == 0 && i < BIG; i++) {
         RtObject *item = rt_object_new(&item_type), *key = kind == AS_DICT ? rt_int_from(1000 + i) : NULL;
-        if (item == NULL)
-            return NULL;
-        if (kind == AS_LIST)
-            rt_list_append(c, item);
+        if (item == NULL || (kind == AS_DICT && key == NULL))
+            status = -1;
+        else if (kind == AS_LIST)
+            status = rt_list_append(c, item);
         else if (kind == AS_TUPLE)
             rt_tuple_init_item(c, i, item);
         else
-            rt_dict_set(c, key, item);
+            status = rt_dict_set(c, key, item);
         rt_xdecref(key);
-        rt_decref(item);
+        rt_xdecref(item);
     }
+    if (status != 0)
+        rt_clearref(&c);
     return c;
 }
 
@@ -304,7 +308,8 @@ drops_a_big_container(void *arg)
     if (rt_thread_attach() != 0)
         return arg;
     RtObject *c = big_container(*(int *)arg);
-    atomic_store(&phase, 1);
+    if (c == NULL)
+        atomic_store(&phase, 2);    /* nothing to wait in: the main thread's checks fail */
     rt_xdecref(c);      /* the WAIT_AT-th item waits for the stop: the dealloc parks after it */
     rt_thread_detach();
     return NULL;

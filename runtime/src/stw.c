@@ -166,11 +166,13 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
     ts->status = RTI_THREAD_RUNNING;
 }
 
+/* Set while the stopper runs a task as a peer: the safepoints its
+ * deallocs pass must not park it on its own stop (rti_safepoint_slow). */
+static _Thread_local bool running_as_peer;
+
 /* The stopper's own call of a task: as a peer, without its privileges of
  * the stopped world (other heaps' lists and pools changed with no lock),
  * while the parked threads may change their own at the same time. */
-static _Thread_local bool running_as_peer;     /* its safepoints must not park it */
-
 static void
 run_as_peer(void (*task)(void *), void *arg)
 {
@@ -297,8 +299,10 @@ void
 rti_safepoint_slow(void)
 {
     RtThreadState *ts = rti_tstate;
+    /* Not attached: not counted; or the world is stopped for us, by us --
+     * also while we run a task as its peer. */
     if (ts == NULL || rti_world_stopped_here() || running_as_peer)
-        return;     /* not attached: not counted; or the world is stopped for us */
+        return;
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
     if (w->active && ts->status == RTI_THREAD_RUNNING)
