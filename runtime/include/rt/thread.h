@@ -10,7 +10,8 @@
  *
  * Collections stop the world: the collecting thread waits until every
  * other attached thread is parked at a safepoint -- each allocation of an
- * object, and rt_thread_safepoint() -- or blocked.  So an attached thread
+ * object, every 1,024 items a list, tuple or dict drops in its dealloc,
+ * and rt_thread_safepoint() -- or blocked.  So an attached thread
  * that runs a long time without allocating calls rt_thread_safepoint() now
  * and then, and one that waits for something (a join, a lock, a barrier)
  * brackets the wait with rt_thread_block_begin()/_end() and touches no
