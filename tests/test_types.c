@@ -372,6 +372,38 @@ TEST(dicts_with_int_and_identity_keys)
     teardown();
 }
 
+/* Probes past other keys, at each index width (1-, 2- and 4-byte slots):
+ * -1 and -2 have one hash (CPython moves -1, its error value, to -2), and
+ * the others' hashes, i << 20, share their low 20 bits, so each probe
+ * starts at slot 0 and walks the others' slots.  Each key is found, by
+ * itself and by an equal int made anew; a deleted one no longer is, the
+ * others still are. */
+static RtObject *probe_key(int i) { return rt_int_from(i < 2 ? -1 - i : (int64_t)i << 20); }
+
+TEST(dicts_probe_past_equal_hashes)
+{
+    setup();
+    static const int sizes[] = {40, 300, 50000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const int n = sizes[s];
+        RtObject *d = rt_dict_new(), *k, *v;
+        for (int i = 0; i < n; i++, rt_decref(k)) {
+            k = probe_key(i);
+            CHECK_EQ(rt_dict_set(d, k, k), 0);
+        }
+        for (int i = 0; i < n; i++, rt_decref(k)) {
+            CHECK((v = rt_dict_get(d, k = probe_key(i))) != NULL && rt_int_value(v) == rt_int_value(k));
+            CHECK(rt_dict_get(d, v) == v);          /* the stored key itself */
+            CHECK_EQ(i % 3 == 0 ? rt_dict_del(d, k) : 0, 0);
+        }
+        for (int i = 0; i < n; i++, rt_decref(k))
+            CHECK_EQ(rt_dict_contains(d, k = probe_key(i)), i % 3 != 0);
+        CHECK_EQ(rt_dict_size(d), n - (n + 2) / 3);
+        rt_decref(d);
+    }
+    teardown();
+}
+
 static int finalized;
 
 static void
@@ -752,6 +784,7 @@ main(void)
     RUN(dicts_insert_lookup_delete_resize);
     RUN(dicts_churn_at_steady_size);
     RUN(dicts_with_int_and_identity_keys);
+    RUN(dicts_probe_past_equal_hashes);
     RUN(instances_slots_and_finalizer);
     RUN(instance_fields_zeroed_within_their_block);
     RUN(finalizer_may_resurrect_and_runs_once);

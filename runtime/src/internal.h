@@ -389,6 +389,16 @@ void rti_weakref_call(RtObject *wr);        /* run the callback, once */
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);
+/* A str's hash, computed on first use and cached (str.c's hash slot; dict.c
+ * calls it inline for its keys, without the type's indirect call). */
+static inline uint64_t
+rti_str_hash(RtObject *op)
+{
+    RtStrObject *s = (RtStrObject *)op;
+    if (s->hash == 0)
+        s->hash = rti_hash_bytes(s->data, rt_str_len(op));
+    return s->hash;
+}
 
 /* ---- the object path (inline: the types' constructors and deallocs) ----
  *

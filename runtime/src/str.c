@@ -56,14 +56,7 @@ str_dealloc(RtObject *op)
     rti_object_release(op, STR_ROW, block, (int64_t)block, false);
 }
 
-static uint64_t
-str_hash(RtObject *op)
-{
-    RtStrObject *s = (RtStrObject *)op;
-    if (s->hash == 0)
-        s->hash = rti_hash_bytes(s->data, rt_str_len(op));
-    return s->hash;
-}
+static uint64_t str_hash(RtObject *op) { return rti_str_hash(op); }
 
 static int
 str_eq(RtObject *a, RtObject *b)
