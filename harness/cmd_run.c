@@ -129,7 +129,7 @@ help(bool cpy)
            "Exit status: 0 all samples ok, 1 a sample failed, 2 bad arguments or an existing\n"
            "result (nothing is run or written), 130 interrupted (continue with --resume).\n",
            cpy ? "RT_GC_THRESHOLD and RT_GC set\nthe defaults of --threshold and --gc; the other RT_* variables do not apply\nto CPython and are refused"
-               : "RT_MALLOC, RT_GC_THRESHOLD,\nRT_GC, RT_GC_TIMING and RT_ARENA_DECAY_MS set the defaults of --alloc,\n--threshold, --gc, --no-gc-timing and --arena-decay; RT_FAIL_AFTER and\nRT_SHOW_STATS reach each sample's runtime");
+               : "RT_MALLOC, RT_GC_THRESHOLD,\nRT_GC, RT_GC_TIMING and RT_ARENA_DECAY_MS set the defaults of --alloc,\n--threshold, --gc, --no-gc-timing and --arena-decay; RT_GC_PARALLEL the\nthreaded variants' parallel collection; RT_FAIL_AFTER and RT_SHOW_STATS\nreach each sample's runtime");
 }
 
 /* --python NAME is looked up in PATH; the twins must be there too. */

@@ -619,7 +619,7 @@ static const struct {
 } env_vars[] = {
     {"RT_MALLOC", false}, {"RT_GC_THRESHOLD", true}, {"RT_GC", true},
     {"RT_GC_TIMING", false}, {"RT_SHOW_STATS", false}, {"RT_FAIL_AFTER", false},
-    {"RT_ARENA_DECAY_MS", false},
+    {"RT_ARENA_DECAY_MS", false}, {"RT_GC_PARALLEL", false},
 };
 
 int

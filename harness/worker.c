@@ -251,6 +251,7 @@ typedef struct WorkerArgs {
     RtConfig cfg;
     int fd;
     int only_part;
+    bool parallel_given;    /* --gc-parallel on the command line */
 } WorkerArgs;
 
 /* The parent writes this command line; a mistake here is a harness bug. */
@@ -262,6 +263,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
     rt_config_default(&wa->cfg);
     wa->fd = -1;
     wa->only_part = 0;
+    wa->parallel_given = false;
     for (int p = 0; p < rt_workload_nparams(wa->w); p++)
         wa->params[p] = wa->w->params[p].def;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -280,7 +282,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
         else if (strcmp(opt, "--gc-timing") == 0 && onoff)
             wa->cfg.gc_timing = on;
         else if (strcmp(opt, "--gc-parallel") == 0 && rtb_parse_gc_parallel(val, &wa->cfg.gc_parallel_min))
-            continue;
+            wa->parallel_given = true;
         else if (strcmp(opt, "--alloc") == 0 && rt_alloc_parse(val, &wa->cfg.alloc) == 0)
             continue;
         else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)
@@ -339,9 +341,14 @@ rtb_worker_main(int argc, char **argv)
         return r;
     /* The parent resolved RT_MALLOC, RT_GC_THRESHOLD, RT_GC, RT_GC_TIMING and
      * RT_ARENA_DECAY_MS into the command line; the environment adds fault injection
-     * (RT_FAIL_AFTER) and statistics (RT_SHOW_STATS). */
+     * (RT_FAIL_AFTER) and statistics (RT_SHOW_STATS), and RT_GC_PARALLEL where
+     * the command line has no --gc-parallel: the parent passes it only when it
+     * is not the default (a build from before the option refuses it), and a
+     * worker started by hand takes it as `rtbench run` does. */
     RtConfig env = wa.cfg;
     rt_config_from_env(&env, stderr);
+    if (!wa.parallel_given)
+        wa.cfg.gc_parallel_min = env.gc_parallel_min;
     wa.cfg.fail_after = env.fail_after;
     wa.cfg.fail_persistent = env.fail_persistent;
     wa.cfg.show_stats = env.show_stats;

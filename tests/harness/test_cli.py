@@ -306,7 +306,9 @@ class Sweep(Base):
         status, _, err = rtbench('run', 'list_append', *TINY['list_append'], '--rc', 'biased', '--repeat', '1',
                                  '--out', single, '--force', '--quiet', env=dict(os.environ, RT_GC_PARALLEL='off'))
         self.assertEqual(status, 0, err)
-        run = load_result(self, single)['runs'][0]
+        doc = load_result(self, single)
+        self.assertEqual(doc['environment'], {'RT_GC_PARALLEL': 'off'})
+        run = doc['runs'][0]
         self.assertEqual(run['config']['gc_parallel'], 'off')
         self.assertTrue(run['name'].endswith('/parallel:off'), run['name'])
 

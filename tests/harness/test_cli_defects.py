@@ -72,9 +72,32 @@ class Defects(Base):
                 self.assertIn(name, err)
                 self.assertEqual(len(err.strip().splitlines()), 1, err)
                 self.assertFalse(os.path.exists(bad))
-        status, _, err = rtbench('cpython', 'cycle_storm', '--out', self.path('c.json'),
-                                 env=dict(os.environ, RT_MALLOC='malloc'))
-        self.assertEqual(status, 2, err)
+        for name, value in (('RT_MALLOC', 'malloc'), ('RT_GC_PARALLEL', 'off')):
+            status, _, err = rtbench('cpython', 'cycle_storm', '--out', self.path('c.json'),
+                                     env=dict(os.environ, **{name: value}))
+            self.assertEqual(status, 2, err)
+            self.assertIn(name + '=' + value + ' does not apply to CPython', err)
+
+    def test_2_a_worker_started_by_hand_takes_rt_gc_parallel_as_run_does(self):
+        worker = build('rtbench-biased')
+        if not os.path.exists(worker):
+            self.skipTest('rtbench-biased is not built in this preset')
+        # Collections of every generation, two threads attached through
+        # most of them: at the default each clears on both threads.
+        args = [worker, '__worker', 'cycle_storm', '--n', '3000', '--rounds', '2', '--threads', '2',
+                '--threshold', '10,1,1', '--result-fd', '1']
+
+        def cleared_on_every_thread(extra, **env):
+            p = subprocess.run(args + extra, capture_output=True, text=True,
+                               env=dict(os.environ, RT_SHOW_STATS='1', **env))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            found = re.search(r'(\d+) collections cleared on every thread', p.stderr)
+            self.assertIsNotNone(found, p.stderr)
+            return int(found.group(1))
+
+        self.assertGreater(cleared_on_every_thread([]), 0)
+        self.assertEqual(cleared_on_every_thread([], RT_GC_PARALLEL='off'), 0)
+        self.assertGreater(cleared_on_every_thread(['--gc-parallel', '1'], RT_GC_PARALLEL='off'), 0)
 
     def test_4_python_name_is_looked_up_in_path(self):
         out = self.path('c.json')
