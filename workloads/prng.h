@@ -25,7 +25,15 @@ rt_prng_next(RtPrng *p)
     return z ^ (z >> 31);
 }
 
-/* A number in [0, n): next() % n (the same on both sides, bias and all). */
-static inline uint64_t rt_prng_below(RtPrng *p, uint64_t n) { return rt_prng_next(p) % n; }
+/* A number in [0, n): the high half of next() * n, a 128-bit product
+ * (Lemire's multiply-shift; the same on both sides, its bias of at most
+ * n / 2^64 too).  Not next() % n: a 64-bit division on the step's
+ * critical path was 30% of shared_refs' time in every variant (0.32 s
+ * against 0.22 s nonatomic, one thread), time that measured no count. */
+static inline uint64_t
+rt_prng_below(RtPrng *p, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)rt_prng_next(p) * n) >> 64);
+}
 
 #endif /* RT_WORKLOADS_PRNG_H */

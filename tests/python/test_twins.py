@@ -480,7 +480,11 @@ class TestPrng(unittest.TestCase):
 
     def test_below(self):
         rng = prng.SplitMix64(42)
-        self.assertEqual([rng.below(400) for _ in range(5)], [213, 291, 258, 164, 50])
+        self.assertEqual([rng.below(400) for _ in range(5)], [296, 63, 111, 137, 15])
+        # The product's high half needs all 128 bits: n near 2^64.
+        rng = prng.SplitMix64(9)
+        self.assertEqual([rng.below(2**64 - 1) for _ in range(3)],
+                         [12587370737594032227, 13847876567842155105, 4894335158745139637])
 
     def test_range(self):
         rng = prng.SplitMix64(123)

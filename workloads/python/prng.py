@@ -33,5 +33,6 @@ class SplitMix64:
         return z ^ (z >> 31)
 
     def below(self, n):
-        """Return a number in [0, n): next() % n, modulo bias and all."""
-        return self.next() % n
+        """Return a number in [0, n): the high 64 bits of next() * n, as C's
+        128-bit product gives them (not next() % n: see prng.h)."""
+        return (self.next() * n) >> 64
