@@ -17,6 +17,10 @@
  *     item; then finishes, every item freed once.
  *   blocked_threads_do_not_hold_a_collection: a thread blocked in a wait
  *     (rt_thread_block_begin) counts as stopped.
+ *   one_str_hashed_on_two_threads: two threads hash one new str at once
+ *     (a dict key made on another thread, looked up first by two): each
+ *     gets its hash, cached once (run under ThreadSanitizer: the cache was
+ *     a plain word both threads read and wrote).
  *   one_class_on_two_threads: two threads make and free instances of one
  *     class at once; the live count is exact, and the class, freed while
  *     the other thread's instances live, goes at the first collection after
@@ -399,6 +403,49 @@ TEST(blocked_threads_do_not_hold_a_collection)
     rt_fini();
 }
 
+/* ==== one str hashed on two threads at once ============================== */
+
+static RtObject *unhashed;
+static atomic_int hash_go, hash_ready;
+
+static void *
+hash_it(void *arg)
+{
+    if (rt_thread_attach() != 0)
+        return arg;
+    atomic_fetch_add(&hash_ready, 1);
+    while (!atomic_load(&hash_go))
+        rt_thread_safepoint();
+    *(uint64_t *)arg = rt_object_hash(unhashed);
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(one_str_hashed_on_two_threads)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    static const char text[] = "a key no thread has hashed yet";
+    REQUIRE((unhashed = rt_str_from_cstr(text)) != NULL);
+    atomic_store(&hash_go, 0);
+    atomic_store(&hash_ready, 0);
+    uint64_t seen[2] = {0, 0};
+    pthread_t t[2];
+    rt_thread_block_begin();
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, hash_it, &seen[i]);
+    while (atomic_load(&hash_ready) < 2)
+        ;
+    atomic_store(&hash_go, 1);      /* both read the empty cache, both fill it */
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    rt_thread_block_end();
+    const uint64_t want = rti_hash_bytes(text, sizeof text - 1);
+    CHECK(seen[0] == want && seen[1] == want);
+    CHECK(rt_object_hash(unhashed) == want);
+    rt_decref(unhashed);
+    rt_fini();
+}
+
 /* ==== instances of one class on two threads ============================== */
 
 #define CLASS_ROUNDS 20000
@@ -693,6 +740,7 @@ main(void)
     RUN(world_stop_waits_for_safepoints);
     RUN(a_large_container_parks_in_its_dealloc);
     RUN(blocked_threads_do_not_hold_a_collection);
+    RUN(one_str_hashed_on_two_threads);
     RUN(one_class_on_two_threads);
     RUN(an_instance_on_another_heaps_block_lives_on_that_heap);
     RUN(fault_walk_on_threads);

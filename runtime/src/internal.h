@@ -390,14 +390,20 @@ void rti_weakref_call(RtObject *wr);        /* run the callback, once */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);
 /* A str's hash, computed on first use and cached (str.c's hash slot; dict.c
- * calls it inline for its keys, without the type's indirect call). */
+ * calls it inline for its keys, without the type's indirect call).  The
+ * cache is read and written with relaxed atomics (plain moves on x86):
+ * threads may hash one str at once, and each writes the same value (as
+ * CPython 3.13t caches a str's hash). */
 static inline uint64_t
 rti_str_hash(RtObject *op)
 {
     RtStrObject *s = (RtStrObject *)op;
-    if (s->hash == 0)
-        s->hash = rti_hash_bytes(s->data, rt_str_len(op));
-    return s->hash;
+    uint64_t hash = __atomic_load_n(&s->hash, __ATOMIC_RELAXED);
+    if (hash == 0) {
+        hash = rti_hash_bytes(s->data, rt_str_len(op));
+        __atomic_store_n(&s->hash, hash, __ATOMIC_RELAXED);
+    }
+    return hash;
 }
 
 /* ---- the object path (inline: the types' constructors and deallocs) ----
