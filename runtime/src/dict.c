@@ -135,7 +135,7 @@ lookup_compare(DictKeys *k, RtObject *key, uint64_t hash, size_t *slot, size_t i
         }
         if (ix < 0 || (entries[ix].key != key && entries[ix].hash != hash))
             continue;
-        int eq = entries[ix].key == key ? 1 : rt_object_eq(entries[ix].key, key);
+        int eq = rt_object_eq(entries[ix].key, key);    /* 1 at once for the key itself */
         if (eq < 0)
             return DKIX_ERROR;
         if (eq) {
