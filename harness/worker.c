@@ -251,19 +251,22 @@ typedef struct WorkerArgs {
     RtConfig cfg;
     int fd;
     int only_part;
-    bool parallel_given;    /* --gc-parallel on the command line */
 } WorkerArgs;
 
-/* The parent writes this command line; a mistake here is a harness bug. */
+/* The parent writes this command line; a mistake here is a harness bug.
+ * The collector's options start from env's RT_GC_PARALLEL, which the
+ * command line's --gc-parallel overrides: the parent passes it only when
+ * it is not the default (a build from before the option refuses it), and
+ * a worker started by hand takes the variable as `rtbench run` does. */
 static int
-parse_worker_args(int argc, char **argv, WorkerArgs *wa)
+parse_worker_args(int argc, char **argv, const RtConfig *env, WorkerArgs *wa)
 {
     if (argc < 2 || (wa->w = rt_workload_find(argv[1])) == NULL)
         return rtb_usage_error("__worker", "unknown workload '%s'", argc > 1 ? argv[1] : "");
     rt_config_default(&wa->cfg);
+    wa->cfg.gc_parallel_min = env->gc_parallel_min;
     wa->fd = -1;
     wa->only_part = 0;
-    wa->parallel_given = false;
     for (int p = 0; p < rt_workload_nparams(wa->w); p++)
         wa->params[p] = wa->w->params[p].def;
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -282,7 +285,7 @@ parse_worker_args(int argc, char **argv, WorkerArgs *wa)
         else if (strcmp(opt, "--gc-timing") == 0 && onoff)
             wa->cfg.gc_timing = on;
         else if (strcmp(opt, "--gc-parallel") == 0 && rtb_parse_gc_parallel(val, &wa->cfg.gc_parallel_min))
-            wa->parallel_given = true;
+            continue;
         else if (strcmp(opt, "--alloc") == 0 && rt_alloc_parse(val, &wa->cfg.alloc) == 0)
             continue;
         else if (strcmp(opt, "--arena-decay") == 0 && rtb_parse_int64(val, 0, &v) && v <= RT_ARENA_DECAY_MAX_MS)
@@ -335,20 +338,17 @@ int
 rtb_worker_main(int argc, char **argv)
 {
     double exec_time = rt_monotonic_s();   /* the exec that made this process */
-    WorkerArgs wa;
-    int r = parse_worker_args(argc, argv, &wa);
-    if (r != 0)
-        return r;
     /* The parent resolved RT_MALLOC, RT_GC_THRESHOLD, RT_GC, RT_GC_TIMING and
      * RT_ARENA_DECAY_MS into the command line; the environment adds fault injection
      * (RT_FAIL_AFTER) and statistics (RT_SHOW_STATS), and RT_GC_PARALLEL where
-     * the command line has no --gc-parallel: the parent passes it only when it
-     * is not the default (a build from before the option refuses it), and a
-     * worker started by hand takes it as `rtbench run` does. */
-    RtConfig env = wa.cfg;
+     * the command line has no --gc-parallel (parse_worker_args). */
+    RtConfig env;
+    rt_config_default(&env);
     rt_config_from_env(&env, stderr);
-    if (!wa.parallel_given)
-        wa.cfg.gc_parallel_min = env.gc_parallel_min;
+    WorkerArgs wa;
+    int r = parse_worker_args(argc, argv, &env, &wa);
+    if (r != 0)
+        return r;
     wa.cfg.fail_after = env.fail_after;
     wa.cfg.fail_persistent = env.fail_persistent;
     wa.cfg.show_stats = env.show_stats;
