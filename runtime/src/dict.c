@@ -70,10 +70,11 @@ index_at(const uint8_t *indices, size_t i, unsigned width)
 static inline unsigned index_width(const DictKeys *k) { return (unsigned)(k->log2_index_bytes - k->log2_size); }
 static inline intptr_t get_index(const DictKeys *k, size_t i) { return index_at(k->indices, i, index_width(k)); }
 
+/* Store ix in slot i, at index_at's width. */
 static inline void
 set_index(DictKeys *k, size_t i, intptr_t ix)
 {
-    switch (k->log2_index_bytes - k->log2_size) {
+    switch (index_width(k)) {
     case 0: ((int8_t *)k->indices)[i] = (int8_t)ix; break;
     case 1: ((int16_t *)k->indices)[i] = (int16_t)ix; break;
     case 2: ((int32_t *)k->indices)[i] = (int32_t)ix; break;
@@ -188,14 +189,6 @@ lookup(DictKeys *k, RtObject *key, uint64_t hash, size_t *slot)
     case 2: return lookup_width(k, key, hash, slot, 2);
     default: return lookup_width(k, key, hash, slot, 3);
     }
-}
-
-/* A key's hash: a str's (every workload's keys) inline, else through the
- * type (rt_object_hash's indirect call cost a lookup 12 instructions). */
-static inline uint64_t
-key_hash(RtObject *key)
-{
-    return rt_is_type(key, &rt_str_type) ? rti_str_hash(key) : rt_object_hash(key);
 }
 
 /* The first slot on hash's probe path that holds no entry (EMPTY or DUMMY). */
@@ -412,7 +405,7 @@ rt_dict_set(RtObject *op, RtObject *key, RtObject *value)
     RtDictObject *d = DICT(op);
     if (d->keys == NULL && resize(d, 1 << LOG2_MINSIZE) < 0)
         return -1;
-    uint64_t hash = key_hash(key);
+    uint64_t hash = rti_object_hash(key);
     size_t slot;
     intptr_t ix = lookup(d->keys, key, hash, &slot);
     if (ix == DKIX_ERROR)
@@ -458,7 +451,7 @@ rt_dict_get(RtObject *op, RtObject *key)
     assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
-    intptr_t ix = d->keys ? lookup(d->keys, key, key_hash(key), &slot) : DKIX_EMPTY;
+    intptr_t ix = d->keys ? lookup(d->keys, key, rti_object_hash(key), &slot) : DKIX_EMPTY;
     if (ix >= 0)
         return keys_entries(d->keys)[ix].value;
     if (ix == DKIX_EMPTY)
@@ -472,7 +465,7 @@ rt_dict_contains(RtObject *op, RtObject *key)
     assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
-    intptr_t ix = d->keys ? lookup(d->keys, key, key_hash(key), &slot) : DKIX_EMPTY;
+    intptr_t ix = d->keys ? lookup(d->keys, key, rti_object_hash(key), &slot) : DKIX_EMPTY;
     return ix == DKIX_ERROR ? -1 : ix >= 0;
 }
 
@@ -482,7 +475,7 @@ rt_dict_del(RtObject *op, RtObject *key)
     assert_dict(op);
     RtDictObject *d = DICT(op);
     size_t slot;
-    intptr_t ix = d->keys ? lookup(d->keys, key, key_hash(key), &slot) : DKIX_EMPTY;
+    intptr_t ix = d->keys ? lookup(d->keys, key, rti_object_hash(key), &slot) : DKIX_EMPTY;
     if (ix == DKIX_ERROR)
         return -1;
     if (ix == DKIX_EMPTY)

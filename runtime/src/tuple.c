@@ -50,7 +50,7 @@ tuple_hash(RtObject *op)
     uint64_t acc = UINT64_C(0x27d4eb2f165667c5);
     RtTupleObject *t = (RtTupleObject *)op;
     for (intptr_t i = 0; i < RT_SIZE(op); i++) {
-        uint64_t h = t->items[i] ? rt_object_hash(t->items[i]) : 0;
+        uint64_t h = t->items[i] ? rti_object_hash(t->items[i]) : 0;
         acc += h * UINT64_C(0xc2b2ae3d27d4eb4f);
         acc = (acc << 31) | (acc >> 33);
         acc *= UINT64_C(0x9e3779b185ebca87);
