@@ -21,6 +21,7 @@ help(void)
            "Families: alloc_free/<backend>/<size> (LIFO pair, one block of the size live),\n"
            "alloc_free_empty/..., alloc_free_random/<backend>/<size> (1M live blocks),\n"
            "incref_decref/<variant>, incref_decref_private|shared/.../threads:N,\n"
+           "incref_decref_perthread/biased/threads:N (an object counted per thread),\n"
            "gc_collect_live/<n>, gc_collect_cycles/<n>, gc_young/<threshold0>.\n\n"
            "  --filter REGEX     which benchmarks (Google Benchmark's --benchmark_filter)\n"
            "  --repetitions N    repetitions of each (default 3; medians are reported)\n"

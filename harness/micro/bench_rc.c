@@ -43,7 +43,7 @@ rti_brc_queue_object(RtObject *op)
     abort();
 }
 
-/* The per-thread benchmarks size each thread's array before they count. */
+/* The per-thread benchmark sizes each thread's array before it counts. */
 bool
 rti_brc_counts_grow(uintptr_t id)
 {
@@ -109,6 +109,35 @@ bench_shared(RtBenchState *st, void *arg)
 }
 #endif
 
+#if RT_RC_BIASED
+/* One object counted per thread (rt/brc.h), id 1, as shared_refs' values
+ * are: every thread, its maker's too, counts in its own array -- the
+ * non-owner path's test of the local field, the array's size and an add
+ * to memory no other thread writes.  Each thread's array is its own, set
+ * here (as attaching would), and every pair leaves its entry at 0. */
+static RtObject perthread_obj = {.ob_type = &bench_type};
+
+static void
+bench_perthread(RtBenchState *st, void *arg)
+{
+    enum { ID = 1 };
+    take_index();
+    atomic_store_explicit(&perthread_obj.ob_tid_local, RT_TID_LOCAL(ID, RT_REF_LOCAL_THREADS), memory_order_relaxed);
+    intptr_t values[ID + 1] = {0};
+    rt_thread_counts = (RtThreadCounts){values, ID + 1};
+    while (rt_bench_keep_running(st, BATCH)) {
+        for (int i = 0; i < BATCH; i++) {
+            rt_incref(&perthread_obj);
+            RT_BENCH_ESCAPE(&perthread_obj);
+            rt_decref(&perthread_obj);
+        }
+    }
+    rt_thread_counts = (RtThreadCounts){NULL, 0};
+    if (values[ID] != 0)
+        abort();    /* a pair that did not cancel: the count went elsewhere */
+}
+#endif
+
 void
 CAT(rt_micro_register_rc_, RT_MICRO_VARIANT)(void)
 {
@@ -121,5 +150,9 @@ CAT(rt_micro_register_rc_, RT_MICRO_VARIANT)(void)
 #if RT_RC_THREADED
     for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)
         rt_bench_register_threads("incref_decref_shared/" RT_RC_VARIANT, bench_shared, NULL, threads[i]);
+#endif
+#if RT_RC_BIASED
+    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)
+        rt_bench_register_threads("incref_decref_perthread/" RT_RC_VARIANT, bench_perthread, NULL, threads[i]);
 #endif
 }

@@ -10,6 +10,8 @@
  *   incref_decref/<variant>              one incref+decref pair, private object
  *   incref_decref_shared/<variant>/threads:<n>  all threads on one object
  *                                        (atomic, biased)
+ *   incref_decref_perthread/biased/threads:<n>  all threads on one object
+ *                                        counted per thread
  *   gc_collect_live/<n>                  full collection of a live heap
  *   gc_collect_cycles/<n>                collecting n objects in 2-cycles
  *   gc_young/<threshold0>                tracked allocation with young collections
