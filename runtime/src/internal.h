@@ -389,8 +389,8 @@ void rti_weakref_call(RtObject *wr);        /* run the callback, once */
 /* ---- ints and strings ---- */
 void rti_small_ints_init(void);             /* by rti_types_init */
 uint64_t rti_hash_bytes(const char *data, size_t len);
-/* A str's hash, computed on first use and cached (str.c's hash slot; dict.c
- * calls it inline for its keys, without the type's indirect call).  The
+/* A str's hash, computed on first use and cached (str.c's hash slot;
+ * rti_object_hash calls it inline, without the type's indirect call).  The
  * cache is read and written with relaxed atomics (plain moves on x86):
  * threads may hash one str at once, and each writes the same value (as
  * CPython 3.13t caches a str's hash). */

@@ -250,7 +250,7 @@ rt_is_owned_by_me(const RtObject *op)
  * alone: every thread's path to it, the owner's too, runs here (tested
  * after a compare for both markers, it cost shared_refs 7 instructions a
  * step more, 123 against 116, and a single-thread run 4% more time; with
- * 100 keys, all in the cache, 9-13%).  rt_decref's branch the same. */
+ * 100 keys, all in the cache, 8-13%).  rt_decref's branch the same. */
 static inline void
 rt_brc_incref_other(RtObject *op, uint32_t word)
 {
@@ -290,10 +290,10 @@ rt_incref(RtObject *op)
  * load of shared (a plain load on x86), and the type's dealloc when it is
  * 0 (no other thread ever held a reference: the common case, inline);
  * counted per thread -- as rt_incref; others -- the markers' tests, then
- * a CAS loop on the shared count (brc.c).  Always inline: GCC left it out of line in a dozen places, the
- * container deallocs' loops among them (biased dict_churn 1,306
- * instructions a step, 1,279 inline; binary_trees and list_append the
- * same; callgrind). */
+ * a CAS loop on the shared count (brc.c).  Always inline: GCC left it out
+ * of line in a dozen places, the container deallocs' loops among them
+ * (biased dict_churn 1,306 instructions a step, 1,279 inline;
+ * binary_trees and list_append the same; callgrind). */
 static RT_ALWAYS_INLINE void
 rt_decref(RtObject *op)
 {
