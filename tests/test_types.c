@@ -669,11 +669,24 @@ TEST(type_statistics_follow_objects)
 #if RT_RC_BIASED
 /* ==== the biased header's 16-bit local and 32-bit shared counts ========== */
 
+/* A fresh int owned by the caller; the process stops if there is none
+ * (the helpers below write its header). */
+static RtObject *
+fresh_int(void)
+{
+    RtObject *op = rt_int_from(123456);
+    if (op == NULL) {
+        fprintf(stderr, "  %s:%d: rt_int_from failed: %s\n", __FILE__, __LINE__, rt_error_message());
+        abort();
+    }
+    return op;
+}
+
 /* An int owned by no thread: merged, count in the shared word alone. */
 static RtObject *
 merged_int_at(intptr_t count)
 {
-    RtObject *op = rt_int_from(123456);
+    RtObject *op = fresh_int();
     atomic_store(&op->ob_tid_local, 0);
     atomic_store(&op->ob_ref_shared, (RtRefShared)(count << RT_REF_SHARED_SHIFT) | RT_REF_MERGED);
     return op;
@@ -683,7 +696,7 @@ merged_int_at(intptr_t count)
 static RtObject *
 owned_int_with_shared(intptr_t shared)
 {
-    RtObject *op = rt_int_from(123456);
+    RtObject *op = fresh_int();
     atomic_store(&op->ob_ref_shared, (RtRefShared)(shared << RT_REF_SHARED_SHIFT));
     return op;
 }

@@ -457,15 +457,17 @@ rti_zero_pair(void *p)
 #define RTI_GC_FIELDS_OFFSET (sizeof(RtGcHead) + sizeof(RtObject))
 #define RTI_GC_ONE_FIELD_PAIRS (RTI_GC_FIELDS_OFFSET % 16 == 0)
 
-/* A block of block bytes (1..) for a new object, or NULL with RT_ERR_NOMEM. */
+/* A block of block bytes (1..) for a new object, from the calling thread's
+ * pool heap ph, or NULL with RT_ERR_NOMEM. */
 static inline void *
-rti_object_block_alloc(size_t block)
+rti_object_block_alloc_in(RtPoolHeap *ph, size_t block)
 {
     RtHeap *heap = &rti_runtime.heap;
     if (rt_likely(block - 1 < heap->fast_small))
-        return rti_pool_alloc_class(rti_pool_heap(), RTI_SIZE_CLASS(block));
+        return rti_pool_alloc_class(ph, RTI_SIZE_CLASS(block));
     return rt_malloc(block);
 }
+static inline void *rti_object_block_alloc(size_t block) { return rti_object_block_alloc_in(rti_pool_heap(), block); }
 
 /* Give back a block rti_object_block_alloc(block) returned: with the pool
  * backend, a small block's class is its size's. */
@@ -579,11 +581,12 @@ static inline RtTypeCounters *rti_own_row(const RtTypeCounters *c) { return rti_
 static RT_ALWAYS_INLINE RtObject *
 rti_object_alloc_shared(RtType *type, RtTypeCounters *c, size_t block, int64_t bytes, bool gc)
 {
-    uint8_t *mem = rti_object_block_alloc(block);
+    RtThreadHeap *th = rti_thread_heap();      /* once: the stores below might alias it */
+    uint8_t *mem = rti_object_block_alloc_in(&th->pool, block);
     if (rt_unlikely(mem == NULL))
         return NULL;
     RtObject *op = rti_object_init_headers(mem, type, gc);
-    rti_row_count_new(rti_own_row(c), bytes);
+    rti_row_count_new(rti_heap_row(th, c), bytes);
     if (gc)
         rti_gc_count_shared(&rti_runtime.gc, 1);
     return op;
