@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """End-to-end tests of the rtbench command line: the machine, scaling, the
-microbenchmarks, and CPython.
+microbenchmarks, instructions per operation, and CPython.
 
 Run by ctest (tests/CMakeLists.txt) as harness_cli_system:
 
@@ -8,11 +8,11 @@ Run by ctest (tests/CMakeLists.txt) as harness_cli_system:
 
 scripts/scaling end to end at tiny sizes (its tables, the CPython series,
 the processes' and the machine's ceilings); rtbench system's verdicts
-against what the machine says; rtbench micro's Google Benchmark JSON; and
-CPython: rtbench cpython's results have the same schema, and the collector's
-counts agree with real CPython 3.11's (the conformance check, skipped
-without /usr/bin/python3).  Every result file is checked as cli_support.py
-says.
+against what the machine says; rtbench micro's Google Benchmark JSON;
+scripts/instructions-per-op's --threads; and CPython: rtbench cpython's
+results have the same schema, and the collector's counts agree with real
+CPython 3.11's (the conformance check, skipped without /usr/bin/python3).
+Every result file is checked as cli_support.py says.
 """
 
 import importlib.machinery
@@ -194,6 +194,46 @@ class Micro(Base):
         self.assertEqual(sorted(b['name'] for b in doc['benchmarks']), ['alloc_free/pool/64', 'incref_decref/atomic'])
         self.assertIn('context', doc)
         self.assertRegex(doc['context'].get('git_commit', ''), r'^([0-9a-f]{7,}(-dirty)?|unknown)$')
+
+
+class InstructionsPerOp(Base):
+    """scripts/instructions-per-op's --threads: its refusals, and a count at
+    two threads against one (callgrind, exact)."""
+
+    def per_op(self, *args):
+        done = subprocess.run([sys.executable, os.path.join(SOURCE, 'scripts', 'instructions-per-op'),
+                               '--build', build(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=600)
+        return done.returncode, done.stdout, done.stderr
+
+    def test_threads_need_a_threaded_variant_and_workload(self):
+        status, _, err = self.per_op('--threads', '2', 'shared_refs')
+        self.assertNotEqual(status, 0)
+        self.assertIn('needs --rc atomic or biased', err)
+        status, _, err = self.per_op('--rc', 'biased', '--threads', '2', 'gc_traversal')
+        self.assertNotEqual(status, 0)
+        self.assertIn('gc_traversal runs on one thread only', err)
+        status, _, err = self.per_op('--threads', '0')
+        self.assertNotEqual(status, 0)
+        self.assertIn("bad argument '--threads'", err)
+
+    def test_per_thread_counts_cost_a_second_thread_nothing(self):
+        """shared_refs' values are counted per thread (biased): a lookup at
+        two threads runs the instructions it runs at one, within 5%."""
+        if os.environ.get('RTB_COUNTED_RUNS', 'yes') != 'yes':
+            self.skipTest('a sanitizer build: valgrind cannot run it')
+        if shutil.which('valgrind') is None or not os.access(build('rtbench-count-biased'), os.X_OK):
+            self.skipTest('no valgrind or no rtbench-count-biased in this build')
+        counts = {}
+        for threads in ('1', '2'):
+            status, out, err = self.per_op('--no-cpython', '--rc', 'biased', '--threads', threads, 'shared_refs')
+            self.assertEqual(status, 0, err)
+            row = re.search(r'^\| shared_refs \(n=1000000( threads=2)?\), per lookup \| ([0-9,]+) \| \| \|$', out, re.M)
+            self.assertIsNotNone(row, out)
+            self.assertEqual(row.group(1) is not None, threads == '2', out)
+            counts[threads] = int(row.group(2).replace(',', ''))
+        self.assertGreater(counts['1'], 20)
+        self.assertLess(abs(counts['2'] - counts['1']), 0.05 * counts['1'], counts)
 
 
 @unittest.skipUnless(os.access(CPYTHON, os.X_OK), 'no CPython at %s: conformance check skipped' % CPYTHON)
