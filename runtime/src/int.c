@@ -53,8 +53,8 @@ int_set(RtObject *op, int64_t value)
 }
 
 /* Always inline (rt/types.h declares it plain, so this stays the external
- * definition), the allocation once threads share the runtime too (only a
- * stop asked calls out, rti_object_alloc_moded).  That path was out of
+ * definition), the allocation once threads share the runtime too
+ * (rti_object_alloc: only a stop asked calls out).  That path was out of
  * line, a call per int at two threads (biased list_append --n 2000
  * --rounds 1600 --threads 2: 373.5 M instructions, 361.0 M inline, one
  * thread 356.5 M); inline under GCC's plain limit, GCC split the function
@@ -66,10 +66,5 @@ rt_int_from(int64_t value)
     if (value >= RT_SMALL_INT_MIN && value <= RT_SMALL_INT_MAX) {
         return &small_ints[value - RT_SMALL_INT_MIN].ob_base;
     }
-#if RT_RC_THREADED
-    unsigned mode = rti_mode();
-    if (rt_unlikely(mode != 0))
-        return int_set(rti_object_alloc_moded(mode, &rt_int_type, INT_ROW, INT_BLOCK, 0, false), value);
-#endif
-    return int_set(rti_object_alloc_alone(&rt_int_type, INT_ROW, INT_BLOCK, 0, false), value);
+    return int_set(rti_object_alloc(&rt_int_type, INT_ROW, INT_BLOCK, 0, false), value);
 }
