@@ -210,9 +210,10 @@ class InstructionsPerOp(Base):
         status, _, err = self.per_op('--threads', '2', 'shared_refs')
         self.assertNotEqual(status, 0)
         self.assertIn('needs --rc atomic or biased', err)
-        status, _, err = self.per_op('--rc', 'biased', '--threads', '2', 'gc_traversal')
-        self.assertNotEqual(status, 0)
-        self.assertIn('gc_traversal runs on one thread only', err)
+        for named in (['gc_traversal'], ['list_append', 'gc_traversal']):    # refused, not dropped
+            status, _, err = self.per_op('--rc', 'biased', '--threads', '2', *named)
+            self.assertNotEqual(status, 0)
+            self.assertIn('gc_traversal runs on one thread only', err)
         status, _, err = self.per_op('--threads', '0')
         self.assertNotEqual(status, 0)
         self.assertIn("bad argument '--threads'", err)
