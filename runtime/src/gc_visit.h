@@ -24,7 +24,7 @@
 static inline void
 update_one(RtGcHead *g)
 {
-    intptr_t rc = rt_refcnt(RTI_FROM_GC(g));
+    intptr_t rc = rti_refcnt_collecting(RTI_FROM_GC(g));
     /* CPython's update_refs: the collector never sees a count of 0,
      * since whatever reaches 0 is deallocated at once. */
     rti_assert_msg(rc != 0, "a tracked object with a count of 0: a dealloc left its object tracked "

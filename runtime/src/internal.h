@@ -502,6 +502,29 @@ rti_refcnt_init_new(RtObject *op)
 #endif
 }
 
+/* An object's count as a collection reads it: no thread changes a count
+ * while a collection runs (the world is stopped, or one thread is
+ * attached), so the biased variant reads both count words with one 8-byte
+ * load -- the local field in the low half, the shared count in the high
+ * one, shifted down in one arithmetic shift (one instruction an object
+ * and pass fewer than rt_refcnt's two loads; callgrind).  Atomic, relaxed:
+ * a thread that is not attached may still be holding references (it
+ * counts in the shared word) and ThreadSanitizer sees the load as what it
+ * is. */
+static inline intptr_t
+rti_refcnt_collecting(const RtObject *op)
+{
+#if RT_RC_BIASED && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t words = __atomic_load_n((const uint64_t *)(const void *)op, __ATOMIC_RELAXED);
+    uint32_t local = (uint32_t)words & RT_REF_LOCAL_MASK;
+    if (rt_unlikely(local >= RT_REF_LOCAL_THREADS))
+        return rt_brc_refcnt_special(op);
+    return (intptr_t)local + ((int64_t)words >> (32 + RT_REF_SHARED_SHIFT));
+#else
+    return rt_refcnt(op);
+#endif
+}
+
 /* The headers of a new object in the block mem: the GC header zeroed
  * (untracked) when gc, count 1, the type.  Returns the object. */
 static inline RtObject *
