@@ -45,6 +45,8 @@ typedef struct RtDictObject {
     DictKeys *keys;     /* NULL for a dict never written */
 } RtDictObject;
 
+#define DICT_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_DICT)
+#define DICT_BLOCK (sizeof(RtGcHead) + sizeof(RtDictObject))
 #define DICT(op) ((RtDictObject *)(op))
 #define assert_dict(op) rti_assert_msg(rt_is_type((op), &rt_dict_type), "an rt_dict_* function on a non-dict")
 
@@ -104,7 +106,7 @@ new_keys(uint8_t log2_size)
     k->usable = USABLE_FRACTION((intptr_t)1 << log2_size);
     k->nentries = 0;
     memset(k->indices, 0xff, (size_t)1 << log2_index_bytes);    /* all EMPTY */
-    rti_type_extra_bytes(&rt_dict_type, (int64_t)bytes);
+    rti_row_extra_bytes(DICT_ROW, (int64_t)bytes);
     return k;
 }
 
@@ -113,7 +115,7 @@ free_keys(DictKeys *k)
 {
     if (k == NULL)
         return;
-    rti_type_extra_bytes(&rt_dict_type, -(int64_t)keys_block_size(k->log2_size, k->log2_index_bytes));
+    rti_row_extra_bytes(DICT_ROW, -(int64_t)keys_block_size(k->log2_size, k->log2_index_bytes));
     rt_free(k);
 }
 
@@ -276,9 +278,6 @@ resize(RtDictObject *d, intptr_t minsize)
     validate_dict(d);
     return 0;
 }
-
-#define DICT_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_DICT)
-#define DICT_BLOCK (sizeof(RtGcHead) + sizeof(RtDictObject))
 
 /* Drop the references of the entries from i up to *end, read at each
  * step (as the loop read k->nentries before the chunks). */

@@ -25,10 +25,13 @@ assert_list_shape(const RtListObject *l)
     rti_assert((l->items == NULL) == (l->allocated == 0));
 }
 
+#define LIST_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_LIST)
+#define LIST_BLOCK (sizeof(RtGcHead) + sizeof(RtListObject))
+
 static void
 set_capacity_bytes(RtListObject *l, intptr_t old_alloc, intptr_t new_alloc)
 {
-    rti_type_extra_bytes(&rt_list_type, (int64_t)(new_alloc - old_alloc) * (int64_t)sizeof(RtObject *));
+    rti_row_extra_bytes(LIST_ROW, (int64_t)(new_alloc - old_alloc) * (int64_t)sizeof(RtObject *));
     l->allocated = new_alloc;
 }
 
@@ -63,9 +66,6 @@ list_resize(RtListObject *l, intptr_t newsize)
     assert_list_shape(l);
     return 0;
 }
-
-#define LIST_ROW RTI_BUILTIN_COUNTERS(RTI_TYPE_ID_LIST)
-#define LIST_BLOCK (sizeof(RtGcHead) + sizeof(RtListObject))
 
 static void
 list_dealloc(RtObject *op)

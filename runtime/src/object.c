@@ -192,18 +192,6 @@ rt_type_stats(RtTypeStats *out, size_t max)
     return n;
 }
 
-/* The calling thread's row once threads share the runtime. */
-void
-rti_type_extra_bytes(const RtType *type, int64_t delta)
-{
-    RtTypeCounters *c = rti_type_counters(type);
-#if RT_RC_THREADED
-    if (rti_heap_shared())
-        c = &rti_thread_heap()->types[type->id];
-#endif
-    c->bytes += delta;
-}
-
 /* ==== allocation ======================================================== */
 
 size_t
