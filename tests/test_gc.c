@@ -17,73 +17,23 @@
 /* ==== a test type that records its deallocation ========================= */
 
 #define MAX_NODES 4096
-static int freed[MAX_NODES];
+#define COUNTED_NODE_MAX MAX_NODES
+#include "counted_node.h"
 
-typedef struct TNode {
-    RtObject ob_base;
-    int id;
-    RtObject *slot[3];
-} TNode;
-
-static void
-tnode_dealloc(RtObject *op)
-{
-    TNode *n = (TNode *)op;
-    rt_gc_untrack(op);
-    freed[n->id]++;
-    for (int i = 0; i < 3; i++)
-        rt_clearref(&n->slot[i]);
-    rt_object_free(op);
-}
-
-static int
-tnode_traverse(RtObject *op, RtVisitProc visit, void *arg)
-{
-    TNode *n = (TNode *)op;
-    for (int i = 0; i < 3; i++) {
-        if (n->slot[i] != NULL) {
-            int r = visit(n->slot[i], arg);
-            if (r)
-                return r;
-        }
-    }
-    return 0;
-}
-
-static int
-tnode_clear(RtObject *op)
-{
-    for (int i = 0; i < 3; i++)
-        rt_clearref(&((TNode *)op)->slot[i]);
-    return 0;
-}
-
-static RtType tnode_type = {
-    .name = "TNode",
-    .basic_size = sizeof(TNode),
-    .flags = RT_TYPE_GC,
-    .dealloc = tnode_dealloc,
-    .traverse = tnode_traverse,
-    .clear = tnode_clear,
-};
-
+/* A new tracked Node with that id, its count of deallocations reset (the
+ * oracle's graphs reuse ids). */
 static RtObject *
 tnode_new(int id)
 {
-    TNode *n = (TNode *)rt_object_new(&tnode_type);
-    if (n == NULL)
-        return NULL;
-    n->id = id;
-    freed[id] = 0;
-    rt_gc_track((RtObject *)n);
-    return (RtObject *)n;
+    atomic_store(&node_freed[id], 0);
+    return node_tracked(id);
 }
 
 static void
 tnode_set(RtObject *op, int slot, RtObject *target)
 {
     rt_incref(target);
-    rt_setref(&((TNode *)op)->slot[slot], target);
+    rt_setref(&((Node *)op)->slot[slot], target);
 }
 
 /* ==== setup ============================================================ */
@@ -94,7 +44,7 @@ static void
 setup(long t0, long t1, long t2)
 {
     rt_test_start(t0, t1, t2, true);
-    rti_type_register(&tnode_type);
+    rti_type_register(&node_type);
     mark = rt_test_mark();
 }
 
@@ -123,10 +73,10 @@ TEST(self_references_of_every_container)
     RtObject *objs[] = {l, d, i, t, tu};
     for (int k = 0; k < 5; k++)
         rt_decref(objs[k]);
-    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("TNode") + live_of("tuple"), 5);
+    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("Node") + live_of("tuple"), 5);
     CHECK_EQ(rt_gc_collect(0), 5);
-    CHECK_EQ(freed[0], 1);
-    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("TNode") + live_of("tuple"), 0);
+    CHECK_EQ(atomic_load(&node_freed[0]), 1);
+    CHECK_EQ(live_of("list") + live_of("dict") + live_of("C") + live_of("Node") + live_of("tuple"), 0);
     teardown();
 }
 
@@ -220,7 +170,7 @@ TEST(cycles_hanging_from_reachable_objects_survive)
 /* ==== the randomized reachability oracle ================================ */
 
 enum { K_TNODE, K_LIST, K_DICT, K_TUPLE, K_INST, K_COUNT };
-static const char *kind_type[K_COUNT] = {"TNode", "list", "dict", "tuple", "Rnd"};
+static const char *kind_type[K_COUNT] = {"Node", "list", "dict", "tuple", "Rnd"};
 
 typedef struct Graph {
     int n;
@@ -325,7 +275,7 @@ check_random_graph(uint64_t seed, int n)
         CHECK_EQ(live_of(kind_type[k]), expect_live[k]);
     for (int i = 0; i < n; i++) {
         if (g.kind[i] == K_TNODE)
-            CHECK_EQ(freed[i], reach[i] ? 0 : 1);
+            CHECK_EQ(atomic_load(&node_freed[i]), reach[i] ? 0 : 1);
     }
     /* Survivors' counts: roots' own reference + edges from survivors. */
     static int indeg[MAX_NODES];

@@ -75,12 +75,7 @@ static atomic_int next_id;
 static RtObject *
 node_new(void)
 {
-    Node *n = (Node *)rt_object_new(&node_type);
-    if (n == NULL)
-        return NULL;
-    n->id = atomic_fetch_add(&next_id, 1);
-    rt_gc_track((RtObject *)n);
-    return (RtObject *)n;
+    return node_tracked(atomic_fetch_add(&next_id, 1));
 }
 
 /* ==== mailboxes ========================================================== */

@@ -60,25 +60,13 @@ static RtPoolHeap *_Atomic heap_seen;     /* the heap of the thread that ran las
 #define NODES 1000
 static RtObject *nodes[NODES];
 
-/* A new tracked Node with that id, or NULL. */
-static RtObject *
-tracked_node(int id)
-{
-    Node *n = (Node *)rt_object_new(&node_type);
-    if (n == NULL)
-        return NULL;
-    n->id = id;
-    rt_gc_track((RtObject *)n);
-    return (RtObject *)n;
-}
-
 /* nodes[0..n) made on the calling thread; false if one was not. */
 static bool
 make_tracked_nodes(int n)
 {
     atomic_store(&heap_seen, rti_theap);
     for (int i = 0; i < n; i++)
-        if ((nodes[i] = tracked_node(i)) == NULL)
+        if ((nodes[i] = node_tracked(i)) == NULL)
             return false;
     return true;
 }
@@ -182,7 +170,7 @@ own_and_churn(void *arg)
     bool made = make_tracked_nodes(OWNED);
     atomic_store(&owner_ready, 1);
     while (made && !atomic_load(&owner_stop)) {
-        RtObject *n = tracked_node(CHURN_ID);          /* a safepoint */
+        RtObject *n = node_tracked(CHURN_ID);          /* a safepoint */
         if (n == NULL)
             break;
         rt_decref(n);
@@ -260,7 +248,7 @@ make_garbage_and_wait(void *arg)
         return NULL;
     atomic_store(&heap_seen, rti_theap);
     for (int i = 0; i < OWNED; i++) {
-        Node *n = (Node *)tracked_node(i);
+        Node *n = (Node *)node_tracked(i);
         if (n == NULL)
             break;
         n->slot[0] = rt_newref((RtObject *)n);
@@ -290,7 +278,7 @@ TEST(a_stopped_world_frees_to_the_pools)
     rt_gc_disable();
     RtThreadHeap *here = rti_thread_heap();
     /* This thread's cache of the Nodes' class in use, with one block. */
-    rt_decref(tracked_node(CHURN_ID));
+    rt_decref(node_tracked(CHURN_ID));
     const RtFreeCache *c = &here->pool.cache[RTI_SIZE_CLASS(sizeof(RtGcHead) + sizeof(Node))];
     REQUIRE(c->limit > 0 && c->n == 1);
     pthread_t t;
@@ -310,7 +298,7 @@ TEST(a_stopped_world_frees_to_the_pools)
      * owner's bias revoked (rti_pool_cache_send_home). */
     CHECK_EQ(foreign_cached(&here->pool), 0);
     CHECK_EQ(c->n, 1);
-    RtObject *mine = tracked_node(CHURN_ID);
+    RtObject *mine = node_tracked(CHURN_ID);
     CHECK(mine != NULL && rti_gc_home(RTI_AS_GC(mine)) == here);
     rt_xdecref(mine);
     stop_owner(t);
