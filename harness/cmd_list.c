@@ -39,6 +39,8 @@ rtb_cmd_list(int argc, char **argv)
             rtj_set(po, "name", rtj_string((*w)->params[p].name));
             rtj_set(po, "default", rtj_integer((*w)->params[p].def));
             rtj_set(po, "min", rtj_integer((*w)->params[p].min));
+            if ((*w)->params[p].max > 0)
+                rtj_set(po, "max", rtj_integer((*w)->params[p].max));
             rtj_set(po, "help", rtj_string((*w)->params[p].help));
         }
         rtj_set(o, "params", ps);

@@ -403,11 +403,15 @@ static int
 param_axis(RtbAxes *ax, const char *cmd, int p, const char *val, bool lists)
 {
     const RtWorkload *w = ax->base.workload;
-    int64_t min = w->params[p].min;
+    int64_t min = w->params[p].min, max = w->params[p].max;
+    const char *what = lists ? "an integer or a list of integers" : "an integer";
     int n = rtb_parse_list(val, min, ax->pvals[p], lists ? 64 : 1);
     if (n < 0 || (!lists && n != 1))
-        return rtb_usage_error(cmd, "--%s expects %s >= %lld; got '%s'", w->params[p].name,
-                               lists ? "an integer or a list of integers" : "an integer", (long long)min, val);
+        return rtb_usage_error(cmd, "--%s expects %s >= %lld; got '%s'", w->params[p].name, what, (long long)min, val);
+    for (int k = 0; k < n && max > 0; k++)
+        if (ax->pvals[p][k] > max)
+            return rtb_usage_error(cmd, "--%s expects %s from %lld to %lld; got '%s'", w->params[p].name, what,
+                                   (long long)min, (long long)max, val);
     ax->npvals[p] = n;
     ax->base.params[p] = ax->pvals[p][0];
     return 1;

@@ -295,7 +295,8 @@ check_registry(void)
     for (const RtWorkload *w; (w = rt_workloads[n]) != NULL; n++) {
         CHECK(n < NCASES && strcmp(w->name, cases[n].name) == 0 && rt_workload_find(w->name) == w, "%s", w->name);
         for (int p = 0; p < rt_workload_nparams(w); p++)
-            CHECK(w->params[p].help != NULL && w->params[p].def >= w->params[p].min, "%s", w->params[p].name);
+            CHECK(w->params[p].help != NULL && w->params[p].def >= w->params[p].min &&
+                  (w->params[p].max == 0 || w->params[p].def <= w->params[p].max), "%s", w->params[p].name);
     }
     CHECK(n == NCASES && rt_workload_find("nope") == NULL, "%zu workloads", n);
 }

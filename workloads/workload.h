@@ -37,6 +37,7 @@ typedef struct RtWorkloadParam {
     int64_t def;            /* default */
     int64_t min;            /* smallest accepted value (0 unless more is needed) */
     const char *help;       /* one line */
+    int64_t max;            /* largest accepted value; 0: no limit */
 } RtWorkloadParam;
 
 /* What a run may ask of the program running it (the harness's worker, or the

@@ -38,6 +38,10 @@ class ListAndHelp(Base):
         self.assertEqual([w['name'] for w in doc['workloads']], list(TINY))
         self.assertEqual(doc['rc'], ['nonatomic', 'atomic', 'biased'])
         self.assertEqual([b['name'] for b in doc['alloc']], ['pool', 'malloc', 'debug', 'mimalloc', 'jemalloc'])
+        threads = [p for w in doc['workloads'] for p in w['params'] if p['name'] == 'threads']
+        self.assertEqual(len(threads), 5)
+        self.assertTrue(all(p['min'] == 1 and p['max'] == 1024 for p in threads), threads)
+        self.assertTrue(all('max' not in p for w in doc['workloads'] for p in w['params'] if p['name'] != 'threads'))
         status, out, _ = rtbench('list')
         self.assertEqual(status, 0)
         self.assertIn('--ring', out)
@@ -176,6 +180,8 @@ class BadInput(Base):
         ('cpython', 'cycle_storm', '--arena-decay', '0'),
         ('run', 'list_append', '--threads', '2'),                       # nonatomic runs one thread
         ('sweep', 'list_append', '--threads', '2,4'),
+        ('run', 'list_append', '--rc', 'biased', '--threads', '1025'),   # past RT_WORKLOAD_MAX_THREADS
+        ('sweep', 'list_append', '--rc', 'biased', '--threads', '1,2,2048'),
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
