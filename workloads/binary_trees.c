@@ -113,7 +113,7 @@ const RtWorkload rt_workload_binary_trees = {
     .name = "binary_trees",
     .description = "benchmarks-game binary trees: many short-lived trees beside a long-lived one",
     .params = {
-        {"depth", 16, 0, "depth of the long-lived tree and of the deepest short-lived ones"},
+        {"depth", 16, 0, MAX_DEPTH, "depth of the long-lived tree and of the deepest short-lived ones"},
         RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_binary_trees,

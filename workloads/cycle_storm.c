@@ -111,9 +111,9 @@ const RtWorkload rt_workload_cycle_storm = {
     .name = "cycle_storm",
     .description = "rounds of n small cycles (pairs, self-references, rings), then dropped",
     .params = {
-        {"n", 100000, 0, "cycles per round"},
-        {"ring", 8, 1, "Nodes in each ring (every third cycle)"},
-        {"rounds", 10, 0, "rounds, each with a fresh holder list"},
+        {"n", 100000, 0, 0, "cycles per round"},
+        {"ring", 8, 1, 0, "Nodes in each ring (every third cycle)"},
+        {"rounds", 10, 0, 0, "rounds, each with a fresh holder list"},
         RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_cycle_storm,

@@ -106,8 +106,8 @@ const RtWorkload rt_workload_dict_churn = {
     .name = "dict_churn",
     .description = "a dict of keys entries; n steps each insert one key and delete the oldest",
     .params = {
-        {"keys", 10000, 0, "entries the dict holds"},
-        {"n", 2000000, 0, "steps, each one insert and one delete"},
+        {"keys", 10000, 0, 0, "entries the dict holds"},
+        {"n", 2000000, 0, 0, "steps, each one insert and one delete"},
         RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_dict_churn,

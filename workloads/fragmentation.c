@@ -98,9 +98,9 @@ const RtWorkload rt_workload_fragmentation = {
     .name = "fragmentation",
     .description = "n random-size strings, all but keep% freed at random: memory given back",
     .params = {
-        {"n", 1000000, 0, "strings made"},
-        {"keep", 10, 0, "percentage of the strings kept, at random"},
-        {"seed", 1, 0, "seed of the SplitMix64 random numbers"},
+        {"n", 1000000, 0, 0, "strings made"},
+        {"keep", 10, 0, 100, "percentage of the strings kept, at random"},
+        {"seed", 1, 0, 0, "seed of the SplitMix64 random numbers"},
     },
     .run = run_fragmentation,
 };

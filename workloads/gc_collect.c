@@ -97,9 +97,9 @@ const RtWorkload rt_workload_gc_collect = {
     .name = "gc_collect",
     .description = "pyperformance gc_collect: time gc.collect() freeing cycles rings of links+1 Nodes",
     .params = {
-        {"cycles", 100, 0, "rings built per loop"},
-        {"links", 20, 0, "Nodes after each ring's first one (0: lone Nodes, no ring)"},
-        {"loops", 2000, 0, "loops, each timing one full collection"},
+        {"cycles", 100, 0, 0, "rings built per loop"},
+        {"links", 20, 0, 0, "Nodes after each ring's first one (0: lone Nodes, no ring)"},
+        {"loops", 2000, 0, 0, "loops, each timing one full collection"},
     },
     .run = run_gc_collect,
 };

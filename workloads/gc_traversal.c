@@ -70,8 +70,8 @@ const RtWorkload rt_workload_gc_traversal = {
     .name = "gc_traversal",
     .description = "pyperformance gc_traversal: time gc.collect() over levels nested live lists",
     .params = {
-        {"levels", 1000, 0, "lists in the chain (list k holds k references to list k - 1)"},
-        {"loops", 100, 0, "loops, each timing one full collection"},
+        {"levels", 1000, 0, 0, "lists in the chain (list k holds k references to list k - 1)"},
+        {"loops", 100, 0, 0, "loops, each timing one full collection"},
     },
     .run = run_gc_traversal,
 };

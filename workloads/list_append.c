@@ -65,8 +65,8 @@ const RtWorkload rt_workload_list_append = {
     .name = "list_append",
     .description = "append n boxed ints to a fresh list, rounds times",
     .params = {
-        {"n", 1000000, 0, "ints appended per round"},
-        {"rounds", 10, 0, "rounds, each with a fresh list"},
+        {"n", 1000000, 0, 0, "ints appended per round"},
+        {"rounds", 10, 0, 0, "rounds, each with a fresh list"},
         RT_WORKLOAD_THREADS_PARAM,
     },
     .run = run_list_append,

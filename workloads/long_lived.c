@@ -85,8 +85,8 @@ const RtWorkload rt_workload_long_lived = {
     .name = "long_lived",
     .description = "young garbage pairs while an old heap of up to m Nodes grows",
     .params = {
-        {"m", 400000, 1, "Nodes in the old heap at most"},
-        {"n", 2000000, 0, "steps, each making one garbage pair"},
+        {"m", 400000, 1, 0, "Nodes in the old heap at most"},
+        {"n", 2000000, 0, 0, "steps, each making one garbage pair"},
     },
     .run = run_long_lived,
 };

@@ -29,6 +29,6 @@ rt_workload_share(int64_t total, int index, int threads)
 
 /* The parameter every threaded workload has. */
 #define RT_WORKLOAD_THREADS_PARAM \
-    {"threads", 1, 1, "threads, each doing its share of the work", RT_WORKLOAD_MAX_THREADS}
+    {"threads", 1, 1, RT_WORKLOAD_MAX_THREADS, "threads, each doing its share of the work"}
 
 #endif /* RT_WORKLOAD_PARALLEL_H */

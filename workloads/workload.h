@@ -36,8 +36,8 @@ typedef struct RtWorkloadParam {
     const char *name;       /* the command-line option is --NAME */
     int64_t def;            /* default */
     int64_t min;            /* smallest accepted value (0 unless more is needed) */
-    const char *help;       /* one line */
     int64_t max;            /* largest accepted value; 0: no limit */
+    const char *help;       /* one line */
 } RtWorkloadParam;
 
 /* What a run may ask of the program running it (the harness's worker, or the

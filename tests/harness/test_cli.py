@@ -38,10 +38,12 @@ class ListAndHelp(Base):
         self.assertEqual([w['name'] for w in doc['workloads']], list(TINY))
         self.assertEqual(doc['rc'], ['nonatomic', 'atomic', 'biased'])
         self.assertEqual([b['name'] for b in doc['alloc']], ['pool', 'malloc', 'debug', 'mimalloc', 'jemalloc'])
-        threads = [p for w in doc['workloads'] for p in w['params'] if p['name'] == 'threads']
-        self.assertEqual(len(threads), 5)
-        self.assertTrue(all(p['min'] == 1 and p['max'] == 1024 for p in threads), threads)
-        self.assertTrue(all('max' not in p for w in doc['workloads'] for p in w['params'] if p['name'] != 'threads'))
+        bounded = {(w['name'], p['name']): (p['min'], p['max'])
+                   for w in doc['workloads'] for p in w['params'] if 'max' in p}
+        threaded = ('list_append', 'dict_churn', 'cycle_storm', 'binary_trees', 'shared_refs')
+        self.assertEqual(bounded, {**{(w, 'threads'): (1, 1024) for w in threaded},
+                                   ('binary_trees', 'depth'): (0, 40), ('fragmentation', 'keep'): (0, 100),
+                                   ('shared_refs', 'hold'): (1, 64), ('shared_refs', 'perthread'): (0, 1)})
         status, out, _ = rtbench('list')
         self.assertEqual(status, 0)
         self.assertIn('--ring', out)
@@ -182,6 +184,8 @@ class BadInput(Base):
         ('sweep', 'list_append', '--threads', '2,4'),
         ('run', 'list_append', '--rc', 'biased', '--threads', '1025'),   # past RT_WORKLOAD_MAX_THREADS
         ('sweep', 'list_append', '--rc', 'biased', '--threads', '1,2,2048'),
+        ('run', 'shared_refs', '--hold', '65'),                           # its window holds 64
+        ('sweep', 'fragmentation', '--keep', '10,101'),                   # a percentage
     ]
 
     def test_bad_input_exits_2_with_one_line_and_writes_nothing(self):
