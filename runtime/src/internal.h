@@ -499,15 +499,15 @@ rti_refcnt_init_new(RtObject *op)
 #endif
 }
 
-/* An object's count as a collection reads it: no thread changes a count
- * while a collection runs (the world is stopped, or one thread is
+/* An object's count as a collection reads it: no attached thread changes
+ * a count while a collection runs (the world is stopped, or one thread is
  * attached), so the biased variant reads both count words with one 8-byte
  * load -- the local field in the low half, the shared count in the high
  * one, shifted down in one arithmetic shift (one instruction an object
  * and pass fewer than rt_refcnt's two loads; callgrind).  Atomic, relaxed:
- * a thread that is not attached may still be holding references (it
- * counts in the shared word) and ThreadSanitizer sees the load as what it
- * is. */
+ * a thread that is not attached is not stopped, and may add to or take
+ * from a shared count meanwhile (as rt_refcnt's loads allow); the load is
+ * then a read of an atomic word, as ThreadSanitizer sees it, not a race. */
 static inline intptr_t
 rti_refcnt_collecting(const RtObject *op)
 {
