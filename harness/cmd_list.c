@@ -67,9 +67,12 @@ rtb_cmd_list(int argc, char **argv)
         printf("  %-14s %s\n", rtj_str(rtj_get(o, "name"), ""), rtj_str(rtj_get(o, "description"), ""));
         const Rtj *ps = rtj_get(o, "params");
         for (size_t p = 0; p < rtj_len(ps); p++) {
-            const Rtj *po = rtj_at(ps, p);
-            printf("      --%-8s %-10lld %s\n", rtj_str(rtj_get(po, "name"), ""), (long long)rtj_int(rtj_get(po, "default"), 0),
+            const Rtj *po = rtj_at(ps, p), *max = rtj_get(po, "max");
+            printf("      --%-9s %-10lld %s", rtj_str(rtj_get(po, "name"), ""), (long long)rtj_int(rtj_get(po, "default"), 0),
                    rtj_str(rtj_get(po, "help"), ""));
+            if (max != NULL)
+                printf(" [%lld to %lld]", (long long)rtj_int(rtj_get(po, "min"), 0), (long long)rtj_int(max, 0));
+            printf("\n");
         }
     }
     printf("\nRefcount variants (--rc): nonatomic (default), atomic, biased\n\nAllocator backends (--alloc):\n");

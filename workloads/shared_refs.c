@@ -119,7 +119,7 @@ const RtWorkload rt_workload_shared_refs = {
     .params = {
         {"keys", 1000, 1, 0, "entries of the shared dict"},
         {"n", 10000000, 0, 0, "lookups in all, each taking one reference and dropping one"},
-        {"hold", 8, 1, MAX_HOLD, "references each thread holds at a time (at most 64)"},
+        {"hold", 8, 1, MAX_HOLD, "references each thread holds at a time"},
         {"perthread", 1, 0, 1, "1: the values are counted per thread (biased variant; others ignore it)"},
         RT_WORKLOAD_THREADS_PARAM,
     },

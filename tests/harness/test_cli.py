@@ -47,6 +47,7 @@ class ListAndHelp(Base):
         status, out, _ = rtbench('list')
         self.assertEqual(status, 0)
         self.assertIn('--ring', out)
+        self.assertIn('--hold      8          references each thread holds at a time [1 to 64]', out)
 
     def test_every_command_has_help(self):
         for cmd in ('list', 'run', 'sweep', 'suite', 'cpython', 'compare', 'export', 'merge', 'micro', 'plot', 'system', 'tune'):
