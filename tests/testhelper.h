@@ -175,14 +175,30 @@ rt_test_nest(RtObject *bottom, long depth)
     return bottom;
 }
 
-/* Collect everything, check that exactly what was live at mark is live,
- * and stop the runtime: the end of a collector test. */
+/* The start of a reference-counting test: a runtime with automatic
+ * collection off (thresholds 700,10,10, as CPython's), and the mark of
+ * what is live then. */
+static inline RtTestMark
+rt_test_begin_counting(void)
+{
+    rt_test_start(700, 10, 10, false);
+    return rt_test_mark();
+}
+
+/* Check that exactly what was live at mark is live, and stop the runtime. */
+static inline void
+rt_test_finish(RtTestMark mark)
+{
+    CHECK_NO_LEAK(mark);
+    rt_fini();
+}
+
+/* Collect everything, then rt_test_finish: the end of a collector test. */
 static inline void
 rt_test_collect_and_finish(RtTestMark mark)
 {
     rt_gc_collect(2);
-    CHECK_NO_LEAK(mark);
-    rt_fini();
+    rt_test_finish(mark);
 }
 
 /* Run fn in a child; true when it died of signal sig after writing a line
