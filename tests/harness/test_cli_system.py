@@ -16,13 +16,13 @@ Every result file is checked as cli_support.py says.
 """
 
 import importlib.machinery
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import types
 import unittest
 
 from cli_support import CPYTHON, SOURCE, TINY, Base, build, load, load_result, main, rtbench
@@ -31,8 +31,8 @@ from cli_support import CPYTHON, SOURCE, TINY, Base, build, load, load_result, m
 def load_scaling():
     """scripts/scaling as a module (it has no .py name), for its tables."""
     loader = importlib.machinery.SourceFileLoader('scaling', os.path.join(SOURCE, 'scripts', 'scaling'))
-    scaling = types.ModuleType('scaling')
-    loader.exec_module(scaling)
+    scaling = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(scaling)     # with __file__: it finds scripts/instructions-per-op beside it
     return scaling
 
 
@@ -77,6 +77,37 @@ class Scaling(Base):
         self.assertTrue(rows[-1].startswith('(short): T processes that share nothing'), rows)
         rows = scaling.table_processes({'a': {2: (1.0, 0.55)}}, threads)
         self.assertFalse(any('(short)' in r for r in rows), rows)
+
+    def test_the_instructions_table_gives_ratios_to_nonatomic(self):
+        scaling = load_scaling()
+        rows = scaling.table_instructions({'list_append': {'nonatomic': 73.0, 'atomic': 99.4, 'biased': 116.2},
+                                           'gc_traversal': {'nonatomic': 10.5e6, 'atomic': 10.5e6, 'biased': 10.6e6}})
+        self.assertEqual(rows[2:], ['| list_append, per append | 73 | 1.362× | 1.592× |',
+                                    '| gc_traversal, per full collection | 10.5 M | 1.000× | 1.010× |'])
+
+    def test_instructions_count_the_single_thread_cost(self):
+        """--instructions adds the single-thread cost counted by callgrind:
+        each threaded variant runs more instructions a lookup than
+        nonatomic (its counts' atomics, or the owner test and per-thread
+        counts), and under twice as many."""
+        if os.environ.get('RTB_COUNTED_RUNS', 'yes') != 'yes':
+            self.skipTest('a sanitizer build: valgrind cannot run it')
+        if shutil.which('valgrind') is None or not os.access(build('rtbench-count-biased'), os.X_OK):
+            self.skipTest('no valgrind or no rtbench-count-biased in this build')
+        out = self.path('scaling-instructions')
+        done = subprocess.run([sys.executable, os.path.join(SOURCE, 'scripts', 'scaling'), '--build', build(),
+                               '--sizes', 'tiny', '--threads', '1', '--repeat', '1', '--workloads', 'shared_refs',
+                               '--no-cpython', '--no-micro', '--instructions', '--out', out],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with open(os.path.join(out, 'summary.md')) as f:
+            summary = f.read()
+        self.assertIn('## Single thread: instructions per operation against nonatomic', summary)
+        row = re.search(r'^\| shared_refs, per lookup \| ([0-9,]+) \| ([0-9.]+)× \| ([0-9.]+)× \|$', summary, re.M)
+        self.assertIsNotNone(row, summary)
+        self.assertGreater(int(row.group(1).replace(',', '')), 20)
+        for ratio in (float(row.group(2)), float(row.group(3))):
+            self.assertTrue(1.0 < ratio < 2.0, summary)
 
     def test_scaling_writes_its_tables_and_the_machines_ceiling(self):
         out = self.path('scaling')
