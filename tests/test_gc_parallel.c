@@ -97,13 +97,11 @@ static void
 make_nodes(int k, bool owned)
 {
     for (int r = 0; r < RINGS; r++) {
-        Node *n = (Node *)rt_object_new(&node_type);
+        Node *n = (Node *)node_tracked(r * WORKERS + k);
         if (n == NULL)
             break;
-        n->id = r * WORKERS + k;
         if (owned)
             n->slot[1] = rt_newref((RtObject *)n);
-        rt_gc_track((RtObject *)n);
         ring[r][k] = (RtObject *)n;
     }
 }
@@ -463,11 +461,8 @@ collect_one_big_heap(int parallel_min)
     RtObject *holder = rt_list_new(0);
     REQUIRE(nodes != NULL && holder != NULL);
     for (int i = 0; i < BIG_NODES; i++) {
-        Node *n = (Node *)rt_object_new(&node_type);
-        REQUIRE(n != NULL);
-        n->id = i;
-        rt_gc_track((RtObject *)n);
-        nodes[i] = (RtObject *)n;
+        nodes[i] = node_tracked(i);
+        REQUIRE(nodes[i] != NULL);
     }
     for (int i = 0; i < BIG_NODES; i++)
         ((Node *)nodes[i])->slot[0] = rt_newref(nodes[(i + BIG_RINGS) % BIG_NODES]);

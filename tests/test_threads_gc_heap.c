@@ -328,11 +328,9 @@ TEST(a_collection_leaves_count0_at_zero)
     rt_gc_collect(2);
     for (int i = 0; i < NODES; i++) {       /* NODES self-cycles, garbage at once */
         atomic_store(&node_freed[i], 0);
-        Node *n = (Node *)rt_object_new(&node_type);
+        Node *n = (Node *)node_tracked(i);
         REQUIRE(n != NULL);
-        n->id = i;
         n->slot[0] = rt_newref((RtObject *)n);
-        rt_gc_track((RtObject *)n);
         rt_decref((RtObject *)n);
     }
     CHECK_EQ(rt_gc_collect(0), NODES);

@@ -129,12 +129,10 @@ run_op(int t, const Op *op)
     switch (op->kind % OP_COUNT) {
     case OP_NEW:
         if (M.hand[t][a] < 0 && M.nnodes < MAX_NODES) {
-            RtObject *o = rt_object_new(&node_type);
+            RtObject *o = node_tracked(M.nnodes);
             if (o == NULL)
                 return;
             int id = M.nnodes++;
-            ((Node *)o)->id = id;
-            rt_gc_track(o);
             M.edge[id][0] = M.edge[id][1] = -1;
             M.obj[id] = o;
             M.hand[t][a] = id;
