@@ -130,7 +130,7 @@ TEST(biased_full_local_count_spills_to_shared)
 
 /* The collector reads both count words in one load
  * (rti_refcnt_collecting): the same count as rt_refcnt in every state of
- * the header -- owned with or without others' references, queued (a
+ * the header -- owned with others' references, queued (a
  * shared count below zero), merged, counted per thread, immortal. */
 TEST(biased_collector_reads_the_count_as_rt_refcnt)
 {
