@@ -141,59 +141,9 @@ register_family(const char *family, RtBenchFn fn, AllocCase table[][sizeof sizes
     }
 }
 
-/* The machine's own scaling, beside which scripts/scaling reads the
- * runtime's: each thread walks a random cycle through 8,192 private 64-byte
- * nodes (512 KiB: within a core's L2 here), bumping a count in each -- a
- * dependent load and a store per step, as an object graph's walk does, and
- * nothing shared.  A machine that runs T threads at full speed shows 1/T
- * of one thread's real time per step at threads:T (Google Benchmark counts
- * every thread's iterations). */
-enum { CEILING_NODES = 8192 };
-typedef struct CeilingNode {
-    struct CeilingNode *next;
-    uint64_t count;
-    char pad[48];
-} CeilingNode;
-
-static void
-bench_ceiling_walk(RtBenchState *st, void *arg)
-{
-    (void)arg;
-    CeilingNode *nodes = calloc(CEILING_NODES, sizeof *nodes);
-    uint32_t *order = malloc(CEILING_NODES * sizeof *order);
-    if (nodes == NULL || order == NULL) {
-        free(nodes), free(order);
-        rt_bench_error(st, "out of memory");
-        return;
-    }
-    RtPrng rng;
-    rt_prng_seed(&rng, 7 + (uint64_t)rt_bench_thread_index(st));
-    for (uint32_t i = 0; i < CEILING_NODES; i++)
-        order[i] = i;
-    for (uint32_t i = CEILING_NODES - 1; i > 0; i--) {     /* one random cycle */
-        uint32_t j = (uint32_t)rt_prng_below(&rng, i + 1), t = order[i];
-        order[i] = order[j], order[j] = t;
-    }
-    for (uint32_t i = 0; i < CEILING_NODES; i++)
-        nodes[order[i]].next = &nodes[order[(i + 1) % CEILING_NODES]];
-    CeilingNode *n = &nodes[order[0]];
-    while (rt_bench_keep_running(st, CEILING_NODES)) {
-        for (int i = 0; i < CEILING_NODES; i++) {
-            n->count++;
-            n = n->next;
-        }
-    }
-    RT_BENCH_ESCAPE(n);
-    free(order);
-    free(nodes);
-}
-
 void
 rt_micro_register_alloc(void)
 {
-    static const int threads[] = {1, 2, 4, 8, 16};
-    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)
-        rt_bench_register_threads("ceiling_walk", bench_ceiling_walk, NULL, threads[i]);
     for (int k = 0; k < RT_ALLOC_KIND_COUNT; k++)
         if (!rt_alloc_available((RtAllocKind)k))
             fprintf(stderr, "rtbench-micro: skipping backend %s: %s\n", rt_alloc_name((RtAllocKind)k),

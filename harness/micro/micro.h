@@ -15,6 +15,10 @@
  *   gc_collect_live/<n>                  full collection of a live heap
  *   gc_collect_cycles/<n>                collecting n objects in 2-cycles
  *   gc_young/<threshold0>                tracked allocation with young collections
+ *   ceiling_walk/threads:<n>             each thread around 512 KiB of its own
+ *                                        nodes, in random order (the cores)
+ *   ceiling_stream/threads:<n>           each thread through 64 MiB of its own
+ *                                        nodes, in address order (the memory)
  */
 #ifndef RT_MICRO_H
 #define RT_MICRO_H
@@ -22,6 +26,7 @@
 #include "rt_bench.h"
 
 void rt_micro_register_alloc(void);
+void rt_micro_register_ceiling(void);
 void rt_micro_register_rc_nonatomic(void);
 void rt_micro_register_rc_atomic(void);
 void rt_micro_register_rc_biased(void);

@@ -29,6 +29,7 @@ main(int argc, char **argv)
         fprintf(stderr, "rtbench-micro: cannot start the runtime: %s\n", rt_error_message());
         return 1;
     }
+    rt_micro_register_ceiling();
     rt_micro_register_alloc();
     rt_micro_register_rc_nonatomic();
     rt_micro_register_rc_atomic();

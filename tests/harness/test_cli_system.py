@@ -151,10 +151,18 @@ class Scaling(Base):
             self.assertIn('rtbench-micro does not run here', done.stderr)
             self.assertNotIn("## The machine's ceiling", summary)
             return
-        # The ceiling: one thread is 1.00x by definition; two threads a number.
+        # The ceilings (the walk in the caches, the stream from memory, a
+        # private incref+decref): one thread is 1.00x by definition; two
+        # threads a number.
         self.assertIn("## The machine's ceiling", summary)
-        self.assertRegex(summary, r'\| 1 \| 1\.00× \| 1\.00× \|')
-        self.assertRegex(summary, r'\| 2 \| [0-9.]+× \| [0-9.]+× \|')
+        self.assertIn('| threads | private walk, 512 KiB of nodes | private stream, 64 MiB of nodes |', summary)
+        self.assertRegex(summary, r'\| 1 \| 1\.00× \| 1\.00× \| 1\.00× \|')
+        self.assertRegex(summary, r'\| 2 \| [0-9.]+× \| [0-9.]+× \| [0-9.]+× \|')
+        # Only the sweep's thread counts ran (each stream maps 64 MiB a thread).
+        with open(os.path.join(out, 'micro.json')) as f:
+            names = [b['name'] for b in json.load(f)['benchmarks']]
+        self.assertIn('ceiling_stream/threads:2', names)
+        self.assertEqual([n for n in names if re.search('/threads:([3-9]|[1-9][0-9])', n)], [])
 
 
 class System(Base):
