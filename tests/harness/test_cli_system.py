@@ -162,6 +162,9 @@ class Scaling(Base):
         with open(os.path.join(out, 'micro.json')) as f:
             names = [b['name'] for b in json.load(f)['benchmarks']]
         self.assertIn('ceiling_stream/threads:2', names)
+        pairs = summary[summary.index('## incref+decref microbenchmarks'):]
+        self.assertIn('| incref_decref/biased |', pairs)
+        self.assertNotIn('ceiling_', pairs)
         self.assertEqual([n for n in names if re.search('/threads:([3-9]|[1-9][0-9])', n)], [])
 
 
