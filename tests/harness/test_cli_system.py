@@ -63,6 +63,26 @@ class Scaling(Base):
         self.assertEqual(scaling.collection_counts(run), '2041/185/17')
         self.assertIsNone(scaling.collection_counts({'samples': [{'gc': None}]}))
 
+    def test_the_speedup_is_split_into_outside_and_inside_collections(self):
+        """Beside each speedup, the speedup of the time outside collections
+        (each sample's wall less its pauses, median) and of the collections'
+        time; the latter shown only where collections are at least 5% of one
+        thread's wall time."""
+        scaling = load_scaling()
+        sample = lambda wall, paused: {'wall_s': wall, 'gc': {'pauses': {'total_s': paused}}}
+        run = lambda t, samples: {'config': {'rc': 'biased'}, 'params': {'threads': t}, 'samples': samples,
+                                  'summary': {'wall_s': {'median': sorted(s['wall_s'] for s in samples)[1]}}}
+        single = {'w': [{'config': {'rc': 'nonatomic'}, 'params': {'threads': 1},
+                         'summary': {'wall_s': {'median': 0.8}}}]}
+        one = run(1, [sample(1.0, 0.6), sample(1.1, 0.6), sample(0.9, 0.6)])     # outside 0.4, 0.5, 0.3
+        two = run(2, [sample(0.6, 0.4), sample(0.7, 0.5), sample(0.5, 0.3)])     # outside 0.2 each
+        rows, _ = scaling.table_scaling(single, {'w': [two, one]})
+        self.assertEqual(rows[2:], ['| w | biased | 1 | 1.000 | 0.80 | 1.00 | 0.4000 | 1.00 | 0.6000 | 1.00 | — | — |',
+                                    '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.4000 | 1.50 | — | — |'])
+        few = run(1, [sample(1.0, 0.04)] * 3)
+        rows, _ = scaling.table_scaling(single, {'w': [few, run(2, [sample(0.5, 0.01)] * 3)]})
+        self.assertEqual(rows[3], '| w | biased | 2 | 0.500 | 1.60 | 2.00 | 0.4900 | 1.96 | 0.0100 | — | — | — |')
+
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than
         0.75 T, and says below it what that means; a row at full speed is not
