@@ -82,6 +82,9 @@ class Scaling(Base):
         few = run(1, [sample(1.0, 0.04)] * 3)
         rows, _ = scaling.table_scaling(single, {'w': [few, run(2, [sample(0.5, 0.01)] * 3)]})
         self.assertEqual(rows[3], '| w | biased | 2 | 0.500 | 1.60 | 2.00 | 0.4900 | 1.96 | 0.0100 | — | — | — |')
+        # No one-thread run to compare with (its sweep failed): no speedups.
+        rows, _ = scaling.table_scaling(single, {'w': [two]})
+        self.assertEqual(rows[2:], ['| w | biased | 2 | 0.600 | 1.33 | — | 0.2000 | — | 0.4000 | — | — | — |'])
 
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than
