@@ -19,10 +19,10 @@
  * real time per step at threads:T (Google Benchmark counts every thread's
  * iterations).  On the 2-core VM the project is developed on, two threads
  * walked 1.7-2.4 times as fast as one and streamed 1.0-1.7 times as fast
- * (seven runs): one thread's stream takes most of the VM's memory
- * bandwidth.  A stop-the-
- * world collection runs its passes on every thread at once, so it is bound
- * by the second figure, not the first.
+ * (five runs of the walk, eight of the stream): one thread's stream takes
+ * most of the VM's memory bandwidth.  A stop-the-world collection runs its
+ * passes on every thread at once, so it is bound by the second figure, not
+ * the first.
  */
 #include "micro.h"
 #include "prng.h"
