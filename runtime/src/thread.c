@@ -20,6 +20,7 @@ rti_threads_init(RtThreads *threads)
     pthread_mutex_init(&threads->lock, NULL);
     pthread_mutex_init(&threads->heap_lock, NULL);
     threads->head = NULL;
+    atomic_store_explicit(&threads->attached, 0, memory_order_relaxed);
     memset(threads->index_used, 0, sizeof threads->index_used);
     threads->index_used[0] = 1;     /* index 0: merged objects' tid */
     threads->index_hint = 1;
@@ -173,6 +174,8 @@ rti_thread_attach(RtRuntime *rt)
     if (ts->tid != 0) {
         ts->next = rt->threads.head;
         rt->threads.head = ts;
+        atomic_fetch_add_explicit(&rt->threads.attached, 1, memory_order_release);
+        atomic_fetch_add_explicit(&w->running, 1, memory_order_relaxed);     /* running: counted */
     }
     pthread_mutex_unlock(&rt->threads.lock);
     if (ts->tid == 0) {
@@ -196,10 +199,13 @@ rti_thread_attach(RtRuntime *rt)
 static void
 unregister(RtThreads *threads, RtThreadState *ts)
 {
+    rti_assert(ts->status == RTI_THREAD_RUNNING);
     pthread_mutex_lock(&threads->lock);
     for (RtThreadState **p = &threads->head; *p != NULL; p = &(*p)->next) {
         if (*p == ts) {
             *p = ts->next;
+            atomic_fetch_sub_explicit(&threads->attached, 1, memory_order_release);
+            atomic_fetch_sub_explicit(&threads->world.running, 1, memory_order_release);
             break;
         }
     }
@@ -235,7 +241,7 @@ rt_thread_detach(void)
         rti_world_park_locked(w, ts);
     while (w->active)       /* blocked: wait for the restart */
         pthread_cond_wait(&w->restarted, &w->lock);
-    ts->status = RTI_THREAD_RUNNING;
+    rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
     unregister(threads, ts);
     rti_gc_heaps_retune(&rti_runtime.gc);
 #if RT_RC_BIASED
@@ -258,16 +264,12 @@ rt_thread_detach(void)
 
 bool rt_thread_is_attached(void) { return rti_tstate != NULL; }
 
+/* Without the registry's lock: the parked threads and the stopper ask at
+ * every stop (stw.c). */
 size_t
 rt_thread_count(void)
 {
-    RtThreads *threads = &rti_runtime.threads;
-    size_t n = 0;
-    pthread_mutex_lock(&threads->lock);
-    for (RtThreadState *ts = threads->head; ts != NULL; ts = ts->next)
-        n++;
-    pthread_mutex_unlock(&threads->lock);
-    return n;
+    return atomic_load_explicit(&rti_runtime.threads.attached, memory_order_acquire);
 }
 
 void

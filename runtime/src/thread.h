@@ -104,6 +104,11 @@ typedef struct RtWorld {
     bool active;                    /* a stop is in progress */
     uint64_t stops;
     _Atomic uint64_t restarts;      /* world starts: what a spinning parked thread polls */
+    /* Registered threads whose status is RTI_THREAD_RUNNING: what a
+     * stopper tests, spinning without a lock.  Written under the lock, by
+     * each status change (rti_world_set_status_locked) and each
+     * registration. */
+    _Atomic size_t running;
     size_t cores;                   /* online CPUs: spin only while threads <= cores */
     /* Work the stopper shares with the parked threads (rti_world_help). */
     void (*task)(void *);           /* under the lock; NULL: none open */
@@ -132,6 +137,7 @@ rti_count_event(_Atomic uint64_t *counter, uint64_t n)
 typedef struct RtThreads {
     pthread_mutex_t lock;
     RtThreadState *head;
+    _Atomic size_t attached;    /* the registry's length (rt_thread_count), written under the lock */
     /* The indices in use, a bit each (bit 0 and RT_TID_NONE's: never
      * given), and where the next search starts; under the lock. */
     uint64_t index_used[(RTI_THREAD_INDEX_MAX + 2) / 64];
@@ -190,8 +196,12 @@ static inline bool rti_world_stopped_here(void) { return rti_world_stopping > 0;
 /* Park the calling thread if a stop is in progress (the safepoint's slow
  * path). */
 void rti_safepoint_slow(void);
-/* Is any registered thread other than self running?  World lock held. */
+/* Is any registered thread other than self running?  Exact with the world
+ * lock held; without it (a spinning stopper) a snapshot. */
 bool rti_world_others_running(RtThreads *threads, const RtThreadState *self);
+/* A registered thread's status to status, and the count of running
+ * threads with it; the world lock held. */
+void rti_world_set_status_locked(RtWorld *w, RtThreadState *ts, int status);
 /* Park ts until the world starts; world lock held, ts running.  While
  * parked it runs the tasks the stopper shares (rti_world_help). */
 void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
