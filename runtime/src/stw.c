@@ -134,6 +134,16 @@ static inline void validate_running(RtThreads *threads) { (void)threads; }
 #endif
 
 void
+rti_world_count_registered_locked(RtWorld *w, const RtThreadState *ts, bool joins)
+{
+    rti_assert(ts->status == RTI_THREAD_RUNNING);
+    if (joins)
+        atomic_fetch_add_explicit(&w->running, 1, memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&w->running, 1, memory_order_release);
+}
+
+void
 rti_world_set_status_locked(RtWorld *w, RtThreadState *ts, int status)
 {
     int was = atomic_load_explicit(&ts->status, memory_order_relaxed);

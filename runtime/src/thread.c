@@ -175,7 +175,7 @@ rti_thread_attach(RtRuntime *rt)
         ts->next = rt->threads.head;
         rt->threads.head = ts;
         atomic_fetch_add_explicit(&rt->threads.attached, 1, memory_order_release);
-        atomic_fetch_add_explicit(&w->running, 1, memory_order_relaxed);     /* running: counted */
+        rti_world_count_registered_locked(w, ts, true);
     }
     pthread_mutex_unlock(&rt->threads.lock);
     if (ts->tid == 0) {
@@ -199,13 +199,12 @@ rti_thread_attach(RtRuntime *rt)
 static void
 unregister(RtThreads *threads, RtThreadState *ts)
 {
-    rti_assert(ts->status == RTI_THREAD_RUNNING);
     pthread_mutex_lock(&threads->lock);
     for (RtThreadState **p = &threads->head; *p != NULL; p = &(*p)->next) {
         if (*p == ts) {
             *p = ts->next;
             atomic_fetch_sub_explicit(&threads->attached, 1, memory_order_release);
-            atomic_fetch_sub_explicit(&threads->world.running, 1, memory_order_release);
+            rti_world_count_registered_locked(&threads->world, ts, false);
             break;
         }
     }

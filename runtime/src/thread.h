@@ -199,6 +199,9 @@ void rti_safepoint_slow(void);
 /* Is any registered thread other than self running?  Exact with the world
  * lock held; without it (a spinning stopper) a snapshot. */
 bool rti_world_others_running(RtThreads *threads, const RtThreadState *self);
+/* A running thread joins (or leaves) the registry: the count of running
+ * threads with it; the world lock held. */
+void rti_world_count_registered_locked(RtWorld *w, const RtThreadState *ts, bool joins);
 /* A registered thread's status to status, and the count of running
  * threads with it; the world lock held. */
 void rti_world_set_status_locked(RtWorld *w, RtThreadState *ts, int status);
