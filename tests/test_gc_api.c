@@ -261,6 +261,47 @@ TEST(api_thresholds_stats_callbacks_freeze)
     teardown();
 }
 
+/* A callback that holds the collection up for 'hold' seconds, by the clock
+ * (no sleep: the wait is the same on a busy machine). */
+typedef struct SlowCb {
+    double hold;
+    double duration;    /* info->duration_s at "stop" */
+} SlowCb;
+
+static void
+slow_cb(const char *phase, const RtGcInfo *info, void *arg)
+{
+    SlowCb *slow = arg;
+    double until = rt_monotonic_s() + slow->hold;
+    while (rt_monotonic_s() < until)
+        ;
+    if (strcmp(phase, "stop") == 0)
+        slow->duration = info->duration_s;
+}
+
+/* The pause is the collection's, the callbacks' own time left out (the
+ * harness's takes a heap profile at "start"), and the one the "stop"
+ * callbacks see is the one logged. */
+TEST(pause_leaves_the_callbacks_out)
+{
+    setup(700, 10, 10);
+    SlowCb slow = {0.25, -1.0};
+    CHECK_EQ(rt_gc_callback_add(slow_cb, &slow), 0);
+    churn_cycles(7);
+    double t0 = rt_monotonic_s();
+    CHECK_EQ(rt_gc_collect(2), 7);
+    double elapsed = rt_monotonic_s() - t0;
+    CHECK_EQ(rt_gc_callback_remove(slow_cb, &slow), 0);
+    RtGcPauses p;
+    rt_gc_pauses(&p);
+    CHECK_EQ(p.nsamples, 1);
+    CHECK(elapsed >= 2 * slow.hold);                    /* both callbacks held it up */
+    CHECK(p.seconds[0] >= 0 && p.seconds[0] < slow.hold);
+    CHECK(slow.duration == p.seconds[0]);
+    CHECK(p.start_s[0] >= t0 && p.start_s[0] + p.seconds[0] <= t0 + elapsed);
+    teardown();
+}
+
 TEST(tuples_of_untracked_items_get_untracked)
 {
     setup(700, 10, 10);
@@ -311,6 +352,7 @@ main(void)
     RUN(count0_is_allocations_minus_deallocations);
     RUN(disabled_collector_never_collects_by_itself);
     RUN(api_thresholds_stats_callbacks_freeze);
+    RUN(pause_leaves_the_callbacks_out);
     RUN(tuples_of_untracked_items_get_untracked);
     RUN(collection_works_when_memory_is_exhausted);
     return rt_test_summary();

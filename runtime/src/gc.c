@@ -16,7 +16,7 @@
  * As in CPython 3.11 the collection runs inside the allocation that crossed
  * the threshold, before the new object is tracked.  Every collection is
  * timed on the monotonic clock, logged for pause statistics, and reported to
- * the callbacks.  The passes themselves are in gc_passes.c.
+ * the callbacks (collect_with_callback says what its pause holds).  The passes themselves are in gc_passes.c.
  *
  * Threads (thread.h): once a second thread has attached, each tracked
  * object lives on its home heap's lists and each thread counts its own
@@ -27,8 +27,9 @@
  * RT_GC_PARALLEL, default 1) runs passes 1-3 on every stopped thread, each
  * on its own heap's objects first, and leaves the survivors on their
  * heaps (gc_parallel.c).  Its pause is logged in two parts: the time the
- * other threads took to reach a safepoint, and the collection itself.  With the world
- * stopped, every thread's merge queue is merged before and after the
+ * other threads took to reach a safepoint, and all the time the world then
+ * stands for the collection (the callbacks' own time apart).  With the
+ * world stopped, every thread's merge queue is merged before and after the
  * passes, so that counts are exact and cycles die at once.
  */
 
@@ -297,55 +298,43 @@ collect_main(RtGcState *gc, int generation, intptr_t *collected, intptr_t *uncol
     return m;
 }
 
-static intptr_t
-collect_with_callback(RtGcState *gc, int generation, double safepoint)
-{
-    RtGcInfo info = {generation, 0, 0, 0.0};
-    if (gc->ncallbacks)
-        invoke_callbacks(gc, "start", &info);
-    double t0 = gc->timing ? rt_monotonic_s() : 0.0;
-    intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
-    if (gc->timing) {
-        info.duration_s = rt_monotonic_s() - t0;
-        log_pause(&gc->pauses, generation, t0, info.duration_s, safepoint);
-    }
-    if (generation == RT_GC_GENERATIONS - 1)
-        rti_alloc_trim(true);   /* as CPython clears its free lists */
-    if (gc->ncallbacks)
-        invoke_callbacks(gc, "stop", &info);
-    return n;
-}
-
-static void
-collect_generations(RtGcState *gc, double safepoint)
+/* The generation the thresholds pick (CPython's collect_generations): the
+ * oldest whose count exceeds its threshold, generation 2 only once the
+ * long-lived objects pending are a quarter of those that survived the last
+ * full collection; -1 when none does. */
+static int
+scheduled_generation(const RtGcState *gc)
 {
     for (int i = RT_GC_GENERATIONS - 1; i >= 0; i--) {
         if (gc->gen[i].count > gc->gen[i].threshold) {
             if (i == RT_GC_GENERATIONS - 1 && gc->long_lived_pending < gc->long_lived_total / 4)
                 continue;
-            collect_with_callback(gc, i, safepoint);
-            break;
+            return i;
         }
     }
+    return -1;
 }
 
-/* Run a collection (generation < 0: the one the thresholds pick) with the
- * world stopped when threads share the heap; gc->collecting is set. */
-static intptr_t
-collect_stopped(RtGcState *gc, int generation)
+/* Before a collection, the world stopped (stop) or alone: every thread's
+ * merge queue merged and, with threads, their counts folded, so that the
+ * counts are exact and the generation picked from them. */
+static void
+settle_before(RtGcState *gc, bool stop)
 {
-    bool stop = rti_heap_shared();
-    double safepoint = stop ? rti_world_stop() : 0.0;
     rti_drain_all();
 #if RT_RC_THREADED
     if (stop)
         rti_gc_fold_counts(gc);
+#else
+    (void)gc, (void)stop;
 #endif
-    intptr_t n = 0;
-    if (generation < 0)
-        collect_generations(gc, safepoint);
-    else
-        n = collect_with_callback(gc, generation, safepoint);
+}
+
+/* After it, still stopped: what its frees queued merged, and the classes
+ * whose last instance it freed released. */
+static void
+settle_after(RtGcState *gc, bool stop)
+{
     rti_drain_all();
 #if RT_RC_THREADED
     /* The collection's own deallocations went into this thread's delta;
@@ -360,8 +349,60 @@ collect_stopped(RtGcState *gc, int generation)
             rti_pool_cache_send_home(rti_theap);
         rti_gc_heaps_rebias();
     }
+#else
+    (void)gc, (void)stop;
 #endif
     rti_classes_reap();         /* the rows add up now (instance.c) */
+}
+
+static inline double timing_now(const RtGcState *gc) { return gc->timing ? rt_monotonic_s() : 0.0; }
+
+/* Collect generation, the world stopped (stop) or alone, settle_before
+ * done since 'stopped' (its clock reading); returns what it collected.
+ * The pause logged, and given to the "stop" callbacks, is all the time
+ * the world stands for the collection but the callbacks' own: the
+ * settling on both sides, the passes, and a full collection's trim of the
+ * pools (as CPython's clears its free lists inside the collection) -- the
+ * time the other threads stand still once parked.  The time they took to
+ * park is logged beside it (safepoint). */
+static intptr_t
+collect_with_callback(RtGcState *gc, int generation, bool stop, double stopped, double safepoint)
+{
+    RtGcInfo info = {generation, 0, 0, 0.0};
+    double before = timing_now(gc) - stopped;
+    if (gc->ncallbacks)
+        invoke_callbacks(gc, "start", &info);
+    double t0 = timing_now(gc);
+    intptr_t n = collect_main(gc, generation, &info.collected, &info.uncollectable);
+    if (generation == RT_GC_GENERATIONS - 1)
+        rti_alloc_trim(true);   /* as CPython clears its free lists */
+    settle_after(gc, stop);
+    if (gc->timing) {
+        info.duration_s = before + (rt_monotonic_s() - t0);
+        log_pause(&gc->pauses, generation, stopped, info.duration_s, safepoint);
+    }
+    if (gc->ncallbacks)
+        invoke_callbacks(gc, "stop", &info);
+    return n;
+}
+
+/* Run a collection (generation < 0: the one the thresholds pick, if any)
+ * with the world stopped when threads share the heap; gc->collecting is
+ * set. */
+static intptr_t
+collect_stopped(RtGcState *gc, int generation)
+{
+    bool stop = rti_heap_shared();
+    double safepoint = stop ? rti_world_stop() : 0.0;
+    double stopped = timing_now(gc);
+    settle_before(gc, stop);
+    if (generation < 0)
+        generation = scheduled_generation(gc);
+    intptr_t n = 0;
+    if (generation >= 0)
+        n = collect_with_callback(gc, generation, stop, stopped, safepoint);
+    else
+        settle_after(gc, stop);
     if (stop)
         rti_world_start();
     bool held = rti_heap_lock();

@@ -65,9 +65,9 @@ class Scaling(Base):
 
     def test_the_speedup_is_split_into_outside_and_inside_collections(self):
         """Beside each speedup, the speedup of the time outside collections
-        (each sample's wall less its pauses, median) and of the collections'
-        time; the latter shown only where collections are at least 5% of one
-        thread's wall time."""
+        (each sample's wall less its pauses and its time to safepoint,
+        median) and of the collections' time; the latter shown only where
+        collections are at least 5% of one thread's wall time."""
         scaling = load_scaling()
         sample = lambda wall, paused: {'wall_s': wall, 'gc': {'pauses': {'total_s': paused}}}
         run = lambda t, samples: {'config': {'rc': 'biased'}, 'params': {'threads': t}, 'samples': samples,
@@ -85,6 +85,11 @@ class Scaling(Base):
         # No one-thread run to compare with (its sweep failed): no speedups.
         rows, _ = scaling.table_scaling(single, {'w': [two]})
         self.assertEqual(rows[2:], ['| w | biased | 2 | 0.600 | 1.33 | — | 0.2000 | — | 0.4000 | — | — | — |'])
+        # The stoppers' wait for a safepoint is not time outside collections either.
+        waited = lambda wall, paused, safepoint: {'wall_s': wall, 'gc': {'pauses': {'total_s': paused,
+                                                                                   'safepoint_total_s': safepoint}}}
+        rows, _ = scaling.table_scaling(single, {'w': [one, run(2, [waited(0.6, 0.3, 0.1)] * 3)]})
+        self.assertEqual(rows[3], '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.3000 | 2.00 | 0.1000 | — |')
 
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than

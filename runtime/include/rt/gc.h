@@ -64,7 +64,7 @@ typedef struct RtGcInfo {
     int generation;
     intptr_t collected;
     intptr_t uncollectable;
-    double duration_s;      /* at "stop": the collection's pause */
+    double duration_s;      /* at "stop": the collection's pause (RtGcPauses) */
 } RtGcInfo;
 typedef void (*RtGcCallback)(const char *phase, const RtGcInfo *info, void *arg);
 int rt_gc_callback_add(RtGcCallback cb, void *arg);     /* -1 when out of room */
@@ -84,9 +84,12 @@ void rt_gc_track(RtObject *op);
 void rt_gc_untrack(RtObject *op);
 
 /* Pauses: every collection is timed with the monotonic clock (unless
- * RT_GC_TIMING=0).  The log keeps each pause and its generation; when it
- * cannot grow, count, total and max stay exact and 'dropped' counts the
- * pauses not kept. */
+ * RT_GC_TIMING=0): from the moment every other thread is parked (at once
+ * with one thread) to the end of the work done before they restart -- the
+ * merge queues and counts settled on both sides, the passes, a full
+ * collection's trim of the pools -- less the callbacks' own time.  The log
+ * keeps each pause and its generation; when it cannot grow, count, total
+ * and max stay exact and 'dropped' counts the pauses not kept. */
 typedef struct RtGcPauses {
     uint64_t count;
     double total_s;
@@ -98,7 +101,7 @@ typedef struct RtGcPauses {
     uint64_t dropped;
     /* Threaded variants: the time the other threads took to reach a
      * safepoint before each collection (0 with one thread); not part of
-     * seconds, which is the collection itself. */
+     * seconds, which start once they are parked. */
     const double *safepoint_s;
     double safepoint_total_s;
     double safepoint_max_s;
