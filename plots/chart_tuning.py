@@ -374,6 +374,7 @@ def tuning_chart(workload: str, groups: list[rr.SweepGroup]) -> ck.Chart:
     chart.foot = ([rr.machines_line(group.runs), caption[0], samples_line(group.runs)]
                   + ck.notes_line(n for n in notes if n))
     chart.table = tuning_table(all_series)
+    chart.table_label = f"every threshold0, every metric (ratio to t0 = {rr.DEFAULT_THRESHOLD[0]})"
     return chart
 
 

@@ -99,6 +99,7 @@ class Chart:
     files: list[Path] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
     table: Optional[tuple[list[str], list[list[str]]]] = None   # header, rows
+    table_label: str = ""                       # what the report's disclosure of the table says
     body: Optional[Bbox] = None                 # the axes' area in SVG points (finish)
 
 

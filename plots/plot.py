@@ -16,6 +16,8 @@ Writes, for whichever inputs DIR holds (CHARTDIR defaults to DIR/charts):
     micro_alloc, micro_refcount,    Google Benchmark microbenchmarks (chart_micro)
     micro_gc
     hyperfine_<name>                one chart per hyperfine-<name>.json (chart_hyperfine)
+    threads                         throughput and GC pauses against threads, the
+                                    threaded variants (threads.json; chart_threads)
 
 and DIR/summary.md (summary.py) and DIR/report.html (report.py); with
 --screenshots (what ``rtbench plot`` passes), pictures of the report taken in
@@ -43,6 +45,7 @@ import chart_compare  # noqa: E402
 import chart_hyperfine  # noqa: E402
 import chart_micro  # noqa: E402
 import chart_pauses  # noqa: E402
+import chart_threads  # noqa: E402
 import chart_timeline  # noqa: E402
 import chart_tuning  # noqa: E402
 import chartkit as ck  # noqa: E402
@@ -57,6 +60,7 @@ FAMILIES: list[tuple[str, Callable[[rr.Results], list[ck.Chart]]]] = [
     ("chart_pauses", chart_pauses.charts),
     ("chart_timeline", chart_timeline.charts),
     ("chart_compare", chart_compare.charts),
+    ("chart_threads", chart_threads.charts),
     ("chart_micro", chart_micro.charts),
     ("chart_hyperfine", chart_hyperfine.charts),
 ]

@@ -9,7 +9,8 @@ offline from a CI artifact or a laptop.  Sections:
    pool, the fastest threshold0), sortable, and the overview charts;
 3. per workload: the GC-tuning panel with its verdicts and every threshold0 in a
    table, the pause spectrum, the RSS timeline (or why each is not drawn);
-4. the microbenchmarks, then hyperfine's whole-process timings;
+4. the microbenchmarks, the threaded variants' scaling with its table, then
+   hyperfine's whole-process timings;
 5. the warnings (unreadable files, failed samples, the harness's warnings,
    noise, charts not drawn);
 6. how each figure was made: its data files, the commands that wrote them, and
@@ -31,6 +32,10 @@ import chartkit as ck
 import rtresults as rr
 import rtstats as rs
 import summary
+
+# The sections of chart families that are not a workload's; every other
+# section a chart names is a workload's.
+FAMILY_SECTIONS = ("overview", "micro", "threads", "hyperfine")
 
 CSS = """
 :root { --ink: #1d1d1f; --muted: #5b5b60; --line: #dcdce0; --accent: #1f6fb2; --bg: #fff;
@@ -242,8 +247,8 @@ def chart_html(chart: ck.Chart, index: int, how: str) -> str:
         header, rows = chart.table
         cells = [[Cell(r[0], is_text=True)] + [Cell(c, sort_key(c)) for c in r[1:]]
                  for r in rows]
-        extra = (f"<details><summary>every threshold0, every metric (ratio to "
-                 f"t0 = {rr.DEFAULT_THRESHOLD[0]})</summary>{table(header, cells)}</details>")
+        extra = (f"<details><summary>{esc(chart.table_label or 'the data')}</summary>"
+                 f"{table(header, cells)}</details>")
     return (f'<figure class="chart" id="{anchor}" data-chart="{esc(chart.name)}">'
             f"<h4>{esc(chart.title)}</h4>"
             f'<div class="svg" role="img" aria-label="{esc(chart.title)}">{svg}</div>'
@@ -323,7 +328,7 @@ def headline_section(results: rr.Results, charts: list[ck.Chart], number, comman
 def workload_sections(results: rr.Results, charts: list[ck.Chart], number, command) -> str:
     order = list(dict.fromkeys([k[0] for k in rr.main_keys(results)] +
                                [c.section for c in charts
-                                if c.section not in ("overview", "micro", "hyperfine")]))
+                                if c.section not in FAMILY_SECTIONS]))
     parts = ['<section id="workloads"><h2>Workloads</h2>']
     for workload in order:
         mine = [c for c in charts if c.section == workload]
@@ -411,8 +416,8 @@ def methods_section(results: rr.Results, charts: list[ck.Chart], command: str) -
 def nav(results: rr.Results, charts: list[ck.Chart]) -> str:
     links = [("machine", "Machine"), ("headline", "Headline"), ("workloads", "Workloads")]
     links += [(f"w-{ck.slug(w)}", w) for w in dict.fromkeys(
-        c.section for c in charts if c.section not in ("overview", "micro", "hyperfine"))]
-    links += [("micro", "Microbenchmarks"), ("hyperfine", "hyperfine"),
+        c.section for c in charts if c.section not in FAMILY_SECTIONS)]
+    links += [("micro", "Microbenchmarks"), ("threads", "Threads"), ("hyperfine", "hyperfine"),
               ("warnings", "Warnings"), ("methods", "How each figure was made")]
     return "<nav><ul>" + "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in links) + \
         "</ul></nav>"
@@ -432,6 +437,8 @@ def document(results: rr.Results, charts: list[ck.Chart], command: str) -> str:
             workload_sections(results, charts, number, command),
             family_section("micro", "Microbenchmarks", charts, number, command,
                            "No micro.json in this folder."),
+            family_section("threads", "Threads", charts, number, command,
+                           "No run at more than one thread in this folder."),
             family_section("hyperfine", "hyperfine: whole-process timings", charts, number,
                            command, "No hyperfine file in this folder."),
             warnings_section(results, charts), methods_section(results, charts, command)]

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from rtpeers import HyperfineFile, MicroFile, parse_hyperfine, parse_micro
+from rtscaling import ScalingRow, scaling_row
 from rtstats import Stat, is_number
 
 SCHEMA = "rtbench/1"
@@ -593,6 +594,41 @@ def cpython_pairs(results: Results) -> list[tuple[tuple[str, str], Run, Run]]:
         if rt is not None:
             pairs.append((key, rt, cp))
     return pairs
+
+
+def _one_thread_runs(results: Results, run: Run) -> dict[str, Run]:
+    """The one-thread runs beside ``run``, by refcount variant: the same
+    workload and params but ``threads`` (1, or none: a file from before it),
+    the pool and the default thresholds (runs.json's)."""
+    def others(params: dict) -> str:
+        return params_key({k: v for k, v in params.items() if k != "threads"})
+
+    mine = others(run.params)
+    return {r.variant.rc: r for r in results.runs if r.workload == run.workload and r.role in ("run", "sweep")
+            and r.params.get("threads", 1) == 1 and others(r.params) == mine and r.ok_samples
+            and r.variant.distance_from_default() == (r.variant.rc != DEFAULT_RC)}
+
+
+def thread_scaling(results: Results) -> dict[str, list[tuple[str, ScalingRow]]]:
+    """Each workload's runs at more than one thread (role ``scaling``: the
+    suite's threads.json), each variant's one-thread run first, as rows of
+    the throughput table (rtscaling): ``{workload: [(rc, row), ...]}``.
+    Every throughput is relative to one nonatomic thread's median; a variant
+    without a one-thread run has no speedups."""
+    def wall(r: Optional[Run]) -> Optional[float]:
+        return r.stat("wall_s").median if r is not None else None
+
+    out: dict[str, list[tuple[str, ScalingRow]]] = {}
+    many = [r for r in results.select("scaling") if r.implementation == "rtbench" and r.ok_samples]
+    for run in sorted(many, key=lambda r: (axis_order(r.variant.rc, RC_ORDER), r.params.get("threads", 1))):
+        ones = _one_thread_runs(results, run)
+        base, own, rc = ones.get(DEFAULT_RC), ones.get(run.variant.rc), run.variant.rc
+        rows = out.setdefault(run.workload, [])
+        if own is not None and (rc, 1) not in [(c, row.threads) for c, row in rows]:
+            rows.append((rc, scaling_row(1, wall(own), own.ok_samples, wall(base), wall(own), own.ok_samples)))
+        rows.append((rc, scaling_row(run.params.get("threads", 1), wall(run), run.ok_samples, wall(base),
+                                     wall(own), own.ok_samples if own else None)))
+    return out
 
 
 @dataclass

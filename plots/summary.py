@@ -13,6 +13,8 @@ The summary is GitHub-flavoured Markdown, for a CI step summary or a README:
 * the CPython table, a row per workload run beside its Python twin: the params
   (often smaller than the default: CPython is slower), rtbench's time and peak
   RSS and CPython's, and their ratios;
+* the threaded variants' single-thread cost and their thread scaling (the
+  suite's threads.json), where they ran;
 * warnings: failed or missing samples, noisy configurations (the wall time's
   median known no better than +-5%: its 95% interval reaches further from it,
   the harness's 'noisy' rule), unreadable files, and the warnings the harness
@@ -32,6 +34,7 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rtresults as rr  # noqa: E402
+import rtscaling  # noqa: E402
 import rtstats as rs  # noqa: E402
 
 DASH = "—"
@@ -152,6 +155,19 @@ def overhead_table(results: rr.Results) -> list[str]:
         return []
     header = ["workload", f"{rr.DEFAULT_RC} (time)"] + [f"{rc} / {rr.DEFAULT_RC}" for rc in threaded]
     return table(header, rows, ["l"] + ["r"] * (len(header) - 1))
+
+
+def scaling_table(results: rr.Results) -> list[str]:
+    """The threaded variants at every thread count run, each against its own
+    one thread and one nonatomic thread, the speedup split into the time
+    outside collections and the collections' (rtscaling: scripts/scaling's
+    table, from the same arithmetic).  Empty without a run at more than one
+    thread."""
+    scaling = rr.thread_scaling(results)
+    rows = [[md(c) for c in rtscaling.table_cells(w, rc, row)] for w, pairs in scaling.items() for rc, row in pairs]
+    if not rows:
+        return []
+    return table(rtscaling.TABLE_HEADER, rows, ["l", "l"] + ["r"] * (len(rtscaling.TABLE_HEADER) - 2))
 
 
 def python_label(run: rr.Run) -> str:
@@ -304,8 +320,17 @@ def document(results: rr.Results) -> str:
         if overhead:
             lines += ["", "## Single-thread cost of the threaded refcount variants", "",
                       "Median wall time against nonatomic, one thread, pool backend (samples "
-                      "interleaved); thread scaling is in threads.json and scripts/scaling.", ""]
+                      "interleaved).", ""]
             lines += overhead
+        scaling = scaling_table(results)
+        if scaling:
+            lines += ["", "## Thread scaling", "",
+                      "Each thread count does the same total work; throughput against one nonatomic "
+                      "thread, speedup against the same variant's one thread, split into the time "
+                      "outside collections and the collections' (every thread stopped); the time "
+                      "the stoppers waited for a safepoint apart. scripts/scaling adds the "
+                      "processes' and the machine's ceilings.", ""]
+            lines += scaling
         lines += ["", "## rtbench against CPython", ""] + cpython_table(results)
     else:
         lines.append("No rtbench or CPython runs in this folder.")

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plots"))
 from chromium import Chromium, DriverError, find_chromium, take_screenshots  # noqa: E402
 
-SECTIONS = ("machine", "headline", "workloads", "micro", "hyperfine", "warnings", "methods")
+SECTIONS = ("machine", "headline", "workloads", "micro", "threads", "hyperfine", "warnings", "methods")
 
 
 # ---------------------------------------------------------------------------

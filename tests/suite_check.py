@@ -23,7 +23,7 @@ WORKLOADS = ['list_append', 'dict_churn', 'cycle_storm', 'binary_trees', 'long_l
 # Drawn whatever the sizes.
 PER_WORKLOAD_CHARTS = ['tuning', 'hyperfine']
 CHARTS = ['tuning_all', 'variants', 'backends', 'vs_cpython', 'micro_alloc', 'micro_refcount',
-          'micro_gc']
+          'micro_gc', 'threads']
 # Drawn when the runs hold enough (pauses, RSS points): else the report says why.
 MAYBE_CHARTS = ['pauses', 'rss_timeline']
 REPORT_LIMIT = 5 * 1024 * 1024

@@ -306,6 +306,15 @@ def hyperfine_file(rng: random.Random) -> dict:
     return {"results": results}
 
 
+def threads_file(rng: random.Random) -> dict:
+    """The suite's threads.json: cycle_storm's atomic variant at 2 threads
+    (its one-thread run is run_file's, whose params have no threads)."""
+    params, wall, peak = WORKLOADS["cycle_storm"]
+    run = make_run("cycle_storm", _config(rc="atomic"), rng, wall=wall * RC_COST["atomic"][0] / 1.6,
+                   peak=int(peak * 1.3), params=dict(params, threads=2))
+    return _file("run", ["rtbench", "suite"], [run])
+
+
 def build_fixture(folder: Path, seed: int = 7) -> Path:
     """Write a complete results folder (every input the charts use) into ``folder``."""
     rng = random.Random(seed)
@@ -314,7 +323,8 @@ def build_fixture(folder: Path, seed: int = 7) -> Path:
              "sweep-20261123T120100Z.json": sweep_file(rng),
              "cpython-20261123T120200Z.json": cpython_file(rng),
              "micro.json": micro_file(rng),
-             "hyperfine-threshold0.json": hyperfine_file(rng)}
+             "hyperfine-threshold0.json": hyperfine_file(rng),
+             "threads.json": threads_file(rng)}
     for name, data in files.items():
         (folder / name).write_text(json.dumps(data, indent=1) + "\n")
     return folder

@@ -26,11 +26,13 @@ import chart_compare  # noqa: E402
 import chart_hyperfine  # noqa: E402
 import chart_micro  # noqa: E402
 import chart_pauses  # noqa: E402
+import chart_threads  # noqa: E402
 import chart_timeline  # noqa: E402
 import chart_tuning  # noqa: E402
 import chartkit as ck  # noqa: E402
 import rtresults as rr  # noqa: E402
 import rtstats as rs  # noqa: E402
+import summary  # noqa: E402
 from fixture import (MIB, WORKLOADS, _config, _file, hyperfine_file, make_run,  # noqa: E402
                      micro_file)
 
@@ -341,6 +343,71 @@ class TestCompare(unittest.TestCase):
         self.assertEqual(list(ratios), ["atomic", "atomic/malloc", "atomic/debug"])
         self.assertTrue(all(c.b.variant.rc == "nonatomic" and c.a.variant.alloc == c.b.variant.alloc
                             for cs in ratios.values() for c in cs))
+
+
+def threaded(wall: float, paused: float, safepoint: float, threads: int, rc: str, rng: random.Random) -> dict:
+    """A cycle_storm run at ``threads`` whose every sample takes ``wall``,
+    ``paused`` of it in collections and ``safepoint`` waiting for one."""
+    params = dict(WORKLOADS["cycle_storm"][0], threads=threads)
+    run = make_run("cycle_storm", _config(rc=rc), rng, repeat=3, wall=wall, params=params)
+    for sample in run["samples"]:
+        sample["wall_s"] = wall
+        sample["gc"]["pauses"].update(total_s=paused, safepoint_total_s=safepoint)
+    run["summary"]["wall_s"]["median"] = wall
+    return run
+
+
+class TestThreads(unittest.TestCase):
+    """The suite's threads.json beside runs.json's one-thread runs."""
+
+    @classmethod
+    def setUpClass(cls):
+        rng = random.Random(8)
+        ones = [threaded(0.8, 0.4, 0.0, 1, "nonatomic", rng), threaded(1.0, 0.5, 0.0, 1, "biased", rng),
+                threaded(1.1, 0.5, 0.0, 1, "atomic", rng)]
+        many = [threaded(0.625, 0.375, 0.05, 2, "biased", rng), threaded(1.0, 0.5, 0.1, 2, "atomic", rng)]
+        cls.results = load(_file("run", ["rtbench", "suite"], ones), _file("run", ["rtbench", "suite"], many))
+
+    def test_rows_set_each_run_against_its_one_thread_and_nonatomics(self):
+        """Throughput against one nonatomic thread (0.8 s), speedup against
+        the variant's own one thread, split into the time outside
+        collections (wall less pauses less time to safepoint) and the
+        collections'; one-thread rows first, variants in display order."""
+        rows = rr.thread_scaling(self.results)["cycle_storm"]
+        self.assertEqual([(rc, row.threads) for rc, row in rows],
+                         [("atomic", 1), ("atomic", 2), ("biased", 1), ("biased", 2)])
+        two = rows[3][1]
+        self.assertAlmostEqual(two.throughput, 0.8 / 0.625)
+        self.assertAlmostEqual(two.speedup, 1.0 / 0.625)
+        self.assertAlmostEqual(two.outside, 0.625 - 0.375 - 0.05)
+        self.assertAlmostEqual(two.speedup_outside, 0.5 / 0.2)
+        self.assertAlmostEqual(two.speedup_collections, 0.5 / 0.375)
+        self.assertEqual(two.safepoint, 0.05)
+
+    def test_chart_says_each_variants_speedup(self):
+        with ck.style():
+            chart = chart_threads.charts(self.results)[0]
+        self.assertTrue(chart.drawn)
+        self.assertEqual(chart.caption[:2], [
+            "atomic at 2 threads, against its own one thread: cycle_storm 1.10×.",
+            "biased at 2 threads, against its own one thread: cycle_storm 1.60×."])
+        self.assertEqual(chart.table[0][0], "workload")
+        self.assertIn("every variant at every thread count", chart.table_label)
+        self.assertEqual(chart.table[1][3][:4], ["cycle_storm", "biased", "2", "0.625"])
+        self.assertIn("cycle_storm", texts(chart.figure))
+
+    def test_summary_has_the_scaling_table(self):
+        lines = summary.scaling_table(self.results)
+        self.assertTrue(lines[0].startswith("| workload | variant | threads | wall (s) |"), lines[0])
+        self.assertIn("| cycle_storm | biased | 2 | 0.625 | 1.28 | 1.60 | 0.2000 | 2.50 | 0.3750 | 1.33 "
+                      "| 0.0500 |", lines[5])
+
+    def test_no_thread_runs_said(self):
+        rng = random.Random(9)
+        chart = chart_threads.charts(load(_file("run", ["rtbench"], [threaded(0.8, 0.4, 0.0, 1, "biased", rng)])))[0]
+        self.assertFalse(chart.drawn)
+        self.assertIn("no run at more than one thread", chart.skipped)
+        self.assertEqual(summary.scaling_table(load(_file("run", ["rtbench"], []))), [])
 
 
 class TestMicroAndHyperfine(unittest.TestCase):

@@ -39,7 +39,7 @@ EXPECTED_CHARTS = [
     "pauses_cycle_storm", "pauses_long_lived",
     "rss_timeline_cycle_storm", "rss_timeline_fragmentation", "rss_timeline_long_lived",
     "vs_cpython", "variants", "backends", "micro_alloc", "micro_refcount", "micro_gc",
-    "hyperfine_threshold0",
+    "hyperfine_threshold0", "threads",
 ]
 
 
@@ -110,11 +110,16 @@ class TestFullFolder(unittest.TestCase):
         text = (self.dir / "summary.md").read_text()
         tables = summary_tables(text)
         cost = "Single-thread cost of the threaded refcount variants"
-        self.assertEqual(list(tables), ["Configurations", cost, "rtbench against CPython"])
+        self.assertEqual(list(tables), ["Configurations", cost, "Thread scaling", "rtbench against CPython"])
         # The cost table: a row for each workload run under atomic (cycle_storm),
         # its ratio near the fixture's 1.09.
         row = next(r for r in tables.pop(cost) if r.startswith("| cycle_storm "))
         self.assertRegex(row, r"\| 1\.(0[5-9]|1[0-3])× \|")
+        # Scaling: atomic's one thread and two (threads.json), 1.6 times as fast.
+        scaling = tables.pop("Thread scaling")[2:]      # header and rule left out
+        self.assertEqual([r.split(" | ")[:3] for r in scaling], [["| cycle_storm", "atomic", "1"],
+                                                                 ["| cycle_storm", "atomic", "2"]])
+        self.assertRegex(scaling[1], r"^\| cycle_storm \| atomic \| 2 \| [\d.]+ \| [\d.]+ \| 1\.[4-7]\d \|")
         for title, rows in tables.items():
             for workload in WORKLOADS:
                 with self.subTest(table=title, workload=workload):
@@ -444,7 +449,7 @@ class TestResultsModule(unittest.TestCase):
 
     def test_roles(self):
         roles = {r.role for r in self.results.runs}
-        self.assertEqual(roles, {"run", "sweep", "pair", "cpython"})
+        self.assertEqual(roles, {"run", "sweep", "pair", "cpython", "scaling"})
         self.assertEqual(len(self.results.select("run")), 8)
         self.assertEqual(len(self.results.select("sweep")), 15)
         self.assertEqual(len(self.results.select("pair")), 2)

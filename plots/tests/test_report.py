@@ -23,7 +23,7 @@ from fixture import build_fixture, charted_fixture  # noqa: E402
 import report  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-SECTIONS = ["machine", "headline", "workloads", "micro", "hyperfine", "warnings", "methods"]
+SECTIONS = ["machine", "headline", "workloads", "micro", "threads", "hyperfine", "warnings", "methods"]
 
 
 class Outline(HTMLParser):
@@ -85,7 +85,7 @@ class TestReport(unittest.TestCase):
 
     def test_every_chart_inline(self):
         charts = sorted(p.stem for p in (self.dir / "charts").glob("*.svg"))
-        self.assertEqual(len(charts), 15)
+        self.assertEqual(len(charts), 16)
         self.assertEqual(sorted(self.outline.figures), charts)
         self.assertEqual(self.outline.svg_in_figure, len(charts))
 
@@ -137,6 +137,7 @@ class TestNotDrawn(unittest.TestCase):
             text = (folder / "report.html").read_text(encoding="utf-8")
         self.assertIn("not drawn: no threshold0 sweep in this folder", text)
         self.assertIn("not drawn: no hyperfine-*.json in this folder", text)
+        self.assertIn("not drawn: no run at more than one thread in this folder", text)
         self.assertIn('data-chart="micro_alloc"', text)
 
 

@@ -60,8 +60,8 @@ class Scaling(Base):
         sample = lambda counts: {'gc': {'collections': counts}}
         run = {'samples': [sample([851, 77, 8]), sample([4174, 379, 35]), sample([2041, 185, 17]),
                            {'gc': None}]}
-        self.assertEqual(scaling.collection_counts(run), '2041/185/17')
-        self.assertIsNone(scaling.collection_counts({'samples': [{'gc': None}]}))
+        self.assertEqual(scaling.rtscaling.collection_counts(run['samples']), '2041/185/17')
+        self.assertIsNone(scaling.rtscaling.collection_counts([{'gc': None}]))
 
     def test_the_speedup_is_split_into_outside_and_inside_collections(self):
         """Beside each speedup, the speedup of the time outside collections
