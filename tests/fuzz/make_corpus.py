@@ -3,9 +3,10 @@
 
     python3 tests/fuzz/make_corpus.py [OUTDIR]     (default: tests/fuzz/corpus)
 
-writes OUTDIR/alloc/* for fuzz_alloc and OUTDIR/gc/* for fuzz_gc: small
-programs in the targets' input formats (see the comments at the top of
-fuzz_alloc.c and fuzz_gc.c), one per behaviour worth starting from.  The
+writes OUTDIR/alloc/* for fuzz_alloc, OUTDIR/gc/* for fuzz_gc and
+OUTDIR/sched/* for fuzz_sched: small programs in the targets' input formats
+(see the comments at the top of fuzz_alloc.c, fuzz_gc.c and fuzz_sched.c),
+one per behaviour worth starting from.  The
 output is deterministic; existing seeds of the same names are replaced.
 """
 import os
@@ -443,6 +444,64 @@ def gc_seeds():
     return seeds
 
 
+# ==== fuzz_sched ==========================================================
+
+# fuzz_sched.c's operations: five bytes each, (thread, kind, a, b, s), the
+# thread and the hand slots taken modulo its THREADS and HAND.
+S_NEW, S_DROP, S_LINK, S_SEND, S_RECV, S_SAFEPOINT, S_COLLECT = range(7)
+
+
+class SchedProgram:
+    def __init__(self):
+        self.out = bytearray()
+
+    def op(self, thread, kind, a=0, b=0, s=0):
+        self.out += bytes([thread, kind, a, b, s])
+        return self
+
+    def new(self, thread, slot):
+        return self.op(thread, S_NEW, slot)
+
+    def link(self, thread, a, s, b):
+        """thread's hand[a].slot[s] = hand[b]."""
+        return self.op(thread, S_LINK, a, b, s)
+
+    def send(self, thread, slot):
+        """hand[slot] to the mailbox's box of the same number."""
+        return self.op(thread, S_SEND, slot)
+
+    def recv(self, thread, box, slot):
+        """The mailbox's box to hand[slot]."""
+        return self.op(thread, S_RECV, box, slot)
+
+    def drop(self, thread, slot):
+        return self.op(thread, S_DROP, slot)
+
+    def collect(self, thread):
+        return self.op(thread, S_COLLECT)
+
+
+def sched_seeds():
+    seeds = {}
+    # A cycle made on one thread, dropped there, collected by another.
+    p = SchedProgram().new(0, 0).new(0, 1).link(0, 0, 0, 1).link(0, 1, 0, 0)
+    seeds["cycle_collected_elsewhere"] = p.drop(0, 0).drop(0, 1).collect(1).out
+    # A Node passed through the mailbox: made on 0, held and dropped on 1
+    # (its count shared), then collected.
+    p = SchedProgram().new(0, 2).send(0, 2).recv(1, 2, 3).op(2, S_SAFEPOINT)
+    seeds["passed_and_dropped_elsewhere"] = p.drop(1, 3).collect(2).out
+    # A ring across three threads' Nodes, A (thread 0's) -> C (2's) -> B
+    # (1's) -> A, its links written by threads 1 and 2, dropped on 2 and
+    # collected on 0.
+    p = SchedProgram().new(0, 0).send(0, 0)                         # A to box 0
+    p.recv(1, 0, 1).new(1, 0).link(1, 0, 0, 1).send(1, 1).send(1, 0)  # B.0 = A; A to box 1, B to box 0
+    p.recv(2, 0, 1).recv(2, 1, 2).new(2, 0)                         # B, A, C on thread 2
+    p.link(2, 0, 0, 1).link(2, 2, 0, 0).collect(1)                  # C.0 = B, A.0 = C
+    p.drop(2, 0).drop(2, 1).drop(2, 2).collect(0)
+    seeds["cycle_across_threads"] = p.out
+    return seeds
+
+
 def write(outdir, seeds):
     os.makedirs(outdir, exist_ok=True)
     for name, data in sorted(seeds.items()):
@@ -453,10 +512,11 @@ def write(outdir, seeds):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
-    alloc, gc = alloc_seeds(), gc_seeds()
+    alloc, gc, sched = alloc_seeds(), gc_seeds(), sched_seeds()
     write(os.path.join(out, "alloc"), alloc)
     write(os.path.join(out, "gc"), gc)
-    print(f"{len(alloc)} alloc seeds, {len(gc)} gc seeds in {out}")
+    write(os.path.join(out, "sched"), sched)
+    print(f"{len(alloc)} alloc seeds, {len(gc)} gc seeds, {len(sched)} sched seeds in {out}")
 
 
 if __name__ == "__main__":

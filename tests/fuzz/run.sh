@@ -5,7 +5,7 @@
 #
 # SECONDS (default 60) is each target's time; BUILD_DIR (default
 # build/fuzz, or $FUZZ_BUILD_DIR) is a build of the 'fuzz' preset:
-#   cmake --preset fuzz && cmake --build --preset fuzz --target fuzz_alloc fuzz_gc
+#   cmake --preset fuzz && cmake --build --preset fuzz --target fuzz_alloc fuzz_gc fuzz_sched
 # Each target starts from a copy of its seed corpus (tests/fuzz/corpus/*)
 # in a temporary directory: the committed corpus is never modified.  Crash
 # inputs and each target's full log go to BUILD_DIR/artifacts; reproduce a
@@ -43,7 +43,7 @@ find_target() {
 echo "artifacts (crash inputs, logs): $artifacts"
 status=0
 summary=()
-for target in fuzz_alloc fuzz_gc; do
+for target in fuzz_alloc fuzz_gc fuzz_sched; do
     exe=$(find_target "$target")
     if [ -z "$exe" ]; then
         echo "$target: not built in $build (cmake --build --preset fuzz --target $target)" >&2
@@ -70,7 +70,7 @@ for target in fuzz_alloc fuzz_gc; do
     else
         verdict="FAILED (exit $rc; see $log)"
         status=1
-        grep -E '^(fuzz_(alloc|gc) |==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 8
+        grep -E '^(fuzz_(alloc|gc|sched) |==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 8
     fi
     summary+=("$(printf '%-10s %s  exec/s %s  execs %s  cov %s  ft %s' "$target" "$verdict" "${rate:-?}" \
         "${execs:-?}" "${cov:-?}" "${ft:-?}")")
