@@ -611,7 +611,8 @@ def _one_thread_runs(results: Results, run: Run) -> dict[str, Run]:
 
 def thread_scaling(results: Results) -> dict[str, list[tuple[str, ScalingRow]]]:
     """Each workload's runs at more than one thread (role ``scaling``: the
-    suite's threads.json), each variant's one-thread run first, as rows of
+    suite's threads.json; with the pool and the default thresholds), each
+    variant's one-thread run first, as rows of
     the throughput table (rtscaling): ``{workload: [(rc, row), ...]}``.
     Every throughput is relative to one nonatomic thread's median; a variant
     without a one-thread run has no speedups."""
@@ -619,7 +620,8 @@ def thread_scaling(results: Results) -> dict[str, list[tuple[str, ScalingRow]]]:
         return r.stat("wall_s").median if r is not None else None
 
     out: dict[str, list[tuple[str, ScalingRow]]] = {}
-    many = [r for r in results.select("scaling") if r.implementation == "rtbench" and r.ok_samples]
+    many = [r for r in results.select("scaling") if r.implementation == "rtbench" and r.ok_samples
+            and r.variant.distance_from_default() == (r.variant.rc != DEFAULT_RC)]
     for run in sorted(many, key=lambda r: (axis_order(r.variant.rc, RC_ORDER), r.params.get("threads", 1))):
         ones = _one_thread_runs(results, run)
         base, own, rc = ones.get(DEFAULT_RC), ones.get(run.variant.rc), run.variant.rc

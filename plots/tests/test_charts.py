@@ -384,6 +384,16 @@ class TestThreads(unittest.TestCase):
         self.assertAlmostEqual(two.speedup_collections, 0.5 / 0.375)
         self.assertEqual(two.safepoint, 0.05)
 
+    def test_runs_off_the_default_thresholds_left_out(self):
+        rng = random.Random(10)
+        other = threaded(0.5, 0.2, 0.0, 2, "biased", rng)
+        other["config"]["threshold"] = [100, 10, 10]
+        files = [_file("run", ["rtbench"], [run.data for run in self.results.runs]),
+                 _file("sweep", ["rtbench", "sweep"], [other])]
+        rows = rr.thread_scaling(load(*files))["cycle_storm"]
+        self.assertEqual([(rc, row.threads, row.wall) for rc, row in rows],
+                         [(rc, row.threads, row.wall) for rc, row in rr.thread_scaling(self.results)["cycle_storm"]])
+
     def test_chart_says_each_variants_speedup(self):
         with ck.style():
             chart = chart_threads.charts(self.results)[0]
