@@ -47,6 +47,9 @@ typedef struct RtbPauses {
     /* Threaded variants: the time the other threads took to reach a
      * safepoint, over all collections and at most (NAN: not recorded). */
     double safepoint_total_s, safepoint_max_s;
+    /* Threaded variants: the time the threads spent parked, waiting out
+     * other threads' stops, summed over the threads (NAN: not recorded). */
+    double parked_total_s;
     size_t n;               /* kept pauses (all, or a uniform subsample) */
     double *seconds, *t_s;
     int *generation;

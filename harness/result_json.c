@@ -92,6 +92,8 @@ gc_json(const RtbGc *g)
         rtb_put_num(p, "safepoint_total_s", ps->safepoint_total_s);
         rtb_put_num(p, "safepoint_max_s", ps->safepoint_max_s);
     }
+    if (!isnan(ps->parked_total_s))
+        rtb_put_num(p, "parked_total_s", ps->parked_total_s);
     rtj_set(o, "pauses", p);
     return o;
 }
@@ -466,6 +468,7 @@ read_gc(RtbReader *rd, const Rtj *o, RtbGc *g)
     ps->max_s = rtb_rd_num(rd, p, "max_s");
     ps->safepoint_total_s = rtb_rd_num(rd, p, "safepoint_total_s");
     ps->safepoint_max_s = rtb_rd_num(rd, p, "safepoint_max_s");
+    ps->parked_total_s = rtb_rd_num(rd, p, "parked_total_s");
     const Rtj *sec = rtb_rd_kind(rd, p, "seconds", RTJ_ARRAY), *gen = rtb_rd_kind(rd, p, "generation", RTJ_ARRAY);
     const Rtj *at = rtb_rd_kind(rd, p, "t_s", RTJ_ARRAY);
     ps->n = rtj_len(sec);

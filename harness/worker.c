@@ -179,6 +179,9 @@ read_gc(RtbGc *g, double workload_start)
     o->max_s = p.max_s;
     o->safepoint_total_s = RT_RC_THREADED ? p.safepoint_total_s : NAN;
     o->safepoint_max_s = RT_RC_THREADED ? p.safepoint_max_s : NAN;
+    RtThreadStats ts;
+    rt_thread_stats(&ts);
+    o->parked_total_s = RT_RC_THREADED ? ts.parked_s : NAN;
     free(sorted);
     size_t keep = p.nsamples < RTB_MAX_PAUSE_SAMPLES ? p.nsamples : RTB_MAX_PAUSE_SAMPLES;
     o->seconds = rtb_xcalloc(keep + 1, sizeof *o->seconds);

@@ -113,8 +113,9 @@ def charts(results: rr.Results) -> list[ck.Chart]:
            "total work (the dotted line: T threads each as fast as one nonatomic thread). Below: the "
            "collections' pauses (every thread stopped) and the time the stoppers waited for a "
            "safepoint, totals per run; medians of the samples. The table splits each speedup into "
-           "the time outside collections and the collections' (scripts/scaling adds the processes' "
-           "ceiling and the machine's).")
+           "the time outside collections and the collections', and gives the share of all the "
+           "threads' time the stops took (scripts/scaling adds the processes' ceiling and the "
+           "machine's).")
     caption = verdicts(scaling) + [how]
     chart = ck.Chart("threads", "threads", title, caption=caption, sources=sources,
                      figure=figure(suite_points(scaling)))

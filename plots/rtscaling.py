@@ -14,7 +14,9 @@ Each speedup is split in two: that of the time outside collections (the
 threads running their work at once) and that of the collections' pauses
 (every thread stopped).  A pause holds all the time the world stands once the
 others are parked; the time they took to park is recorded apart and belongs
-to neither side.
+to neither side.  Beside them, the share of all the threads' time that the
+stops took: the stoppers' pauses and waits, and the time the others spent
+parked (what each thread lost to collections, however many there are).
 """
 
 from __future__ import annotations
@@ -59,6 +61,21 @@ def outside_collections(samples: Iterable[dict]) -> Optional[float]:
                    for wall, p in walls if wall is not None and p.get('total_s') is not None])
 
 
+def stalled_share(samples: Iterable[dict], threads: int) -> Optional[float]:
+    """Median over the samples of the share of the threads' time spent
+    stopped for collections: the stoppers' pauses and their waits for a
+    safepoint, and the others' time parked (``parked_total_s``; 0 with one
+    thread), over threads x the wall time.  None where the samples have no
+    pauses."""
+    shares = []
+    for s in samples:
+        p, wall = sample_pauses(s), s.get('wall_s')
+        if wall and p.get('total_s') is not None:
+            stalled = p['total_s'] + (p.get('safepoint_total_s') or 0.0) + (p.get('parked_total_s') or 0.0)
+            shares.append(stalled / (threads * wall))
+    return middle(shares)
+
+
 def collection_counts(samples: Iterable[dict]) -> Optional[str]:
     """Each generation's number of collections, median over the samples
     (they vary with the threads' interleaving), as 'young/middle/full'; None
@@ -90,6 +107,7 @@ class ScalingRow:
     collections: Optional[float]            # median total of the pauses (s)
     speedup_collections: Optional[float]    # only where collections are COLLECTIONS_SHARE of one thread's time
     safepoint: Optional[float]              # median total time to safepoint (s)
+    stalled: Optional[float]                # share of the threads' time stopped (stalled_share)
     counts: Optional[str]                   # collections per generation, medians
 
 
@@ -106,14 +124,14 @@ def scaling_row(threads: int, wall: Optional[float], samples: list[dict], nonato
         threads, wall, ratio(nonatomic_wall, wall), ratio(one_wall, wall),
         outside, ratio(outside_collections(one_samples) if one_samples is not None else None, outside),
         collections, ratio(one_collections, collections) if worth_splitting else None,
-        safepoint, collection_counts(samples))
+        safepoint, stalled_share(samples, threads), collection_counts(samples))
 
 
 # The throughput table, as scripts/scaling's summary, the suite's summary.md
 # and the report's threads chart give it.
 TABLE_HEADER = ['workload', 'variant', 'threads', 'wall (s)', 'throughput vs nonatomic×1', 'speedup vs own ×1',
                 'outside collections (s)', 'its speedup', 'collections (s)', 'their speedup', 'to safepoint (s)',
-                'collections (0/1/2)']
+                'threads stopped', 'collections (0/1/2)']
 
 
 def fmt(x: Optional[float], spec: str = '%.2f') -> str:
@@ -124,4 +142,5 @@ def table_cells(workload: str, rc: str, row: ScalingRow) -> list[str]:
     """One row of the throughput table (TABLE_HEADER's columns)."""
     return [workload, rc, '%d' % row.threads, fmt(row.wall, '%.3f'), fmt(row.throughput), fmt(row.speedup),
             fmt(row.outside, '%.4f'), fmt(row.speedup_outside), fmt(row.collections, '%.4f'),
-            fmt(row.speedup_collections), fmt(row.safepoint, '%.4f'), row.counts or '—']
+            fmt(row.speedup_collections), fmt(row.safepoint, '%.4f'),
+            '—' if row.stalled is None else '%.0f%%' % (100 * row.stalled), row.counts or '—']

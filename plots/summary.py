@@ -328,8 +328,10 @@ def document(results: rr.Results) -> str:
                       "Each thread count does the same total work; throughput against one nonatomic "
                       "thread, speedup against the same variant's one thread, split into the time "
                       "outside collections and the collections' (every thread stopped); the time "
-                      "the stoppers waited for a safepoint apart. scripts/scaling adds the "
-                      "processes' and the machine's ceilings.", ""]
+                      "the stoppers waited for a safepoint apart; 'threads stopped': the share of "
+                      "all the threads' time the stops took (the stoppers' pauses and waits, the "
+                      "others' time parked). scripts/scaling adds the processes' and the machine's "
+                      "ceilings.", ""]
             lines += scaling
         lines += ["", "## rtbench against CPython", ""] + cpython_table(results)
     else:

@@ -9,7 +9,8 @@
  *     deallocated exactly once, the heap validates, nothing is left; the
  *     threads' statistics (rt_thread_stats) are what rt_print_stats says.
  *   world_stop_waits_for_safepoints: a collection waits for a thread that
- *     is running until it reaches a safepoint, and logs the wait apart from
+ *     is running until it reaches a safepoint, counts the thread's time
+ *     parked (at least the pause), and logs the wait apart from
  *     the collection.
  *   a_large_container_parks_in_its_dealloc: a thread that frees a list, a
  *     tuple or a dict of 10,000 items parks at the dealloc's next
@@ -155,6 +156,8 @@ stats_printed(const RtThreadStats *ts)
     rt_print_stats(out);
     fclose(out);
     bool ok = strstr(text, "rt threads: 1 attached; the world stopped ") != NULL;
+    snprintf(line, sizeof line, "threads parked for other threads' stops %.6f s in all", ts->parked_s);
+    ok = ok && strstr(text, line) != NULL;
     snprintf(line, sizeof line, "list changes by other threads %ju (bias revocations %ju)",
              (uintmax_t)ts->remote_list_changes, (uintmax_t)ts->bias_revocations);
     ok = ok && strstr(text, line) != NULL;
@@ -246,9 +249,16 @@ TEST(world_stop_waits_for_safepoints)
     CHECK_EQ(p.count, 1);
     CHECK(p.nsamples == 1 && p.safepoint_s != NULL && p.safepoint_s[0] > 0.0);
     CHECK(p.safepoint_total_s == p.safepoint_max_s);
+    double pause = p.seconds[0];
     rt_thread_block_begin();
     pthread_join(t, NULL);
     rt_thread_block_end();
+    /* The worker was parked from its safepoint until the restart: the
+     * whole pause, which starts once it is parked (read after the join,
+     * once it has counted its wait). */
+    RtThreadStats ts;
+    rt_thread_stats(&ts);
+    CHECK(ts.parked_s >= pause && pause > 0.0);
     rt_fini();
 }
 

@@ -383,6 +383,7 @@ class TestThreads(unittest.TestCase):
         self.assertAlmostEqual(two.speedup_outside, 0.5 / 0.2)
         self.assertAlmostEqual(two.speedup_collections, 0.5 / 0.375)
         self.assertEqual(two.safepoint, 0.05)
+        self.assertAlmostEqual(two.stalled, (0.375 + 0.05) / (2 * 0.625))    # no time parked recorded
 
     def test_runs_off_the_default_thresholds_left_out(self):
         rng = random.Random(10)

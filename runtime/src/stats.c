@@ -95,6 +95,7 @@ print_threads(FILE *out)
     fprintf(out, "rt threads: %zu attached; the world stopped %llu times, parked threads ran %llu tasks, "
             "%llu collections cleared on every thread\n", rt_thread_count(), (unsigned long long)t.stops,
             (unsigned long long)t.tasks_helped, (unsigned long long)t.parallel_deletes);
+    fprintf(out, "  threads parked for other threads' stops %.6f s in all\n", t.parked_s);
     fprintf(out, "  list changes by other threads %llu (bias revocations %llu), blocks sent home %llu\n",
             (unsigned long long)t.remote_list_changes, (unsigned long long)t.bias_revocations,
             (unsigned long long)t.blocks_sent_home);

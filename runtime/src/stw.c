@@ -212,6 +212,14 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
     rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
 }
 
+/* A thread's wait for another's stop to end, counted for rt_thread_stats
+ * (parked_s): two clock reads a wait, against a stop's microseconds. */
+static void
+count_parked(double since)
+{
+    rti_count_event(&rti_runtime.threads.counters.parked_ns, (uint64_t)((rt_monotonic_s() - since) * 1e9));
+}
+
 /* Set while the stopper runs a task as a peer: the safepoints its
  * deallocs pass must not park it on its own stop (rti_safepoint_slow). */
 static _Thread_local bool running_as_peer;
@@ -304,6 +312,7 @@ rti_world_stop(void)
     RtWorld *w = &threads->world;
     RtThreadState *self = rti_tstate;
     pthread_mutex_lock(&w->lock);
+    double waited_since = w->active && self != NULL ? rt_monotonic_s() : 0.0;
     while (w->active) {
         /* Another thread stops the world: be stopped first. */
         if (self != NULL)
@@ -311,6 +320,8 @@ rti_world_stop(void)
         else
             pthread_cond_wait(&w->restarted, &w->lock);
     }
+    if (waited_since > 0.0)
+        count_parked(waited_since);
     w->active = true;
     w->stops++;
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
@@ -352,10 +363,14 @@ rti_safepoint_slow(void)
     if (ts == NULL || rti_world_stopped_here() || running_as_peer)
         return;
     RtWorld *w = &rti_runtime.threads.world;
+    double since = rt_monotonic_s();
     pthread_mutex_lock(&w->lock);
-    if (w->active && ts->status == RTI_THREAD_RUNNING)
+    bool parks = w->active && ts->status == RTI_THREAD_RUNNING;
+    if (parks)
         rti_world_park_locked(w, ts);
     pthread_mutex_unlock(&w->lock);
+    if (parks)
+        count_parked(since);
 }
 
 void
@@ -379,10 +394,13 @@ rt_thread_block_end(void)
         return;
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
+    double waited_since = w->active ? rt_monotonic_s() : 0.0;
     while (w->active)
         pthread_cond_wait(&w->restarted, &w->lock);
     rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
     pthread_mutex_unlock(&w->lock);
+    if (waited_since > 0.0)
+        count_parked(waited_since);
 }
 
 uint64_t rt_thread_stops(void) { return read_locked(&rti_runtime.threads.world.stops); }

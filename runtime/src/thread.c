@@ -304,6 +304,7 @@ rt_thread_stats(RtThreadStats *out)
         .blocks_sent_home = read_counter(&c->blocks_sent_home),
         .queued_to_owner = read_counter(&c->queued_to_owner),
         .queue_oom = queue_oom,
+        .parked_s = (double)read_counter(&c->parked_ns) * 1e-9,
     };
 }
 

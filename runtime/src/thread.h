@@ -126,6 +126,7 @@ typedef struct RtThreadCounters {
     _Atomic uint64_t parallel_deletes;      /* gc_parallel.c */
     _Atomic uint64_t blocks_sent_home;      /* pool.c */
     _Atomic uint64_t queued_to_owner;       /* brc_queue.c */
+    _Atomic uint64_t parked_ns;             /* stw.c: threads waiting out another's stop */
 } RtThreadCounters;
 
 static inline void

@@ -67,7 +67,8 @@ class Scaling(Base):
         """Beside each speedup, the speedup of the time outside collections
         (each sample's wall less its pauses and its time to safepoint,
         median) and of the collections' time; the latter shown only where
-        collections are at least 5% of one thread's wall time."""
+        collections are at least 5% of one thread's wall time.  Beside them
+        the share of the threads' time the stops took."""
         scaling = load_scaling()
         sample = lambda wall, paused: {'wall_s': wall, 'gc': {'pauses': {'total_s': paused}}}
         run = lambda t, samples: {'config': {'rc': 'biased'}, 'params': {'threads': t}, 'samples': samples,
@@ -77,19 +78,22 @@ class Scaling(Base):
         one = run(1, [sample(1.0, 0.6), sample(1.1, 0.6), sample(0.9, 0.6)])     # outside 0.4, 0.5, 0.3
         two = run(2, [sample(0.6, 0.4), sample(0.7, 0.5), sample(0.5, 0.3)])     # outside 0.2 each
         rows, _ = scaling.table_scaling(single, {'w': [two, one]})
-        self.assertEqual(rows[2:], ['| w | biased | 1 | 1.000 | 0.80 | 1.00 | 0.4000 | 1.00 | 0.6000 | 1.00 | — | — |',
-                                    '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.4000 | 1.50 | — | — |'])
+        self.assertEqual(rows[2:], ['| w | biased | 1 | 1.000 | 0.80 | 1.00 | 0.4000 | 1.00 | 0.6000 | 1.00 | — | 60% | — |',
+                                    '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.4000 | 1.50 | — | 33% | — |'])
         few = run(1, [sample(1.0, 0.04)] * 3)
         rows, _ = scaling.table_scaling(single, {'w': [few, run(2, [sample(0.5, 0.01)] * 3)]})
-        self.assertEqual(rows[3], '| w | biased | 2 | 0.500 | 1.60 | 2.00 | 0.4900 | 1.96 | 0.0100 | — | — | — |')
+        self.assertEqual(rows[3], '| w | biased | 2 | 0.500 | 1.60 | 2.00 | 0.4900 | 1.96 | 0.0100 | — | — | 1% | — |')
         # No one-thread run to compare with (its sweep failed): no speedups.
         rows, _ = scaling.table_scaling(single, {'w': [two]})
-        self.assertEqual(rows[2:], ['| w | biased | 2 | 0.600 | 1.33 | — | 0.2000 | — | 0.4000 | — | — | — |'])
-        # The stoppers' wait for a safepoint is not time outside collections either.
-        waited = lambda wall, paused, safepoint: {'wall_s': wall, 'gc': {'pauses': {'total_s': paused,
-                                                                                   'safepoint_total_s': safepoint}}}
+        self.assertEqual(rows[2:], ['| w | biased | 2 | 0.600 | 1.33 | — | 0.2000 | — | 0.4000 | — | — | 33% | — |'])
+        # The stoppers' wait for a safepoint is not time outside collections
+        # either; the threads stopped are the stoppers' pauses and waits and
+        # the others' time parked, over threads x wall: (0.3 + 0.1 + 0.3) / 1.2.
+        waited = lambda wall, paused, safepoint: {'wall_s': wall, 'gc': {'pauses': {
+            'total_s': paused, 'safepoint_total_s': safepoint, 'parked_total_s': 0.3}}}
         rows, _ = scaling.table_scaling(single, {'w': [one, run(2, [waited(0.6, 0.3, 0.1)] * 3)]})
-        self.assertEqual(rows[3], '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.3000 | 2.00 | 0.1000 | — |')
+        self.assertEqual(rows[3], '| w | biased | 2 | 0.600 | 1.33 | 1.67 | 0.2000 | 2.00 | 0.3000 | 2.00 | 0.1000 | 58% '
+                                  '| — |')
 
     def test_a_host_that_gave_less_than_its_cores_is_marked(self):
         """The processes' table marks a row whose processes sped up less than

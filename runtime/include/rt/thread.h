@@ -67,6 +67,10 @@ typedef struct RtThreadStats {
     uint64_t queued_to_owner;       /* biased: objects whose shared count a non-owner's decrement
                                      * would have taken below zero, handed to their owner */
     uint64_t queue_oom;             /* biased: hand-overs that found no memory (those objects leak) */
+    double parked_s;                /* the time attached threads spent waiting out other threads'
+                                     * stops, summed over the threads: from reaching a safepoint
+                                     * (or the end of a blocked stretch, or wanting to stop the
+                                     * world themselves) until they ran again */
 } RtThreadStats;
 void rt_thread_stats(RtThreadStats *out);
 
