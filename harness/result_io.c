@@ -90,7 +90,8 @@ static const char csv_header[] =
     "user_s,sys_s,peak_rss_bytes,final_rss_bytes,minflt,majflt,load_before,load_after,instructions,"
     "gc_collections_0,gc_collections_1,gc_collections_2,gc_collected_0,gc_collected_1,gc_collected_2,"
     "gc_uncollectable_0,gc_uncollectable_1,gc_uncollectable_2,gc_pauses_count,gc_pauses_total_s,gc_pauses_p50_s,"
-    "gc_pauses_p90_s,gc_pauses_p99_s,gc_pauses_max_s,arenas_allocated,arenas_reused,arenas_released,error\n";
+    "gc_pauses_p90_s,gc_pauses_p99_s,gc_pauses_max_s,gc_pauses_safepoint_total_s,gc_pauses_safepoint_max_s,"
+    "gc_pauses_parked_total_s,arenas_allocated,arenas_reused,arenas_released,error\n";
 
 static void
 csv_sample(FILE *f, const RtbRun *r, const char *params, const RtbSample *s)
@@ -118,9 +119,10 @@ csv_sample(FILE *f, const RtbRun *r, const char *params, const RtbSample *s)
         csv_int(f, g->present ? row[k % 3] : RTB_NONE);
     }
     csv_int(f, g->present ? g->pauses.count : RTB_NONE);
-    double pz[] = {g->pauses.total_s, g->pauses.p50_s, g->pauses.p90_s, g->pauses.p99_s, g->pauses.max_s};
-    for (size_t k = 0; k < 5; k++)
-        csv_num(f, g->present ? pz[k] : NAN);
+    double pz[] = {g->pauses.total_s, g->pauses.p50_s, g->pauses.p90_s, g->pauses.p99_s, g->pauses.max_s,
+                   g->pauses.safepoint_total_s, g->pauses.safepoint_max_s, g->pauses.parked_total_s};
+    for (size_t k = 0; k < sizeof pz / sizeof pz[0]; k++)
+        csv_num(f, g->present ? pz[k] : NAN);      /* empty: not recorded (one thread's variant) */
     const RtbAllocStats *a = &s->alloc;
     csv_int(f, a->present ? a->arenas_allocated : RTB_NONE);
     csv_int(f, a->present ? a->arenas_reused : RTB_NONE);

@@ -142,6 +142,13 @@ def check_csv_matches(t, json_path):
             t.assertAlmostEqual(float(row['wall_s']), s['wall_s'], places=12)
             t.assertEqual(int(row['peak_rss_bytes']), s['peak_rss_bytes'])
             t.assertEqual(int(row['gc_collections_0']), s['gc']['collections'][0])
+            pauses = s['gc']['pauses']
+            for key in ('safepoint_total_s', 'safepoint_max_s', 'parked_total_s'):
+                cell = row['gc_pauses_' + key]
+                if key in pauses:
+                    t.assertAlmostEqual(float(cell), pauses[key], places=12)
+                else:
+                    t.assertEqual(cell, '', key)
 
 
 def load(path):

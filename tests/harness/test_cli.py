@@ -267,6 +267,11 @@ class Sweep(Base):
         seen = sorted((r['config']['rc'], r['params']['threads']) for r in doc['runs'])
         self.assertEqual(seen, [('biased', 1), ('biased', 2), ('nonatomic', 1)])
         self.assertTrue(all(s.get('error') is None for r in doc['runs'] for s in r['samples']))
+        # The threaded variant records its stops (the CSV too); nonatomic has none to record.
+        pauses = {(r['config']['rc'], r['params']['threads']): r['samples'][0]['gc']['pauses'] for r in doc['runs']}
+        self.assertIn('parked_total_s', pauses[('biased', 2)])
+        self.assertNotIn('parked_total_s', pauses[('nonatomic', 1)])
+        check_csv_matches(self, os.path.join(out, 'sweep.json'))
 
     def test_a_parameter_axis_gives_each_size_its_own_table(self):
         status, report, err = rtbench('sweep', 'cycle_storm', '--n', '200,300', '--rounds', '1', '--repeat', '1',
