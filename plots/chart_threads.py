@@ -88,7 +88,8 @@ def suite_points(scaling: dict[str, list[tuple[str, rtscaling.ScalingRow]]]) -> 
 
 def verdicts(scaling: dict[str, list[tuple[str, rtscaling.ScalingRow]]]) -> list[str]:
     """At the most threads run: each variant's speedup over its own one
-    thread, and shared_refs' biased against atomic."""
+    thread, the share of the threads' time the stops took (where it reaches
+    1%), and shared_refs' biased against atomic."""
     most = max(row.threads for rows in scaling.values() for _, row in rows)
     lines = []
     for rc in rr.RC_ORDER:
@@ -96,6 +97,15 @@ def verdicts(scaling: dict[str, list[tuple[str, rtscaling.ScalingRow]]]) -> list
         shown = [f"{w} {row.speedup:.2f}×" for w, row in at_most if row.speedup is not None]
         if shown:
             lines.append(f"{rc} at {most} threads, against its own one thread: {', '.join(shown)}.")
+    for rc in rr.RC_ORDER:
+        stopped = [(w, [row for c, row in rows if c == rc]) for w, rows in scaling.items()]
+        shown = [f"{w} {ends[0].stalled:.0%} → {ends[-1].stalled:.0%}" for w, ends in stopped
+                 if len(ends) > 1 and ends[0].threads == 1 and ends[-1].threads == most
+                 and ends[0].stalled is not None and ends[-1].stalled is not None
+                 and max(ends[0].stalled, ends[-1].stalled) >= 0.01]
+        if shown:
+            lines.append(f"{rc}, the share of the threads' time the stops took, one thread → {most}: "
+                         f"{', '.join(shown)}.")
     tops = {c: row.throughput for c, row in scaling.get("shared_refs", []) if row.threads == most}
     if tops.get("biased") and tops.get("atomic"):
         lines.append(f"shared_refs at {most} threads: biased {tops['biased'] / tops['atomic']:.2f}× "

@@ -66,11 +66,12 @@ def stalled_share(samples: Iterable[dict], threads: int) -> Optional[float]:
     stopped for collections: the stoppers' pauses and their waits for a
     safepoint, and the others' time parked (``parked_total_s``; 0 with one
     thread), over threads x the wall time.  None where the samples have no
-    pauses."""
+    pauses, or (above one thread) no time parked: files from before it was
+    recorded, whose share would leave the parked threads out."""
     shares = []
     for s in samples:
         p, wall = sample_pauses(s), s.get('wall_s')
-        if wall and p.get('total_s') is not None:
+        if wall and p.get('total_s') is not None and (threads == 1 or p.get('parked_total_s') is not None):
             stalled = p['total_s'] + (p.get('safepoint_total_s') or 0.0) + (p.get('parked_total_s') or 0.0)
             shares.append(stalled / (threads * wall))
     return middle(shares)

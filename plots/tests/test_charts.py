@@ -352,7 +352,8 @@ def threaded(wall: float, paused: float, safepoint: float, threads: int, rc: str
     run = make_run("cycle_storm", _config(rc=rc), rng, repeat=3, wall=wall, params=params)
     for sample in run["samples"]:
         sample["wall_s"] = wall
-        sample["gc"]["pauses"].update(total_s=paused, safepoint_total_s=safepoint)
+        sample["gc"]["pauses"].update(total_s=paused, safepoint_total_s=safepoint,
+                                      parked_total_s=(threads - 1) * paused)
     run["summary"]["wall_s"]["median"] = wall
     return run
 
@@ -383,7 +384,7 @@ class TestThreads(unittest.TestCase):
         self.assertAlmostEqual(two.speedup_outside, 0.5 / 0.2)
         self.assertAlmostEqual(two.speedup_collections, 0.5 / 0.375)
         self.assertEqual(two.safepoint, 0.05)
-        self.assertAlmostEqual(two.stalled, (0.375 + 0.05) / (2 * 0.625))    # no time parked recorded
+        self.assertAlmostEqual(two.stalled, (0.375 + 0.05 + 0.375) / (2 * 0.625))
 
     def test_runs_off_the_default_thresholds_left_out(self):
         rng = random.Random(10)
@@ -399,9 +400,11 @@ class TestThreads(unittest.TestCase):
         with ck.style():
             chart = chart_threads.charts(self.results)[0]
         self.assertTrue(chart.drawn)
-        self.assertEqual(chart.caption[:2], [
+        self.assertEqual(chart.caption[:4], [
             "atomic at 2 threads, against its own one thread: cycle_storm 1.10×.",
-            "biased at 2 threads, against its own one thread: cycle_storm 1.60×."])
+            "biased at 2 threads, against its own one thread: cycle_storm 1.60×.",
+            "atomic, the share of the threads' time the stops took, one thread → 2: cycle_storm 45% → 55%.",
+            "biased, the share of the threads' time the stops took, one thread → 2: cycle_storm 50% → 64%."])
         self.assertEqual(chart.table[0][0], "workload")
         self.assertIn("every variant at every thread count", chart.table_label)
         self.assertEqual(chart.table[1][3][:4], ["cycle_storm", "biased", "2", "0.625"])
@@ -411,7 +414,7 @@ class TestThreads(unittest.TestCase):
         lines = summary.scaling_table(self.results)
         self.assertTrue(lines[0].startswith("| workload | variant | threads | wall (s) |"), lines[0])
         self.assertIn("| cycle_storm | biased | 2 | 0.625 | 1.28 | 1.60 | 0.2000 | 2.50 | 0.3750 | 1.33 "
-                      "| 0.0500 |", lines[5])
+                      "| 0.0500 | 64% |", lines[5])
 
     def test_no_thread_runs_said(self):
         rng = random.Random(9)
