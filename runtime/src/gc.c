@@ -16,7 +16,8 @@
  * As in CPython 3.11 the collection runs inside the allocation that crossed
  * the threshold, before the new object is tracked.  Every collection is
  * timed on the monotonic clock, logged for pause statistics, and reported to
- * the callbacks (collect_with_callback says what its pause holds).  The passes themselves are in gc_passes.c.
+ * the callbacks (collect_with_callback says what its pause holds).  The
+ * passes themselves are in gc_passes.c.
  *
  * Threads (thread.h): once a second thread has attached, each tracked
  * object lives on its home heap's lists and each thread counts its own

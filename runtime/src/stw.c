@@ -212,12 +212,25 @@ rti_world_park_locked(RtWorld *w, RtThreadState *ts)
     rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
 }
 
-/* A thread's wait for another's stop to end, counted for rt_thread_stats
- * (parked_s): two clock reads a wait, against a stop's microseconds. */
-static void
-count_parked(double since)
+/* Every wait for another thread's stop to end goes through here: parked
+ * (running the stopper's tasks) when ts is running, else -- blocked, or not
+ * attached -- on the restart.  An attached thread's wait is counted for
+ * rt_thread_stats (parked_s): two clock reads a wait, against a stop's
+ * microseconds. */
+void
+rti_world_wait_out_locked(RtWorld *w, RtThreadState *ts)
 {
-    rti_count_event(&rti_runtime.threads.counters.parked_ns, (uint64_t)((rt_monotonic_s() - since) * 1e9));
+    if (!w->active)
+        return;
+    double since = rt_monotonic_s();
+    while (w->active) {
+        if (ts != NULL && ts->status == RTI_THREAD_RUNNING)
+            rti_world_park_locked(w, ts);
+        else
+            pthread_cond_wait(&w->restarted, &w->lock);
+    }
+    if (ts != NULL)
+        rti_count_event(&rti_runtime.threads.counters.parked_ns, (uint64_t)((rt_monotonic_s() - since) * 1e9));
 }
 
 /* Set while the stopper runs a task as a peer: the safepoints its
@@ -312,16 +325,7 @@ rti_world_stop(void)
     RtWorld *w = &threads->world;
     RtThreadState *self = rti_tstate;
     pthread_mutex_lock(&w->lock);
-    double waited_since = w->active && self != NULL ? rt_monotonic_s() : 0.0;
-    while (w->active) {
-        /* Another thread stops the world: be stopped first. */
-        if (self != NULL)
-            rti_world_park_locked(w, self);
-        else
-            pthread_cond_wait(&w->restarted, &w->lock);
-    }
-    if (waited_since > 0.0)
-        count_parked(waited_since);
+    rti_world_wait_out_locked(w, self);     /* another thread stops the world: be stopped first */
     w->active = true;
     w->stops++;
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
@@ -363,14 +367,10 @@ rti_safepoint_slow(void)
     if (ts == NULL || rti_world_stopped_here() || running_as_peer)
         return;
     RtWorld *w = &rti_runtime.threads.world;
-    double since = rt_monotonic_s();
     pthread_mutex_lock(&w->lock);
-    bool parks = w->active && ts->status == RTI_THREAD_RUNNING;
-    if (parks)
-        rti_world_park_locked(w, ts);
+    if (ts->status == RTI_THREAD_RUNNING)
+        rti_world_wait_out_locked(w, ts);
     pthread_mutex_unlock(&w->lock);
-    if (parks)
-        count_parked(since);
 }
 
 void
@@ -394,13 +394,9 @@ rt_thread_block_end(void)
         return;
     RtWorld *w = &rti_runtime.threads.world;
     pthread_mutex_lock(&w->lock);
-    double waited_since = w->active ? rt_monotonic_s() : 0.0;
-    while (w->active)
-        pthread_cond_wait(&w->restarted, &w->lock);
+    rti_world_wait_out_locked(w, ts);       /* blocked: on the restart */
     rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
     pthread_mutex_unlock(&w->lock);
-    if (waited_since > 0.0)
-        count_parked(waited_since);
 }
 
 uint64_t rt_thread_stops(void) { return read_locked(&rti_runtime.threads.world.stops); }

@@ -236,10 +236,7 @@ rt_thread_detach(void)
     RtThreads *threads = &rti_runtime.threads;
     RtWorld *w = &threads->world;
     pthread_mutex_lock(&w->lock);
-    while (w->active && ts->status == RTI_THREAD_RUNNING)
-        rti_world_park_locked(w, ts);
-    while (w->active)       /* blocked: wait for the restart */
-        pthread_cond_wait(&w->restarted, &w->lock);
+    rti_world_wait_out_locked(w, ts);       /* running: parked; blocked: on the restart */
     rti_world_set_status_locked(w, ts, RTI_THREAD_RUNNING);
     unregister(threads, ts);
     rti_gc_heaps_retune(&rti_runtime.gc);

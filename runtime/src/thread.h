@@ -209,6 +209,10 @@ void rti_world_set_status_locked(RtWorld *w, RtThreadState *ts, int status);
 /* Park ts until the world starts; world lock held, ts running.  While
  * parked it runs the tasks the stopper shares (rti_world_help). */
 void rti_world_park_locked(RtWorld *w, RtThreadState *ts);
+/* Wait until no stop is in progress, world lock held: parked if ts is a
+ * running thread, else on the restart; an attached thread's wait counted
+ * in rt_thread_stats' parked_s.  Returns at once with no stop. */
+void rti_world_wait_out_locked(RtWorld *w, RtThreadState *ts);
 /* Called by the thread that stopped the world: run task(arg) on this
  * thread and on each parked thread that answers in time, and return once
  * every one of those calls has returned.  The task divides its work

@@ -69,8 +69,8 @@ typedef struct RtThreadStats {
     uint64_t queue_oom;             /* biased: hand-overs that found no memory (those objects leak) */
     double parked_s;                /* the time attached threads spent waiting out other threads'
                                      * stops, summed over the threads: from reaching a safepoint
-                                     * (or the end of a blocked stretch, or wanting to stop the
-                                     * world themselves) until they ran again */
+                                     * (or the end of a blocked stretch, wanting to stop the world
+                                     * themselves, or detaching) until they ran again */
 } RtThreadStats;
 void rt_thread_stats(RtThreadStats *out);
 
