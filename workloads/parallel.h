@@ -3,7 +3,8 @@
  * Each thread does its own share of the work (rt_workload_share) on objects
  * of its own, so the total is the same for any number of threads.  The
  * calling thread is thread 0; the others attach to the runtime, run the
- * body, and detach.  More than one thread needs a threaded refcount variant
+ * body, and detach.  The bodies start together, once every thread has
+ * attached (parallel.c, the start line).  More than one thread needs a threaded refcount variant
  * (atomic or biased): the nonatomic build refuses with RT_ERR_VALUE.
  */
 #ifndef RT_WORKLOAD_PARALLEL_H
