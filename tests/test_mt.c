@@ -415,6 +415,78 @@ TEST(biased_thread_counts_rules)
     CHECK_EQ(atomic_load(&deallocs[1]), 1);
 }
 
+static void *
+drop_one(void *arg)
+{
+    rt_decref(arg);
+    return NULL;
+}
+
+/* A second thread: finds op counted per thread, counts it, leaves. */
+static void *
+attach_and_count(void *arg)
+{
+    RtObject *op = arg;
+    if (rt_thread_attach() != 0)
+        return arg;
+    uint32_t word = atomic_load(&op->ob_tid_local);
+    rt_incref(op);
+    rt_decref(op);
+    rt_thread_detach();
+    return rt_brc_local(word) == RT_REF_LOCAL_THREADS ? NULL : arg;
+}
+
+/* Enabled while one thread has the runtime, an object keeps its owner's
+ * count, marked LATER: a reference a thread not attached drops takes the
+ * shared count below zero, the last reference frees nothing -- the owner's
+ * local count reaching zero or not -- and the next fold frees the object
+ * once; a second thread's attach gives the objects still alive their ids. */
+TEST(biased_thread_counts_wait_for_a_second_thread)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    owner = pthread_self();
+    rti_type_register(&shared_type);
+    RtObject *below = new_shared(0), *dropped = new_shared(1), *kept = new_shared(2);
+    REQUIRE(below != NULL && dropped != NULL && kept != NULL);
+    RtObject *all[] = {below, dropped, kept};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(rt_object_enable_thread_counts(all[i]), 0);
+        CHECK_EQ(rt_object_enable_thread_counts(all[i]), 0);    /* again: nothing to do */
+        CHECK(rt_is_owned_by_me(all[i]));                       /* the owner's count still */
+        CHECK_EQ(atomic_load(&all[i]->ob_ref_shared), RT_REF_LATER);
+    }
+    rt_incref(below);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_one, below);      /* not attached: shared -1 */
+    pthread_join(t, NULL);
+    CHECK_EQ(rt_refcnt(below), 1);
+    rt_decref(below);       /* local 2 -> 1, shared -1: dead, for the fold to see */
+    rt_decref(dropped);     /* local 1 -> 0: the slow path leaves it */
+    CHECK_EQ(atomic_load(&deallocs[0]) + atomic_load(&deallocs[1]), 0);
+    rt_gc_collect(0);
+    CHECK_EQ(atomic_load(&deallocs[0]), 1);
+    CHECK_EQ(atomic_load(&deallocs[1]), 1);
+    CHECK_EQ(rti_runtime.threads.ids.nwaiting, 1);
+
+    rt_thread_block_begin();        /* the attach stops the world */
+    void *failed = (void *)1;
+    pthread_create(&t, NULL, attach_and_count, kept);
+    pthread_join(t, &failed);
+    rt_thread_block_end();
+    CHECK(failed == NULL);
+    CHECK_EQ(rti_runtime.threads.ids.nwaiting, 0);
+    CHECK_EQ(rt_refcnt(kept), 1);
+    rt_decref(kept);
+    CHECK_EQ(atomic_load(&deallocs[2]), 0);     /* not before a fold */
+    rt_gc_collect(0);
+    CHECK_EQ(atomic_load(&deallocs[2]), 1);
+    CHECK_EQ(atomic_load(&wrong_thread), 0);
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    CHECK_EQ(st.blocks.current, 0);
+    rt_fini();
+}
+
 TEST(biased_attach_rules)
 {
     CHECK_EQ(rt_thread_attach(), -1);       /* no runtime */
@@ -438,6 +510,7 @@ main(void)
     RUN(biased_owner_gone_merges_in_place);
     RUN(biased_thread_counts_fold_exactly);
     RUN(biased_thread_counts_rules);
+    RUN(biased_thread_counts_wait_for_a_second_thread);
     RUN(biased_attach_rules);
 #endif
     return rt_test_summary();

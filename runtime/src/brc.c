@@ -51,7 +51,7 @@ defer_merge(RtObject *op, RtRefShared shared)
     for (;;) {
         if ((shared & RT_REF_SHARED_FLAGS) == RT_REF_QUEUED)
             return;
-        rti_assert((shared & RT_REF_SHARED_FLAGS) == RT_REF_INIT);
+        rti_assert((shared & RT_REF_SHARED_FLAGS) == RT_REF_INIT);    /* LATER never gets here */
         if (atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, shared | RT_REF_QUEUED,
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
@@ -72,6 +72,8 @@ rt_brc_merge_zero_local(RtObject *op)
         rt_dealloc(op);     /* no other thread ever held it: no RMW at all */
         return;
     }
+    if ((shared & RT_REF_SHARED_FLAGS) == RT_REF_LATER)
+        return;             /* waiting for per-thread counts: a fold frees it */
     if (rt_unlikely(atomic_load_explicit(&rti_brc_merges_deferred, memory_order_relaxed))) {
         defer_merge(op, shared);
         return;
@@ -89,18 +91,21 @@ rt_brc_merge_zero_local(RtObject *op)
         rt_dealloc(op);
 }
 
-/* Fold the local count (and extra) into the shared count; the object is
- * merged afterwards.  Only the owner, or anyone once the owner is gone or
- * stopped, may call this (it writes the local count). */
+/* Fold the local count and extra into the shared count, marked MERGED,
+ * and set the word to `word` -- 0, a merged object's; or an id's, counted
+ * per thread (brc_counts.c).  Returns the count.  Only the owner, or anyone
+ * once the owner is gone or stopped, may call this (it writes the local
+ * count). */
 intptr_t
-rti_brc_explicit_merge(RtObject *op, intptr_t extra)
+rti_brc_merge_into(RtObject *op, intptr_t extra, uint32_t word)
 {
-    uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
-    intptr_t local = (intptr_t)rt_brc_local(word);
+    intptr_t local = (intptr_t)rt_brc_local(atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed));
     rti_assert(local <= RT_REF_LOCAL_MAX);      /* not immortal, pending or per thread */
     /* gh-119999: local and tid first (one word here), so that a thread
-     * that sees MERGED sees them cleared. */
-    atomic_store_explicit(&op->ob_tid_local, 0, memory_order_relaxed);
+     * that sees MERGED sees them cleared.  A thread that still sees the old
+     * word only adds to or subtracts from the shared count, which the CAS
+     * carries over. */
+    atomic_store_explicit(&op->ob_tid_local, word, memory_order_relaxed);
     RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), merged;
     intptr_t count;
     do {
@@ -112,20 +117,31 @@ rti_brc_explicit_merge(RtObject *op, intptr_t extra)
     return count;
 }
 
-/* A decrement by a thread that does not own the object: a CAS loop. */
+/* A decrement by a thread that does not own the object: a CAS loop.  An
+ * object waiting for per-thread counts (LATER) takes a plain atomic
+ * subtract, below zero if need be: only a fold frees it.  A merged count
+ * that reaches zero frees the object, unless its word says it is counted
+ * per thread by now: this thread read the word before the stop that gave
+ * the object its id (rti_brc_counts_share), and the other threads'
+ * entries may hold references the fold has yet to add. */
 void
 rt_brc_decref_shared(RtObject *op)
 {
     RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_relaxed), next;
     bool queue;
     do {
+        if ((shared & RT_REF_SHARED_FLAGS) == RT_REF_LATER) {
+            atomic_fetch_sub_explicit(&op->ob_ref_shared, RT_REF_SHARED_ONE, memory_order_release);
+            return;
+        }
         queue = shared == 0;
         next = queue ? RT_REF_QUEUED : shared - RT_REF_SHARED_ONE;
     } while (!atomic_compare_exchange_weak_explicit(&op->ob_ref_shared, &shared, next, memory_order_acq_rel,
                                                     memory_order_relaxed));
     if (queue)
         rti_brc_queue_object(op);
-    else if (next == RT_REF_MERGED)
+    else if (next == RT_REF_MERGED
+             && rt_brc_local(atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed)) != RT_REF_LOCAL_THREADS)
         rt_dealloc(op);
 }
 

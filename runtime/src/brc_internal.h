@@ -6,9 +6,11 @@
 
 #if RT_RC_BIASED
 /* Fold the local count and extra into the shared count and mark the object
- * merged; returns the count.  Only the owner may call it, or anyone once
- * the owner is gone or stopped (it writes the local count). */
-intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra);
+ * merged, its word set to `word` (0, or an id's counted per thread);
+ * returns the count.  Only the owner may call it, or anyone once the owner
+ * is gone or stopped (it writes the local count). */
+intptr_t rti_brc_merge_into(RtObject *op, intptr_t extra, uint32_t word);
+static inline intptr_t rti_brc_explicit_merge(RtObject *op, intptr_t extra) { return rti_brc_merge_into(op, extra, 0); }
 /* The shared word of count in state; a count past RT_REF_SHARED_MAX stops
  * the process (rt/brc.h). */
 static inline RtRefShared

@@ -122,6 +122,9 @@ share_the_heap_locked(RtThreads *threads)
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_STOP, memory_order_seq_cst);
     while (rti_world_others_running(threads, NULL))
         pthread_cond_wait(&w->parked, &w->lock);
+#if RT_RC_BIASED
+    rti_brc_counts_share(threads);      /* before the homes: their owners change */
+#endif
     rti_gc_share(&rti_runtime.gc);      /* tracked objects to their homes (gc_heap.c) */
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_SHARED, memory_order_seq_cst);
     w->active = false;

@@ -68,7 +68,9 @@ enum { RTI_THREAD_RUNNING, RTI_THREAD_BLOCKED, RTI_THREAD_PARKED };
 
 /* The ids of the objects counted per thread (brc_counts.c), under its
  * lock: objects[id] is the object (NULL: a free id, on the free stack);
- * id 0 is never given, since tid 0 means merged. */
+ * id 0 is never given, since tid 0 means merged.  waiting[] holds the
+ * objects enabled while one thread had the runtime (RT_REF_LATER): they
+ * get their ids when a second thread attaches. */
 typedef struct RtRefIds {
     pthread_mutex_t lock;
     RtObject **objects;
@@ -76,6 +78,8 @@ typedef struct RtRefIds {
     size_t capacity;
     size_t *free_ids, nfree;        /* released ids, reused first */
     size_t live;                    /* objects counted per thread now */
+    RtObject **waiting;             /* enabled, counted per thread later */
+    size_t nwaiting, waiting_capacity;
 } RtRefIds;
 
 /* The most threads attached at once: the biased header's 16-bit tid field
@@ -178,6 +182,9 @@ size_t rti_brc_merge_queue(RtThreadState *ts);
 size_t rti_brc_fold_counts(RtThreads *threads);
 /* The calling thread detaches: its counts go into the shared ones. */
 void rti_brc_counts_leave(RtThreads *threads);
+/* A second thread attaches, the world stopped: the objects waiting for
+ * per-thread counts get them. */
+void rti_brc_counts_share(RtThreads *threads);
 void rti_brc_ids_init(RtRefIds *ids);
 void rti_brc_ids_fini(RtRefIds *ids);
 #endif

@@ -12,17 +12,22 @@
  * The true count is local + (shared >> 2); the low two bits of shared are
  * a state that only grows:
  *   INIT    0  owned, never queued
+ *   LATER   1  owned, and to be counted per thread once a second thread
+ *              attaches (below): the shared count may go below zero, and
+ *              only a fold frees the object
  *   QUEUED  2  the shared count went below zero once: the object sits in
  *              its owner's merge queue, which holds one reference
  *   MERGED  3  tid and local are 0: shared alone is the count, and every
- *              thread uses it
- * (CPython's MAYBE_WEAKREF, 1, is not used: rtbench's weakrefs do not race
- * with deallocation, since a dead object's weakrefs are cleared by its
- * dealloc on one thread.)
+ *              thread uses it (and objects counted per thread)
+ * (CPython's state 1 is MAYBE_WEAKREF, which rtbench does not need: its
+ * weakrefs do not race with deallocation, since a dead object's weakrefs
+ * are cleared by its dealloc on one thread.)
  *
  * Deallocation happens only from INIT or MERGED: when the owner's local
  * count reaches zero and shared is 0 (no other thread ever took a
- * reference: no atomic at all), or when a merged count reaches zero.
+ * reference: no atomic at all), or when a merged count reaches zero -- or
+ * by a fold, with the world stopped (objects counted per thread, and those
+ * LATER).
  *
  * The local field's top values are markers, never counts:
  *   RT_REF_LOCAL_IMMORTAL  0xffff  immortal (tid 0, shared 0); or, with
@@ -78,6 +83,16 @@
  * collector).  A thread that is not attached, or whose array is too short
  * and cannot grow, adds to the shared count atomically instead.
  *
+ * Departure: while one thread has the runtime (no second thread ever
+ * attached), an object enabled keeps its owner's biased count -- the
+ * cheapest there is -- marked LATER in its shared word and listed;
+ * the stop that lets a second thread in gives every listed object its id
+ * (brc_counts.c).  CPython 3.14 gives ids at once.  With one thread the
+ * per-thread path only costs: shared_refs took 1.2-1.3x nonatomic's time
+ * with it, and 1.08x with the owner's count.  The LATER mark sends the
+ * owner's decrement to zero to the slow path, which leaves the object to
+ * the next fold, as one counted per thread.
+ *
  * The slow paths live in brc.c.
  */
 #ifndef RT_BRC_H
@@ -90,6 +105,7 @@
 #define RT_REF_SHARED_SHIFT 2
 #define RT_REF_SHARED_FLAGS 0x3
 #define RT_REF_INIT 0
+#define RT_REF_LATER 1
 #define RT_REF_QUEUED 2
 #define RT_REF_MERGED 3
 #define RT_REF_SHARED_ONE ((RtRefShared)1 << RT_REF_SHARED_SHIFT)  /* one reference */

@@ -266,8 +266,11 @@ void rt_set_immortal(RtObject *op);
  * 3.14's per-thread counts, rt/brc.h): for an object every thread will
  * take references to, so that no count is shared between cores.  Call it
  * from the thread that made op, attached, before another thread sees op.
- * Such an object is freed by the first collection (or rt_fini) after its
- * last reference goes, not at once.  Returns 0 (also for an immortal, in
+ * While no second thread has attached, op keeps its maker's count (the
+ * cheapest there is) and gets its id when one does; a thread that is not
+ * attached may count it meanwhile.  Such an object is freed by the first
+ * collection (or rt_fini) after its last reference goes, not at once.
+ * Returns 0 (also for an immortal, in
  * the variants without per-thread counts, where it does nothing, and when
  * RT_TID_MAX objects are counted per thread already, where op keeps its
  * biased count), or -1
