@@ -468,7 +468,10 @@ TEST(biased_thread_counts_wait_for_a_second_thread)
     CHECK_EQ(atomic_load(&deallocs[1]), 1);
     CHECK_EQ(rti_runtime.threads.ids.nwaiting, 1);
 
-    rt_thread_block_begin();        /* the attach stops the world */
+    rt_incref(kept);
+    pthread_create(&t, NULL, drop_one, kept);       /* kept: local 2, shared -1 */
+    pthread_join(t, NULL);
+    rt_thread_block_begin();        /* the attach stops the world: kept merged to 1 */
     void *failed = (void *)1;
     pthread_create(&t, NULL, attach_and_count, kept);
     pthread_join(t, &failed);
