@@ -31,6 +31,19 @@ extern _Atomic bool rti_brc_merges_deferred;
 /* Grow the calling thread's per-thread counts to hold id (brc_counts.c);
  * false when the thread is not attached or there is no memory. */
 bool rti_brc_counts_grow(uintptr_t id);
+/* Whether only a fold frees op: counted per thread, or waiting to be
+ * (LATER).  Its count may read 0 while it is still listed and linked --
+ * in a collection's unreachable set, say, once a clear dropped the last
+ * reference: the fold after the collection frees it. */
+static inline bool
+rti_brc_fold_frees(const RtObject *op)
+{
+    RtObject *o = (RtObject *)op;
+    return rt_brc_local(atomic_load_explicit(&o->ob_tid_local, memory_order_relaxed)) == RT_REF_LOCAL_THREADS
+           || (atomic_load_explicit(&o->ob_ref_shared, memory_order_relaxed) & RT_REF_SHARED_FLAGS) == RT_REF_LATER;
+}
+#else
+static inline bool rti_brc_fold_frees(const RtObject *op) { (void)op; return false; }
 #endif
 
 #endif /* RT_BRC_INTERNAL_H */
