@@ -6,11 +6,15 @@
  * the thread that runs it and what it does -- make a Node, drop a reference,
  * store one Node into another's slot (cycles across threads), pass a
  * reference to the shared mailbox or take one from it, reach a safepoint,
- * collect.  The scheduler (the main thread, blocked meanwhile) hands a token
- * to one thread per operation, so the interleaving is the input's and runs
- * again identically; the runtime still sees real threads: biased counts
- * owned by one thread and dropped on another, merge queues, stops of the
- * world with the other threads blocked.
+ * collect, count a Node per thread (rt_object_enable_thread_counts, on a
+ * Node only its maker's hand holds).  The scheduler (the main thread,
+ * detached meanwhile) hands a token to one thread per operation, so the
+ * interleaving is the input's and runs again identically; the runtime
+ * still sees real threads: biased counts owned by one thread and dropped
+ * on another, merge queues, stops of the world with the other threads
+ * blocked.  A worker attaches at its first turn: until a second one does,
+ * the first has the runtime alone, and the Nodes it counts per thread wait
+ * for the second (LATER, brc_counts.c).
  *
  * The model records every reference (hands, mailbox, slots).  After every
  * operation: no Node is freed twice, and none that the model can reach from
@@ -56,6 +60,8 @@ typedef struct Model {
     int mail[MAILBOX];
     RtObject *mail_obj[MAILBOX];
     RtObject *obj[MAX_NODES];       /* for slots: valid while reachable */
+    int maker[MAX_NODES];           /* the thread that made it */
+    bool passed[MAX_NODES];         /* ever mailed or stored in a slot */
 } Model;
 
 static Model M;
@@ -108,7 +114,7 @@ check(int opno, bool collected)
 
 /* ==== the operations ====================================================== */
 
-enum { OP_NEW, OP_DROP, OP_LINK, OP_SEND, OP_RECV, OP_SAFEPOINT, OP_COLLECT, OP_COUNT };
+enum { OP_NEW, OP_DROP, OP_LINK, OP_SEND, OP_RECV, OP_SAFEPOINT, OP_COLLECT, OP_PERTHREAD, OP_COUNT };
 
 typedef struct Op {
     uint8_t thread, kind, a, b, s;
@@ -119,6 +125,8 @@ set_slot(int from, int s, int to, RtObject *to_obj)
 {
     Node *n = (Node *)M.obj[from];
     M.edge[from][s] = to;
+    if (to >= 0)
+        M.passed[to] = true;
     rt_setref(&n->slot[s], to_obj ? rt_newref(to_obj) : NULL);
 }
 
@@ -135,6 +143,8 @@ run_op(int t, const Op *op)
             int id = M.nnodes++;
             M.edge[id][0] = M.edge[id][1] = -1;
             M.obj[id] = o;
+            M.maker[id] = t;
+            M.passed[id] = false;
             M.hand[t][a] = id;
             M.hand_obj[t][a] = o;
         }
@@ -151,6 +161,7 @@ run_op(int t, const Op *op)
         break;
     case OP_SEND:
         if (M.hand[t][a] >= 0 && M.mail[m] < 0) {
+            M.passed[M.hand[t][a]] = true;
             M.mail[m] = M.hand[t][a];
             M.mail_obj[m] = M.hand_obj[t][a];
             M.hand[t][a] = -1;
@@ -168,6 +179,11 @@ run_op(int t, const Op *op)
     case OP_SAFEPOINT:
         rt_thread_safepoint();
         break;
+    case OP_PERTHREAD:  /* only its maker's hand ever held it: allowed */
+        if (M.hand[t][a] >= 0 && M.maker[M.hand[t][a]] == t && !M.passed[M.hand[t][a]]
+            && rt_object_enable_thread_counts(M.hand_obj[t][a]) != 0)
+            fail("refused per-thread counts", M.hand[t][a], -1);
+        break;
     default:
         rt_gc_collect(2);
         break;
@@ -178,30 +194,40 @@ run_op(int t, const Op *op)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
-static int turn = -1, attached;
+static int turn = -1, started;
 static bool stopping;
 static const Op *current;
+
+/* Wait for this thread's turn (false: the program ended), in a blocked
+ * stretch when attached: a collection, or another thread's attach, need
+ * not wait. */
+static bool
+wait_turn(int me)
+{
+    bool attached_here = rt_thread_is_attached();
+    if (attached_here)
+        rt_thread_block_begin();
+    pthread_mutex_lock(&lock);
+    while (turn != me && !stopping)
+        pthread_cond_wait(&changed, &lock);
+    bool mine = turn == me;
+    pthread_mutex_unlock(&lock);
+    if (attached_here)
+        rt_thread_block_end();
+    return mine;
+}
 
 static void *
 worker(void *arg)
 {
     int me = (int)(intptr_t)arg;
-    if (rt_thread_attach() != 0)
-        abort();
     pthread_mutex_lock(&lock);
-    attached++;
+    started++;
     pthread_cond_broadcast(&changed);
     pthread_mutex_unlock(&lock);
-    for (;;) {
-        rt_thread_block_begin();    /* waiting: a collection need not wait */
-        pthread_mutex_lock(&lock);
-        while (turn != me && !stopping)
-            pthread_cond_wait(&changed, &lock);
-        bool stop = turn != me;
-        pthread_mutex_unlock(&lock);
-        rt_thread_block_end();
-        if (stop)
-            break;
+    while (wait_turn(me)) {
+        if (!rt_thread_is_attached() && rt_thread_attach() != 0)
+            abort();
         run_op(me, current);
         pthread_mutex_lock(&lock);
         turn = -1;
@@ -209,7 +235,7 @@ worker(void *arg)
         pthread_mutex_unlock(&lock);
     }
     for (int k = 0; k < HAND; k++)
-        rt_xdecref(M.hand_obj[me][k]);
+        rt_xdecref(M.hand_obj[me][k]);     /* none unless attached */
     rt_thread_detach();
     return NULL;
 }
@@ -241,14 +267,14 @@ run_program(const Op *ops, int n)
     nodes_forget_frees(0, MAX_NODES);
     failures = 0;
     turn = -1;
-    attached = 0;
+    started = 0;
     stopping = false;
     pthread_t th[THREADS];
-    rt_thread_block_begin();        /* the scheduler touches no object */
+    rt_thread_detach();             /* the scheduler touches no object */
     for (int t = 0; t < THREADS; t++)
         pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
     pthread_mutex_lock(&lock);
-    while (attached < THREADS)
+    while (started < THREADS)
         pthread_cond_wait(&changed, &lock);
     pthread_mutex_unlock(&lock);
     for (int i = 0; i < n; i++) {
@@ -261,7 +287,8 @@ run_program(const Op *ops, int n)
     pthread_mutex_unlock(&lock);
     for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
-    rt_thread_block_end();
+    if (rt_thread_attach() != 0)
+        abort();
     memset(M.hand, -1, sizeof M.hand);
     for (int k = 0; k < MAILBOX; k++)
         rt_xdecref(M.mail_obj[k]);
@@ -310,6 +337,11 @@ main(int argc, char **argv)
         rt_prng_seed(&r, (uint64_t)seed);
         for (size_t i = 0; i < sizeof bytes; i++)
             bytes[i] = (uint8_t)rt_prng_next(&r);
+        /* Every other program begins with thread 0 alone for up to 120
+         * operations: the runtime unshared, Nodes counted per thread LATER. */
+        int alone = seed % 2 ? (int)rt_prng_below(&r, 120) : 0;
+        for (int i = 0; i < alone; i++)
+            bytes[i * 5] = 0;
         int f = run_program(ops, decode(bytes, sizeof bytes, ops));
         if (f != 0)
             fprintf(stderr, "fuzz_sched: seed %d: %d failed checks\n", seed, f);

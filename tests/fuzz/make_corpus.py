@@ -448,7 +448,7 @@ def gc_seeds():
 
 # fuzz_sched.c's operations: five bytes each, (thread, kind, a, b, s), the
 # thread and the hand slots taken modulo its THREADS and HAND.
-S_NEW, S_DROP, S_LINK, S_SEND, S_RECV, S_SAFEPOINT, S_COLLECT = range(7)
+S_NEW, S_DROP, S_LINK, S_SEND, S_RECV, S_SAFEPOINT, S_COLLECT, S_PERTHREAD = range(8)
 
 
 class SchedProgram:
@@ -480,6 +480,10 @@ class SchedProgram:
     def collect(self, thread):
         return self.op(thread, S_COLLECT)
 
+    def perthread(self, thread, slot):
+        """Count hand[slot]'s Node per thread (only its maker's hand held it)."""
+        return self.op(thread, S_PERTHREAD, slot)
+
 
 def sched_seeds():
     seeds = {}
@@ -499,6 +503,19 @@ def sched_seeds():
     p.link(2, 0, 0, 1).link(2, 2, 0, 0).collect(1)                  # C.0 = B, A.0 = C
     p.drop(2, 0).drop(2, 1).drop(2, 2).collect(0)
     seeds["cycle_across_threads"] = p.out
+    # Nodes counted per thread while thread 0 has the runtime alone (LATER):
+    # one dropped and collected alone; one linked from another, its holder
+    # passed to thread 1, whose attach gives the Node its id, then dropped
+    # there and collected by thread 2.
+    p = SchedProgram().new(0, 0).perthread(0, 0).drop(0, 0).collect(0)
+    p.new(0, 1).new(0, 2).perthread(0, 2).link(0, 1, 0, 2).drop(0, 2).collect(0)
+    p.send(0, 1).recv(1, 1, 0).drop(1, 0).collect(2)
+    seeds["counted_per_thread_before_a_second"] = p.out
+    # A cycle of two Nodes, the second counted per thread, collected while thread 0
+    # is alone: a clear drops the counted Node's last reference, and its
+    # count reads 0 in the collection's list until the fold frees it.
+    p = SchedProgram().new(0, 0).new(0, 1).perthread(0, 1).link(0, 0, 0, 1).link(0, 1, 0, 0)
+    seeds["counted_per_thread_in_a_cycle"] = p.drop(0, 0).drop(0, 1).collect(0).out
     return seeds
 
 
