@@ -466,7 +466,7 @@ TEST(biased_thread_counts_wait_for_a_second_thread)
     rt_gc_collect(0);
     CHECK_EQ(atomic_load(&deallocs[0]), 1);
     CHECK_EQ(atomic_load(&deallocs[1]), 1);
-    CHECK_EQ(rti_runtime.threads.ids.nwaiting, 1);
+    CHECK_EQ(rti_runtime.threads.ids.waiting.n, 1);
 
     rt_incref(kept);
     pthread_create(&t, NULL, drop_one, kept);       /* kept: local 2, shared -1 */
@@ -477,7 +477,7 @@ TEST(biased_thread_counts_wait_for_a_second_thread)
     pthread_join(t, &failed);
     rt_thread_block_end();
     CHECK(failed == NULL);
-    CHECK_EQ(rti_runtime.threads.ids.nwaiting, 0);
+    CHECK_EQ(rti_runtime.threads.ids.waiting.n, 0);
     CHECK_EQ(rt_refcnt(kept), 1);
     rt_decref(kept);
     CHECK_EQ(atomic_load(&deallocs[2]), 0);     /* not before a fold */

@@ -72,7 +72,7 @@ rti_brc_ids_fini(RtRefIds *ids)
     pthread_mutex_destroy(&ids->lock);
     free(ids->objects);
     free(ids->free_ids);
-    free(ids->waiting);
+    free(ids->waiting.items);
     memset(ids, 0, sizeof *ids);
 }
 
@@ -142,21 +142,14 @@ static int
 wait_for_threads(RtRefIds *ids, RtObject *op)
 {
     pthread_mutex_lock(&ids->lock);
-    if (ids->nwaiting == ids->waiting_capacity) {
-        size_t cap = ids->waiting_capacity ? ids->waiting_capacity * 2 : 64;
-        RtObject **waiting = realloc(ids->waiting, cap * sizeof *waiting);
-        if (waiting == NULL) {
-            pthread_mutex_unlock(&ids->lock);
-            rti_nomem();
-            return -1;
-        }
-        ids->waiting = waiting;
-        ids->waiting_capacity = cap;
+    bool listed = rti_object_array_push(&ids->waiting, op);
+    pthread_mutex_unlock(&ids->lock);
+    if (!listed) {
+        rti_nomem();
+        return -1;
     }
-    ids->waiting[ids->nwaiting++] = op;
     /* No other thread sees op yet: published with op. */
     atomic_store_explicit(&op->ob_ref_shared, RT_REF_LATER, memory_order_relaxed);
-    pthread_mutex_unlock(&ids->lock);
     return 0;
 }
 
@@ -198,8 +191,8 @@ rti_brc_counts_share(RtThreads *threads)
 {
     RtRefIds *ids = &threads->ids;
     pthread_mutex_lock(&ids->lock);
-    for (size_t i = 0; i < ids->nwaiting; i++) {
-        RtObject *op = ids->waiting[i];
+    for (size_t i = 0; i < ids->waiting.n; i++) {
+        RtObject *op = ids->waiting.items[i];
         uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
         if (rt_brc_word_immortal(word))
             continue;   /* made immortal since: counted by nobody */
@@ -210,14 +203,15 @@ rti_brc_counts_share(RtThreads *threads)
             /* No memory, or no id left: op stays as it is, LATER, counted
              * by its owner and freed by a fold -- correct, only slower
              * where threads contend; listed still. */
-            memmove(ids->waiting, ids->waiting + i, (ids->nwaiting - i) * sizeof *ids->waiting);
-            ids->nwaiting -= i;
+            RtObjectArray *w = &ids->waiting;
+            memmove(w->items, w->items + i, (w->n - i) * sizeof *w->items);
+            w->n -= i;
             pthread_mutex_unlock(&ids->lock);
             return;
         }
         count_per_thread(op, id);
     }
-    ids->nwaiting = 0;
+    ids->waiting.n = 0;
     pthread_mutex_unlock(&ids->lock);
 }
 
@@ -295,8 +289,8 @@ static size_t
 take_waiting_dead_locked(RtRefIds *ids, RtObject **dead)
 {
     size_t ndead = 0;
-    for (size_t i = ids->nwaiting; i-- > 0;) {
-        RtObject *op = ids->waiting[i];
+    for (size_t i = ids->waiting.n; i-- > 0;) {
+        RtObject *op = ids->waiting.items[i];
         uint32_t word = atomic_load_explicit(&op->ob_tid_local, memory_order_relaxed);
         if (!rt_brc_word_immortal(word)) {
             RtRefShared shared = atomic_load_explicit(&op->ob_ref_shared, memory_order_acquire);
@@ -309,7 +303,7 @@ take_waiting_dead_locked(RtRefIds *ids, RtObject **dead)
             atomic_store_explicit(&op->ob_ref_shared, RT_REF_MERGED, memory_order_relaxed);
             dead[ndead++] = op;
         }
-        ids->waiting[i] = ids->waiting[--ids->nwaiting];
+        ids->waiting.items[i] = ids->waiting.items[--ids->waiting.n];
     }
     return ndead;
 }
@@ -320,7 +314,7 @@ rti_brc_fold_counts(RtThreads *threads)
     RtRefIds *ids = &threads->ids;
     pthread_mutex_lock(&threads->lock);
     pthread_mutex_lock(&ids->lock);
-    if (ids->live == 0 && ids->nwaiting == 0) {
+    if (ids->live == 0 && ids->waiting.n == 0) {
         pthread_mutex_unlock(&ids->lock);
         pthread_mutex_unlock(&threads->lock);
         return 0;
@@ -328,7 +322,7 @@ rti_brc_fold_counts(RtThreads *threads)
     for (RtThreadState *ts = threads->head; ts != NULL; ts = ts->next)
         fold_thread_locked(ids, ts->counts);
     /* Without memory for the list the dead wait for the next fold. */
-    RtObject **dead = malloc((ids->live + ids->nwaiting) * sizeof *dead);
+    RtObject **dead = malloc((ids->live + ids->waiting.n) * sizeof *dead);
     size_t ndead = 0;
     if (dead != NULL) {
         ndead = take_dead_locked(ids, dead);

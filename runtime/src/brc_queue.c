@@ -17,24 +17,30 @@
 
 /* ==== the merge queue ==================================================== */
 
+bool
+rti_object_array_push(RtObjectArray *a, RtObject *op)
+{
+    if (a->n == a->capacity) {
+        size_t cap = a->capacity ? a->capacity * 2 : 64;
+        RtObject **items = realloc(a->items, cap * sizeof *items);
+        if (items == NULL)
+            return false;
+        a->items = items;
+        a->capacity = cap;
+    }
+    a->items[a->n++] = op;
+    return true;
+}
+
 static int
 queue_push(RtMergeQueue *q, RtObject *op)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->n == q->capacity) {
-        size_t cap = q->capacity ? q->capacity * 2 : 64;
-        RtObject **items = realloc(q->items, cap * sizeof *items);
-        if (items == NULL) {
-            pthread_mutex_unlock(&q->lock);
-            return -1;
-        }
-        q->items = items;
-        q->capacity = cap;
-    }
-    q->items[q->n++] = op;
-    atomic_store_explicit(&q->nonempty, true, memory_order_release);
+    bool pushed = rti_object_array_push(&q->objects, op);
+    if (pushed)
+        atomic_store_explicit(&q->nonempty, true, memory_order_release);
     pthread_mutex_unlock(&q->lock);
-    return 0;
+    return pushed ? 0 : -1;
 }
 
 /* The object's shared count would have gone below zero: the reference we
@@ -82,10 +88,9 @@ rti_brc_merge_queue(RtThreadState *ts)
     size_t freed = 0;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        RtObject **items = q->items;
-        size_t n = q->n;
-        q->items = NULL;
-        q->n = q->capacity = 0;
+        RtObject **items = q->objects.items;
+        size_t n = q->objects.n;
+        q->objects = (RtObjectArray){NULL, 0, 0};
         atomic_store_explicit(&q->nonempty, false, memory_order_relaxed);
         pthread_mutex_unlock(&q->lock);
         if (n == 0) {

@@ -257,7 +257,7 @@ rt_thread_detach(void)
     pthread_cond_broadcast(&w->parked);
     pthread_mutex_unlock(&w->lock);
     pthread_mutex_destroy(&ts->merge.lock);
-    free(ts->merge.items);
+    free(ts->merge.objects.items);
     free(ts);
 }
 

@@ -57,10 +57,16 @@ enum { RTI_MODE_SHARED = 1u, RTI_MODE_STOP = 2u };
 #include <pthread.h>
 #include <stdatomic.h>
 
-typedef struct RtMergeQueue {
-    pthread_mutex_t lock;
+/* A growable array of objects, guarded by its holder's lock: a merge
+ * queue's, the objects waiting for per-thread counts. */
+typedef struct RtObjectArray {
     RtObject **items;
     size_t n, capacity;
+} RtObjectArray;
+
+typedef struct RtMergeQueue {
+    pthread_mutex_t lock;
+    RtObjectArray objects;
     atomic_bool nonempty;       /* a cheap test for the owner's drain */
 } RtMergeQueue;
 
@@ -78,8 +84,7 @@ typedef struct RtRefIds {
     size_t capacity;
     size_t *free_ids, nfree;        /* released ids, reused first */
     size_t live;                    /* objects counted per thread now */
-    RtObject **waiting;             /* enabled, counted per thread later */
-    size_t nwaiting, waiting_capacity;
+    RtObjectArray waiting;          /* enabled, counted per thread later */
 } RtRefIds;
 
 /* The most threads attached at once: the biased header's 16-bit tid field
@@ -176,6 +181,8 @@ RtThreadState *rti_thread_find_locked(RtThreads *threads, uintptr_t tid);
 /* Merge the objects queued to ts (brc.c); ts's thread calls, or ts's
  * thread is stopped.  Returns how many were freed. */
 size_t rti_brc_merge_queue(RtThreadState *ts);
+/* Append op to a (brc_queue.c); false when there is no memory. */
+bool rti_object_array_push(RtObjectArray *a, RtObject *op);
 /* Per-thread counts (brc_counts.c).  Fold every attached thread's counts
  * into the shared ones and free the objects whose count is then zero;
  * returns how many were freed.  The world stopped, or the caller alone. */

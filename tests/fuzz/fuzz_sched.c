@@ -179,11 +179,12 @@ run_op(int t, const Op *op)
     case OP_SAFEPOINT:
         rt_thread_safepoint();
         break;
-    case OP_PERTHREAD:  /* only its maker's hand ever held it: allowed */
-        if (M.hand[t][a] >= 0 && M.maker[M.hand[t][a]] == t && !M.passed[M.hand[t][a]]
-            && rt_object_enable_thread_counts(M.hand_obj[t][a]) != 0)
-            fail("refused per-thread counts", M.hand[t][a], -1);
+    case OP_PERTHREAD: {    /* only its maker's hand ever held it: allowed */
+        int id = M.hand[t][a];
+        if (id >= 0 && M.maker[id] == t && !M.passed[id] && rt_object_enable_thread_counts(M.hand_obj[t][a]) != 0)
+            fail("refused per-thread counts", id, -1);
         break;
+    }
     default:
         rt_gc_collect(2);
         break;
