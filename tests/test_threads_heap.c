@@ -24,6 +24,17 @@
  *     with it (up to RTI_HEAP_EMPTY_POOLS), are its next new pools of any
  *     class -- taken from no arena -- and go back to the arenas at a trim;
  *     the heap validates at each step.
+ *   peaks_count_every_thread: two threads each hold PEAK_N ints at once,
+ *     then free them; read after the joins, the ints' peak (rt_type_stats)
+ *     and the blocks' (rt_alloc_stats) are 2 PEAK_N, within what each
+ *     heap's published count may trail by (PEAK_SLACK).
+ *   peaks_see_frees_on_other_threads: one thread makes PEAK_N ints and
+ *     PEAK_N blocks at a time, another drops them, PEAK_ROUNDS times: the
+ *     peaks are PEAK_N ints and 2 PEAK_N blocks within PEAK_SLACK -- not
+ *     the maker's own count of blocks, which climbs by PEAK_N a round
+ *     (the blocks are freed on the other thread; the ints too in the
+ *     atomic variant, while the biased one's owner frees them, at its
+ *     merge of the counts the other thread dropped), nor 0.
  *
  * No test sleeps: threads wait on flags they spin on at a safepoint, or on
  * joins.
@@ -402,6 +413,150 @@ TEST(emptied_pools_stay_with_their_heap)
     rt_fini();
 }
 
+/* ==== the peaks, with threads ============================================ */
+
+#define PEAK_N 20000
+#define PEAK_ROUNDS 5
+/* What the heaps' published counts may trail by, both heaps together: a
+ * pool's worth of the smallest class taken from one pool's list, a
+ * class's cache, the frees sent to other heaps between samples. */
+#define PEAK_SLACK (2 * (RT_POOL_SIZE / 16 + RTI_CACHE_SIZE + RTI_FOREIGN_SAMPLE))
+
+static RtObject *peak_mine[PEAK_N], *peak_theirs[PEAK_N];
+static void *peak_blocks[PEAK_N];
+
+/* Make PEAK_N boxed ints (none of them small) into held; false if out of
+ * memory. */
+static bool
+make_ints(RtObject **held)
+{
+    for (int i = 0; i < PEAK_N; i++)
+        if ((held[i] = rt_int_from(1000 + i)) == NULL)
+            return false;
+    return true;
+}
+
+static void
+drop_ints(RtObject **held)
+{
+    for (int i = 0; i < PEAK_N; i++)
+        rt_clearref(&held[i]);
+}
+
+static void
+start_peer(pthread_t *t, void *(*body)(void *))
+{
+    atomic_store(&step, 0);
+    rt_thread_block_begin();
+    pthread_create(t, NULL, body, NULL);
+    while (atomic_load(&step) < 1)
+        ;
+    rt_thread_block_end();
+}
+
+static void
+join_peer(pthread_t t)
+{
+    rt_thread_block_begin();
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+}
+
+/* The ints' peak of live objects, and of blocks in use. */
+static void
+peaks(int64_t *ints, int64_t *blocks)
+{
+    RtTypeStats row;
+    *ints = rt_test_type_stats("int", &row) ? row.live_peak : -1;
+    RtAllocStats st;
+    rt_alloc_stats(&st);
+    *blocks = st.small.peak;
+}
+
+static void *
+hold_with_the_other(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&step, 1);
+    if (make_ints(peak_theirs))
+        atomic_fetch_add(&step, 1);       /* 2: held; the main thread's turn */
+    wait_for_step(3);
+    drop_ints(peak_theirs);
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(peaks_count_every_thread)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtAllocStats before;
+    rt_alloc_stats(&before);
+    pthread_t t;
+    start_peer(&t, hold_with_the_other);
+    CHECK(make_ints(peak_mine));
+    wait_for_step(2);
+    atomic_store(&step, 3);        /* both hold theirs: now drop them */
+    drop_ints(peak_mine);
+    join_peer(t);
+    int64_t ints, blocks;
+    peaks(&ints, &blocks);
+    CHECK(ints >= 2 * PEAK_N - PEAK_SLACK && ints <= 2 * PEAK_N + PEAK_SLACK);
+    CHECK(blocks >= 2 * PEAK_N - PEAK_SLACK && blocks <= before.small.current + 2 * PEAK_N + PEAK_SLACK);
+    CHECK(heap_valid());
+    CHECK_EQ(blocks_in_use(), before.small.current);
+    rt_fini();
+}
+
+static void *
+free_what_the_other_makes(void *arg)
+{
+    (void)arg;
+    if (rt_thread_attach() != 0)
+        return NULL;
+    atomic_store(&step, 1);
+    for (int round = 0; round < PEAK_ROUNDS; round++) {
+        wait_for_step(2 + 2 * round);   /* a batch made */
+        drop_ints(peak_mine);
+        for (int i = 0; i < PEAK_N; i++)
+            rt_free(peak_blocks[i]);
+        atomic_store(&step, 3 + 2 * round);
+    }
+    rt_thread_detach();
+    return NULL;
+}
+
+TEST(peaks_see_frees_on_other_threads)
+{
+    REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
+    RtAllocStats before;
+    rt_alloc_stats(&before);
+    pthread_t t;
+    start_peer(&t, free_what_the_other_makes);
+    for (int round = 0; round < PEAK_ROUNDS; round++) {
+        REQUIRE(make_ints(peak_mine));
+        for (int i = 0; i < PEAK_N; i++)
+            REQUIRE((peak_blocks[i] = rt_malloc(24)) != NULL);
+        atomic_store(&step, 2 + 2 * round);
+        wait_for_step(3 + 2 * round);   /* dropped on the other thread */
+        /* The biased variant's owner frees the ints at the merge of what
+         * the other thread dropped: the loop above may have seen the step
+         * after its last merge. */
+        rt_thread_safepoint();
+    }
+    join_peer(t);
+    RtAllocStats mine;
+    rt_alloc_stats_thread(&mine);
+    CHECK(mine.small.current >= PEAK_ROUNDS * PEAK_N);     /* the maker's own count */
+    int64_t ints, blocks;
+    peaks(&ints, &blocks);
+    CHECK(ints >= PEAK_N - PEAK_SLACK && ints <= PEAK_N + PEAK_SLACK);
+    CHECK(blocks >= 2 * PEAK_N - PEAK_SLACK && blocks <= before.small.current + 2 * PEAK_N + PEAK_SLACK);
+    CHECK(heap_valid());
+    rt_fini();
+}
+
 int
 main(void)
 {
@@ -409,5 +564,7 @@ main(void)
     RUN(cross_thread_frees_take_the_delayed_list);
     RUN(blocks_change_threads_in_two_waves);
     RUN(emptied_pools_stay_with_their_heap);
+    RUN(peaks_count_every_thread);
+    RUN(peaks_see_frees_on_other_threads);
     return rt_test_summary();
 }

@@ -230,6 +230,7 @@ rti_thread_heap_init(RtPoolHeap *ph)
     atomic_init(&th->gc.shared, !asymmetric_fence_works());
     th->gc.patience = 1;
     memset(th->types, 0, sizeof th->types);
+    memset(th->published, 0, sizeof th->published);
     for (int i = 0; i <= RTI_GC_PERMANENT; i++)
         rti_gc_list_init(&th->gc.lists[i]);
 }

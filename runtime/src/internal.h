@@ -53,11 +53,26 @@ typedef struct RtTypeCounters {
  * caches (rti_theap points here), its share of the collector's lists
  * (gc_heap.c) and its rows of the type statistics (object.c), which
  * rt_type_stats sums with the runtime's. */
+/* A thread heap's rows of a type as it last added them to the type's
+ * running totals (object.c, "Peaks with threads"). */
+typedef struct RtTypePublished {
+    int64_t live;
+    int64_t bytes;
+} RtTypePublished;
 typedef struct RtThreadHeap {
     RtPoolHeap pool;        /* first: every heap pointer is to this */
     RtGcHeap gc;
     RtTypeCounters types[RT_MAX_TYPES];
+    RtTypePublished published[RT_MAX_TYPES];
 } RtThreadHeap;
+/* A type's live objects and bytes summed over the runtime's row and every
+ * thread heap's as published, and their peaks (object.c). */
+typedef struct RtTypeTotals {
+    _Atomic int64_t live;
+    _Atomic int64_t bytes;
+    _Atomic int64_t live_peak;
+    _Atomic int64_t bytes_peak;
+} RtTypeTotals;
 /* The arenas' hook for a new heap (gc_heap.c). */
 void rti_thread_heap_init(RtPoolHeap *ph);
 #endif
@@ -110,6 +125,7 @@ struct RtRuntime {
     pthread_t owner;
     _Atomic(RtObject *) pending;    /* objects freed on other threads */
     RtThreads threads;              /* attached threads (thread.c) */
+    RtTypeTotals type_totals[RT_MAX_TYPES];     /* once threads share the runtime */
 #endif
 };
 
@@ -301,6 +317,11 @@ int rti_type_register(RtType *type);        /* assign a statistics slot */
 /* Objects of the statistics row id alive now (allocated - freed, every
  * heap's row summed): the world stopped once threads share the runtime. */
 int64_t rti_type_live(uint32_t id);
+#if RT_RC_THREADED
+/* The types' running totals made exact when a second thread comes to
+ * share the runtime (object.c), the world stopped. */
+void rti_types_share(void);
+#endif
 void rti_type_unregister(RtType *type);
 void rti_classes_fini(RtRuntime *rt);
 /* Free each released class none of whose instances is alive: alone, or

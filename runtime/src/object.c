@@ -17,7 +17,21 @@
  * refill's worth short for objects from the pools.  Once threads share the
  * runtime (the threaded variants), each thread heap has its own rows
  * (RtThreadHeap.types), updated without a lock; rt_type_stats stops the
- * world and sums them with the runtime's, and only it samples the peaks.
+ * world and sums them with the runtime's, exactly.
+ *
+ * Peaks with threads.  A row of one heap says nothing of the type's peak:
+ * a thread that frees what another made counts the frees in its own row.
+ * So each thread, at its heap's sample points (pool_heap.c, "Statistics":
+ * the allocation's and the free's slow paths), adds what each of its rows
+ * moved since it last did to the type's running totals (RtTypeTotals, one
+ * atomic add per row that moved) and raises their peaks; rt_type_stats
+ * takes the larger of those peaks and its own exact ones.  The totals are
+ * the runtime's rows (left as they were when the second thread came: the
+ * stop that let it in makes them exact, rti_types_share) plus every
+ * heap's rows as last published -- an invariant rt_type_stats checks in
+ * debug builds.  Before, rt_type_stats alone sampled the peaks once
+ * threads shared the runtime, and a run read at its end reported a peak of
+ * 0 for every type its threads made.
  *
  * Deallocation in the atomic variant: the thread that drops the last
  * reference may not be the runtime's owner, and the allocator and collector
@@ -88,6 +102,84 @@ rti_type_live(uint32_t id)
     return (int64_t)(allocated - freed);
 }
 
+#if RT_RC_THREADED
+/* A thread heap's row of type id: its live objects and bytes. */
+static inline RtTypePublished
+row_values(const RtThreadHeap *th, uint32_t id)
+{
+    const RtTypeCounters *row = &th->types[id];
+    int64_t live = (int64_t)(row->allocated - row->freed);
+    return (RtTypePublished){live, live * rti_runtime.types[id].unit + row->bytes};
+}
+
+/* Add to type id's totals what th's row moved since th last published it,
+ * raising their peaks where they grew. */
+static void
+publish_row(RtThreadHeap *th, uint32_t id)
+{
+    RtTypePublished now = row_values(th, id), *last = &th->published[id];
+    int64_t dlive = now.live - last->live, dbytes = now.bytes - last->bytes;
+    if ((dlive | dbytes) == 0)
+        return;
+    *last = now;
+    RtTypeTotals *t = &rti_runtime.type_totals[id];
+    int64_t live = atomic_fetch_add_explicit(&t->live, dlive, memory_order_relaxed) + dlive;
+    int64_t bytes = atomic_fetch_add_explicit(&t->bytes, dbytes, memory_order_relaxed) + dbytes;
+    if (dlive > 0)
+        rti_peak_raise(&t->live_peak, live);
+    if (dbytes > 0)
+        rti_peak_raise(&t->bytes_peak, bytes);
+}
+
+/* Type id's totals set to live and bytes, each heap's published row its
+ * own, the peaks raised to them and to at least peak_floor's (the world
+ * stopped, or one thread alone). */
+static void
+totals_set(uint32_t id, int64_t live, int64_t bytes, const RtTypeCounters *peak_floor)
+{
+    RtTypeTotals *t = &rti_runtime.type_totals[id];
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
+        ((RtThreadHeap *)ph)->published[id] = row_values((RtThreadHeap *)ph, id);
+    atomic_store_explicit(&t->live, live, memory_order_relaxed);
+    atomic_store_explicit(&t->bytes, bytes, memory_order_relaxed);
+    rti_peak_raise(&t->live_peak, live > peak_floor->live_peak ? live : peak_floor->live_peak);
+    rti_peak_raise(&t->bytes_peak, bytes > peak_floor->bytes_peak ? bytes : peak_floor->bytes_peak);
+}
+
+/* totals_set with the exact figures, the world stopped: in debug builds,
+ * first, the invariant -- the totals are the runtime's row plus the heaps'
+ * published ones. */
+static void
+totals_exact(uint32_t id, int64_t live, int64_t bytes)
+{
+    const RtTypeCounters *c = &rti_runtime.types[id];
+#if RT_DEBUG >= 1
+    const RtTypeTotals *t = &rti_runtime.type_totals[id];
+    int64_t own = (int64_t)(c->allocated - c->freed), want_live = own, want_bytes = own * c->unit + c->bytes;
+    for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
+        want_live += ((RtThreadHeap *)ph)->published[id].live;
+        want_bytes += ((RtThreadHeap *)ph)->published[id].bytes;
+    }
+    rti_assert_msg(atomic_load_explicit(&t->live, memory_order_relaxed) == want_live &&
+                       atomic_load_explicit(&t->bytes, memory_order_relaxed) == want_bytes,
+                   "a type's running totals are not its rows as published");
+#endif
+    totals_set(id, live, bytes, c);
+}
+
+void
+rti_types_share(void)
+{
+    for (uint32_t id = 0; id < rti_runtime.ntypes; id++) {
+        const RtTypeCounters *c = &rti_runtime.types[id];
+        int64_t live = (int64_t)(c->allocated - c->freed);
+        for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
+            rti_assert(row_values((RtThreadHeap *)ph, id).live == 0);     /* alone: the runtime's rows */
+        totals_set(id, live, live * c->unit + c->bytes, c);
+    }
+}
+#endif
+
 /* Every row's peaks (the world stopped once threads share the runtime). */
 static void
 sample_peaks(void)
@@ -99,6 +191,14 @@ sample_peaks(void)
         int64_t owned;
         row_sum_in(shared, id, &allocated, &freed, &owned);
         int64_t live = (int64_t)(allocated - freed), bytes = live * c->unit + owned;
+#if RT_RC_THREADED
+        if (shared) {
+            RtTypeTotals *t = &rti_runtime.type_totals[id];
+            totals_exact(id, live, bytes);
+            live = atomic_load_explicit(&t->live_peak, memory_order_relaxed);
+            bytes = atomic_load_explicit(&t->bytes_peak, memory_order_relaxed);
+        }
+#endif
         if (live > c->live_peak)
             c->live_peak = live;
         if (bytes > c->bytes_peak)
@@ -106,14 +206,21 @@ sample_peaks(void)
     }
 }
 
-/* A sample point of the pools (RtTypeCounters): the peaks -- but once
- * threads share the runtime, only at rt_type_stats (the other threads'
- * rows change meanwhile). */
+/* A sample point of the pools (RtTypeCounters): the peaks -- once threads
+ * share the runtime, the caller's rows added to the running totals (the
+ * other threads' rows change meanwhile). */
 static void
 sample_point(void)
 {
-    if (!rti_heap_shared())
-        sample_peaks();
+#if RT_RC_THREADED
+    if (rti_heap_shared()) {
+        if (rti_theap != NULL)
+            for (uint32_t id = 0; id < rti_runtime.ntypes; id++)
+                publish_row((RtThreadHeap *)rti_theap, id);
+        return;
+    }
+#endif
+    sample_peaks();
 }
 
 /* A slot for a new type's row; its rows start at zero (the world stopped
@@ -130,6 +237,10 @@ rti_type_register(RtType *type)
 #if RT_RC_THREADED
             for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
                 memset(&((RtThreadHeap *)ph)->types[id], 0, sizeof(RtTypeCounters));
+            RtTypeTotals *t = &rti_runtime.type_totals[id];
+            atomic_store_explicit(&t->live_peak, 0, memory_order_relaxed);
+            atomic_store_explicit(&t->bytes_peak, 0, memory_order_relaxed);
+            totals_set(id, 0, 0, &rti_runtime.types[id]);   /* every row 0 */
 #endif
             rti_runtime.types[id].type = type;
             type->id = id;
@@ -158,6 +269,9 @@ rti_types_init(RtRuntime *rt)
         &rt_int_type, &rt_str_type, &rt_tuple_type, &rt_list_type, &rt_dict_type, &rt_weakref_type,
     };
     memset(rt->types, 0, sizeof rt->types);
+#if RT_RC_THREADED
+    memset(rt->type_totals, 0, sizeof rt->type_totals);     /* set when threads share it */
+#endif
     rt->ntypes = RTI_TYPE_ID_FIRST_CLASS;
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
         RtTypeCounters *c = &rt->types[builtins[i]->id];

@@ -314,6 +314,13 @@ rti_pool_free_foreign(RtPool *pool, void *p)
         RTI_POISON(b, RTI_CLASS_SIZE(pool->szidx));
     } while (!atomic_compare_exchange_weak_explicit(&owner->delayed, &head, b, memory_order_release,
                                                     memory_order_relaxed));
+    /* The freeing thread's heap counted the free: a sample now and then,
+     * so that its published count does not trail (pool_heap.c). */
+    RtPoolHeap *mine = rti_theap;      /* NULL: a thread not attached */
+    if (mine != NULL && ++mine->foreign_frees >= RTI_FOREIGN_SAMPLE) {
+        mine->foreign_frees = 0;
+        rti_pool_sample(mine);
+    }
 }
 #endif
 
@@ -397,6 +404,13 @@ rti_pool_free_past_cache(RtPoolHeap *ph, RtPool *pool)
         cache_give_back(ph, idx);
         ph->cache[idx].limit = 0;
     }
+#if RT_RC_THREADED
+    /* The free's sample point (pool_heap.c, "Statistics"), where other
+     * heaps' counts add to this one's: alone, an allocation's sample finds
+     * the peak (list_append 1 instruction an append). */
+    if (rti_heap_shared())
+        rti_pool_sample(ph);
+#endif
 }
 
 /* Every cached block back to its pool. */

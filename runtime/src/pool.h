@@ -121,6 +121,12 @@
  * that empty on it (4 MiB), for its own next new pools, instead of giving
  * them back to the shared arenas at once (pool_heap.c, "Empty pools"). */
 #define RTI_HEAP_EMPTY_POOLS 256u
+/* Threaded variants: a heap that frees blocks of other heaps' pools past
+ * its cache publishes its count of blocks in use every RTI_FOREIGN_SAMPLE
+ * of them (pool_heap.c, "Statistics"): each such free is a CAS on another
+ * heap's line already; the sample, an atomic add and a loop over the
+ * types' rows, once in 64 of them. */
+#define RTI_FOREIGN_SAMPLE 64u
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -272,9 +278,15 @@ typedef struct RtArenas {
     /* Every heap, linked by next_heap (pool_heap.c): one in the nonatomic
      * variant. */
     struct RtPoolHeap *heaps;
-    /* The peak of small blocks in use over all heaps (threaded variants:
-     * sampled when the heaps are read together, pool_heap.c). */
+    /* The peak of small blocks in use over all heaps, sampled when the
+     * heaps are read together (the heap's own when there is one). */
     uint64_t in_use_peak;
+#if RT_RC_THREADED
+    /* The sum of the heaps' published counts (RtPoolHeap.published), and
+     * its peak: the total's peak between reads (pool_heap.c). */
+    _Atomic int64_t published_in_use;
+    _Atomic int64_t published_peak;
+#endif
     /* Called at every heap's sample points (RtPoolHeap), for the object
      * layer's peaks. */
     void (*on_sample)(void);
@@ -313,6 +325,8 @@ typedef struct RtPoolHeap {
     uint32_t nempty;
     struct RtPoolHeap *next_abandoned;
     bool owned;                 /* a thread owns it (else: abandoned) */
+    int64_t published;          /* nalloc - nfree, as last added to ar->published_in_use */
+    uint32_t foreign_frees;     /* frees onto other heaps' delayed lists until the next sample */
 #endif
     RtFreeCache cache[RT_NB_SMALL_SIZE_CLASSES];
 } RtPoolHeap;
@@ -387,6 +401,10 @@ int rti_pools_init(RtArenas *ar, RtPoolHeap *first, double decay_s);
 void rti_pools_fini(RtArenas *ar, RtPoolHeap *first);
 void rti_pool_heap_init(RtPoolHeap *ph, RtArenas *ar);
 void rti_pool_sample(RtPoolHeap *ph);
+#if RT_RC_THREADED
+/* Raise an atomic peak to at least value (pool_heap.c). */
+void rti_peak_raise(_Atomic int64_t *peak, int64_t value);
+#endif
 void rti_pools_trim(RtArenas *ar, bool by_rule);
 /* Statistics: the total of every heap (every heap at rest), or one heap's
  * own counts (its owner calls) beside the shared figures. */

@@ -60,9 +60,27 @@
  * Statistics.  Each heap counts its own operations (nalloc, nfree, large);
  * the totals sum them.  A block allocated on one thread and freed on
  * another counts in both heaps, so a heap's own "in use" can go negative;
- * the total cannot.  The total's peak in the threaded variants is sampled
- * when the heaps are read together (rt_alloc_stats, with the world
- * stopped) -- a lower bound -- and is the heap's own when there is one.
+ * the total cannot -- and neither the heaps' own peaks nor their sum says
+ * what the total's was: a thread that frees what another makes has its
+ * count fall without end while the maker's climbs.  So in the threaded
+ * variants each heap publishes its count at its sample points -- the
+ * allocation's slow paths (a refill, a new pool) and the free's (a pool
+ * that was full or emptied, every RTI_FOREIGN_SAMPLE blocks sent to other
+ * heaps) -- by adding what it moved since its last to an atomic sum
+ * (ar->published_in_use), whose peak it raises when it grew: one atomic
+ * add per sample, on paths that take a pool's or a lock's line anyway.
+ * A heap's published count trails its own by what it did since its last
+ * sample: at most a pool's worth of allocations from one pool's list, a
+ * class's cache of frees, RTI_FOREIGN_SAMPLE blocks sent away -- or frees
+ * onto its own pools that neither fill nor empty them, which a thread
+ * freeing a fragmented heap makes without bound.  The total's peak is the
+ * larger of that sum's and the exact sums taken when the heaps are read
+ * together (rt_alloc_stats, the world stopped); with one heap it is the
+ * heap's own, as in the nonatomic variant (there: within a refill's worth
+ * below the truth).  Before, the threaded total's peak was sampled only
+ * when the heaps were read together: the harness reads them at the end of
+ * a run, when little is in use, and a two-thread list_append reported a
+ * peak of 0 blocks.
  *
  * Validation (rti_pools_validate, every heap at rest): each heap's lists
  * and caches, the arenas, every carved pool, and the count that ties them:
@@ -122,6 +140,33 @@ rti_pools_fini(RtArenas *ar, RtPoolHeap *first)
         memset(first, 0, sizeof *first);
 }
 
+#if RT_RC_THREADED
+/* Raise *peak to at least value. */
+void
+rti_peak_raise(_Atomic int64_t *peak, int64_t value)
+{
+    int64_t seen = atomic_load_explicit(peak, memory_order_relaxed);
+    while (value > seen && !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed,
+                                                                  memory_order_relaxed))
+        ;
+}
+
+/* Add what ph's count of blocks in use moved since it last published to
+ * the heaps' sum, and raise the sum's peak when it grew (see the top). */
+static void
+publish(RtPoolHeap *ph, int64_t in_use)
+{
+    int64_t delta = in_use - ph->published;
+    if (delta == 0)
+        return;
+    ph->published = in_use;
+    RtArenas *ar = ph->ar;
+    int64_t sum = atomic_fetch_add_explicit(&ar->published_in_use, delta, memory_order_relaxed) + delta;
+    if (delta > 0)
+        rti_peak_raise(&ar->published_peak, sum);
+}
+#endif
+
 /* A sample point: the peak of blocks in use, and the object layer's. */
 void
 rti_pool_sample(RtPoolHeap *ph)
@@ -129,6 +174,9 @@ rti_pool_sample(RtPoolHeap *ph)
     uint64_t in_use = ph->nalloc - ph->nfree;
     if ((int64_t)in_use > (int64_t)ph->in_use_peak)
         ph->in_use_peak = in_use;
+#if RT_RC_THREADED
+    publish(ph, (int64_t)in_use);
+#endif
     if (ph->ar->on_sample != NULL)
         ph->ar->on_sample();
 }
@@ -264,6 +312,11 @@ rti_pools_counts(RtArenas *ar, RtAllocStats *st)
     }
     if (nalloc - nfree > ar->in_use_peak)
         ar->in_use_peak = nalloc - nfree;
+#if RT_RC_THREADED
+    int64_t published = atomic_load_explicit(&ar->published_peak, memory_order_relaxed);
+    if (published > (int64_t)ar->in_use_peak)
+        ar->in_use_peak = (uint64_t)published;
+#endif
     st->small.allocated = nalloc;
     st->small.freed = nfree;
     st->small.current = (int64_t)(nalloc - nfree);
@@ -449,12 +502,22 @@ rti_pools_validate(const RtArenas *ar, char *err, size_t errlen)
 {
     if (rti_arenas_validate(ar, err, errlen) < 0)
         return -1;
-    int64_t recorded = 0;
+    int64_t recorded = 0, published = 0;
     for (const RtPoolHeap *ph = ar->heaps; ph != NULL; ph = ph->next_heap) {
         if (validate_heap(ph, false, err, errlen) < 0)
             return -1;
         recorded += (int64_t)(ph->nalloc - ph->nfree);
+#if RT_RC_THREADED
+        published += ph->published;
+#endif
     }
+#if RT_RC_THREADED
+    CHECK(published == atomic_load_explicit(&ar->published_in_use, memory_order_relaxed),
+          "the heaps published %jd blocks in use, their sum says %jd", (intmax_t)published,
+          (intmax_t)atomic_load_explicit(&ar->published_in_use, memory_order_relaxed));
+#else
+    (void)published;
+#endif
     int64_t in_use = 0;
     for (uint32_t a = 0; a < ar->maxarenas; a++) {
         const RtArena *ao = &ar->arenas[a];

@@ -92,7 +92,9 @@ typedef struct RtAllocStats {
                              * upper bound of the true peak) */
     RtStatCount small;      /* blocks served by pools (pool, debug); the
                              * peak is taken at sample points (each pool
-                             * refill or new pool, each statistics call) */
+                             * refill or new pool, each statistics call;
+                             * with threads also each heap's free slow
+                             * paths, every thread's blocks summed) */
     RtStatCount large;      /* blocks passed to the system allocator */
     RtStatCount pools;      /* pools carved out of arenas */
     RtStatCount arenas;     /* arenas mapped (allocated: ever mapped; freed:

@@ -112,7 +112,8 @@ typedef struct RtTypeStats {
     uint64_t allocated;     /* objects ever allocated */
     uint64_t freed;
     int64_t live;
-    int64_t live_peak;
+    int64_t live_peak;      /* at the allocator's sample points (rt/alloc.h,
+                             * RtAllocStats.small), every thread's summed */
     int64_t bytes;          /* bytes of live objects, GC headers included */
     int64_t bytes_peak;
 } RtTypeStats;
