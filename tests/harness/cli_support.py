@@ -106,6 +106,9 @@ def check_sample(t, s, implementation):
     t.assertIsInstance(s['result']['check'], int)
     if implementation == 'rtbench':
         t.assertIsInstance(s['profile']['types'], list)
+        for row in s['profile']['types']:       # the run's peaks, the profile's time's counts
+            t.assertGreaterEqual(row['live_peak'], row['live'], row)
+            t.assertGreaterEqual(row['bytes_peak'], row['bytes'], row)
         for key in ('arenas_allocated', 'arenas_reused', 'arenas_released', 'arenas_retained'):
             t.assertIsInstance(s['alloc'][key], int, key)
         t.assertTrue(s['heap_clean'])

@@ -90,6 +90,29 @@ class Run(Base):
                     self.assertEqual(run['samples'][0]['rc'], rc)
                     self.assertEqual(run['samples'][0]['alloc']['backend'], alloc)
 
+    def test_the_profile_holds_each_types_peak_and_every_threads(self):
+        # dict_churn's blocks peak in its fill, where it collects, its ints
+        # later, in its churn: the profile is the fill's, the peaks the run's.
+        out = self.path('peaks.json')
+        status, _, err = rtbench('run', 'dict_churn', '--keys', '2000', '--n', '20000', '--repeat', '1',
+                                 '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        peaks = {t['name']: t['live_peak'] for t in load_result(self, out)['runs'][0]['samples'][0]['profile']['types']}
+        self.assertGreaterEqual(peaks['int'], 1800, peaks)      # 2,000 at most, 1,744 when the fill ends
+        self.assertGreaterEqual(peaks['str'], 1900, peaks)
+        if not os.path.exists(build('rtbench-biased')):
+            self.skipTest('rtbench-biased is not built in this preset')
+        # Two threads, each its own list of 20,000 ints: the peaks sum every
+        # thread's heap (they read 0 while only the end of a run was sampled).
+        out = self.path('peaks2.json')
+        status, _, err = rtbench('run', 'list_append', '--n', '20000', '--rounds', '4', '--threads', '2',
+                                 '--rc', 'biased', '--repeat', '1', '--out', out, '--quiet')
+        self.assertEqual(status, 0, err)
+        s = load_result(self, out)['runs'][0]['samples'][0]
+        self.assertGreaterEqual(s['alloc']['blocks_peak'], 19000, s['alloc'])
+        ints = [t for t in s['profile']['types'] if t['name'] == 'int']
+        self.assertGreaterEqual(ints[0]['live_peak'], 19000, s['profile'])
+
     def test_interrupted_run_keeps_finished_samples_and_resumes(self):
         out = self.path('int.json')
         args = ['run', 'cycle_storm', '--n', '60000', '--repeat', '50', '--out', out, '--quiet']
