@@ -24,7 +24,8 @@
  * So each thread, at its heap's sample points (pool_heap.c, "Statistics":
  * the allocation's and the free's slow paths), adds what each of its rows
  * moved since it last did to the type's running totals (RtTypeTotals, one
- * atomic add per row that moved) and raises their peaks; rt_type_stats
+ * atomic add per row that moved by a batch, RTI_PUBLISH_BATCH objects or
+ * 64 times as many bytes) and raises their peaks; rt_type_stats
  * takes the larger of those peaks and its own exact ones.  The totals are
  * the runtime's rows (left as they were when the second thread came: the
  * stop that let it in makes them exact, rti_types_share) plus every
@@ -119,7 +120,7 @@ publish_row(RtThreadHeap *th, uint32_t id)
 {
     RtTypePublished now = row_values(th, id), *last = &th->published[id];
     int64_t dlive = now.live - last->live, dbytes = now.bytes - last->bytes;
-    if ((dlive | dbytes) == 0)
+    if (!rti_publish_due(dlive, RTI_PUBLISH_BATCH) && !rti_publish_due(dbytes, 64 * RTI_PUBLISH_BATCH))
         return;
     *last = now;
     RtTypeTotals *t = &rti_runtime.type_totals[id];

@@ -127,6 +127,15 @@
  * heap's line already; the sample, an atomic add and a loop over the
  * types' rows, once in 64 of them. */
 #define RTI_FOREIGN_SAMPLE 64u
+/* Threaded variants: a heap publishes its count of blocks in use (and the
+ * object layer a type row's live objects, or its bytes by 64 times as
+ * many) only once it moved by RTI_PUBLISH_BATCH since the last time, as
+ * Linux's percpu_counter folds a CPU's delta past its batch: each publish
+ * is an atomic add on a line every thread's heap adds to, and a thread
+ * allocating tens of millions of objects a second reaches a sample point
+ * every hundred or so.  The total's peak trails by up to this much a heap
+ * more (pool_heap.c, "Statistics"). */
+#define RTI_PUBLISH_BATCH 256
 /* -- End of tunable settings section -- */
 
 #if (1 << RTI_ALIGNMENT_SHIFT) != RT_ALIGNMENT || (1 << RTI_POOL_BITS) != RT_POOL_SIZE \
@@ -404,6 +413,15 @@ void rti_pool_sample(RtPoolHeap *ph);
 #if RT_RC_THREADED
 /* Raise an atomic peak to at least value (pool_heap.c). */
 void rti_peak_raise(_Atomic int64_t *peak, int64_t value);
+/* Whether a delta has come to a batch worth publishing (RTI_PUBLISH_BATCH). */
+static inline bool
+rti_publish_due(int64_t delta, int64_t batch)
+{
+    return delta >= batch || delta <= -batch;
+}
+/* Threads come to share the heaps (the world stopped): the total's peak
+ * takes the one heap's own so far, exact (pool_heap.c). */
+void rti_pools_share(RtArenas *ar);
 #endif
 void rti_pools_trim(RtArenas *ar, bool by_rule);
 /* Statistics: the total of every heap (every heap at rest), or one heap's

@@ -67,17 +67,19 @@
  * allocation's slow paths (a refill, a new pool) and the free's (a pool
  * that was full or emptied, every RTI_FOREIGN_SAMPLE blocks sent to other
  * heaps) -- by adding what it moved since its last to an atomic sum
- * (ar->published_in_use), whose peak it raises when it grew: one atomic
- * add per sample, on paths that take a pool's or a lock's line anyway.
- * A heap's published count trails its own by what it did since its last
- * sample: at most a pool's worth of allocations from one pool's list, a
- * class's cache of frees, RTI_FOREIGN_SAMPLE blocks sent away -- or frees
- * onto its own pools that neither fill nor empty them, which a thread
- * freeing a fragmented heap makes without bound.  The total's peak is the
- * larger of that sum's and the exact sums taken when the heaps are read
- * together (rt_alloc_stats, the world stopped); with one heap it is the
- * heap's own, as in the nonatomic variant (there: within a refill's worth
- * below the truth).  Before, the threaded total's peak was sampled only
+ * (ar->published_in_use), whose peak it raises when it grew -- once the
+ * count moved by RTI_PUBLISH_BATCH since the last time (Linux's
+ * percpu_counter batch): the sum is one line every heap adds to.  A
+ * heap's published count trails its own by less than the batch plus what
+ * it did since its last sample: at most a pool's worth of allocations
+ * from one pool's list, a class's cache of frees, RTI_FOREIGN_SAMPLE
+ * blocks sent away -- or frees onto its own pools that neither fill nor
+ * empty them, which a thread freeing a fragmented heap makes without
+ * bound.  The total's peak is the largest of that sum's, the exact sums
+ * taken when the heaps are read together (rt_alloc_stats, the world
+ * stopped) and the one heap's own when a second thread came
+ * (rti_pools_share); with one heap it is the heap's own, as in the
+ * nonatomic variant (there: within a refill's worth below the truth).  Before, the threaded total's peak was sampled only
  * when the heaps were read together: the harness reads them at the end of
  * a run, when little is in use, and a two-thread list_append reported a
  * peak of 0 blocks.
@@ -157,13 +159,21 @@ static void
 publish(RtPoolHeap *ph, int64_t in_use)
 {
     int64_t delta = in_use - ph->published;
-    if (delta == 0)
+    if (!rti_publish_due(delta, RTI_PUBLISH_BATCH))
         return;
     ph->published = in_use;
     RtArenas *ar = ph->ar;
     int64_t sum = atomic_fetch_add_explicit(&ar->published_in_use, delta, memory_order_relaxed) + delta;
     if (delta > 0)
         rti_peak_raise(&ar->published_peak, sum);
+}
+
+void
+rti_pools_share(RtArenas *ar)
+{
+    for (RtPoolHeap *ph = ar->heaps; ph != NULL; ph = ph->next_heap)
+        if (ph->in_use_peak > ar->in_use_peak)
+            ar->in_use_peak = ph->in_use_peak;
 }
 #endif
 

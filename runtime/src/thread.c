@@ -126,6 +126,7 @@ share_the_heap_locked(RtThreads *threads)
     rti_brc_counts_share(threads);      /* before the homes: their owners change */
 #endif
     rti_gc_share(&rti_runtime.gc);      /* tracked objects to their homes (gc_heap.c) */
+    rti_pools_share(&rti_runtime.heap.arenas);     /* the one heap's peak so far (pool_heap.c) */
     rti_types_share();                  /* the peaks' running totals (object.c) */
     atomic_fetch_or_explicit(&threads->mode, RTI_MODE_SHARED, memory_order_seq_cst);
     w->active = false;
