@@ -58,36 +58,36 @@
  * classes' statistics); the blocks in use do not change.
  *
  * Statistics.  Each heap counts its own operations (nalloc, nfree, large);
- * the totals sum them.  A block allocated on one thread and freed on
- * another counts in both heaps, so a heap's own "in use" can go negative;
- * the total cannot -- and neither the heaps' own peaks nor their sum says
- * what the total's was: a thread that frees what another makes has its
- * count fall without end while the maker's climbs.  So in the threaded
- * variants each heap publishes its count at its sample points -- the
- * allocation's slow paths (a refill, a new pool) and the free's (a pool
- * that was full or emptied, every RTI_FOREIGN_SAMPLE blocks sent to other
- * heaps) -- by adding what it moved since its last to an atomic sum
- * (ar->published_in_use), whose peak it raises when it grew -- once the
- * count moved by RTI_PUBLISH_BATCH since the last time (Linux's
- * percpu_counter batch): the sum is one line every heap adds to.  A
- * heap's published count trails its own by less than the batch plus what
- * it did since its last sample: at most a pool's worth of allocations
- * from one pool's list, a class's cache of frees, RTI_FOREIGN_SAMPLE
- * blocks sent away -- or frees onto its own pools that neither fill nor
- * empty them, which a thread freeing a fragmented heap makes without
- * bound.  The total's peak is the largest of that sum's, the exact sums
- * taken when the heaps are read together (rt_alloc_stats, the world
- * stopped) and the one heap's own when a second thread came
- * (rti_pools_share); with one heap it is the heap's own, as in the
- * nonatomic variant (there: within a refill's worth below the truth).  Before, the threaded total's peak was sampled only
- * when the heaps were read together: the harness reads them at the end of
- * a run, when little is in use, and a two-thread list_append reported a
- * peak of 0 blocks.
+ * the totals sum them.  A block allocated on one thread and freed on another
+ * counts in both heaps, so a heap's own "in use" can go negative; the total
+ * cannot -- and neither the heaps' own peaks nor their sum says what the
+ * total's was: a thread that frees what another makes has its count fall
+ * without end while the maker's climbs.  So in the threaded variants each
+ * heap publishes its count at its sample points -- the allocation's slow
+ * paths (a refill, a new pool) and the free's (a pool that was full or
+ * emptied, every RTI_FOREIGN_SAMPLE blocks sent to other heaps) -- by adding
+ * what it moved since its last to an atomic sum (ar->published_in_use),
+ * whose peak it raises when it grew -- once the count moved by
+ * RTI_PUBLISH_BATCH since the last time (Linux's percpu_counter batch): the
+ * sum is one line every heap adds to.  A heap's published count trails its
+ * own by less than the batch plus what it did since its last sample: at most
+ * a pool's worth of allocations from one pool's list, a class's cache of
+ * frees, RTI_FOREIGN_SAMPLE blocks sent away -- or frees onto its own pools
+ * that neither fill nor empty them, which a thread freeing a fragmented heap
+ * makes without bound.  The total's peak is the largest of that sum's, the
+ * exact sums taken when the heaps are read together (rt_alloc_stats, the
+ * world stopped) and the one heap's own when a second thread came
+ * (rti_pools_share); with one heap it is the heap's own, as in the nonatomic
+ * variant (there: within a refill's worth below the truth).  Before, the
+ * threaded total's peak was sampled only when the heaps were read together:
+ * the harness reads them at the end of a run, when little is in use, and a
+ * two-thread list_append reported a peak of 0 blocks.
  *
  * Validation (rti_pools_validate, every heap at rest): each heap's lists
  * and caches, the arenas, every carved pool, and the count that ties them:
  * the blocks in use to the pools = those in use to the user (the heaps'
- * nalloc - nfree, summed) + the cached ones + the delayed ones.
+ * nalloc - nfree, summed) + the cached ones + the delayed ones; and in the
+ * threaded variants the heaps' published counts = the arenas' sum of them.
  */
 
 #include "internal.h"
