@@ -48,17 +48,18 @@ typedef struct RtTypeCounters {
 } RtTypeCounters;
 
 #if RT_RC_THREADED
+/* A type's live objects and bytes in one row: a thread heap's as it last
+ * added them to the type's running totals (object.c, "Peaks with
+ * threads"). */
+typedef struct RtTypePublished {
+    int64_t live;
+    int64_t bytes;
+} RtTypePublished;
 /* What a thread owns in the threaded variants, one block that moves with
  * it: adopted at attach, abandoned at detach (pool_heap.c).  Its pools and
  * caches (rti_theap points here), its share of the collector's lists
  * (gc_heap.c) and its rows of the type statistics (object.c), which
  * rt_type_stats sums with the runtime's. */
-/* A thread heap's rows of a type as it last added them to the type's
- * running totals (object.c, "Peaks with threads"). */
-typedef struct RtTypePublished {
-    int64_t live;
-    int64_t bytes;
-} RtTypePublished;
 typedef struct RtThreadHeap {
     RtPoolHeap pool;        /* first: every heap pointer is to this */
     RtGcHeap gc;

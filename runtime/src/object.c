@@ -104,13 +104,19 @@ rti_type_live(uint32_t id)
 }
 
 #if RT_RC_THREADED
-/* A thread heap's row of type id: its live objects and bytes. */
+/* A row of type id -- the runtime's, or a thread heap's -- as live objects
+ * and bytes (each object's unit, and what they own). */
+static inline RtTypePublished
+counters_values(const RtTypeCounters *row, uint32_t id)
+{
+    int64_t live = (int64_t)(row->allocated - row->freed);
+    return (RtTypePublished){live, live * rti_runtime.types[id].unit + row->bytes};
+}
+
 static inline RtTypePublished
 row_values(const RtThreadHeap *th, uint32_t id)
 {
-    const RtTypeCounters *row = &th->types[id];
-    int64_t live = (int64_t)(row->allocated - row->freed);
-    return (RtTypePublished){live, live * rti_runtime.types[id].unit + row->bytes};
+    return counters_values(&th->types[id], id);
 }
 
 /* Add to type id's totals what th's row moved since th last published it,
@@ -156,13 +162,13 @@ totals_exact(uint32_t id, int64_t live, int64_t bytes)
     const RtTypeCounters *c = &rti_runtime.types[id];
 #if RT_DEBUG >= 1
     const RtTypeTotals *t = &rti_runtime.type_totals[id];
-    int64_t own = (int64_t)(c->allocated - c->freed), want_live = own, want_bytes = own * c->unit + c->bytes;
+    RtTypePublished want = counters_values(c, id);
     for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap) {
-        want_live += ((RtThreadHeap *)ph)->published[id].live;
-        want_bytes += ((RtThreadHeap *)ph)->published[id].bytes;
+        want.live += ((RtThreadHeap *)ph)->published[id].live;
+        want.bytes += ((RtThreadHeap *)ph)->published[id].bytes;
     }
-    rti_assert_msg(atomic_load_explicit(&t->live, memory_order_relaxed) == want_live &&
-                       atomic_load_explicit(&t->bytes, memory_order_relaxed) == want_bytes,
+    rti_assert_msg(atomic_load_explicit(&t->live, memory_order_relaxed) == want.live &&
+                       atomic_load_explicit(&t->bytes, memory_order_relaxed) == want.bytes,
                    "a type's running totals are not its rows as published");
 #endif
     totals_set(id, live, bytes, c);
@@ -173,10 +179,10 @@ rti_types_share(void)
 {
     for (uint32_t id = 0; id < rti_runtime.ntypes; id++) {
         const RtTypeCounters *c = &rti_runtime.types[id];
-        int64_t live = (int64_t)(c->allocated - c->freed);
+        RtTypePublished own = counters_values(c, id);
         for (RtPoolHeap *ph = rti_runtime.heap.arenas.heaps; ph != NULL; ph = ph->next_heap)
             rti_assert(row_values((RtThreadHeap *)ph, id).live == 0);     /* alone: the runtime's rows */
-        totals_set(id, live, live * c->unit + c->bytes, c);
+        totals_set(id, own.live, own.bytes, c);
     }
 }
 #endif
