@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import matplotlib
 from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 
 import chartkit as ck
@@ -149,7 +151,13 @@ def dot_panel(ax: Axes, rows: list[tuple[str, str]], series: list[tuple[str, obj
         handles.append(Line2D([], [], color=color, marker=marker, linestyle="none", label=label))
     ck.one_line(ax, vertical=True)
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(row_labels)
+    # A long label (a workload with many params) wrapped to a third of the
+    # figure: unwrapped, it squeezed the panels until the right one's title
+    # ran off the figure.
+    fig = ax.figure
+    size = FontProperties(size=matplotlib.rcParams["ytick.labelsize"]).get_size_in_points()
+    ax.set_yticklabels([ck.wrap_to_width(label, fig.get_figwidth() * fig.dpi / 3, fig, size)
+                        for label in row_labels])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     for i in range(1, len(rows)):
