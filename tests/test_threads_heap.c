@@ -425,6 +425,7 @@ TEST(emptied_pools_stay_with_their_heap)
 
 static RtObject *peak_mine[PEAK_N], *peak_theirs[PEAK_N];
 static void *peak_blocks[PEAK_N];
+static atomic_bool peer_held;      /* the other thread made its ints */
 
 /* Make PEAK_N boxed ints (none of them small) into held; false if out of
  * memory. */
@@ -481,8 +482,8 @@ hold_with_the_other(void *arg)
     if (rt_thread_attach() != 0)
         return NULL;
     atomic_store(&step, 1);
-    if (make_ints(peak_theirs))
-        atomic_fetch_add(&step, 1);       /* 2: held; the main thread's turn */
+    atomic_store(&peer_held, make_ints(peak_theirs));
+    atomic_store(&step, 2);         /* held (or out of memory): the main thread's turn */
     wait_for_step(3);
     drop_ints(peak_theirs);
     rt_thread_detach();
@@ -498,6 +499,7 @@ TEST(peaks_count_every_thread)
     start_peer(&t, hold_with_the_other);
     CHECK(make_ints(peak_mine));
     wait_for_step(2);
+    CHECK(atomic_load(&peer_held));
     atomic_store(&step, 3);        /* both hold theirs: now drop them */
     drop_ints(peak_mine);
     join_peer(t);
