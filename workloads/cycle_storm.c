@@ -51,12 +51,13 @@ make_cycle(RtType *node, int64_t size)
     return first;
 }
 
-/* Append the first Node of each of n new cycles to holder. */
+/* Append the first Node of each of the cycles span.first .. span.first +
+ * span.n - 1 of a round to holder, cycle i of the shape i % SHAPES. */
 static int
-fill(RtType *node, RtObject *holder, int64_t n, int64_t ring, int64_t *created)
+fill(RtType *node, RtObject *holder, RtWorkloadSpan span, int64_t ring, int64_t *created)
 {
     const int64_t sizes[SHAPES] = {PAIR, SELF, ring};
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = span.first, end = span.first + span.n; i < end; i++) {
         int64_t size = sizes[i % SHAPES];
         RtObject *first = make_cycle(node, size);
         if (first == NULL)
@@ -70,13 +71,14 @@ fill(RtType *node, RtObject *holder, int64_t n, int64_t ring, int64_t *created)
     return 0;
 }
 
-/* One thread's share of the rounds, with a Node class of its own. */
+/* Every round with one thread's share of its cycles (parallel.h: the live
+ * heap stays one thread's), with a Node class of its own. */
 static int
 storm_share(void *arg, int index, int threads, int64_t *check)
 {
     const int64_t *params = arg;
-    const int64_t n = params[P_N], ring = params[P_RING];
-    const int64_t rounds = rt_workload_share(params[P_ROUNDS], index, threads);
+    const int64_t ring = params[P_RING], rounds = params[P_ROUNDS];
+    const RtWorkloadSpan span = rt_workload_span(params[P_N], index, threads);
     RtType *node = rt_class_new("Node", RT_NODE_SLOTS, 0, NULL);
     if (node == NULL)
         return -1;
@@ -88,7 +90,7 @@ storm_share(void *arg, int index, int threads, int64_t *check)
             status = -1;
             break;
         }
-        status = fill(node, holder, n, ring, &created);
+        status = fill(node, holder, span, ring, &created);
         rt_decref(holder);  /* only the collector frees the cycles now */
     }
     /* The last round's cycles wait for the harness's full collection. */
@@ -111,7 +113,7 @@ const RtWorkload rt_workload_cycle_storm = {
     .name = "cycle_storm",
     .description = "rounds of n small cycles (pairs, self-references, rings), then dropped",
     .params = {
-        {"n", 100000, 0, 0, "cycles per round"},
+        {"n", 100000, 0, 0, "cycles per round (split among the threads)"},
         {"ring", 8, 1, 0, "Nodes in each ring (every third cycle)"},
         {"rounds", 10, 0, 0, "rounds, each with a fresh holder list"},
         RT_WORKLOAD_THREADS_PARAM,

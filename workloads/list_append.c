@@ -15,11 +15,11 @@
 
 enum { P_N, P_ROUNDS, P_THREADS };
 
-/* Append the ints 0..n-1 to lst. */
+/* Append the ints span.first .. span.first + span.n - 1 to lst. */
 static int
-append_ints(RtObject *lst, int64_t n)
+append_ints(RtObject *lst, RtWorkloadSpan span)
 {
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = span.first, end = span.first + span.n; i < end; i++) {
         RtObject *value = rt_int_from(i);
         if (value == NULL)
             return -1;
@@ -31,17 +31,18 @@ append_ints(RtObject *lst, int64_t n)
     return 0;
 }
 
-/* One thread's share of the rounds; adds the items appended to *check. */
+/* Every round with one thread's share of its ints (parallel.h: the live
+ * heap stays one thread's); adds the items appended to *check. */
 static int
 append_rounds(void *arg, int index, int threads, int64_t *check)
 {
     const int64_t *params = arg;
-    const int64_t n = params[P_N], rounds = rt_workload_share(params[P_ROUNDS], index, threads);
-    for (int64_t r = 0; r < rounds; r++) {
+    const RtWorkloadSpan span = rt_workload_span(params[P_N], index, threads);
+    for (int64_t r = 0; r < params[P_ROUNDS]; r++) {
         RtObject *lst = rt_list_new(0);
         if (lst == NULL)
             return -1;
-        if (append_ints(lst, n) < 0) {
+        if (append_ints(lst, span) < 0) {
             rt_decref(lst);
             return -1;
         }
@@ -65,7 +66,7 @@ const RtWorkload rt_workload_list_append = {
     .name = "list_append",
     .description = "append n boxed ints to a fresh list, rounds times",
     .params = {
-        {"n", 1000000, 0, 0, "ints appended per round"},
+        {"n", 1000000, 0, 0, "ints appended per round (split among the threads)"},
         {"rounds", 10, 0, 0, "rounds, each with a fresh list"},
         RT_WORKLOAD_THREADS_PARAM,
     },

@@ -102,10 +102,12 @@ class Run(Base):
         self.assertGreaterEqual(peaks['str'], 1900, peaks)
         if not os.path.exists(build('rtbench-biased')):
             self.skipTest('rtbench-biased is not built in this preset')
-        # Two threads, each its own list of 20,000 ints: the peaks sum every
-        # thread's heap (they read 0 while only the end of a run was sampled).
+        # Two threads, each its own list of 20,000 ints (half of n): the peaks
+        # count every thread's heap -- at least one whole list, the sum when
+        # the lists overlap (they read 0 while only the end of a run was
+        # sampled).
         out = self.path('peaks2.json')
-        status, _, err = rtbench('run', 'list_append', '--n', '20000', '--rounds', '4', '--threads', '2',
+        status, _, err = rtbench('run', 'list_append', '--n', '40000', '--rounds', '4', '--threads', '2',
                                  '--rc', 'biased', '--repeat', '1', '--out', out, '--quiet')
         self.assertEqual(status, 0, err)
         s = load_result(self, out)['runs'][0]['samples'][0]

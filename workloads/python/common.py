@@ -7,7 +7,7 @@ that start empty.
 
 import threading
 
-__all__ = ['Node', 'share', 'parallel']
+__all__ = ['Node', 'share', 'span', 'parallel']
 
 
 class Node:
@@ -30,6 +30,14 @@ def share(total, index, threads):
     """Thread index's share of total, the first total % threads one more
     (rt_workload_share in workloads/parallel.h)."""
     return total // threads + (1 if index < total % threads else 0)
+
+
+def span(total, index, threads):
+    """Thread index's share of the items 0..total-1 as a range: consecutive
+    ranges in thread order (rt_workload_span in workloads/parallel.h)."""
+    extra = total % threads
+    first = index * (total // threads) + min(index, extra)
+    return range(first, first + share(total, index, threads))
 
 
 def parallel(threads, body):
