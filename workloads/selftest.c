@@ -12,6 +12,7 @@
  * Its context's callbacks keep results and marks in memory.  Exit status: failed checks.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "parallel.h"
 #include "prng.h"
 #include "workload.h"
 
@@ -301,10 +302,30 @@ check_registry(void)
     CHECK(n == NCASES && rt_workload_find("nope") == NULL, "%zu workloads", n);
 }
 
+/* rt_workload_span: the threads' spans are consecutive in thread order,
+ * cover 0..total-1 once, and each holds rt_workload_share's count. */
+static void
+check_spans(void)
+{
+    for (int64_t total = 0; total <= 40; total++)
+        for (int threads = 1; threads <= 9; threads++) {
+            int64_t next = 0;
+            for (int i = 0; i < threads; i++) {
+                RtWorkloadSpan span = rt_workload_span(total, i, threads);
+                CHECK(span.first == next && span.n == rt_workload_share(total, i, threads),
+                      "span %d of %d of %" PRId64 ": [%" PRId64 ", +%" PRId64 ")", i, threads, total, span.first,
+                      span.n);
+                next = span.first + span.n;
+            }
+            CHECK(next == total, "the spans of %" PRId64 " over %d threads end at %" PRId64, total, threads, next);
+        }
+}
+
 int
 main(void)
 {
     check_registry();
+    check_spans();
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
         int before = failures;
         const RtWorkload *w = rt_workload_find(cases[runs[i].c].name);

@@ -115,6 +115,23 @@ class Run(Base):
         ints = [t for t in s['profile']['types'] if t['name'] == 'int']
         self.assertGreaterEqual(ints[0]['live_peak'], 19000, s['profile'])
 
+    def test_threads_split_each_round_and_keep_the_checks(self):
+        # list_append and cycle_storm give each thread a span of every
+        # round's items: the same check at any thread count (cycle_storm's
+        # Nodes count each cycle's shape, by its index in the round).
+        worker = build('rtbench-biased')
+        if not os.path.exists(worker):
+            self.skipTest('rtbench-biased is not built in this preset')
+        for workload, params in (('cycle_storm', ['--n', '1001', '--ring', '5', '--rounds', '2']),
+                                 ('list_append', ['--n', '1001', '--rounds', '2'])):
+            checks = {}
+            for threads in (1, 2, 3):
+                p = subprocess.run([worker, '__worker', workload, '--result-fd', '1', '--threads', str(threads)]
+                                   + params, capture_output=True, text=True)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                checks[threads] = json.loads(p.stdout)['result']['check']
+            self.assertEqual(len(set(checks.values())), 1, (workload, checks))
+
     def test_interrupted_run_keeps_finished_samples_and_resumes(self):
         out = self.path('int.json')
         args = ['run', 'cycle_storm', '--n', '60000', '--repeat', '50', '--out', out, '--quiet']

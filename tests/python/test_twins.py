@@ -27,6 +27,7 @@ RUN = os.path.join(TWINS, 'run.py')
 sys.path.insert(0, TWINS)
 import prng                     # noqa: E402  (needs the path above)
 from _rtbench_run import cli, measure    # noqa: E402  (run.py's parts)
+from common import share, span  # noqa: E402  (the twins' --threads shares)
 
 TIMEOUT = 60
 
@@ -93,6 +94,11 @@ CASES = [
     ('cycle_storm', {'n': 300, 'ring': 4, 'rounds': 5, 'threads': 2},
      cycle_storm_nodes(300, 4, 5)),
     ('binary_trees', {'depth': 8, 'threads': 3}, binary_trees_check(8)),
+    # Spans of 334, 334 and 333 cycles: each cycle's shape by its index in
+    # the round, not in its thread's span, or the Nodes would differ.
+    ('cycle_storm', {'n': 1001, 'ring': 5, 'rounds': 2, 'threads': 3},
+     cycle_storm_nodes(1001, 5, 2)),
+    ('list_append', {'n': 1001, 'rounds': 2, 'threads': 3}, 2002),
 ]
 
 
@@ -491,6 +497,18 @@ class TestPrng(unittest.TestCase):
         for _ in range(1000):
             value = rng.next()
             self.assertTrue(0 <= value < 2**64)
+
+
+class TestSpans(unittest.TestCase):
+    """span, the twins' rt_workload_span: the threads' ranges of a round's
+    items are consecutive in thread order and cover each item once."""
+
+    def test_consecutive_and_whole(self):
+        for total in range(41):
+            for threads in range(1, 10):
+                spans = [span(total, i, threads) for i in range(threads)]
+                self.assertEqual([i for r in spans for i in r], list(range(total)), (total, threads))
+                self.assertEqual([len(r) for r in spans], [share(total, i, threads) for i in range(threads)])
 
 
 if __name__ == '__main__':
