@@ -115,6 +115,19 @@ class Run(Base):
         ints = [t for t in s['profile']['types'] if t['name'] == 'int']
         self.assertGreaterEqual(ints[0]['live_peak'], 19000, s['profile'])
 
+    def test_the_profile_is_taken_near_the_peak_of_a_growing_heap(self):
+        # long_lived's old heap grows through its collections: the profile is
+        # renewed each time the blocks pass the last one's by 1/32, so it sits
+        # within 1/33 of the highest point a collection saw -- itself below
+        # the run's peak by at most a young generation's allocations.
+        p = subprocess.run([build('rtbench'), '__worker', 'long_lived', '--m', '20000', '--n', '100000',
+                            '--result-fd', '1'], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sample = json.loads(p.stdout)
+        profiled, peak = sample['profile']['blocks_in_use'], sample['alloc']['blocks_peak']
+        self.assertLessEqual(profiled, peak)
+        self.assertGreaterEqual(profiled + profiled // 32 + 2 * 700, peak, sample['profile'])
+
     def test_threads_split_each_round_and_keep_the_checks(self):
         # list_append and cycle_storm give each thread a span of every
         # round's items: the same check at any thread count (cycle_storm's
