@@ -20,7 +20,14 @@ static int
 append_ints(RtObject *lst, RtWorkloadSpan span)
 {
     for (int64_t i = span.first, end = span.first + span.n; i < end; i++) {
-        RtObject *value = rt_int_from(i);
+        /* The value hidden from the optimizer: seen as the loop's index,
+         * GCC kept a pointer into the small ints in step with it, an
+         * instruction an append more than the loop from 0 it replaced
+         * (callgrind, a million appends: 73.1 M; hidden, 71.1 M, against
+         * the old loop's 72.1 M; biased 115.6 M and 113.6 M). */
+        int64_t v = i;
+        __asm__("" : "+r"(v));
+        RtObject *value = rt_int_from(v);
         if (value == NULL)
             return -1;
         int status = rt_list_append(lst, value);    /* the list takes its own reference */
