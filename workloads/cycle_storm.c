@@ -9,7 +9,9 @@
  * only moving them on to generations 1 and 2.  When the holder goes, most
  * of the garbage is old: the full collections (the harness's final one
  * included) free it.  Pauses, what each generation collects, and how fast
- * the freed pools are reused show here.
+ * the freed pools are reused show here.  With --threads T each thread does
+ * every round with its span of the n cycles and a holder of its own
+ * (parallel.h).
  *
  * Twin: python/cycle_storm.py.
  */

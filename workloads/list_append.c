@@ -7,7 +7,8 @@
  * on the way to a million items, the array leaving the pools for the
  * system allocator past 512 bytes.  Dropping the list frees every int by
  * reference counting.  The young count hardly moves: no collection runs
- * but the harness's final one.
+ * but the harness's final one.  With --threads T each thread does every
+ * round with a list of its own and its span of the n ints (parallel.h).
  *
  * Twin: python/list_append.py.
  */
