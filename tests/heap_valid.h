@@ -2,7 +2,8 @@
  * threaded tests (test_threads.c, test_threads_heap.c,
  * test_threads_gc_heap.c, test_gc_parallel.c): true, or false with what is
  * wrong on stderr; the blocks in use over every heap; the threads'
- * statistics; a function run on a thread of its own.  Include after
+ * statistics; a function run on a thread of its own, and a join that
+ * waits blocked.  Include after
  * internal.h.
  */
 #ifndef RT_TESTS_HEAP_VALID_H
@@ -46,6 +47,16 @@ run_thread(void *(*fn)(void *), void *arg)
     pthread_t t;
     rt_thread_block_begin();
     pthread_create(&t, NULL, fn, arg);
+    pthread_join(t, NULL);
+    rt_thread_block_end();
+}
+
+/* Wait for thread t, blocked meanwhile (its detach, and a stop it asks
+ * for on the way out, need not wait for us). */
+static inline void
+join_blocked(pthread_t t)
+{
+    rt_thread_block_begin();
     pthread_join(t, NULL);
     rt_thread_block_end();
 }

@@ -154,9 +154,7 @@ static void
 stop_owner(pthread_t t)
 {
     atomic_store(&owner_stop, 1);
-    rt_thread_block_begin();
-    pthread_join(t, NULL);
-    rt_thread_block_end();
+    join_blocked(t);
 }
 
 /* Make OWNED tracked nodes, then track and free nodes of its own until

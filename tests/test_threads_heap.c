@@ -135,6 +135,19 @@ wait_for_step(int n)
         rt_thread_safepoint();
 }
 
+/* Start body on a thread of its own, step at 0, and wait (blocked, for its
+ * attach) until it sets step 1. */
+static void
+start_peer(pthread_t *t, void *(*body)(void *))
+{
+    atomic_store(&step, 0);
+    rt_thread_block_begin();
+    pthread_create(t, NULL, body, NULL);
+    while (atomic_load(&step) < 1)
+        ;
+    rt_thread_block_end();
+}
+
 static void *
 owner(void *arg)
 {
@@ -163,14 +176,9 @@ owner(void *arg)
 TEST(cross_thread_frees_take_the_delayed_list)
 {
     REQUIRE(rt_test_init(RT_ALLOC_POOL) == 0);
-    atomic_store(&step, 0);
     atomic_store(&collected, false);
     pthread_t t;
-    rt_thread_block_begin();
-    pthread_create(&t, NULL, owner, NULL);
-    while (atomic_load(&step) < 1)
-        ;
-    rt_thread_block_end();
+    start_peer(&t, owner);
     RtPoolHeap *theirs = atomic_load(&heap_seen);
     RtAllocStats mine;
     rt_alloc_stats_thread(&mine);
@@ -189,9 +197,7 @@ TEST(cross_thread_frees_take_the_delayed_list)
     rt_alloc_stats_thread(&mine);
     CHECK_EQ(mine.small.freed - freed_before, HANDED);  /* counted by the freeing heap */
     atomic_store(&step, 2);
-    rt_thread_block_begin();
-    pthread_join(t, NULL);
-    rt_thread_block_end();
+    join_blocked(t);
     CHECK(atomic_load(&collected));
     CHECK(owner_stats.small.allocated >= HANDED);
     CHECK(owner_stats.small.current >= HANDED);         /* its own count: freed elsewhere */
@@ -445,25 +451,6 @@ drop_ints(RtObject **held)
         rt_clearref(&held[i]);
 }
 
-static void
-start_peer(pthread_t *t, void *(*body)(void *))
-{
-    atomic_store(&step, 0);
-    rt_thread_block_begin();
-    pthread_create(t, NULL, body, NULL);
-    while (atomic_load(&step) < 1)
-        ;
-    rt_thread_block_end();
-}
-
-static void
-join_peer(pthread_t t)
-{
-    rt_thread_block_begin();
-    pthread_join(t, NULL);
-    rt_thread_block_end();
-}
-
 /* The ints' peak of live objects, and of blocks in use. */
 static void
 peaks(int64_t *ints, int64_t *blocks)
@@ -502,7 +489,7 @@ TEST(peaks_count_every_thread)
     CHECK(atomic_load(&peer_held));
     atomic_store(&step, 3);        /* both hold theirs: now drop them */
     drop_ints(peak_mine);
-    join_peer(t);
+    join_blocked(t);
     int64_t ints, blocks;
     peaks(&ints, &blocks);
     CHECK(ints >= 2 * PEAK_N - PEAK_SLACK && ints <= 2 * PEAK_N + PEAK_SLACK);
@@ -548,7 +535,7 @@ TEST(peaks_see_frees_on_other_threads)
          * after its last merge. */
         rt_thread_safepoint();
     }
-    join_peer(t);
+    join_blocked(t);
     RtAllocStats mine;
     rt_alloc_stats_thread(&mine);
     CHECK(mine.small.current >= PEAK_ROUNDS * PEAK_N);     /* the maker's own count */

@@ -130,12 +130,8 @@ publish_row(RtThreadHeap *th, uint32_t id)
         return;
     *last = now;
     RtTypeTotals *t = &rti_runtime.type_totals[id];
-    int64_t live = atomic_fetch_add_explicit(&t->live, dlive, memory_order_relaxed) + dlive;
-    int64_t bytes = atomic_fetch_add_explicit(&t->bytes, dbytes, memory_order_relaxed) + dbytes;
-    if (dlive > 0)
-        rti_peak_raise(&t->live_peak, live);
-    if (dbytes > 0)
-        rti_peak_raise(&t->bytes_peak, bytes);
+    rti_total_add(&t->live, &t->live_peak, dlive);
+    rti_total_add(&t->bytes, &t->bytes_peak, dbytes);
 }
 
 /* Type id's totals set to live and bytes, each heap's published row its

@@ -413,6 +413,15 @@ void rti_pool_sample(RtPoolHeap *ph);
 #if RT_RC_THREADED
 /* Raise an atomic peak to at least value (pool_heap.c). */
 void rti_peak_raise(_Atomic int64_t *peak, int64_t value);
+/* Add delta to a running total shared by the heaps, and raise the total's
+ * peak when it grew (the heaps' blocks in use, a type's objects or bytes). */
+static inline void
+rti_total_add(_Atomic int64_t *total, _Atomic int64_t *peak, int64_t delta)
+{
+    int64_t now = atomic_fetch_add_explicit(total, delta, memory_order_relaxed) + delta;
+    if (delta > 0)
+        rti_peak_raise(peak, now);
+}
 /* Whether a delta has come to a batch worth publishing (RTI_PUBLISH_BATCH). */
 static inline bool
 rti_publish_due(int64_t delta, int64_t batch)

@@ -162,10 +162,7 @@ publish(RtPoolHeap *ph, int64_t in_use)
     if (!rti_publish_due(delta, RTI_PUBLISH_BATCH))
         return;
     ph->published = in_use;
-    RtArenas *ar = ph->ar;
-    int64_t sum = atomic_fetch_add_explicit(&ar->published_in_use, delta, memory_order_relaxed) + delta;
-    if (delta > 0)
-        rti_peak_raise(&ar->published_peak, sum);
+    rti_total_add(&ph->ar->published_in_use, &ph->ar->published_peak, delta);
 }
 
 void
