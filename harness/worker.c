@@ -10,8 +10,9 @@
  * peak, the workload's marks and results.  The sample goes to the parent as
  * one JSON object on the result descriptor (result_json.c, the edge).
  *
- * The memory profile is taken when the blocks in use reach a new high at a
- * collection, a mark, or the end of the run: live objects and bytes per
+ * The memory profile is taken when the blocks in use pass the last
+ * profile's by 1/32 at a collection, a mark, or the end of the run (so
+ * within 3% of the highest point seen there): live objects and bytes per
  * type, blocks per size class -- in the spirit of tracemalloc's snapshot at
  * the peak, without a hook on every allocation.  Each type's peaks in it
  * are the run's, read when the workload returns: the blocks' highest point
@@ -56,6 +57,14 @@ typedef struct WorkerCtx {
 
 /* ==== the memory profile ================================================= */
 
+/* Every type's statistics row into ts; returns how many it holds. */
+static size_t
+read_type_stats(RtTypeStats ts[RT_MAX_TYPES])
+{
+    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
+    return n < RT_MAX_TYPES ? n : RT_MAX_TYPES;
+}
+
 static void
 profile_free(RtbProfile *p)
 {
@@ -71,8 +80,7 @@ profile_now(RtbProfile *p, double t)
 {
     profile_free(p);
     RtTypeStats ts[RT_MAX_TYPES];
-    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
-    n = n < RT_MAX_TYPES ? n : RT_MAX_TYPES;
+    size_t n = read_type_stats(ts);
     p->present = true;
     p->t_s = t;
     p->types = rtb_xcalloc(n + 1, sizeof *p->types);
@@ -111,8 +119,7 @@ static void
 profile_run_peaks(RtbProfile *p)
 {
     RtTypeStats ts[RT_MAX_TYPES];
-    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
-    n = n < RT_MAX_TYPES ? n : RT_MAX_TYPES;
+    size_t n = read_type_stats(ts);
     bool taken[RT_MAX_TYPES] = {false};
     for (size_t k = 0; k < p->ntypes; k++) {
         RtbTypeRow *row = &p->types[k];
@@ -255,8 +262,8 @@ heap_clean(void)
     RtAllocStats st;
     RtTypeStats ts[RT_MAX_TYPES];
     rt_alloc_stats_counts(&st);
-    size_t n = rt_type_stats(ts, RT_MAX_TYPES);
-    for (size_t i = 0; i < n && i < RT_MAX_TYPES; i++)
+    size_t n = read_type_stats(ts);
+    for (size_t i = 0; i < n; i++)
         if (ts[i].live != 0)
             return false;
     return st.blocks.current == 0;
